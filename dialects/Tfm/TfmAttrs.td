@@ -1,0 +1,106 @@
+//===- TfmAttrs.td - tfm enums and attributes --------------*- tablegen -*-===//
+//
+// Enumerations (norm kind, activation, RoPE layout, ...) and the RoPE scaling
+// attribute of the tfm dialect.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_ATTRS_TD
+#define TFM_ATTRS_TD
+
+include "dialects/Tfm/TfmDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+class Tfm_Attr<string name, string attrMnemonic, list<Trait> traits = []>
+    : AttrDef<Tfm_Dialect, name, traits> {
+  let mnemonic = attrMnemonic;
+}
+
+// An enum attribute that op formats print as a bare keyword (`rms`).
+class Tfm_EnumAttr<EnumAttrInfo info, string name>
+    : EnumAttr<Tfm_Dialect, info, name> {
+  let assemblyFormat = "`` $value";
+}
+
+// An enum attribute that stands in attribute dictionaries, where it prints
+// in full (`#tfm.moe_scoring<sigmoid>`).
+class Tfm_DictEnumAttr<EnumAttrInfo info, string name>
+    : EnumAttr<Tfm_Dialect, info, name> {
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Tfm_NormKind : I32EnumAttr<"NormKind", "normalization", [
+    I32EnumAttrCase<"rms", 0>,
+    I32EnumAttrCase<"layer", 1>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_NormKindAttr : Tfm_EnumAttr<Tfm_NormKind, "norm_kind">;
+
+def Tfm_ActKind : I32EnumAttr<"ActKind", "activation function", [
+    I32EnumAttrCase<"relu", 0>,
+    I32EnumAttrCase<"gelu", 1>,
+    I32EnumAttrCase<"gelu_tanh", 2>,
+    I32EnumAttrCase<"silu", 3>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_ActKindAttr : Tfm_EnumAttr<Tfm_ActKind, "act">;
+
+def Tfm_PositionKind : I32EnumAttr<"PositionKind", "absolute position", [
+    I32EnumAttrCase<"sinusoidal", 0>,
+    I32EnumAttrCase<"learned", 1>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_PositionKindAttr : Tfm_EnumAttr<Tfm_PositionKind, "position_kind">;
+
+// How the rotated pairs are laid out in a head: `half` pairs element i with
+// i + rotary_dim/2 (Hugging Face, GPT-NeoX); `interleaved` pairs 2i with
+// 2i+1 (GPT-J, llama.cpp's GGUF llama layout).
+def Tfm_RopeLayout : I32EnumAttr<"RopeLayout", "rotary pair layout", [
+    I32EnumAttrCase<"half", 0>,
+    I32EnumAttrCase<"interleaved", 1>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_RopeLayoutAttr : Tfm_EnumAttr<Tfm_RopeLayout, "rope_layout">;
+
+def Tfm_RopeScalingKind : I32EnumAttr<"RopeScalingKind", "RoPE scaling", [
+    I32EnumAttrCase<"linear", 0>,
+    I32EnumAttrCase<"ntk", 1>,
+    I32EnumAttrCase<"llama3", 2>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+
+def Tfm_MoeScoring : I32EnumAttr<"MoeScoring", "router scoring", [
+    I32EnumAttrCase<"softmax", 0>,
+    I32EnumAttrCase<"sigmoid", 1>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_MoeScoringAttr : Tfm_DictEnumAttr<Tfm_MoeScoring, "moe_scoring">;
+
+// An f64 parameter that prints and parses as a bare number (see
+// FieldParser<APFloat> in TfmDialect.h).
+class Tfm_FloatParameter<string desc> : APFloatParameter<desc>;
+
+// Frequency scaling of RoPE. `linear` divides positions by `factor`; `ntk`
+// raises theta by factor^(d/(d-2)); `llama3` rescales the low frequencies
+// by `factor` and blends the band between `low_freq_factor` and
+// `high_freq_factor` wavelengths of `original_max_positions`.
+def Tfm_RopeScalingAttr : Tfm_Attr<"RopeScaling", "rope_scaling"> {
+  let summary = "RoPE frequency scaling";
+  let parameters = (ins
+    EnumParameter<Tfm_RopeScalingKind>:$kind,
+    Tfm_FloatParameter<"frequency scale factor">:$factor,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$low_freq_factor,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(4.0)">:$high_freq_factor,
+    DefaultValuedParameter<"int64_t", "0">:$original_max_positions);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // TFM_ATTRS_TD

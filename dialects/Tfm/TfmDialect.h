@@ -1,0 +1,39 @@
+//===- TfmDialect.h - the tfm dialect ---------------------------*- C++ -*-===//
+//
+// Declares the tfm dialect, its enums, attributes and the KV-cache type.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_DIALECTS_TFM_TFMDIALECT_H
+#define TFM_DIALECTS_TFM_TFMDIALECT_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/DialectImplementation.h"
+
+namespace mlir {
+/// Parses a bare floating-point number as an APFloat (f64) parameter of a
+/// tfm attribute; AsmPrinter already prints APFloat values that way.
+template <>
+struct FieldParser<llvm::APFloat> {
+  static FailureOr<llvm::APFloat> parse(AsmParser &parser) {
+    double value;
+    if (parser.parseFloat(value))
+      return failure();
+    return llvm::APFloat(value);
+  }
+};
+} // namespace mlir
+
+#include "dialects/Tfm/TfmDialect.h.inc"
+#include "dialects/Tfm/TfmEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/Tfm/TfmAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "dialects/Tfm/TfmTypes.h.inc"
+
+#endif // TFM_DIALECTS_TFM_TFMDIALECT_H

@@ -1,0 +1,276 @@
+//===- TfmOps.cpp - tfm op verifiers ----------------------------*- C++ -*-===//
+//
+// Shape and attribute checks for every tfm op. Dynamic dimensions are
+// accepted wherever a static one is expected; two static ones must agree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/Tfm/TfmOps.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+namespace {
+
+int64_t dim(Value v, unsigned i) {
+  return cast<RankedTensorType>(v.getType()).getDimSize(i);
+}
+
+/// Two sizes agree unless both are static and differ.
+bool agree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+/// Formats a possibly dynamic size the way tensor types print it.
+std::string sizeStr(int64_t s) {
+  return ShapedType::isDynamic(s) ? "?" : std::to_string(s);
+}
+
+/// `what` must have size `expected` in dimension `i`.
+LogicalResult expectDim(Operation *op, Value v, unsigned i, int64_t expected,
+                        StringRef what) {
+  int64_t actual = dim(v, i);
+  if (agree(actual, expected))
+    return success();
+  return op->emitOpError() << what << " dimension " << i << " must be "
+                           << sizeStr(expected) << ", got " << actual;
+}
+
+} // namespace
+
+#define GET_OP_CLASSES
+#include "dialects/Tfm/TfmOps.cpp.inc"
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("weight name must not be empty");
+  if (!getResult().getType().hasStaticShape())
+    return emitOpError("weight shape must be static, got ")
+           << getResult().getType();
+  for (int64_t d : getResult().getType().getShape())
+    if (d < 1)
+      return emitOpError("weight dimensions must be >= 1");
+  return success();
+}
+
+LogicalResult EmbedOp::verify() {
+  if (failed(expectDim(*this, getResult(), 1, dim(getTable(), 1), "result")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getTokens(), 0), "result")))
+    return failure();
+  return success();
+}
+
+LogicalResult PositionOp::verify() {
+  bool learned = getKind() == PositionKind::learned;
+  if (learned != static_cast<bool>(getTable()))
+    return emitOpError(learned ? "learned positions need a table"
+                               : "sinusoidal positions take no table");
+  int64_t features = dim(getInput(), 1);
+  if (learned)
+    return expectDim(*this, getTable(), 1, features, "table");
+  if (!ShapedType::isDynamic(features) && features % 2 != 0)
+    return emitOpError("sinusoidal positions need an even feature count, got ")
+           << features;
+  return success();
+}
+
+int64_t NormOp::getGroupSizeOrRow() {
+  if (auto g = getGroupSize())
+    return *g;
+  return dim(getInput(), 1);
+}
+
+LogicalResult NormOp::verify() {
+  if (!(getEps().convertToDouble() > 0))
+    return emitOpError("eps must be > 0, got ") << getEps().convertToDouble();
+  int64_t features = dim(getInput(), 1);
+  int64_t group = getGroupSizeOrRow();
+  if (getGroupSize()) {
+    if (group < 1)
+      return emitOpError("group_size must be >= 1, got ") << group;
+    if (!ShapedType::isDynamic(features) && features % group != 0)
+      return emitOpError("group_size ")
+             << group << " does not divide the " << features << " features";
+  }
+  if (getGain() && failed(expectDim(*this, getGain(), 0, group, "gain")))
+    return failure();
+  if (getBias() && failed(expectDim(*this, getBias(), 0, group, "bias")))
+    return failure();
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  int64_t n = dim(getWeight(), 0);
+  if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
+      failed(expectDim(*this, getResult(), 1, n, "result")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+    return failure();
+  if (getBias())
+    return expectDim(*this, getBias(), 0, n, "bias");
+  return success();
+}
+
+LogicalResult RopeOp::verify() {
+  int64_t headDim = getHeadDim(), rotaryDim = getRotaryDim();
+  if (headDim < 1)
+    return emitOpError("head_dim must be >= 1, got ") << headDim;
+  int64_t features = dim(getInput(), 1);
+  if (!ShapedType::isDynamic(features) && features % headDim != 0)
+    return emitOpError("head_dim ")
+           << headDim << " does not divide the " << features << " features";
+  if (rotaryDim < 2 || rotaryDim % 2 != 0 || rotaryDim > headDim)
+    return emitOpError("rotary_dim must be even and in [2, head_dim = ")
+           << headDim << "], got " << rotaryDim;
+  if (!(getTheta().convertToDouble() > 0))
+    return emitOpError("theta must be > 0");
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
+          headDim = getHeadDim();
+  if (heads < 1 || kvHeads < 1 || headDim < 1)
+    return emitOpError("num_heads, num_kv_heads and head_dim must be >= 1");
+  if (heads % kvHeads != 0)
+    return emitOpError("num_kv_heads ")
+           << kvHeads << " does not divide num_heads " << heads;
+  if (failed(expectDim(*this, getQuery(), 1, heads * headDim, "query")) ||
+      failed(expectDim(*this, getKey(), 1, kvHeads * headDim, "key")) ||
+      failed(expectDim(*this, getValue(), 0, dim(getKey(), 0), "value")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getQuery(), 0), "result")))
+    return failure();
+  int64_t valueFeatures = dim(getValue(), 1);
+  if (!ShapedType::isDynamic(valueFeatures)) {
+    if (valueFeatures % kvHeads != 0)
+      return emitOpError("value features ")
+             << valueFeatures << " are not a multiple of num_kv_heads "
+             << kvHeads;
+    int64_t vHeadDim = valueFeatures / kvHeads;
+    if (failed(expectDim(*this, getResult(), 1, heads * vHeadDim, "result")))
+      return failure();
+  }
+  if (!(getScale().convertToDouble() > 0))
+    return emitOpError("scale must be > 0");
+  if (auto w = getWindow(); w && *w < 1)
+    return emitOpError("window must be >= 1, got ") << *w;
+  if (auto cap = getSoftcap(); cap && !(cap->convertToDouble() > 0))
+    return emitOpError("softcap must be > 0");
+  if (Value bias = getBias()) {
+    if (failed(expectDim(*this, bias, 0, heads, "bias")) ||
+        failed(expectDim(*this, bias, 1, dim(getQuery(), 0), "bias")) ||
+        failed(expectDim(*this, bias, 2, dim(getKey(), 0), "bias")))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult AlibiOp::verify() {
+  if (getNumHeads() < 1)
+    return emitOpError("num_heads must be >= 1");
+  return expectDim(*this, getResult(), 0, getNumHeads(), "result");
+}
+
+LogicalResult RelativeBiasOp::verify() {
+  int64_t buckets = getNumBuckets();
+  if (buckets < 2)
+    return emitOpError("num_buckets must be >= 2, got ") << buckets;
+  if (getBidirectional() && buckets % 2 != 0)
+    return emitOpError("bidirectional bias needs an even num_buckets, got ")
+           << buckets;
+  if (getMaxDistance() < 1)
+    return emitOpError("max_distance must be >= 1");
+  if (failed(expectDim(*this, getTable(), 0, buckets, "table")))
+    return failure();
+  return expectDim(*this, getResult(), 0, dim(getTable(), 1), "result");
+}
+
+/// The key/value tensors of a cache access must match the cache's layout.
+static LogicalResult verifyCacheRows(Operation *op, KvCacheType cache,
+                                     Value key, Value value) {
+  if (failed(expectDim(op, key, 1, cache.getKvHeads() * cache.getHeadDim(),
+                       "key")) ||
+      failed(expectDim(op, value, 1, cache.getKvHeads() * cache.getVHeadDim(),
+                       "value")) ||
+      failed(expectDim(op, value, 0, dim(key, 0), "value")))
+    return failure();
+  return success();
+}
+
+LogicalResult KvWriteOp::verify() {
+  return verifyCacheRows(*this, getCache().getType(), getKey(), getValue());
+}
+
+LogicalResult KvReadOp::verify() {
+  return verifyCacheRows(*this, getCache().getType(), getKey(), getValue());
+}
+
+LogicalResult MoeOp::verify() {
+  int64_t experts = getNumExperts(), topK = getTopK();
+  if (experts < 1)
+    return emitOpError("num_experts must be >= 1");
+  if (topK < 1 || topK > experts)
+    return emitOpError("top_k must be in [1, num_experts = ")
+           << experts << "], got " << topK;
+  int64_t d = dim(getInput(), 1), ffn = dim(getGate(), 1);
+  if (failed(expectDim(*this, getRouter(), 0, experts, "router")) ||
+      failed(expectDim(*this, getRouter(), 1, d, "router")) ||
+      failed(expectDim(*this, getGate(), 0, experts, "gate")) ||
+      failed(expectDim(*this, getGate(), 2, d, "gate")) ||
+      failed(expectDim(*this, getUp(), 0, experts, "up")) ||
+      failed(expectDim(*this, getUp(), 1, ffn, "up")) ||
+      failed(expectDim(*this, getUp(), 2, d, "up")) ||
+      failed(expectDim(*this, getDown(), 0, experts, "down")) ||
+      failed(expectDim(*this, getDown(), 1, d, "down")) ||
+      failed(expectDim(*this, getDown(), 2, ffn, "down")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")) ||
+      failed(expectDim(*this, getResult(), 1, d, "result")))
+    return failure();
+  bool hasShared = static_cast<bool>(getSharedGate());
+  if (hasShared != (getNumShared() > 0))
+    return emitOpError("num_shared must be >= 1 exactly when shared expert "
+                       "weights are given");
+  if (getNumShared() < 0)
+    return emitOpError("num_shared must be >= 0");
+  if (hasShared) {
+    int64_t sharedFfn = dim(getSharedGate(), 0);
+    if (failed(expectDim(*this, getSharedGate(), 1, d, "shared_gate")) ||
+        failed(expectDim(*this, getSharedUp(), 0, sharedFfn, "shared_up")) ||
+        failed(expectDim(*this, getSharedUp(), 1, d, "shared_up")) ||
+        failed(expectDim(*this, getSharedDown(), 0, d, "shared_down")) ||
+        failed(expectDim(*this, getSharedDown(), 1, sharedFfn, "shared_down")))
+      return failure();
+  }
+  if (Value router = getSharedRouter()) {
+    if (!hasShared)
+      return emitOpError("a shared router needs shared experts");
+    if (failed(expectDim(*this, router, 0, 1, "shared_router")) ||
+        failed(expectDim(*this, router, 1, d, "shared_router")))
+      return failure();
+  }
+  if (!(getRoutedScale().convertToDouble() > 0))
+    return emitOpError("routed_scale must be > 0");
+  return success();
+}
+
+LogicalResult AddOp::verify() {
+  double alpha = getAlpha().convertToDouble();
+  if (!std::isfinite(alpha) || alpha == 0)
+    return emitOpError("alpha must be finite and non-zero, got ") << alpha;
+  return success();
+}
+
+LogicalResult SoftcapOp::verify() {
+  if (!(getCap().convertToDouble() > 0))
+    return emitOpError("cap must be > 0, got ") << getCap().convertToDouble();
+  return success();
+}
+
+LogicalResult LmHeadOp::verify() {
+  if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
+      failed(expectDim(*this, getResult(), 1, dim(getWeight(), 0), "result")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+    return failure();
+  return success();
+}

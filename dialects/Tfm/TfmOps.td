@@ -1,0 +1,348 @@
+//===- TfmOps.td - tfm graph-level ops ---------------------*- tablegen -*-===//
+//
+// The graph-level ops of the tfm dialect. Activations are 2-D `seq x features`
+// f32 tensors; heads live side by side in the feature dimension (head h of a
+// `seq x (H*D)` tensor is columns [h*D, (h+1)*D)).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_OPS_TD
+#define TFM_OPS_TD
+
+include "dialects/Tfm/TfmDialect.td"
+include "dialects/Tfm/TfmAttrs.td"
+include "dialects/Tfm/TfmTypes.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Tfm_Activations : TensorRankOf<[F32], [2]>;
+def Tfm_Vector : TensorRankOf<[F32], [1]>;
+def Tfm_Weight : TensorRankOf<[F32], [1, 2, 3]>;
+def Tfm_Tokens : TensorRankOf<[I32], [1]>;
+def Tfm_HeadBias : TensorRankOf<[F32], [3]>;
+
+//===----------------------------------------------------------------------===//
+// Weights and embeddings
+//===----------------------------------------------------------------------===//
+
+def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
+  let summary = "a named entry of the weight table";
+  let description = [{
+    Refers to the weight called `name`. The loader checks the stored tensor's
+    shape against the result type and converts its storage dtype to f32.
+
+    ```mlir
+    %w = tfm.weight "layers.0.attn.q.weight" : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs Tfm_Weight:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_EmbedOp : Tfm_Op<"embed", [Pure]> {
+  let summary = "token embedding lookup";
+  let description = [{
+    Row `tokens[i]` of `table` (vocab x dim) becomes row i of the result.
+    Out-of-range ids are a runtime error.
+  }];
+  let arguments = (ins TensorRankOf<[F32], [2]>:$table, Tfm_Tokens:$tokens);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $table `[` $tokens `]` attr-dict `:` type($table) `,` type($tokens) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_PositionOp : Tfm_Op<"position", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "absolute position embedding added to the input";
+  let description = [{
+    Row i of `input` gets the embedding of position `pos + i` added:
+    `sinusoidal` computes it (sin on even, cos on odd features, base 10000),
+    `learned` reads row `pos + i` of `table`.
+  }];
+  let arguments = (ins Tfm_PositionKindAttr:$kind, Tfm_Activations:$input,
+                       Index:$pos, Optional<TensorRankOf<[F32], [2]>>:$table);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $kind $input `at` $pos (`table` $table^ `:` type($table))? attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Norms, projections, activations
+//===----------------------------------------------------------------------===//
+
+def Tfm_NormOp : Tfm_Op<"norm", [Pure, AttrSizedOperandSegments,
+                                 AllTypesMatch<["input", "result"]>]> {
+  let summary = "layer or RMS normalization over groups of the last dimension";
+  let description = [{
+    Normalizes each contiguous group of `group_size` features (the whole row
+    when absent): `rms` divides by sqrt(mean(x²) + eps); `layer` subtracts
+    the mean and divides by sqrt(var + eps). Then multiplies by
+    `gain + gain_offset` (Gemma stores gains as offsets from 1) and adds
+    `bias`. A group size of head_dim gives per-head QK-norm.
+  }];
+  let arguments = (ins Tfm_NormKindAttr:$kind, Tfm_Activations:$input,
+                       Optional<Tfm_Vector>:$gain, Optional<Tfm_Vector>:$bias,
+                       F64Attr:$eps,
+                       OptionalAttr<I64Attr>:$group_size,
+                       DefaultValuedAttr<F64Attr, "0.0">:$gain_offset);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $kind $input (`gain` $gain^ `:` type($gain))? (`bias` $bias^ `:` type($bias))?
+    `eps` $eps attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Features per normalized group.
+    int64_t getGroupSizeOrRow();
+  }];
+}
+
+def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
+  let summary = "x · Wᵀ (+ b)";
+  let description = [{
+    `input` is seq x K, `weight` N x K (the row-major output-by-input layout
+    of Hugging Face and GGUF), optional `bias` N; the result is seq x N.
+  }];
+  let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight,
+                       Optional<Tfm_Vector>:$bias);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^ `:` type($bias))? attr-dict `:`
+    type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_ActivationOp : Tfm_Op<"activation", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise activation";
+  let description = [{
+    `relu`, `gelu` (exact, erf), `gelu_tanh` (the tanh approximation, also
+    called gelu_new / gelu_pytorch_tanh) or `silu` (x·sigmoid(x)).
+  }];
+  let arguments = (ins Tfm_ActKindAttr:$kind, Tfm_Activations:$input);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+}
+
+def Tfm_GluOp : Tfm_Op<"glu", [Pure, SameOperandsAndResultType]> {
+  let summary = "gated linear unit: act(gate) ⊙ up";
+  let description = [{
+    ReGLU, GeGLU or SwiGLU depending on `act`.
+  }];
+  let arguments = (ins Tfm_ActKindAttr:$act, Tfm_Activations:$gate,
+                       Tfm_Activations:$up);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$act $gate `,` $up attr-dict `:` type($gate)";
+}
+
+//===----------------------------------------------------------------------===//
+// Positions and attention
+//===----------------------------------------------------------------------===//
+
+def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "rotary position embedding";
+  let description = [{
+    Rotates, in every head of `head_dim` features, the first `rotary_dim`
+    features of row i by angles (pos + i)·θ_k with θ_k = theta^(-2k/rotary_dim),
+    optionally rescaled by `scaling`. `layout` says which features pair up.
+    The remaining head_dim - rotary_dim features pass through.
+  }];
+  let arguments = (ins Tfm_RopeLayoutAttr:$layout, Tfm_Activations:$input,
+                       Index:$pos, I64Attr:$head_dim, I64Attr:$rotary_dim,
+                       F64Attr:$theta,
+                       OptionalAttr<Tfm_RopeScalingAttr>:$scaling);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$layout $input `at` $pos attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
+  let summary = "scaled dot-product attention, MHA/MQA/GQA";
+  let description = [{
+    `query` is seq x (num_heads·head_dim) for absolute positions
+    [pos, pos+seq); `key` is len x (num_kv_heads·head_dim) and `value`
+    len x (num_kv_heads·v_head_dim) for positions [0, len). Query head h
+    uses KV head h / (num_heads / num_kv_heads). Scores are scaled by
+    `scale`, soft-capped by `softcap` (cap·tanh(s/cap)) when present, added
+    to `bias` (heads x seq x len) when present, and masked: `causal` keeps
+    key j ≤ query position p, `window` W also keeps only j > p − W.
+  }];
+  let arguments = (ins Tfm_Activations:$query, Tfm_Activations:$key,
+                       Tfm_Activations:$value, Index:$pos,
+                       Optional<Tfm_HeadBias>:$bias,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads,
+                       I64Attr:$head_dim, F64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<F64Attr>:$softcap);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `at` $pos (`bias` $bias^ `:` type($bias))? attr-dict `:`
+    type($query) `,` type($key) `,` type($value) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure]> {
+  let summary = "ALiBi attention bias";
+  let description = [{
+    Bias[h, i, j] = slope_h · (j − (pos + i)) with the geometric slopes of
+    the ALiBi paper (interleaved for head counts that are not powers of 2).
+  }];
+  let arguments = (ins Index:$pos, Index:$query_len, Index:$key_len,
+                       I64Attr:$num_heads);
+  let results = (outs Tfm_HeadBias:$result);
+  let assemblyFormat = [{
+    $pos `,` $query_len `,` $key_len attr-dict `:` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_RelativeBiasOp : Tfm_Op<"relative_bias", [Pure]> {
+  let summary = "T5 bucketed relative position bias";
+  let description = [{
+    Bias[h, i, j] = table[bucket(j − (pos + i)), h], where bucket() is T5's
+    mix of exact small distances and log-spaced large ones up to
+    `max_distance`, one-sided unless `bidirectional`.
+  }];
+  let arguments = (ins TensorRankOf<[F32], [2]>:$table, Index:$pos,
+                       Index:$query_len, Index:$key_len,
+                       I64Attr:$num_buckets, I64Attr:$max_distance,
+                       UnitAttr:$bidirectional);
+  let results = (outs Tfm_HeadBias:$result);
+  let assemblyFormat = [{
+    $table `at` $pos `,` $query_len `,` $key_len attr-dict `:` type($table) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_KvWriteOp : Tfm_Op<"kv_write", [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "store keys and values into a cache";
+  let description = [{
+    Rows of `key` and `value` go to cache positions [pos, pos + seq).
+  }];
+  let arguments = (ins Tfm_KvCacheType:$cache, Tfm_Activations:$key,
+                       Tfm_Activations:$value, Index:$pos);
+  let results = (outs Tfm_KvCacheType:$result);
+  let assemblyFormat = [{
+    $key `,` $value `into` $cache `at` $pos attr-dict `:`
+    type($key) `,` type($value) `into` type($cache)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_KvReadOp : Tfm_Op<"kv_read", [Pure]> {
+  let summary = "keys and values of cache positions [0, len)";
+  let arguments = (ins Tfm_KvCacheType:$cache, Index:$len);
+  let results = (outs Tfm_Activations:$key, Tfm_Activations:$value);
+  let assemblyFormat = [{
+    $cache `len` $len attr-dict `:` type($cache) `->` type($key) `,` type($value)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Mixture of experts
+//===----------------------------------------------------------------------===//
+
+def Tfm_MoeOp : Tfm_Op<"moe", [Pure, AttrSizedOperandSegments]> {
+  let summary = "routed gated experts, plus optional shared experts";
+  let description = [{
+    The router (experts x dim) scores every token; `scoring` turns logits
+    into weights (softmax over all experts, or sigmoid); the `top_k` best
+    experts run, their weights renormalized to sum 1 when `norm_topk`, and
+    scaled by `routed_scale`. Expert e computes
+    down[e] · act(gate[e] · x) ⊙ (up[e] · x), with gate/up `experts x ffn x
+    dim` and down `experts x dim x ffn`. `shared` experts (merged into one
+    gated MLP of width shared_ffn) run on every token, their output scaled
+    by sigmoid(shared_router · x) when a shared router is given.
+  }];
+  let arguments = (ins Tfm_Activations:$input,
+                       TensorRankOf<[F32], [2]>:$router,
+                       TensorRankOf<[F32], [3]>:$gate,
+                       TensorRankOf<[F32], [3]>:$up,
+                       TensorRankOf<[F32], [3]>:$down,
+                       Optional<TensorRankOf<[F32], [2]>>:$shared_gate,
+                       Optional<TensorRankOf<[F32], [2]>>:$shared_up,
+                       Optional<TensorRankOf<[F32], [2]>>:$shared_down,
+                       Optional<TensorRankOf<[F32], [2]>>:$shared_router,
+                       Tfm_ActKindAttr:$act,
+                       I64Attr:$num_experts, I64Attr:$top_k,
+                       DefaultValuedAttr<I64Attr, "0">:$num_shared,
+                       DefaultValuedAttr<Tfm_MoeScoringAttr,
+                                         "::mlir::tfm::MoeScoring::softmax">:$scoring,
+                       UnitAttr:$norm_topk,
+                       DefaultValuedAttr<F64Attr, "1.0">:$routed_scale);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $act $input `router` $router `experts` `(` $gate `,` $up `,` $down `)`
+    (`shared` `(` $shared_gate^ `,` $shared_up `,` $shared_down `)`)?
+    (`shared_router` $shared_router^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise and output
+//===----------------------------------------------------------------------===//
+
+def Tfm_AddOp : Tfm_Op<"add", [Pure, SameOperandsAndResultType]> {
+  let summary = "residual add: alpha·lhs + rhs";
+  let description = [{
+    `alpha` (DeepNorm's α) scales the residual stream `lhs`; it is 1 for an
+    ordinary residual connection.
+  }];
+  let arguments = (ins Tfm_Activations:$lhs, Tfm_Activations:$rhs,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_MulOp : Tfm_Op<"mul", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise product";
+  let arguments = (ins Tfm_Activations:$lhs, Tfm_Activations:$rhs);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($result)";
+}
+
+def Tfm_ScaleOp : Tfm_Op<"scale", [Pure, SameOperandsAndResultType]> {
+  let summary = "multiplication by a constant";
+  let description = [{
+    Used for embedding scaling (Gemma's sqrt(dim)) and similar constants.
+  }];
+  let arguments = (ins Tfm_Activations:$input, F64Attr:$factor);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$input `by` $factor attr-dict `:` type($input)";
+  let hasFolder = 1;
+  let hasCanonicalizer = 1;
+}
+
+def Tfm_SoftcapOp : Tfm_Op<"softcap", [Pure, SameOperandsAndResultType]> {
+  let summary = "soft-capping: cap·tanh(x / cap)";
+  let arguments = (ins Tfm_Activations:$input, F64Attr:$cap);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = "$input `cap` $cap attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Tfm_LmHeadOp : Tfm_Op<"lm_head", [Pure]> {
+  let summary = "final projection to vocabulary logits";
+  let description = [{
+    `input` (seq x dim) times `weight`ᵀ (vocab x dim): the output embedding,
+    or the token embedding table itself when embeddings are tied.
+  }];
+  let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // TFM_OPS_TD

@@ -1,0 +1,34 @@
+//===- Passes.h - tfm passes and pipelines ----------------------*- C++ -*-===//
+//
+// Declares every tfm pass (generated from Passes.td) and the pipelines that
+// the driver runs between emit stages.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_PASSES_PASSES_H
+#define TFM_PASSES_PASSES_H
+
+#include "dialects/Tfm/TfmDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace mlir::tfm {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Graph-level clean-up after the frontend: tfm folds, CSE (which also
+/// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.
+void buildGraphPipeline(OpPassManager &pm);
+
+/// Registers the passes above and the named pipelines (`tfm-graph`).
+void registerTfmPipelines();
+
+} // namespace mlir::tfm
+
+#endif // TFM_PASSES_PASSES_H
