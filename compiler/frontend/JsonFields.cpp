@@ -1,0 +1,165 @@
+//===- JsonFields.cpp - typed, path-aware reads of JSON objects -*- C++ -*-===//
+
+#include "compiler/frontend/JsonFields.h"
+
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace tfm;
+using llvm::StringRef;
+namespace json = llvm::json;
+
+std::string tfm::describeJson(const json::Value &value) {
+  std::string s = llvm::formatv("{0}", value).str();
+  if (s.size() > 60)
+    s = s.substr(0, 57) + "...";
+  return s;
+}
+
+std::string JsonFields::pathOf(StringRef key) const {
+  return path_.empty() ? key.str() : path_ + "." + key.str();
+}
+
+bool JsonFields::has(StringRef key) const {
+  const json::Value *v = object_.get(key);
+  return v && !v->getAsNull();
+}
+
+const json::Value *JsonFields::raw(StringRef key) {
+  read_.insert(key);
+  return object_.get(key);
+}
+
+void JsonFields::typeError(StringRef key, const char *expected,
+                           const json::Value &got) {
+  diags_.error(pathOf(key), llvm::formatv("expected {0}, got {1}", expected,
+                                          describeJson(got))
+                                .str());
+}
+
+bool JsonFields::integer(StringRef key, int64_t &out, int64_t min) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return false;
+  std::optional<int64_t> i = v->getAsInteger();
+  if (!i) {
+    typeError(key, "an integer", *v);
+    return false;
+  }
+  if (*i < min) {
+    diags_.error(pathOf(key),
+                 llvm::formatv("expected an integer >= {0}, got {1}", min, *i)
+                     .str());
+    return false;
+  }
+  out = *i;
+  return true;
+}
+
+bool JsonFields::requiredInteger(StringRef key, int64_t &out, int64_t min) {
+  if (!has(key)) {
+    read_.insert(key);
+    diags_.error(pathOf(key),
+                 llvm::formatv("missing required field (an integer >= {0})",
+                               min)
+                     .str());
+    return false;
+  }
+  return integer(key, out, min);
+}
+
+bool JsonFields::integer(StringRef key, std::optional<int64_t> &out,
+                         int64_t min) {
+  int64_t value;
+  if (!integer(key, value, min))
+    return false;
+  out = value;
+  return true;
+}
+
+bool JsonFields::number(StringRef key, double &out, bool positive) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return false;
+  std::optional<double> d = v->getAsNumber();
+  if (!d || !std::isfinite(*d)) {
+    typeError(key, "a number", *v);
+    return false;
+  }
+  if (positive && !(*d > 0)) {
+    diags_.error(pathOf(key),
+                 llvm::formatv("expected a number > 0, got {0}", *d).str());
+    return false;
+  }
+  out = *d;
+  return true;
+}
+
+bool JsonFields::number(StringRef key, std::optional<double> &out,
+                        bool positive) {
+  double value;
+  if (!number(key, value, positive))
+    return false;
+  out = value;
+  return true;
+}
+
+bool JsonFields::boolean(StringRef key, bool &out) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return false;
+  std::optional<bool> b = v->getAsBoolean();
+  if (!b) {
+    typeError(key, "true or false", *v);
+    return false;
+  }
+  out = *b;
+  return true;
+}
+
+bool JsonFields::boolean(StringRef key, std::optional<bool> &out) {
+  bool value;
+  if (!boolean(key, value))
+    return false;
+  out = value;
+  return true;
+}
+
+bool JsonFields::string(StringRef key, std::string &out) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return false;
+  std::optional<StringRef> s = v->getAsString();
+  if (!s) {
+    typeError(key, "a string", *v);
+    return false;
+  }
+  out = s->str();
+  return true;
+}
+
+const json::Object *JsonFields::object(StringRef key) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return nullptr;
+  const json::Object *o = v->getAsObject();
+  if (!o)
+    typeError(key, "an object", *v);
+  return o;
+}
+
+void JsonFields::finish() {
+  std::vector<std::string> unknown;
+  for (const auto &kv : object_)
+    if (!read_.contains(kv.first))
+      unknown.push_back(kv.first.str());
+  std::sort(unknown.begin(), unknown.end());
+  for (const std::string &key : unknown) {
+    if (unknown_ == UnknownKeys::Error)
+      diags_.error(pathOf(key), "unknown key");
+    else
+      diags_.warning(pathOf(key), "unknown key, ignored");
+  }
+}

@@ -1,0 +1,357 @@
+//===- ModelBuilder.cpp - ModelSpec → graph-level tfm IR --------*- C++ -*-===//
+//
+// One function per entry point, every layer spelled out. Weight names are the
+// ones runtime/WeightNames.h maps to checkpoint tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/ModelBuilder.h"
+
+#include "dialects/Tfm/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace ::tfm;
+namespace ir = mlir::tfm;
+using rt::layerWeight;
+
+namespace {
+
+ir::NormKind toIr(NormKind k) {
+  return k == NormKind::Rms ? ir::NormKind::rms : ir::NormKind::layer;
+}
+
+ir::ActKind toIr(Activation a) {
+  switch (a) {
+  case Activation::Relu: return ir::ActKind::relu;
+  case Activation::Gelu: return ir::ActKind::gelu;
+  case Activation::GeluTanh: return ir::ActKind::gelu_tanh;
+  case Activation::Silu: return ir::ActKind::silu;
+  }
+  return ir::ActKind::silu;
+}
+
+/// Builds one entry point. `decode` fixes the sequence length to 1.
+class EntryBuilder {
+public:
+  EntryBuilder(OpBuilder &b, const ModelSpec &spec, bool decode)
+      : b_(b), s_(spec), decode_(decode), loc_(b.getUnknownLoc()) {}
+
+  func::FuncOp build(StringRef name) {
+    MLIRContext *ctx = b_.getContext();
+    int64_t seq = decode_ ? 1 : ShapedType::kDynamic;
+    auto tokensType = RankedTensorType::get({seq}, b_.getI32Type());
+    auto cacheType = ir::KvCacheType::get(ctx, s_.maxSeqLen, s_.kvHeads(),
+                                          s_.headDim(), s_.vHeadDim());
+    SmallVector<Type> inputs{tokensType, b_.getIndexType()};
+    SmallVector<Type> results{act(s_.vocabSize)};
+    for (int64_t l = 0; l < s_.numLayers; ++l) {
+      inputs.push_back(cacheType);
+      results.push_back(cacheType);
+    }
+    auto fn = b_.create<func::FuncOp>(loc_, name,
+                                      b_.getFunctionType(inputs, results));
+    Block *entry = fn.addEntryBlock();
+    OpBuilder::InsertionGuard guard(b_);
+    b_.setInsertionPointToStart(entry);
+
+    Value tokens = entry->getArgument(0);
+    pos_ = entry->getArgument(1);
+    if (decode_) {
+      seqLen_ = b_.create<arith::ConstantIndexOp>(loc_, 1);
+    } else {
+      Value zero = b_.create<arith::ConstantIndexOp>(loc_, 0);
+      seqLen_ = b_.create<tensor::DimOp>(loc_, tokens, zero);
+    }
+    totalLen_ = b_.create<arith::AddIOp>(loc_, pos_, seqLen_);
+
+    Value h = embed(tokens);
+    SmallVector<Value> outputs{Value()};
+    for (int64_t l = 0; l < s_.numLayers; ++l) {
+      Value cache = entry->getArgument(2 + l);
+      h = layer(l, h, cache);
+      outputs.push_back(cache);
+    }
+    if (s_.hasFinalNorm())
+      h = norm(h, "final_norm", s_.hiddenSize);
+    Value logits = b_.create<ir::LmHeadOp>(
+        loc_, act(s_.vocabSize), h,
+        weight(s_.tieEmbeddings ? "embed.weight" : "lm_head.weight",
+               {s_.vocabSize, s_.hiddenSize}));
+    if (s_.logitSoftcap)
+      logits = b_.create<ir::SoftcapOp>(loc_, logits,
+                                        b_.getF64FloatAttr(*s_.logitSoftcap));
+    outputs[0] = logits;
+    b_.create<func::ReturnOp>(loc_, outputs);
+    return fn;
+  }
+
+private:
+  RankedTensorType act(int64_t features) {
+    return RankedTensorType::get(
+        {decode_ ? 1 : ShapedType::kDynamic, features}, b_.getF32Type());
+  }
+
+  Value weight(const std::string &name, ArrayRef<int64_t> shape) {
+    return b_.create<ir::WeightOp>(
+        loc_, RankedTensorType::get(shape, b_.getF32Type()),
+        b_.getStringAttr(name));
+  }
+
+  /// A norm of groups of `group` features with the model's norm kind; its
+  /// gain (and bias) are `prefix.weight` (and `prefix.bias`).
+  Value norm(Value x, const std::string &prefix, int64_t group,
+             bool wholeRow = true) {
+    Value gain = weight(prefix + ".weight", {group});
+    Value bias = s_.norm.bias ? weight(prefix + ".bias", {group}) : Value();
+    auto type = cast<RankedTensorType>(x.getType());
+    return b_.create<ir::NormOp>(
+        loc_, type, ir::NormKindAttr::get(b_.getContext(), toIr(s_.norm.kind)),
+        x, gain, bias, b_.getF64FloatAttr(s_.norm.eps),
+        wholeRow ? IntegerAttr() : b_.getI64IntegerAttr(group),
+        b_.getF64FloatAttr(s_.norm.gainOffset));
+  }
+
+  Value linear(Value x, const std::string &prefix, int64_t out, int64_t in,
+               bool bias) {
+    Value w = weight(prefix + ".weight", {out, in});
+    Value b = bias ? weight(prefix + ".bias", {out}) : Value();
+    return b_.create<ir::LinearOp>(loc_, act(out), x, w, b);
+  }
+
+  Value embed(Value tokens) {
+    Value table = weight("embed.weight", {s_.vocabSize, s_.hiddenSize});
+    Value h = b_.create<ir::EmbedOp>(loc_, act(s_.hiddenSize), table, tokens);
+    if (s_.embeddingScale != 1.0)
+      h = b_.create<ir::ScaleOp>(loc_, h,
+                                 b_.getF64FloatAttr(s_.embeddingScale));
+    if (s_.absolutePosition != AbsolutePosition::None) {
+      bool learned = s_.absolutePosition == AbsolutePosition::Learned;
+      Value table = learned ? weight("pos_embed.weight",
+                                     {s_.maxSeqLen, s_.hiddenSize})
+                            : Value();
+      h = b_.create<ir::PositionOp>(
+          loc_, h.getType(),
+          ir::PositionKindAttr::get(b_.getContext(),
+                                    learned ? ir::PositionKind::learned
+                                            : ir::PositionKind::sinusoidal),
+          h, pos_, table);
+    }
+    return h;
+  }
+
+  /// Residual stream `h` through one layer; `cache` is updated in place.
+  Value layer(int64_t l, Value h, Value &cache) {
+    auto name = [&](StringRef rest) { return layerWeight(l, rest); };
+    const int64_t d = s_.hiddenSize;
+    if (s_.parallel) {
+      Value attnIn = norm(h, name("attn_norm"), d);
+      Value ffnIn = s_.sharedNorm ? attnIn : norm(h, name("ffn_norm"), d);
+      Value a = attention(l, attnIn, cache);
+      Value f = feedForward(l, ffnIn);
+      Value sum = b_.create<ir::AddOp>(loc_, h, a, alpha());
+      return b_.create<ir::AddOp>(loc_, sum, f, b_.getF64FloatAttr(1.0));
+    }
+    h = sublayer(h, name("attn_norm"), name("post_attn_norm"),
+                 [&](Value x) { return attention(l, x, cache); });
+    return sublayer(h, name("ffn_norm"), name("post_ffn_norm"),
+                    [&](Value x) { return feedForward(l, x); });
+  }
+
+  FloatAttr alpha() { return b_.getF64FloatAttr(s_.residualAlpha); }
+
+  /// One residual sublayer with the spec's norm placement.
+  Value sublayer(Value h, const std::string &inNorm,
+                 const std::string &outNorm,
+                 llvm::function_ref<Value(Value)> body) {
+    const int64_t d = s_.hiddenSize;
+    switch (s_.placement) {
+    case NormPlacement::Pre:
+      return b_.create<ir::AddOp>(loc_, h, body(norm(h, inNorm, d)), alpha());
+    case NormPlacement::Post:
+      return norm(b_.create<ir::AddOp>(loc_, h, body(h), alpha()), inNorm, d);
+    case NormPlacement::Sandwich:
+      return b_.create<ir::AddOp>(
+          loc_, h, norm(body(norm(h, inNorm, d)), outNorm, d), alpha());
+    case NormPlacement::PostSublayer:
+      return b_.create<ir::AddOp>(loc_, h, norm(body(h), outNorm, d),
+                                  alpha());
+    }
+    return h;
+  }
+
+  Value attention(int64_t l, Value x, Value &cache) {
+    auto name = [&](StringRef rest) { return layerWeight(l, rest); };
+    const AttentionSpec &a = s_.attention;
+    const int64_t d = s_.hiddenSize, heads = a.numHeads,
+                  kvHeads = s_.kvHeads(), hd = s_.headDim(),
+                  vhd = s_.vHeadDim();
+    Value q = linear(x, name("attn.q"), heads * hd, d, a.qkvBias);
+    Value k = linear(x, name("attn.k"), kvHeads * hd, d, a.qkvBias);
+    Value v = linear(x, name("attn.v"), kvHeads * vhd, d, a.qkvBias);
+    if (a.qkNorm == QkNorm::PerHead) {
+      q = norm(q, name("attn.q_norm"), hd, /*wholeRow=*/false);
+      k = norm(k, name("attn.k_norm"), hd, /*wholeRow=*/false);
+    } else if (a.qkNorm == QkNorm::Full) {
+      q = norm(q, name("attn.q_norm"), heads * hd);
+      k = norm(k, name("attn.k_norm"), kvHeads * hd);
+    }
+    if (a.position == AttentionPosition::Rope) {
+      q = rope(q, hd);
+      k = rope(k, hd);
+    }
+    cache = b_.create<ir::KvWriteOp>(loc_, cache.getType(), cache, k, v, pos_);
+    RankedTensorType keysType = RankedTensorType::get(
+        {ShapedType::kDynamic, kvHeads * hd}, b_.getF32Type());
+    RankedTensorType valuesType = RankedTensorType::get(
+        {ShapedType::kDynamic, kvHeads * vhd}, b_.getF32Type());
+    auto read = b_.create<ir::KvReadOp>(loc_, keysType, valuesType, cache,
+                                        totalLen_);
+
+    Value bias;
+    auto biasType = RankedTensorType::get(
+        {heads, decode_ ? 1 : ShapedType::kDynamic, ShapedType::kDynamic},
+        b_.getF32Type());
+    if (a.position == AttentionPosition::Alibi) {
+      bias = b_.create<ir::AlibiOp>(loc_, biasType, pos_, seqLen_, totalLen_,
+                                    b_.getI64IntegerAttr(heads));
+    } else if (a.position == AttentionPosition::Relative) {
+      int64_t owner = a.relative.shared ? 0 : l;
+      Value table = weight(layerWeight(owner, "attn.rel_bias.weight"),
+                           {a.relative.numBuckets, heads});
+      bias = b_.create<ir::RelativeBiasOp>(
+          loc_, biasType, table, pos_, seqLen_, totalLen_,
+          b_.getI64IntegerAttr(a.relative.numBuckets),
+          b_.getI64IntegerAttr(a.relative.maxDistance),
+          a.relative.bidirectional ? b_.getUnitAttr() : UnitAttr());
+    }
+    int64_t window = s_.windowOf(l);
+    Value o = b_.create<ir::AttentionOp>(
+        loc_, act(heads * vhd), q, read.getKey(), read.getValue(), pos_, bias,
+        b_.getI64IntegerAttr(heads), b_.getI64IntegerAttr(kvHeads),
+        b_.getI64IntegerAttr(hd), b_.getF64FloatAttr(s_.attentionScale()),
+        a.causal ? b_.getUnitAttr() : UnitAttr(),
+        window > 0 ? b_.getI64IntegerAttr(window) : IntegerAttr(),
+        a.softcap ? b_.getF64FloatAttr(*a.softcap) : FloatAttr());
+    return linear(o, name("attn.o"), d, heads * vhd, a.outBias);
+  }
+
+  Value rope(Value x, int64_t headDim) {
+    const RopeSpec &r = s_.attention.rope;
+    ir::RopeScalingAttr scaling;
+    if (r.scaling != RopeScaling::None) {
+      ir::RopeScalingKind kind =
+          r.scaling == RopeScaling::Linear ? ir::RopeScalingKind::linear
+          : r.scaling == RopeScaling::Ntk  ? ir::RopeScalingKind::ntk
+                                           : ir::RopeScalingKind::llama3;
+      scaling = ir::RopeScalingAttr::get(
+          b_.getContext(), kind, llvm::APFloat(r.factor),
+          llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
+          r.originalMaxPositions);
+    }
+    auto layout = ir::RopeLayoutAttr::get(
+        b_.getContext(), r.layout == RopeLayout::Half
+                             ? ir::RopeLayout::half
+                             : ir::RopeLayout::interleaved);
+    return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,
+                                 b_.getI64IntegerAttr(headDim),
+                                 b_.getI64IntegerAttr(s_.rotaryDim()),
+                                 b_.getF64FloatAttr(r.theta), scaling);
+  }
+
+  Value feedForward(int64_t l, Value x) {
+    auto name = [&](StringRef rest) { return layerWeight(l, rest); };
+    const FfnSpec &f = s_.ffn;
+    const int64_t d = s_.hiddenSize;
+    if (s_.isMoeLayer(l))
+      return moe(l, x);
+    Value hidden;
+    if (f.kind == FfnKind::Glu) {
+      Value gate = linear(x, name("ffn.gate"), f.hiddenSize, d, f.bias);
+      Value up = linear(x, name("ffn.up"), f.hiddenSize, d, f.bias);
+      hidden = b_.create<ir::GluOp>(
+          loc_, ir::ActKindAttr::get(b_.getContext(), toIr(f.activation)),
+          gate, up);
+    } else {
+      Value up = linear(x, name("ffn.up"), f.hiddenSize, d, f.bias);
+      hidden = b_.create<ir::ActivationOp>(
+          loc_, ir::ActKindAttr::get(b_.getContext(), toIr(f.activation)),
+          up);
+    }
+    return linear(hidden, name("ffn.down"), d, f.hiddenSize, f.bias);
+  }
+
+  Value moe(int64_t l, Value x) {
+    auto name = [&](StringRef rest) { return layerWeight(l, rest); };
+    const MoeSpec &m = s_.ffn.moe;
+    const int64_t d = s_.hiddenSize, e = m.numExperts, f = s_.expertHidden();
+    Value router = weight(name("moe.router.weight"), {e, d});
+    Value gate = weight(name("moe.gate.weight"), {e, f, d});
+    Value up = weight(name("moe.up.weight"), {e, f, d});
+    Value down = weight(name("moe.down.weight"), {e, d, f});
+    Value sharedGate, sharedUp, sharedDown, sharedRouter;
+    if (m.numShared > 0) {
+      int64_t fs = s_.sharedExpertHidden();
+      sharedGate = weight(name("moe.shared_gate.weight"), {fs, d});
+      sharedUp = weight(name("moe.shared_up.weight"), {fs, d});
+      sharedDown = weight(name("moe.shared_down.weight"), {d, fs});
+      if (m.sharedRouter)
+        sharedRouter = weight(name("moe.shared_router.weight"), {1, d});
+    }
+    return b_.create<ir::MoeOp>(
+        loc_, x.getType(), x, router, gate, up, down, sharedGate, sharedUp,
+        sharedDown, sharedRouter,
+        ir::ActKindAttr::get(b_.getContext(), toIr(s_.ffn.activation)),
+        b_.getI64IntegerAttr(e), b_.getI64IntegerAttr(m.topK),
+        b_.getI64IntegerAttr(m.numShared),
+        ir::MoeScoringAttr::get(b_.getContext(),
+                                m.scoring == MoeScoring::Softmax
+                                    ? ir::MoeScoring::softmax
+                                    : ir::MoeScoring::sigmoid),
+        m.normTopK ? b_.getUnitAttr() : UnitAttr(),
+        b_.getF64FloatAttr(m.routedScale));
+  }
+
+  OpBuilder &b_;
+  const ModelSpec &s_;
+  bool decode_;
+  Location loc_;
+  Value pos_, seqLen_, totalLen_;
+};
+
+} // namespace
+
+namespace tfm {
+
+OwningOpRef<ModuleOp> buildModel(MLIRContext &context,
+                                      const ModelSpec &spec) {
+  context.loadDialect<ir::TfmDialect, func::FuncDialect, arith::ArithDialect,
+                      tensor::TensorDialect>();
+  OpBuilder b(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+  module->setSymNameAttr(b.getStringAttr(spec.name));
+  b.setInsertionPointToEnd(module->getBody());
+  EntryBuilder(b, spec, /*decode=*/false).build("prefill");
+  EntryBuilder(b, spec, /*decode=*/true).build("decode");
+  return module;
+}
+
+std::vector<rt::WeightRequest> collectWeightRequests(ModuleOp module) {
+  std::vector<rt::WeightRequest> requests;
+  llvm::StringSet<> seen;
+  module.walk([&](ir::WeightOp op) {
+    if (!seen.insert(op.getName()).second)
+      return;
+    auto shape = op.getResult().getType().getShape();
+    requests.push_back({op.getName().str(), {shape.begin(), shape.end()}});
+  });
+  return requests;
+}
+
+} // namespace tfm

@@ -1,0 +1,462 @@
+//===- SpecJson.cpp - the tfm JSON spec: read, validate, write --*- C++ -*-===//
+//
+// docs/model-spec.md describes the format field by field; keep it in step.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/Frontend.h"
+#include "compiler/frontend/JsonFields.h"
+#include "runtime/Gguf.h"
+
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+using namespace tfm;
+using llvm::formatv;
+namespace json = llvm::json;
+
+void SpecDiagnostics::error(const std::string &where,
+                            const std::string &message) {
+  ++errors_;
+  messages_.push_back(where.empty()
+                          ? formatv("{0}: error: {1}", file_, message).str()
+                          : formatv("{0}: error: {1}: {2}", file_, where,
+                                    message)
+                                .str());
+}
+
+void SpecDiagnostics::warning(const std::string &where,
+                              const std::string &message) {
+  messages_.push_back(
+      formatv("{0}: warning: {1}: {2}", file_, where, message).str());
+}
+
+//===----------------------------------------------------------------------===//
+// Reading a tfm spec
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+void readNorm(JsonFields &f, NormSpec &norm) {
+  f.keyword("kind", norm.kind, {NormKind::Rms, NormKind::Layer});
+  f.number("eps", norm.eps, /*positive=*/true);
+  f.boolean("bias", norm.bias);
+  f.number("gain_offset", norm.gainOffset, /*positive=*/false);
+  f.finish();
+}
+
+void readRope(JsonFields &f, RopeSpec &rope) {
+  f.number("theta", rope.theta, /*positive=*/true);
+  f.integer("rotary_dim", rope.rotaryDim, 0);
+  f.keyword("layout", rope.layout, {RopeLayout::Half, RopeLayout::Interleaved});
+  if (const json::Object *s = f.object("scaling")) {
+    JsonFields sf(*s, f.pathOf("scaling"), f.diags());
+    if (!sf.has("type"))
+      f.diags().error(sf.pathOf("type"),
+                      "missing required field (\"linear\", \"ntk\" or "
+                      "\"llama3\")");
+    sf.keyword("type", rope.scaling,
+               {RopeScaling::Linear, RopeScaling::Ntk, RopeScaling::Llama3});
+    if (!sf.number("factor", rope.factor, /*positive=*/true) &&
+        !sf.has("factor"))
+      f.diags().error(sf.pathOf("factor"),
+                      "missing required field (a number > 0)");
+    sf.number("low_freq_factor", rope.lowFreqFactor, /*positive=*/true);
+    sf.number("high_freq_factor", rope.highFreqFactor, /*positive=*/true);
+    sf.integer("original_max_positions", rope.originalMaxPositions, 1);
+    sf.finish();
+  }
+  f.finish();
+}
+
+void readAttention(JsonFields &f, AttentionSpec &a) {
+  f.requiredInteger("num_heads", a.numHeads, 1);
+  f.integer("num_kv_heads", a.numKvHeads, 1);
+  f.integer("head_dim", a.headDim, 1);
+  f.integer("v_head_dim", a.vHeadDim, 1);
+  f.boolean("qkv_bias", a.qkvBias);
+  f.boolean("out_bias", a.outBias);
+  f.keyword("qk_norm", a.qkNorm, {QkNorm::None, QkNorm::PerHead, QkNorm::Full});
+  f.number("scale", a.scale, /*positive=*/true);
+  f.number("softcap", a.softcap, /*positive=*/true);
+  f.boolean("causal", a.causal);
+  if (const json::Value *w = f.raw("window"); w && !w->getAsNull()) {
+    if (std::optional<int64_t> single = w->getAsInteger()) {
+      if (*single < 0)
+        f.diags().error(f.pathOf("window"),
+                        formatv("expected a window >= 0 (0: global), got {0}",
+                                *single)
+                            .str());
+      else
+        a.window = {*single};
+    } else if (const json::Array *arr = w->getAsArray(); arr && !arr->empty()) {
+      for (size_t i = 0; i < arr->size(); ++i) {
+        std::optional<int64_t> v = (*arr)[i].getAsInteger();
+        if (!v || *v < 0) {
+          f.diags().error(formatv("{0}[{1}]", f.pathOf("window"), i).str(),
+                          "expected a window >= 0 (0: global), got " +
+                              describeJson((*arr)[i]));
+          continue;
+        }
+        a.window.push_back(*v);
+      }
+    } else {
+      f.diags().error(f.pathOf("window"),
+                      "expected an integer or a non-empty array of integers "
+                      "(one per layer, cycled), got " +
+                          describeJson(*w));
+    }
+  }
+  f.keyword("position", a.position,
+            {AttentionPosition::None, AttentionPosition::Rope,
+             AttentionPosition::Alibi, AttentionPosition::Relative});
+  if (const json::Object *r = f.object("rope")) {
+    JsonFields rf(*r, f.pathOf("rope"), f.diags());
+    readRope(rf, a.rope);
+  }
+  if (const json::Object *r = f.object("relative")) {
+    JsonFields rf(*r, f.pathOf("relative"), f.diags());
+    rf.integer("num_buckets", a.relative.numBuckets, 2);
+    rf.integer("max_distance", a.relative.maxDistance, 1);
+    rf.boolean("bidirectional", a.relative.bidirectional);
+    rf.boolean("shared", a.relative.shared);
+    rf.finish();
+  }
+  f.finish();
+}
+
+constexpr std::initializer_list<Activation> kActivations = {
+    Activation::Relu, Activation::Gelu, Activation::GeluTanh,
+    Activation::Silu};
+
+void readFfn(JsonFields &f, FfnSpec &ffn) {
+  f.keyword("kind", ffn.kind, {FfnKind::Glu, FfnKind::Mlp});
+  f.keyword("activation", ffn.activation, kActivations);
+  f.requiredInteger("hidden_size", ffn.hiddenSize, 1);
+  f.boolean("bias", ffn.bias);
+  if (const json::Object *m = f.object("moe")) {
+    JsonFields mf(*m, f.pathOf("moe"), f.diags());
+    MoeSpec &moe = ffn.moe;
+    mf.requiredInteger("num_experts", moe.numExperts, 1);
+    mf.requiredInteger("top_k", moe.topK, 1);
+    mf.integer("hidden_size", moe.hiddenSize, 1);
+    mf.integer("num_shared", moe.numShared, 0);
+    mf.integer("shared_hidden_size", moe.sharedHiddenSize, 1);
+    mf.boolean("shared_router", moe.sharedRouter);
+    mf.keyword("scoring", moe.scoring,
+               {MoeScoring::Softmax, MoeScoring::Sigmoid});
+    mf.boolean("norm_topk", moe.normTopK);
+    mf.number("routed_scale", moe.routedScale, /*positive=*/true);
+    mf.integer("first_dense_layers", moe.firstDenseLayers, 0);
+    mf.finish();
+  }
+  f.finish();
+}
+
+} // namespace
+
+std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
+                                          SpecDiagnostics &diags) {
+  ModelSpec spec;
+  spec.name = llvm::sys::path::stem(diags.file()).str();
+  JsonFields f(root, "", diags);
+  f.string("name", spec.name);
+  if (f.string("weight_naming", spec.weightNaming) &&
+      spec.weightNaming != "llama" && spec.weightNaming != "sandwich")
+    diags.error("weight_naming",
+                "expected \"llama\" or \"sandwich\", got \"" +
+                    spec.weightNaming + "\"");
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_layers", spec.numLayers, 1);
+  f.integer("max_seq_len", spec.maxSeqLen, 1);
+  f.integer("bos_token_id", spec.bosTokenId, 0);
+  f.integer("eos_token_id", spec.eosTokenId, 0);
+  f.number("logit_softcap", spec.logitSoftcap, /*positive=*/true);
+
+  if (const json::Object *o = f.object("embedding")) {
+    JsonFields ef(*o, "embedding", diags);
+    ef.number("scale", spec.embeddingScale, /*positive=*/true);
+    ef.keyword("position", spec.absolutePosition,
+               {AbsolutePosition::None, AbsolutePosition::Sinusoidal,
+                AbsolutePosition::Learned});
+    ef.boolean("tied", spec.tieEmbeddings);
+    ef.finish();
+  }
+  if (const json::Object *o = f.object("norm")) {
+    JsonFields nf(*o, "norm", diags);
+    readNorm(nf, spec.norm);
+  }
+  if (const json::Object *o = f.object("block")) {
+    JsonFields bf(*o, "block", diags);
+    bf.keyword("norm_placement", spec.placement,
+               {NormPlacement::Pre, NormPlacement::Post,
+                NormPlacement::Sandwich, NormPlacement::PostSublayer});
+    bf.boolean("parallel", spec.parallel);
+    bf.boolean("shared_norm", spec.sharedNorm);
+    bf.number("residual_alpha", spec.residualAlpha, /*positive=*/true);
+    bf.boolean("final_norm", spec.finalNorm);
+    bf.finish();
+  }
+  if (const json::Object *o = f.object("attention")) {
+    JsonFields af(*o, "attention", diags);
+    readAttention(af, spec.attention);
+  } else {
+    diags.error("attention", "missing required object");
+  }
+  if (const json::Object *o = f.object("ffn")) {
+    JsonFields ff(*o, "ffn", diags);
+    readFfn(ff, spec.ffn);
+  } else {
+    diags.error("ffn", "missing required object");
+  }
+  f.finish();
+  if (diags.hasErrors())
+    return std::nullopt;
+  return spec;
+}
+
+//===----------------------------------------------------------------------===//
+// Validation
+//===----------------------------------------------------------------------===//
+
+void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
+  const AttentionSpec &a = s.attention;
+  auto err = [&](const char *where, const std::string &msg) {
+    diags.error(where, msg);
+  };
+  if (a.numHeads < 1) {
+    err("attention.num_heads", "must be >= 1");
+    return;
+  }
+  if (s.kvHeads() < 1 || a.numHeads % s.kvHeads() != 0)
+    err("attention.num_kv_heads",
+        formatv("must divide attention.num_heads ({0}), got {1}", a.numHeads,
+                s.kvHeads()));
+  if (!a.headDim && s.hiddenSize % a.numHeads != 0)
+    err("attention.head_dim",
+        formatv("not given, and hidden_size ({0}) is not a multiple of "
+                "num_heads ({1}); give head_dim explicitly",
+                s.hiddenSize, a.numHeads));
+  if (s.headDim() < 1)
+    err("attention.head_dim", "must be >= 1");
+  if (a.position == AttentionPosition::Rope) {
+    int64_t rd = s.rotaryDim();
+    if (rd % 2 != 0 || rd > s.headDim() || rd < 2)
+      err("attention.rope.rotary_dim",
+          formatv("must be even and in [2, head_dim = {0}], got {1}",
+                  s.headDim(), rd));
+    if (a.rope.scaling == RopeScaling::Llama3) {
+      if (!(a.rope.highFreqFactor > a.rope.lowFreqFactor))
+        err("attention.rope.scaling.high_freq_factor",
+            formatv("must be greater than low_freq_factor ({0}), got {1}",
+                    a.rope.lowFreqFactor, a.rope.highFreqFactor));
+      if (a.rope.originalMaxPositions < 1)
+        err("attention.rope.scaling.original_max_positions",
+            "is required by llama3 scaling (an integer >= 1)");
+    }
+    if (a.rope.scaling == RopeScaling::Ntk && s.rotaryDim() <= 2)
+      err("attention.rope.scaling.type",
+          "ntk scaling needs rotary_dim > 2");
+  }
+  if (a.position == AttentionPosition::Alibi && !a.causal)
+    err("attention.position", "alibi is supported for causal attention only");
+  if (s.parallel && s.placement != NormPlacement::Pre)
+    err("block.parallel",
+        formatv("parallel blocks need norm_placement \"pre\", got \"{0}\"",
+                toString(s.placement)));
+  if (s.sharedNorm && !s.parallel)
+    err("block.shared_norm", "only applies to parallel blocks");
+  if (s.absolutePosition == AbsolutePosition::Sinusoidal &&
+      s.hiddenSize % 2 != 0)
+    err("embedding.position",
+        formatv("sinusoidal positions need an even hidden_size, got {0}",
+                s.hiddenSize));
+  const MoeSpec &m = s.ffn.moe;
+  if (m.numExperts > 0) {
+    if (m.topK > m.numExperts)
+      err("ffn.moe.top_k",
+          formatv("must be <= num_experts ({0}), got {1}", m.numExperts,
+                  m.topK));
+    if (s.ffn.kind != FfnKind::Glu)
+      err("ffn.kind", "mixtures of experts use gated experts: kind must be "
+                      "\"glu\"");
+    if (m.sharedRouter && m.numShared == 0)
+      err("ffn.moe.shared_router", "needs num_shared >= 1");
+    if (m.firstDenseLayers > s.numLayers)
+      err("ffn.moe.first_dense_layers",
+          formatv("must be <= num_layers ({0}), got {1}", s.numLayers,
+                  m.firstDenseLayers));
+  }
+  if (s.weightNaming == "sandwich" &&
+      (s.placement == NormPlacement::Pre || s.placement == NormPlacement::Post))
+    diags.warning("weight_naming",
+                  "\"sandwich\" naming is meant for sandwich or "
+                  "post_sublayer norms");
+}
+
+//===----------------------------------------------------------------------===//
+// Writing
+//===----------------------------------------------------------------------===//
+
+json::Value tfm::specToJson(const ModelSpec &s) {
+  const AttentionSpec &a = s.attention;
+  json::Object rope{{"theta", a.rope.theta},
+                    {"rotary_dim", s.rotaryDim()},
+                    {"layout", toString(a.rope.layout)}};
+  if (a.rope.scaling != RopeScaling::None) {
+    json::Object scaling{{"type", toString(a.rope.scaling)},
+                         {"factor", a.rope.factor}};
+    if (a.rope.scaling == RopeScaling::Llama3) {
+      scaling["low_freq_factor"] = a.rope.lowFreqFactor;
+      scaling["high_freq_factor"] = a.rope.highFreqFactor;
+      scaling["original_max_positions"] = a.rope.originalMaxPositions;
+    }
+    rope["scaling"] = std::move(scaling);
+  }
+  json::Array window;
+  for (int64_t w : a.window)
+    window.push_back(w);
+  auto optNumber = [](const std::optional<double> &v) -> json::Value {
+    return v ? json::Value(*v) : json::Value(nullptr);
+  };
+  auto optInt = [](const std::optional<int64_t> &v) -> json::Value {
+    return v ? json::Value(*v) : json::Value(nullptr);
+  };
+  json::Object attention{
+      {"num_heads", a.numHeads},
+      {"num_kv_heads", s.kvHeads()},
+      {"head_dim", s.headDim()},
+      {"v_head_dim", s.vHeadDim()},
+      {"qkv_bias", a.qkvBias},
+      {"out_bias", a.outBias},
+      {"qk_norm", toString(a.qkNorm)},
+      {"scale", s.attentionScale()},
+      {"softcap", optNumber(a.softcap)},
+      {"causal", a.causal},
+      {"window", a.window.empty() ? json::Value(0)
+                                  : json::Value(std::move(window))},
+      {"position", toString(a.position)},
+      {"rope", std::move(rope)},
+      {"relative",
+       json::Object{{"num_buckets", a.relative.numBuckets},
+                    {"max_distance", a.relative.maxDistance},
+                    {"bidirectional", a.relative.bidirectional},
+                    {"shared", a.relative.shared}}}};
+  json::Object ffn{{"kind", toString(s.ffn.kind)},
+                   {"activation", toString(s.ffn.activation)},
+                   {"hidden_size", s.ffn.hiddenSize},
+                   {"bias", s.ffn.bias}};
+  const MoeSpec &m = s.ffn.moe;
+  if (m.numExperts > 0) {
+    json::Object moe{{"num_experts", m.numExperts},
+                     {"top_k", m.topK},
+                     {"hidden_size", s.expertHidden()},
+                     {"num_shared", m.numShared},
+                     {"shared_router", m.sharedRouter},
+                     {"scoring", toString(m.scoring)},
+                     {"norm_topk", m.normTopK},
+                     {"routed_scale", m.routedScale},
+                     {"first_dense_layers", m.firstDenseLayers}};
+    if (m.numShared > 0)
+      moe["shared_hidden_size"] = s.sharedExpertHidden();
+    ffn["moe"] = std::move(moe);
+  } else {
+    ffn["moe"] = nullptr;
+  }
+  return json::Object{
+      {"name", s.name},
+      {"weight_naming", s.weightNaming},
+      {"vocab_size", s.vocabSize},
+      {"hidden_size", s.hiddenSize},
+      {"num_layers", s.numLayers},
+      {"max_seq_len", s.maxSeqLen},
+      {"bos_token_id", optInt(s.bosTokenId)},
+      {"eos_token_id", optInt(s.eosTokenId)},
+      {"embedding", json::Object{{"scale", s.embeddingScale},
+                                 {"position", toString(s.absolutePosition)},
+                                 {"tied", s.tieEmbeddings}}},
+      {"norm", json::Object{{"kind", toString(s.norm.kind)},
+                            {"eps", s.norm.eps},
+                            {"bias", s.norm.bias},
+                            {"gain_offset", s.norm.gainOffset}}},
+      {"block", json::Object{{"norm_placement", toString(s.placement)},
+                             {"parallel", s.parallel},
+                             {"shared_norm", s.sharedNorm},
+                             {"residual_alpha", s.residualAlpha},
+                             {"final_norm", s.hasFinalNorm()}}},
+      {"attention", std::move(attention)},
+      {"ffn", std::move(ffn)},
+      {"logit_softcap", optNumber(s.logitSoftcap)}};
+}
+
+rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {
+  rt::WeightLayout layout;
+  layout.naming = s.weightNaming;
+  layout.numHeads = s.attention.numHeads;
+  layout.numKvHeads = s.kvHeads();
+  layout.headDim = s.headDim();
+  layout.rotaryDim = s.rotaryDim();
+  layout.ropeInterleaved = s.attention.position == AttentionPosition::Rope &&
+                           s.attention.rope.layout == RopeLayout::Interleaved;
+  return layout;
+}
+
+//===----------------------------------------------------------------------===//
+// Format detection
+//===----------------------------------------------------------------------===//
+
+std::optional<ModelSpec> tfm::readModelConfig(const std::string &path,
+                                              SpecDiagnostics &diags,
+                                              ConfigFormat *format) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  if (!buffer) {
+    diags.error("", "cannot read: " + buffer.getError().message());
+    return std::nullopt;
+  }
+  llvm::StringRef text = (*buffer)->getBuffer();
+  std::optional<ModelSpec> spec;
+  if (text.starts_with("GGUF")) {
+    if (format)
+      *format = ConfigFormat::Gguf;
+    auto gguf = rt::GgufFile::open(path);
+    if (!gguf) {
+      // The loader's message already names the file.
+      std::string msg = gguf.error().message();
+      if (llvm::StringRef(msg).starts_with(path + ": "))
+        msg = msg.substr(path.size() + 2);
+      diags.error("", msg);
+      return std::nullopt;
+    }
+    spec = readGgufConfig(**gguf, diags);
+  } else {
+    llvm::Expected<json::Value> value = json::parse(text);
+    if (!value) {
+      diags.error("", "invalid JSON: " + llvm::toString(value.takeError()));
+      return std::nullopt;
+    }
+    const json::Object *root = value->getAsObject();
+    if (!root) {
+      diags.error("", "expected a JSON object at the top level, got " +
+                          describeJson(*value));
+      return std::nullopt;
+    }
+    if (root->get("model_type")) {
+      if (format)
+        *format = ConfigFormat::HuggingFace;
+      spec = readHfConfig(*root, diags);
+    } else {
+      if (format)
+        *format = ConfigFormat::TfmSpec;
+      spec = readTfmSpec(*root, diags);
+    }
+  }
+  if (!spec)
+    return std::nullopt;
+  validateSpec(*spec, diags);
+  if (diags.hasErrors())
+    return std::nullopt;
+  return spec;
+}

@@ -1,0 +1,114 @@
+//===- RunCommand.cpp - `tfmc run`: generate with a model -------*- C++ -*-===//
+//
+// Builds the model from its config, loads (or generates) its weights and
+// runs the generation loop on the reference interpreter.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Registration.h"
+#include "compiler/frontend/ModelBuilder.h"
+#include "compiler/interpreter/Interpreter.h"
+#include "compiler/tfmc/Driver.h"
+#include "runtime/Generate.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+
+#include <chrono>
+#include <cstdio>
+
+using namespace tfm;
+
+namespace {
+
+/// The interpreter as the generation loop's model.
+class InterpreterRunner : public rt::ModelRunner {
+public:
+  InterpreterRunner(Interpreter &interp, const ModelSpec &spec)
+      : interp_(interp), spec_(spec) {}
+
+  int64_t vocabSize() const override { return spec_.vocabSize; }
+  int64_t maxSeqLen() const override { return spec_.maxSeqLen; }
+
+  rt::Status prefill(const std::vector<int32_t> &ids, int64_t pos,
+                     std::vector<float> &logits) override {
+    return call("prefill", ids, pos, logits);
+  }
+  rt::Status decode(int32_t id, int64_t pos,
+                    std::vector<float> &logits) override {
+    return call("decode", {id}, pos, logits);
+  }
+
+private:
+  rt::Status call(llvm::StringRef entry, const std::vector<int32_t> &ids,
+                  int64_t pos, std::vector<float> &logits) {
+    auto out = interp_.run(entry, ids, pos);
+    if (!out)
+      return out.error();
+    logits.assign(out->data, out->data + out->numel());
+    return rt::Status::ok();
+  }
+
+  Interpreter &interp_;
+  const ModelSpec &spec_;
+};
+
+} // namespace
+
+int tfm::runCommand(int argc, char **argv) {
+  rt::RunFlagSet flags;
+  flags.configArgument = true;
+  auto options = rt::parseRunOptions(argc, argv, 2, flags);
+  if (!options) {
+    std::fprintf(stderr, "tfmc run: error: %s\n",
+                 options.error().message().c_str());
+    return 2;
+  }
+  if (options->help) {
+    std::printf("%s", rt::runHelp("tfmc run CONFIG [options]", flags).c_str());
+    return 0;
+  }
+
+  std::optional<ModelSpec> spec = loadSpec(options->config);
+  if (!spec)
+    return 1;
+
+  mlir::DialectRegistry registry;
+  registerAllTfmDialects(registry);
+  mlir::MLIRContext context(registry);
+  mlir::OwningOpRef<mlir::ModuleOp> module = buildModel(context, *spec);
+  if (mlir::failed(mlir::verify(*module))) {
+    std::fprintf(stderr, "tfmc run: error: internal: the built module does "
+                         "not verify\n");
+    return 1;
+  }
+
+  std::vector<rt::WeightRequest> requests = collectWeightRequests(*module);
+  auto start = std::chrono::steady_clock::now();
+  rt::Expected<rt::WeightTable> weights =
+      options->weights.empty()
+          ? rt::Expected<rt::WeightTable>(
+                rt::randomWeights(requests, options->weightSeed))
+          : rt::loadWeights(options->weights, requests, weightLayout(*spec));
+  if (!weights) {
+    std::fprintf(stderr, "tfmc run: error: %s\n",
+                 weights.error().message().c_str());
+    return 1;
+  }
+  double loadMs = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::fprintf(stderr, "tfmc run: %s: %zu weights from %s in %.1f ms; "
+                       "running on the reference interpreter\n",
+               spec->name.c_str(), weights->size(),
+               weights->origin().c_str(), loadMs);
+
+  Interpreter interp(*module, *weights);
+  if (rt::Status s = interp.checkWeights(); !s) {
+    std::fprintf(stderr, "tfmc run: error: %s\n", s.message().c_str());
+    return 1;
+  }
+  InterpreterRunner runner(interp, *spec);
+  return rt::runGeneration(runner, *options, "tfmc run");
+}

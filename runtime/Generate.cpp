@@ -1,0 +1,157 @@
+//===- Generate.cpp - the prefill/decode loop -------------------*- C++ -*-===//
+
+#include "runtime/Generate.h"
+#include "runtime/Npy.h"
+
+#include <chrono>
+#include <fmt/format.h>
+
+using namespace tfm::rt;
+
+namespace {
+
+double now() {
+  using Clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(Clock::now().time_since_epoch())
+      .count();
+}
+
+Status checkIds(const std::vector<int32_t> &ids, int64_t vocab,
+                const char *flag) {
+  for (int32_t id : ids)
+    if (id >= vocab)
+      return Error(fmt::format("{}: token id {} is out of range for a "
+                               "vocabulary of {}",
+                               flag, id, vocab));
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
+                                             const RunOptions &options,
+                                             std::FILE *stream) {
+  const int64_t vocab = runner.vocabSize();
+  if (Status s = checkIds(options.promptIds, vocab, "--prompt-ids"); !s)
+    return Error(s.message());
+  if (Status s = checkIds(options.forceIds, vocab, "--force-ids"); !s)
+    return Error(s.message());
+
+  GenerationResult r;
+  r.promptIds = options.promptIds;
+  r.forcedIds = options.forceIds;
+  const int64_t promptLen = int64_t(options.promptIds.size());
+  const bool scoring = !options.forceIds.empty();
+  const int64_t picks = scoring ? int64_t(options.forceIds.size()) + 1
+                                : options.numTokens;
+  const int64_t decodeCalls = picks > 0 ? picks - 1 : 0;
+  if (promptLen + decodeCalls > runner.maxSeqLen())
+    return Error(fmt::format("the prompt ({} tokens) and {} decode steps need "
+                             "{} positions, but the model's KV cache holds {} "
+                             "(max_seq_len)",
+                             promptLen, decodeCalls, promptLen + decodeCalls,
+                             runner.maxSeqLen()));
+
+  const bool keepLogits = !options.logitsOut.empty();
+  Sampler sampler(options.sampling);
+  std::vector<float> logits;
+
+  auto pick = [&](const float *row) {
+    int32_t id = sampler.sample(row, vocab);
+    r.generatedIds.push_back(id);
+    if (stream) {
+      std::fprintf(stream, " %d", id);
+      std::fflush(stream);
+    }
+    return id;
+  };
+
+  double t0 = now();
+  if (Status s = runner.prefill(options.promptIds, 0, logits); !s)
+    return Error(s.message());
+  r.prefillSeconds = now() - t0;
+  if (keepLogits)
+    r.logits = logits;
+  r.logitsRows = promptLen;
+
+  if (picks == 0)
+    return r;
+  int32_t next = pick(logits.data() + (promptLen - 1) * vocab);
+
+  double t1 = now();
+  for (int64_t step = 0; step < decodeCalls; ++step) {
+    int32_t feed = scoring ? options.forceIds[step] : next;
+    if (Status s = runner.decode(feed, promptLen + step, logits); !s)
+      return Error(s.message());
+    if (keepLogits)
+      r.logits.insert(r.logits.end(), logits.begin(), logits.end());
+    ++r.logitsRows;
+    next = pick(logits.data());
+  }
+  r.decodeSeconds = now() - t1;
+  r.decodeCalls = decodeCalls;
+  return r;
+}
+
+static std::string idList(const std::vector<int32_t> &ids,
+                          const char *separator) {
+  return fmt::format("{}", fmt::join(ids, separator));
+}
+
+int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
+                           const std::string &tool) {
+  std::FILE *stream = nullptr;
+  if (!options.json) {
+    std::printf("prompt ids: %s\ngenerated ids:",
+                idList(options.promptIds, " ").c_str());
+    stream = stdout;
+  }
+  auto result = generate(runner, options, stream);
+  if (stream)
+    std::printf("\n");
+  if (!result) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                 result.error().message().c_str());
+    return 1;
+  }
+  const GenerationResult &r = *result;
+  if (!options.logitsOut.empty()) {
+    if (Status s = writeNpy(options.logitsOut, r.logits.data(), r.logitsRows,
+                            runner.vocabSize());
+        !s) {
+      std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                   s.message().c_str());
+      return 1;
+    }
+  }
+  double prefillRate =
+      r.prefillSeconds > 0 ? double(r.promptIds.size()) / r.prefillSeconds : 0;
+  double decodeRate =
+      r.decodeSeconds > 0 ? double(r.decodeCalls) / r.decodeSeconds : 0;
+  if (options.json) {
+    std::string json = fmt::format(
+        "{{\"prompt_ids\": [{}], \"generated_ids\": [{}]",
+        idList(r.promptIds, ", "), idList(r.generatedIds, ", "));
+    if (!r.forcedIds.empty())
+      json += fmt::format(", \"forced_ids\": [{}]", idList(r.forcedIds, ", "));
+    json += fmt::format(
+        ", \"prefill_tokens\": {}, \"prefill_ms\": {:.3f}, "
+        "\"prefill_tokens_per_s\": {:.2f}, \"decode_tokens\": {}, "
+        "\"decode_ms\": {:.3f}, \"decode_tokens_per_s\": {:.2f}",
+        r.promptIds.size(), r.prefillSeconds * 1e3, prefillRate, r.decodeCalls,
+        r.decodeSeconds * 1e3, decodeRate);
+    if (!options.logitsOut.empty())
+      json += fmt::format(", \"logits_rows\": {}", r.logitsRows);
+    json += "}";
+    std::printf("%s\n", json.c_str());
+  } else {
+    std::printf("prefill: %zu tokens in %.2f ms (%.1f tokens/s)\n",
+                r.promptIds.size(), r.prefillSeconds * 1e3, prefillRate);
+    std::printf("decode: %ld tokens in %.2f ms (%.1f tokens/s)\n",
+                long(r.decodeCalls), r.decodeSeconds * 1e3, decodeRate);
+    if (!options.logitsOut.empty())
+      std::printf("logits: %ld rows written to %s\n", long(r.logitsRows),
+                  options.logitsOut.c_str());
+  }
+  return 0;
+}

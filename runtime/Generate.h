@@ -1,0 +1,59 @@
+//===- Generate.h - the prefill/decode loop ---------------------*- C++ -*-===//
+//
+// Drives any model implementation (the interpreter, a compiled program)
+// through prefill and decode, sampling, scoring mode, logits dumps, timing
+// and output, so every way of running a model behaves the same.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_GENERATE_H
+#define TFM_RUNTIME_GENERATE_H
+
+#include "runtime/RunOptions.h"
+
+#include <cstdio>
+
+namespace tfm::rt {
+
+/// A model with a KV cache, as the generation loop sees it.
+class ModelRunner {
+public:
+  virtual ~ModelRunner() = default;
+  virtual int64_t vocabSize() const = 0;
+  virtual int64_t maxSeqLen() const = 0;
+  /// Runs `ids` at positions [pos, pos + ids.size()) and sets `logits` to
+  /// one row of vocabSize() values per id.
+  virtual Status prefill(const std::vector<int32_t> &ids, int64_t pos,
+                         std::vector<float> &logits) = 0;
+  /// Runs one token at position `pos`; `logits` gets one row.
+  virtual Status decode(int32_t id, int64_t pos,
+                        std::vector<float> &logits) = 0;
+};
+
+struct GenerationResult {
+  std::vector<int32_t> promptIds;
+  /// The sampler's pick after the prompt and after every decode call.
+  std::vector<int32_t> generatedIds;
+  std::vector<int32_t> forcedIds;
+  double prefillSeconds = 0;
+  double decodeSeconds = 0;
+  int64_t decodeCalls = 0;
+  /// Every logits row, when the options ask for them.
+  std::vector<float> logits;
+  int64_t logitsRows = 0;
+};
+
+/// Runs the prompt and the decode steps the options ask for. In text mode
+/// `stream` (if not null) gets each generated id as soon as it is chosen.
+Expected<GenerationResult> generate(ModelRunner &runner,
+                                    const RunOptions &options,
+                                    std::FILE *stream);
+
+/// generate(), then --logits-out and the report (text or --json) on stdout.
+/// Returns the process exit code; errors go to stderr prefixed by `tool`.
+int runGeneration(ModelRunner &runner, const RunOptions &options,
+                  const std::string &tool);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_GENERATE_H

@@ -1,0 +1,221 @@
+//===- RunOptions.cpp - generation flags ------------------------*- C++ -*-===//
+
+#include "runtime/RunOptions.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fmt/format.h>
+
+using namespace tfm::rt;
+
+namespace {
+
+bool parseInt(const std::string &s, int64_t &out) {
+  if (s.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0')
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseReal(const std::string &s, double &out) {
+  if (s.empty())
+    return false;
+  char *end = nullptr;
+  errno = 0;
+  out = std::strtod(s.c_str(), &end);
+  return errno == 0 && *end == '\0' && std::isfinite(out);
+}
+
+bool parseIdList(const std::string &s, std::vector<int32_t> &out) {
+  out.clear();
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string item =
+        s.substr(start, comma == std::string::npos ? std::string::npos
+                                                   : comma - start);
+    int64_t v;
+    if (!parseInt(item, v) || v < 0 || v > INT32_MAX)
+      return false;
+    out.push_back(int32_t(v));
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return !out.empty();
+}
+
+} // namespace
+
+Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
+                                              const RunFlagSet &flags) {
+  RunOptions o;
+  bool havePrompt = false;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help") {
+      o.help = true;
+      return o;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      if (!flags.configArgument)
+        return Error(fmt::format("unexpected argument '{}'", arg));
+      if (!o.config.empty())
+        return Error(fmt::format("unexpected second config '{}' (already "
+                                 "have '{}')",
+                                 arg, o.config));
+      o.config = arg;
+      continue;
+    }
+    std::string flag = arg, value;
+    bool inlineValue = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos && arg[1] == '-') {
+      flag = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      inlineValue = true;
+    }
+    auto takeValue = [&]() -> bool {
+      if (inlineValue)
+        return true;
+      if (i + 1 >= argc)
+        return false;
+      value = argv[++i];
+      return true;
+    };
+    auto missing = [&](const char *what) {
+      return Error(fmt::format("{} expects {}", flag, what));
+    };
+    auto bad = [&](const char *what) {
+      return Error(fmt::format("{} expects {}, got '{}'", flag, what, value));
+    };
+    auto noValue = [&]() -> bool { return !inlineValue; };
+
+    if (flag == "--json" || flag == "--interpret" || flag == "--bench") {
+      if (!noValue())
+        return Error(fmt::format("{} takes no value", flag));
+      if (flag == "--json")
+        o.json = true;
+      else if (flag == "--interpret" && flags.configArgument)
+        o.interpret = true;
+      else if (flag == "--bench" && flags.benchFlags)
+        o.bench = true;
+      else
+        return Error(fmt::format("unknown flag '{}' (see --help)", flag));
+    } else if (flag == "--weights") {
+      if (!takeValue() || value.empty())
+        return missing("a weights file or directory");
+      o.weights = value;
+    } else if (flag == "--weight-seed") {
+      int64_t v;
+      if (!takeValue())
+        return missing("an integer");
+      if (!parseInt(value, v) || v < 0)
+        return bad("a non-negative integer");
+      o.weightSeed = uint64_t(v);
+    } else if (flag == "--prompt-ids" || flag == "--force-ids") {
+      if (!takeValue())
+        return missing("comma-separated token ids");
+      std::vector<int32_t> &ids =
+          flag == "--prompt-ids" ? o.promptIds : o.forceIds;
+      if (!parseIdList(value, ids))
+        return bad("comma-separated non-negative token ids (like 1,2,3)");
+      if (flag == "--prompt-ids")
+        havePrompt = true;
+    } else if (flag == "-n" || flag == "--max-tokens") {
+      if (!takeValue())
+        return missing("a token count");
+      if (!parseInt(value, o.numTokens) || o.numTokens < 0)
+        return bad("a non-negative token count");
+      o.numTokensGiven = true;
+    } else if (flag == "--temp") {
+      if (!takeValue())
+        return missing("a temperature");
+      if (!parseReal(value, o.sampling.temperature) ||
+          o.sampling.temperature < 0)
+        return bad("a temperature >= 0");
+    } else if (flag == "--top-k") {
+      if (!takeValue())
+        return missing("an integer");
+      if (!parseInt(value, o.sampling.topK) || o.sampling.topK < 0)
+        return bad("an integer >= 0");
+    } else if (flag == "--top-p") {
+      if (!takeValue())
+        return missing("a probability");
+      if (!parseReal(value, o.sampling.topP) || !(o.sampling.topP > 0) ||
+          o.sampling.topP > 1)
+        return bad("a probability in (0, 1]");
+    } else if (flag == "--seed") {
+      int64_t v;
+      if (!takeValue())
+        return missing("an integer");
+      if (!parseInt(value, v) || v < 0)
+        return bad("a non-negative integer");
+      o.sampling.seed = uint64_t(v);
+    } else if (flag == "--logits-out") {
+      if (!takeValue() || value.empty())
+        return missing("an output .npy path");
+      o.logitsOut = value;
+    } else if (flag == "--threads" && flags.benchFlags) {
+      if (!takeValue())
+        return missing("a thread count");
+      if (!parseInt(value, o.threads) || o.threads < 1)
+        return bad("a thread count >= 1");
+    } else {
+      return Error(fmt::format("unknown flag '{}' (see --help)", flag));
+    }
+  }
+  if (flags.configArgument && o.config.empty())
+    return Error("missing the model config argument (see --help)");
+  if (!havePrompt)
+    return Error("--prompt-ids is required (the prompt as token ids, like "
+                 "--prompt-ids 1,2,3)");
+  if (!o.forceIds.empty() && o.numTokensGiven)
+    return Error("-n and --force-ids conflict: with --force-ids the number of "
+                 "decode steps is the number of forced ids");
+  return o;
+}
+
+std::string tfm::rt::runHelp(const std::string &usageLine,
+                             const RunFlagSet &flags) {
+  std::string s = fmt::format("usage: {}\n\n", usageLine);
+  s += "Runs prefill on the prompt, then decodes one token at a time with a "
+       "KV cache.\n\noptions:\n";
+  if (flags.configArgument)
+    s += "  CONFIG               model config: tfm JSON spec, Hugging Face "
+         "config.json, or .gguf\n"
+         "  --interpret          run on the reference interpreter\n";
+  s += "  --weights PATH       GGUF file, .safetensors file, or a directory "
+       "(model.safetensors,\n"
+       "                       a shard index, or one .gguf); default: seeded "
+       "random weights\n"
+       "  --weight-seed S      seed of the random weights (default 0)\n"
+       "  --prompt-ids IDS     prompt token ids, comma-separated (required)\n"
+       "  -n, --max-tokens N   tokens to generate (default 16)\n"
+       "  --temp T             sampling temperature; 0 is greedy (default 0)\n"
+       "  --top-k K            sample among the K most likely tokens (0: "
+       "all)\n"
+       "  --top-p P            sample among the most likely tokens of mass P "
+       "(default 1)\n"
+       "  --seed S             sampling seed (default 0)\n"
+       "  --force-ids IDS      scoring mode: feed these ids to decode one by "
+       "one instead of the\n"
+       "                       sampled ones; the sampler's pick at each step "
+       "is still reported\n"
+       "  --logits-out F.npy   write every logits row computed (one per "
+       "prompt position, then\n"
+       "                       one per decode call) as float32 [rows, vocab]\n"
+       "  --json               print a JSON object (prompt_ids, "
+       "generated_ids, timing)\n";
+  if (flags.benchFlags)
+    s += "  --bench              measure prefill and decode tokens/s (median "
+         "of repeats)\n"
+         "  --threads N          worker threads (default: all cores)\n";
+  s += "  -h, --help           show this help\n";
+  return s;
+}

@@ -1,0 +1,54 @@
+//===- RunOptions.h - the flags of `tfmc run` and compiled programs -*- C++ -*-===//
+//
+// `tfmc run CONFIG ...` and the executables `tfmc compile` produces take the
+// same generation flags; both parse them here.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_RUNOPTIONS_H
+#define TFM_RUNTIME_RUNOPTIONS_H
+
+#include "runtime/Sampling.h"
+#include "runtime/Status.h"
+
+#include <string>
+#include <vector>
+
+namespace tfm::rt {
+
+/// Which flags a program accepts beyond the common ones.
+struct RunFlagSet {
+  /// `tfmc run` takes the model config as its positional argument and
+  /// `--interpret`.
+  bool configArgument = false;
+  /// Compiled programs take `--bench` and `--threads`.
+  bool benchFlags = false;
+};
+
+struct RunOptions {
+  std::string config;
+  std::string weights; // empty: seeded random weights
+  uint64_t weightSeed = 0;
+  std::vector<int32_t> promptIds;
+  int64_t numTokens = 16;
+  bool numTokensGiven = false;
+  SamplingParams sampling;
+  std::vector<int32_t> forceIds;
+  std::string logitsOut;
+  bool json = false;
+  bool interpret = false;
+  bool bench = false;
+  int64_t threads = 0;
+  bool help = false;
+};
+
+/// Parses argv[first..argc). Errors name the flag and what it expects.
+Expected<RunOptions> parseRunOptions(int argc, char **argv, int first,
+                                     const RunFlagSet &flags);
+
+/// The --help text for `usageLine` (e.g. "tfmc run CONFIG [options]").
+std::string runHelp(const std::string &usageLine, const RunFlagSet &flags);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_RUNOPTIONS_H

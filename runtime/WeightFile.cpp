@@ -1,0 +1,290 @@
+//===- WeightFile.cpp - mmap, safetensors, and format detection -*- C++ -*-===//
+
+#include "runtime/WeightFile.h"
+#include "runtime/Gguf.h"
+#include "runtime/Json.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace tfm::rt;
+namespace fs = std::filesystem;
+
+Expected<std::shared_ptr<MappedFile>>
+MappedFile::open(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Error(fmt::format("{}: cannot stat: {}", path, std::strerror(e)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error(fmt::format("{}: not a regular file", path));
+  }
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->path_ = path;
+  file->size_ = uint64_t(st.st_size);
+  if (file->size_ > 0) {
+    void *p = mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      ::close(fd);
+      return Error(fmt::format("{}: cannot map: {}", path, std::strerror(e)));
+    }
+    file->data_ = static_cast<const uint8_t *>(p);
+  }
+  ::close(fd);
+  return file;
+}
+
+MappedFile::~MappedFile() {
+  if (data_)
+    munmap(const_cast<uint8_t *>(data_), size_);
+}
+
+int64_t StoredTensor::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || (d != 0 && n > INT64_MAX / d))
+      return -1;
+    n *= d;
+  }
+  return n;
+}
+
+std::string tfm::rt::shapeString(const std::vector<int64_t> &shape) {
+  return fmt::format("[{}]", fmt::join(shape, ", "));
+}
+
+//===----------------------------------------------------------------------===//
+// safetensors
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Tensors of one or more safetensors files, by name.
+class SafetensorsSet : public WeightSource {
+public:
+  explicit SafetensorsSet(std::string path) : path_(std::move(path)) {}
+  WeightFormat format() const override { return WeightFormat::Safetensors; }
+  const std::string &path() const override { return path_; }
+  const StoredTensor *find(const std::string &name) const override {
+    auto it = tensors_.find(name);
+    return it == tensors_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> tensorNames() const override {
+    std::vector<std::string> names;
+    for (const auto &[name, t] : tensors_)
+      names.push_back(name);
+    return names;
+  }
+
+  /// Parses the header of `file` and adds its tensors; with `only`, keeps
+  /// just the tensors the shard index assigns to this file.
+  Status addFile(const std::string &file,
+                 const std::map<std::string, std::string> *only = nullptr);
+
+private:
+  std::string path_;
+  std::vector<std::shared_ptr<MappedFile>> files_;
+  std::map<std::string, StoredTensor> tensors_;
+};
+
+struct SafetensorsDType {
+  const char *name;
+  DType dtype;
+  int64_t size;
+};
+
+constexpr SafetensorsDType kSafetensorsDTypes[] = {
+    {"F32", DType::F32, 4},          {"F16", DType::F16, 2},
+    {"BF16", DType::BF16, 2},        {"F64", DType::Unsupported, 8},
+    {"I64", DType::Unsupported, 8},  {"I32", DType::Unsupported, 4},
+    {"I16", DType::Unsupported, 2},  {"I8", DType::Unsupported, 1},
+    {"U8", DType::Unsupported, 1},   {"BOOL", DType::Unsupported, 1},
+    {"F8_E4M3", DType::Unsupported, 1}, {"F8_E5M2", DType::Unsupported, 1},
+    {"U16", DType::Unsupported, 2},  {"U32", DType::Unsupported, 4},
+    {"U64", DType::Unsupported, 8},
+};
+
+Status SafetensorsSet::addFile(const std::string &file,
+                               const std::map<std::string, std::string> *only) {
+  auto mapped = MappedFile::open(file);
+  if (!mapped)
+    return mapped.error();
+  std::shared_ptr<MappedFile> f = mapped.take();
+  if (f->size() < 8)
+    return Error(fmt::format("{}: truncated safetensors file ({} bytes, the "
+                             "header length alone takes 8)",
+                             file, f->size()));
+  uint64_t headerLen;
+  std::memcpy(&headerLen, f->data(), 8);
+  if (headerLen > f->size() - 8)
+    return Error(fmt::format("{}: header length {} exceeds the file size {}; "
+                             "the file is truncated or not safetensors",
+                             file, headerLen, f->size()));
+  auto header = parseJson(std::string_view(
+      reinterpret_cast<const char *>(f->data() + 8), headerLen));
+  if (!header)
+    return Error(fmt::format("{}: corrupt safetensors header: {}", file,
+                             header.error().message()));
+  if (header->kind != JsonValue::Kind::Object)
+    return Error(fmt::format("{}: safetensors header is not a JSON object",
+                             file));
+  const uint8_t *dataStart = f->data() + 8 + headerLen;
+  uint64_t dataSize = f->size() - 8 - headerLen;
+  for (const auto &[name, entry] : header->object) {
+    if (name == "__metadata__")
+      continue;
+    if (only) {
+      auto it = only->find(name);
+      if (it == only->end() || it->second != file)
+        continue;
+    }
+    auto bad = [&](const std::string &why) {
+      return Error(fmt::format("{}: tensor '{}': {}", file, name, why));
+    };
+    const JsonValue *dtype = entry.get("dtype");
+    const JsonValue *shape = entry.get("shape");
+    const JsonValue *offsets = entry.get("data_offsets");
+    if (!dtype || dtype->kind != JsonValue::Kind::String)
+      return bad("missing string field 'dtype'");
+    if (!shape || shape->kind != JsonValue::Kind::Array)
+      return bad("missing array field 'shape'");
+    if (!offsets || offsets->kind != JsonValue::Kind::Array ||
+        offsets->array.size() != 2 || !offsets->array[0].isInteger ||
+        !offsets->array[1].isInteger)
+      return bad("'data_offsets' must be two integers");
+    StoredTensor t;
+    t.name = name;
+    t.file = file;
+    t.dtypeName = dtype->string;
+    int64_t elemSize = 0;
+    for (const SafetensorsDType &d : kSafetensorsDTypes)
+      if (dtype->string == d.name) {
+        t.dtype = d.dtype;
+        elemSize = d.size;
+      }
+    if (elemSize == 0)
+      return bad("unknown dtype '" + dtype->string + "'");
+    for (const JsonValue &d : shape->array) {
+      if (!d.isInteger || d.integer < 0)
+        return bad("shape entries must be non-negative integers");
+      t.shape.push_back(d.integer);
+    }
+    int64_t numel = t.numel();
+    int64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
+    if (numel < 0 || begin < 0 || end < begin)
+      return bad("invalid shape or data_offsets");
+    if (uint64_t(end) > dataSize)
+      return bad(fmt::format("data [{}, {}) extends past the end of the data "
+                             "section ({} bytes); the file is truncated",
+                             begin, end, dataSize));
+    if (uint64_t(end - begin) != uint64_t(numel) * uint64_t(elemSize))
+      return bad(fmt::format("data_offsets span {} bytes but shape {} of {} "
+                             "needs {}",
+                             end - begin, shapeString(t.shape), t.dtypeName,
+                             numel * elemSize));
+    t.data = dataStart + begin;
+    t.nbytes = uint64_t(end - begin);
+    if (tensors_.count(name))
+      return bad("appears in more than one file");
+    tensors_.emplace(name, std::move(t));
+  }
+  files_.push_back(std::move(f));
+  return Status::ok();
+}
+
+} // namespace
+
+Expected<std::unique_ptr<WeightSource>>
+tfm::rt::openSafetensors(const std::string &path) {
+  auto set = std::make_unique<SafetensorsSet>(path);
+  if (Status s = set->addFile(path); !s)
+    return Error(s.message());
+  return std::unique_ptr<WeightSource>(std::move(set));
+}
+
+Expected<std::unique_ptr<WeightSource>>
+tfm::rt::openSafetensorsIndex(const std::string &indexPath) {
+  auto mapped = MappedFile::open(indexPath);
+  if (!mapped)
+    return mapped.error();
+  const MappedFile &f = **mapped;
+  auto index = parseJson(
+      std::string_view(reinterpret_cast<const char *>(f.data()), f.size()));
+  if (!index)
+    return Error(fmt::format("{}: invalid JSON: {}", indexPath,
+                             index.error().message()));
+  const JsonValue *map = index->get("weight_map");
+  if (!map || map->kind != JsonValue::Kind::Object)
+    return Error(fmt::format("{}: missing object 'weight_map'", indexPath));
+  fs::path dir = fs::path(indexPath).parent_path();
+  std::map<std::string, std::string> owner; // tensor -> shard path
+  std::vector<std::string> shards;
+  for (const auto &[name, file] : map->object) {
+    if (file.kind != JsonValue::Kind::String)
+      return Error(fmt::format("{}: weight_map['{}'] must be a file name",
+                               indexPath, name));
+    std::string shard = (dir / file.string).string();
+    owner[name] = shard;
+    if (std::find(shards.begin(), shards.end(), shard) == shards.end())
+      shards.push_back(shard);
+  }
+  auto set = std::make_unique<SafetensorsSet>(indexPath);
+  for (const std::string &shard : shards)
+    if (Status s = set->addFile(shard, &owner); !s)
+      return Error(s.message());
+  for (const auto &[name, shard] : owner)
+    if (!set->find(name))
+      return Error(fmt::format("{}: tensor '{}' is listed for {} but that "
+                               "file does not hold it",
+                               indexPath, name, shard));
+  return std::unique_ptr<WeightSource>(std::move(set));
+}
+
+Expected<std::unique_ptr<WeightSource>>
+tfm::rt::openWeights(const std::string &path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    fs::path dir(path);
+    if (fs::exists(dir / "model.safetensors.index.json"))
+      return openSafetensorsIndex((dir / "model.safetensors.index.json").string());
+    if (fs::exists(dir / "model.safetensors"))
+      return openSafetensors((dir / "model.safetensors").string());
+    std::vector<fs::path> ggufs;
+    for (const auto &entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".gguf")
+        ggufs.push_back(entry.path());
+    if (ggufs.size() == 1)
+      return openWeights(ggufs[0].string());
+    return Error(fmt::format("{}: directory holds no model.safetensors, no "
+                             "model.safetensors.index.json and {} .gguf files "
+                             "(expected exactly one)",
+                             path, ggufs.size()));
+  }
+  auto mapped = MappedFile::open(path);
+  if (!mapped)
+    return mapped.error();
+  const MappedFile &f = **mapped;
+  if (f.size() >= 4 && std::memcmp(f.data(), "GGUF", 4) == 0) {
+    auto gguf = GgufFile::open(path);
+    if (!gguf)
+      return gguf.error();
+    return std::unique_ptr<WeightSource>(gguf.take());
+  }
+  if (path.size() >= 5 && path.substr(path.size() - 5) == ".json")
+    return openSafetensorsIndex(path);
+  return openSafetensors(path);
+}

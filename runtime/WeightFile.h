@@ -1,0 +1,91 @@
+//===- WeightFile.h - memory-mapped weight files ----------------*- C++ -*-===//
+//
+// A WeightSource is a set of stored tensors (GGUF file, safetensors file or
+// shard set) read through mmap; nothing is copied until a tensor is loaded.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_WEIGHTFILE_H
+#define TFM_RUNTIME_WEIGHTFILE_H
+
+#include "runtime/Status.h"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tfm::rt {
+
+/// A read-only mapping of a whole file; unmapped on destruction.
+class MappedFile {
+public:
+  static Expected<std::shared_ptr<MappedFile>> open(const std::string &path);
+  ~MappedFile();
+  MappedFile(const MappedFile &) = delete;
+  MappedFile &operator=(const MappedFile &) = delete;
+
+  const uint8_t *data() const { return data_; }
+  uint64_t size() const { return size_; }
+  const std::string &path() const { return path_; }
+
+private:
+  MappedFile() = default;
+  std::string path_;
+  const uint8_t *data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+/// Storage types the loaders convert to f32.
+enum class DType { F32, F16, BF16, Q8_0, Unsupported };
+
+/// Elements per Q8_0 block (one f16 scale + 32 int8 values).
+constexpr int64_t kQ8_0Block = 32;
+constexpr int64_t kQ8_0BlockBytes = 34;
+
+/// One tensor as stored: shape is outermost-first (row-major), like numpy.
+struct StoredTensor {
+  std::string name;
+  std::string file;
+  DType dtype = DType::Unsupported;
+  std::string dtypeName; // as the file spells it, for messages
+  std::vector<int64_t> shape;
+  const uint8_t *data = nullptr;
+  uint64_t nbytes = 0;
+
+  int64_t numel() const;
+};
+
+enum class WeightFormat { Gguf, Safetensors };
+
+/// A set of stored tensors, found by their names in the file.
+class WeightSource {
+public:
+  virtual ~WeightSource() = default;
+  virtual WeightFormat format() const = 0;
+  /// The path the user gave, for messages.
+  virtual const std::string &path() const = 0;
+  virtual const StoredTensor *find(const std::string &name) const = 0;
+  virtual std::vector<std::string> tensorNames() const = 0;
+};
+
+/// Opens `path`: a GGUF file, a .safetensors file, or a directory holding
+/// `model.safetensors`, a `model.safetensors.index.json` shard index, or a
+/// single .gguf file.
+Expected<std::unique_ptr<WeightSource>> openWeights(const std::string &path);
+
+/// Parses a single .safetensors file.
+Expected<std::unique_ptr<WeightSource>>
+openSafetensors(const std::string &path);
+
+/// Parses a shard index and the shards it names.
+Expected<std::unique_ptr<WeightSource>>
+openSafetensorsIndex(const std::string &indexPath);
+
+/// Formats a shape as [a, b, c].
+std::string shapeString(const std::vector<int64_t> &shape);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_WEIGHTFILE_H

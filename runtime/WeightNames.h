@@ -1,0 +1,61 @@
+//===- WeightNames.h - tfm weight names and where files keep them -*- C++ -*-===//
+//
+// tfm names every weight once (`layers.3.attn.q.weight`); this file maps those
+// names to the tensor names of Hugging Face checkpoints (per model family)
+// and of llama.cpp GGUF files, with the transforms their layouts need.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_WEIGHTNAMES_H
+#define TFM_RUNTIME_WEIGHTNAMES_H
+
+#include "runtime/WeightFile.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tfm::rt {
+
+/// "layers.{layer}.{rest}", the name of a per-layer weight.
+std::string layerWeight(int64_t layer, std::string_view rest);
+
+/// What the loader must know of the model beyond names and shapes.
+struct WeightLayout {
+  /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, mixtral,
+  /// qwen2_moe) or "sandwich" (gemma2, olmo2: norms after sublayers).
+  std::string naming = "llama";
+  int64_t numHeads = 0;
+  int64_t numKvHeads = 0;
+  int64_t headDim = 0;
+  int64_t rotaryDim = 0;
+  /// The model rotates interleaved pairs (2i, 2i+1), so its Q/K rows must be
+  /// in that order; Hugging Face checkpoints store the half-split order.
+  bool ropeInterleaved = false;
+};
+
+/// How to build one tfm weight from stored tensors.
+struct WeightRecipe {
+  /// One name, or one per expert to stack along a new outer dimension.
+  std::vector<std::string> sources;
+};
+
+/// The recipes that may provide tfm weight `name` in a file of `format`,
+/// most likely first. `outerDim` is the requested size of dimension 0 (the
+/// expert count of stacked expert weights).
+std::vector<WeightRecipe> weightRecipes(std::string_view name,
+                                        WeightFormat format,
+                                        const WeightLayout &layout,
+                                        int64_t outerDim);
+
+/// Which RoPE pair layout the Q/K rows of a file are in: true for GGUF files
+/// of llama.cpp's `llama` architecture, whose converter permutes those rows.
+bool fileHasInterleavedQk(const WeightSource &source);
+
+/// True for the weights whose rows are laid out per RoPE head (Q and K
+/// projections and biases).
+bool isRotaryProjection(std::string_view name, bool &isKey);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_WEIGHTNAMES_H

@@ -1,0 +1,258 @@
+//===- Weights.cpp - loading and generating weight tables -------*- C++ -*-===//
+
+#include "runtime/Weights.h"
+#include "runtime/Half.h"
+
+#include <cmath>
+#include <cstring>
+#include <fmt/format.h>
+
+using namespace tfm::rt;
+
+int64_t WeightTable::Entry::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+const WeightTable::Entry *WeightTable::find(const std::string &name) const {
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+float *WeightTable::allocate(const std::string &name,
+                             std::vector<int64_t> shape) {
+  Entry entry;
+  entry.shape = std::move(shape);
+  std::vector<float> &buffer = owned_.emplace_back(size_t(entry.numel()));
+  ownedBytes_ += buffer.size() * sizeof(float);
+  entry.data = buffer.data();
+  entries_[name] = std::move(entry);
+  return buffer.data();
+}
+
+Status tfm::rt::convertToF32(const StoredTensor &t, float *out) {
+  int64_t n = t.numel();
+  const uint8_t *p = t.data;
+  switch (t.dtype) {
+  case DType::F32:
+    std::memcpy(out, p, size_t(n) * 4);
+    return Status::ok();
+  case DType::F16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      out[i] = f16ToFloat(h);
+    }
+    return Status::ok();
+  case DType::BF16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * i, 2);
+      out[i] = bf16ToFloat(h);
+    }
+    return Status::ok();
+  case DType::Q8_0:
+    for (int64_t b = 0; b < n / kQ8_0Block; ++b) {
+      const uint8_t *block = p + b * kQ8_0BlockBytes;
+      uint16_t h;
+      std::memcpy(&h, block, 2);
+      float scale = f16ToFloat(h);
+      const int8_t *q = reinterpret_cast<const int8_t *>(block + 2);
+      for (int64_t i = 0; i < kQ8_0Block; ++i)
+        out[b * kQ8_0Block + i] = scale * float(q[i]);
+    }
+    return Status::ok();
+  case DType::Unsupported:
+    break;
+  }
+  return Error(fmt::format("{}: tensor '{}' has dtype {}, which tfm cannot "
+                           "load (supported: f32, f16, bf16, q8_0)",
+                           t.file, t.name, t.dtypeName));
+}
+
+void tfm::rt::permuteRopeRows(float *data, int64_t rows, int64_t cols,
+                              int64_t headDim, bool toInterleaved) {
+  int64_t half = headDim / 2;
+  std::vector<float> head(size_t(headDim * cols));
+  for (int64_t h0 = 0; h0 < rows; h0 += headDim) {
+    float *base = data + h0 * cols;
+    std::memcpy(head.data(), base, head.size() * sizeof(float));
+    for (int64_t j = 0; j < half; ++j)
+      for (int64_t s = 0; s < 2; ++s) {
+        int64_t split = s * half + j, inter = 2 * j + s;
+        int64_t dst = toInterleaved ? inter : split;
+        int64_t src = toInterleaved ? split : inter;
+        std::memcpy(base + dst * cols, head.data() + src * cols,
+                    size_t(cols) * sizeof(float));
+      }
+  }
+}
+
+Expected<WeightTable> tfm::rt::loadWeights(
+    const std::string &path, const std::vector<WeightRequest> &requests,
+    const WeightLayout &layout) {
+  auto source = openWeights(path);
+  if (!source)
+    return source.error();
+  return loadWeights(std::shared_ptr<WeightSource>(source.take()), requests,
+                     layout);
+}
+
+Expected<WeightTable> tfm::rt::loadWeights(
+    std::shared_ptr<WeightSource> source,
+    const std::vector<WeightRequest> &requests, const WeightLayout &layout) {
+  WeightTable table;
+  table.source_ = source;
+  table.origin_ = source->path();
+  bool fileInterleaved = fileHasInterleavedQk(*source);
+
+  for (const WeightRequest &req : requests) {
+    int64_t outer = req.shape.empty() ? 0 : req.shape[0];
+    std::vector<WeightRecipe> recipes =
+        weightRecipes(req.name, source->format(), layout, outer);
+    if (recipes.empty())
+      return Error(fmt::format("{}: tfm has no mapping for weight '{}' in "
+                               "this format",
+                               source->path(), req.name));
+    // The first recipe whose tensors are all present provides the weight.
+    const WeightRecipe *recipe = nullptr;
+    for (const WeightRecipe &r : recipes) {
+      bool all = true;
+      for (const std::string &s : r.sources)
+        all = all && source->find(s) != nullptr;
+      if (all) {
+        recipe = &r;
+        break;
+      }
+    }
+    if (!recipe) {
+      const WeightRecipe &first = recipes.front();
+      std::string missing;
+      for (const std::string &s : first.sources)
+        if (!source->find(s)) {
+          missing = s;
+          break;
+        }
+      return Error(fmt::format("{}: missing tensor '{}' (for tfm weight "
+                               "'{}' of shape {})",
+                               source->path(), missing, req.name,
+                               shapeString(req.shape)));
+    }
+
+    // Check every source's shape: one source has the requested shape, a
+    // stack of n sources each has the shape without its outer dimension.
+    bool stacked = recipe->sources.size() > 1;
+    std::vector<int64_t> partShape = req.shape;
+    if (stacked)
+      partShape.erase(partShape.begin());
+    std::vector<const StoredTensor *> parts;
+    for (const std::string &s : recipe->sources) {
+      const StoredTensor *t = source->find(s);
+      if (t->shape != partShape)
+        return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
+                                 "(for tfm weight '{}')",
+                                 t->file, t->name, shapeString(t->shape),
+                                 shapeString(partShape), req.name));
+      parts.push_back(t);
+    }
+
+    bool isKey = false;
+    bool permute = isRotaryProjection(req.name, isKey) &&
+                   fileInterleaved != layout.ropeInterleaved;
+    if (permute) {
+      int64_t heads = isKey ? layout.numKvHeads : layout.numHeads;
+      if (layout.headDim <= 0 || layout.headDim % 2 != 0 ||
+          layout.rotaryDim != layout.headDim ||
+          req.shape[0] != heads * layout.headDim)
+        return Error(fmt::format(
+            "{}: tensor '{}' is stored for {} RoPE pairs but the model uses "
+            "{} pairs, and tfm converts only full-head rotary projections "
+            "(head_dim {}, rotary_dim {}, {} rows)",
+            parts[0]->file, parts[0]->name,
+            fileInterleaved ? "interleaved" : "half-split",
+            layout.ropeInterleaved ? "interleaved" : "half-split",
+            layout.headDim, layout.rotaryDim, req.shape[0]));
+    }
+
+    const StoredTensor *only = parts[0];
+    bool viewable = !stacked && !permute && only->dtype == DType::F32 &&
+                    reinterpret_cast<uintptr_t>(only->data) % alignof(float) ==
+                        0;
+    if (viewable) {
+      WeightTable::Entry entry;
+      entry.shape = req.shape;
+      entry.data = reinterpret_cast<const float *>(only->data);
+      table.entries_[req.name] = std::move(entry);
+      continue;
+    }
+    float *out = table.allocate(req.name, req.shape);
+    for (const StoredTensor *t : parts) {
+      if (Status s = convertToF32(*t, out); !s)
+        return Error(s.message() + fmt::format(" (for tfm weight '{}')",
+                                               req.name));
+      out += t->numel();
+    }
+    if (permute) {
+      int64_t cols = req.shape.size() > 1 ? req.shape[1] : 1;
+      permuteRopeRows(const_cast<float *>(table.entries_[req.name].data),
+                      req.shape[0], cols, layout.headDim,
+                      layout.ropeInterleaved);
+    }
+  }
+  return table;
+}
+
+namespace {
+
+uint64_t splitmix64(uint64_t &state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv1a(const std::string &s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s)
+    h = (h ^ uint8_t(c)) * 0x100000001b3ull;
+  return h;
+}
+
+bool endsWith(const std::string &s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+} // namespace
+
+WeightTable tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
+                                   uint64_t seed) {
+  WeightTable table;
+  table.origin_ = fmt::format("random weights, seed {}", seed);
+  for (const WeightRequest &req : requests) {
+    float *out = table.allocate(req.name, req.shape);
+    int64_t n = table.find(req.name)->numel();
+    double mean = 0, std = 0;
+    if (endsWith(req.name, "norm.weight")) {
+      mean = 1.0;
+      std = 0.05;
+    } else if (endsWith(req.name, ".bias")) {
+      std = 0.02;
+    } else {
+      std = 1.0 / std::sqrt(double(req.shape.back()));
+    }
+    uint64_t state = seed * 0x2545f4914f6cdd1dull ^ fnv1a(req.name);
+    for (int64_t i = 0; i < n; i += 2) {
+      // Box-Muller: two normals from two uniforms in (0, 1].
+      double u1 = (double(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+      double u2 = double(splitmix64(state) >> 11) * 0x1.0p-53;
+      double r = std::sqrt(-2.0 * std::log(u1));
+      out[i] = float(mean + std * r * std::cos(2 * M_PI * u2));
+      if (i + 1 < n)
+        out[i + 1] = float(mean + std * r * std::sin(2 * M_PI * u2));
+    }
+  }
+  return table;
+}

@@ -1,0 +1,83 @@
+//===- Weights.h - the weight table a model runs on -------------*- C++ -*-===//
+//
+// Loads the weights a model asks for (name + shape) from a GGUF or
+// safetensors source, converting to f32, or makes seeded random ones.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_WEIGHTS_H
+#define TFM_RUNTIME_WEIGHTS_H
+
+#include "runtime/WeightNames.h"
+
+#include <deque>
+
+namespace tfm::rt {
+
+/// A weight the model needs: its tfm name and f32 shape.
+struct WeightRequest {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// f32 weights by tfm name. Views into the mapped file where the stored
+/// tensor is f32 as is; converted copies otherwise.
+class WeightTable {
+public:
+  struct Entry {
+    std::vector<int64_t> shape;
+    const float *data = nullptr;
+    int64_t numel() const;
+  };
+
+  const Entry *find(const std::string &name) const;
+  size_t size() const { return entries_.size(); }
+  /// Where the weights came from, for messages ("FILE" or "random, seed 7").
+  const std::string &origin() const { return origin_; }
+  /// Bytes of f32 data converted or generated (not counting mapped views).
+  uint64_t ownedBytes() const { return ownedBytes_; }
+
+private:
+  friend Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource>,
+                                           const std::vector<WeightRequest> &,
+                                           const WeightLayout &);
+  friend WeightTable randomWeights(const std::vector<WeightRequest> &,
+                                   uint64_t);
+  float *allocate(const std::string &name, std::vector<int64_t> shape);
+
+  std::map<std::string, Entry> entries_;
+  std::deque<std::vector<float>> owned_;
+  std::shared_ptr<WeightSource> source_;
+  std::string origin_;
+  uint64_t ownedBytes_ = 0;
+};
+
+/// Opens `path` (see openWeights) and loads every request.
+Expected<WeightTable> loadWeights(const std::string &path,
+                                  const std::vector<WeightRequest> &requests,
+                                  const WeightLayout &layout);
+
+/// Loads every request from an open source. Errors name the file, the
+/// stored tensor and the tfm weight it was to provide.
+Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource> source,
+                                  const std::vector<WeightRequest> &requests,
+                                  const WeightLayout &layout);
+
+/// Seeded random weights: gains (names ending in `norm.weight`) near 1,
+/// biases near 0, matrices with std 1/sqrt(fan-in). The value of each
+/// element depends only on (seed, weight name, index).
+WeightTable randomWeights(const std::vector<WeightRequest> &requests,
+                          uint64_t seed);
+
+/// Converts a stored tensor's data to f32 (f32, f16, bf16, q8_0).
+Status convertToF32(const StoredTensor &tensor, float *out);
+
+/// Reorders the rows of a Q/K projection (or bias) between the half-split
+/// RoPE layout (pairs i, i+d/2) and the interleaved one (pairs 2i, 2i+1),
+/// per head of `headDim` rows. `toInterleaved` picks the direction.
+void permuteRopeRows(float *data, int64_t rows, int64_t cols, int64_t headDim,
+                     bool toInterleaved);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_WEIGHTS_H
