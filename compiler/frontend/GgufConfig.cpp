@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/Frontend.h"
+#include "compiler/frontend/JsonFields.h"
 #include "runtime/Gguf.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -74,7 +75,7 @@ public:
     if (v.type == GgufValue::Type::String)
       return "\"" + v.string + "\"";
     if (auto d = v.asDouble())
-      return formatv("{0} ({1})", *d, v.typeName());
+      return formatNumber(*d) + " (" + v.typeName() + ")";
     return v.typeName();
   }
 

@@ -164,7 +164,7 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
   if (f.number("partial_rotary_factor", partial, /*positive=*/true)) {
     if (partial > 1) {
       diags.error("partial_rotary_factor",
-                  formatv("expected a number in (0, 1], got {0}", partial));
+                  "expected a number in (0, 1], got " + formatNumber(partial));
     } else if (attn.numHeads > 0) {
       int64_t headDim =
           attn.headDim ? attn.headDim : spec.hiddenSize / attn.numHeads;
@@ -266,6 +266,18 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
   }
   }
   f.finish();
+  // Report head-count mistakes with the keys the user wrote.
+  if (!diags.hasErrors()) {
+    if (attn.numKvHeads && attn.numHeads % attn.numKvHeads != 0)
+      diags.error("num_key_value_heads",
+                  formatv("must divide num_attention_heads ({0}), got {1}",
+                          attn.numHeads, attn.numKvHeads));
+    if (!attn.headDim && spec.hiddenSize % attn.numHeads != 0)
+      diags.error("hidden_size",
+                  formatv("is not a multiple of num_attention_heads ({0}), "
+                          "and there is no head_dim",
+                          attn.numHeads));
+  }
   if (diags.hasErrors())
     return std::nullopt;
   return spec;

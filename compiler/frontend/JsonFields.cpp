@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 using namespace tfm;
 using llvm::StringRef;
@@ -16,6 +17,12 @@ std::string tfm::describeJson(const json::Value &value) {
   if (s.size() > 60)
     s = s.substr(0, 57) + "...";
   return s;
+}
+
+std::string tfm::formatNumber(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%g", value);
+  return buffer;
 }
 
 std::string JsonFields::pathOf(StringRef key) const {
@@ -90,7 +97,7 @@ bool JsonFields::number(StringRef key, double &out, bool positive) {
   }
   if (positive && !(*d > 0)) {
     diags_.error(pathOf(key),
-                 llvm::formatv("expected a number > 0, got {0}", *d).str());
+                 "expected a number > 0, got " + formatNumber(*d));
     return false;
   }
   out = *d;

@@ -19,6 +19,9 @@ namespace tfm {
 /// The JSON value as it would be written, shortened for messages.
 std::string describeJson(const llvm::json::Value &value);
 
+/// A number for messages: up to 6 significant digits ("4", "1e-05").
+std::string formatNumber(double value);
+
 class JsonFields {
 public:
   enum class UnknownKeys { Error, Warn };

@@ -251,7 +251,8 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
       if (!(a.rope.highFreqFactor > a.rope.lowFreqFactor))
         err("attention.rope.scaling.high_freq_factor",
             formatv("must be greater than low_freq_factor ({0}), got {1}",
-                    a.rope.lowFreqFactor, a.rope.highFreqFactor));
+                    formatNumber(a.rope.lowFreqFactor),
+                    formatNumber(a.rope.highFreqFactor)));
       if (a.rope.originalMaxPositions < 1)
         err("attention.rope.scaling.original_max_positions",
             "is required by llama3 scaling (an integer >= 1)");

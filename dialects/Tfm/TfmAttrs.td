@@ -17,15 +17,10 @@ class Tfm_Attr<string name, string attrMnemonic, list<Trait> traits = []>
   let mnemonic = attrMnemonic;
 }
 
-// An enum attribute that op formats print as a bare keyword (`rms`).
+// An enum attribute. In attribute dictionaries (and the generic op form) it
+// prints in full, `#tfm.norm_kind<rms>`; op formats print it as a bare
+// keyword through `custom<EnumKeyword>` (TfmOps.cpp).
 class Tfm_EnumAttr<EnumAttrInfo info, string name>
-    : EnumAttr<Tfm_Dialect, info, name> {
-  let assemblyFormat = "`` $value";
-}
-
-// An enum attribute that stands in attribute dictionaries, where it prints
-// in full (`#tfm.moe_scoring<sigmoid>`).
-class Tfm_DictEnumAttr<EnumAttrInfo info, string name>
     : EnumAttr<Tfm_Dialect, info, name> {
   let assemblyFormat = "`<` $value `>`";
 }
@@ -81,7 +76,7 @@ def Tfm_MoeScoring : I32EnumAttr<"MoeScoring", "router scoring", [
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }
-def Tfm_MoeScoringAttr : Tfm_DictEnumAttr<Tfm_MoeScoring, "moe_scoring">;
+def Tfm_MoeScoringAttr : Tfm_EnumAttr<Tfm_MoeScoring, "moe_scoring">;
 
 // An f64 parameter that prints and parses as a bare number (see
 // FieldParser<APFloat> in TfmDialect.h).

@@ -38,6 +38,26 @@ LogicalResult expectDim(Operation *op, Value v, unsigned i, int64_t expected,
                            << sizeStr(expected) << ", got " << actual;
 }
 
+/// `custom<EnumKeyword>`: an enum attribute written as its bare keyword.
+template <typename AttrT>
+ParseResult parseEnumKeyword(OpAsmParser &parser, AttrT &attr) {
+  using Enum = decltype(std::declval<AttrT>().getValue());
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  std::optional<Enum> value = symbolizeEnum<Enum>(keyword);
+  if (!value)
+    return parser.emitError(loc) << "unknown keyword '" << keyword << "'";
+  attr = AttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+template <typename AttrT>
+void printEnumKeyword(OpAsmPrinter &printer, Operation *, AttrT attr) {
+  printer << stringifyEnum(attr.getValue());
+}
+
 } // namespace
 
 #define GET_OP_CLASSES

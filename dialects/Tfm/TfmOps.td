@@ -67,7 +67,7 @@ def Tfm_PositionOp : Tfm_Op<"position", [Pure, AllTypesMatch<["input", "result"]
                        Index:$pos, Optional<TensorRankOf<[F32], [2]>>:$table);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
-    $kind $input `at` $pos (`table` $table^ `:` type($table))? attr-dict `:` type($input)
+    custom<EnumKeyword>($kind) $input `at` $pos (`table` $table^ `:` type($table))? attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
 }
@@ -93,7 +93,7 @@ def Tfm_NormOp : Tfm_Op<"norm", [Pure, AttrSizedOperandSegments,
                        DefaultValuedAttr<F64Attr, "0.0">:$gain_offset);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
-    $kind $input (`gain` $gain^ `:` type($gain))? (`bias` $bias^ `:` type($bias))?
+    custom<EnumKeyword>($kind) $input (`gain` $gain^ `:` type($gain))? (`bias` $bias^ `:` type($bias))?
     `eps` $eps attr-dict `:` type($input)
   }];
   let hasVerifier = 1;
@@ -127,7 +127,7 @@ def Tfm_ActivationOp : Tfm_Op<"activation", [Pure, SameOperandsAndResultType]> {
   }];
   let arguments = (ins Tfm_ActKindAttr:$kind, Tfm_Activations:$input);
   let results = (outs Tfm_Activations:$result);
-  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+  let assemblyFormat = "custom<EnumKeyword>($kind) $input attr-dict `:` type($input)";
 }
 
 def Tfm_GluOp : Tfm_Op<"glu", [Pure, SameOperandsAndResultType]> {
@@ -138,7 +138,7 @@ def Tfm_GluOp : Tfm_Op<"glu", [Pure, SameOperandsAndResultType]> {
   let arguments = (ins Tfm_ActKindAttr:$act, Tfm_Activations:$gate,
                        Tfm_Activations:$up);
   let results = (outs Tfm_Activations:$result);
-  let assemblyFormat = "$act $gate `,` $up attr-dict `:` type($gate)";
+  let assemblyFormat = "custom<EnumKeyword>($act) $gate `,` $up attr-dict `:` type($gate)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -158,7 +158,7 @@ def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
                        F64Attr:$theta,
                        OptionalAttr<Tfm_RopeScalingAttr>:$scaling);
   let results = (outs Tfm_Activations:$result);
-  let assemblyFormat = "$layout $input `at` $pos attr-dict `:` type($input)";
+  let assemblyFormat = "custom<EnumKeyword>($layout) $input `at` $pos attr-dict `:` type($input)";
   let hasVerifier = 1;
 }
 
@@ -280,7 +280,7 @@ def Tfm_MoeOp : Tfm_Op<"moe", [Pure, AttrSizedOperandSegments]> {
                        DefaultValuedAttr<F64Attr, "1.0">:$routed_scale);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
-    $act $input `router` $router `experts` `(` $gate `,` $up `,` $down `)`
+    custom<EnumKeyword>($act) $input `router` $router `experts` `(` $gate `,` $up `,` $down `)`
     (`shared` `(` $shared_gate^ `,` $shared_up `,` $shared_down `)`)?
     (`shared_router` $shared_router^)? attr-dict `:` functional-type(operands, results)
   }];

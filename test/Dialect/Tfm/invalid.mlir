@@ -1,0 +1,522 @@
+// Every verifier error of the tfm dialect.
+// RUN: tfm-opt %s -split-input-file -verify-diagnostics
+
+func.func @weight_empty_name() {
+  // expected-error @+1 {{weight name must not be empty}}
+  %w = tfm.weight "" : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_dynamic() {
+  // expected-error @+1 {{weight shape must be static}}
+  %w = tfm.weight "w" : tensor<?x4xf32>
+  return
+}
+
+// -----
+
+func.func @weight_zero_dim() {
+  // expected-error @+1 {{weight dimensions must be >= 1}}
+  %w = tfm.weight "w" : tensor<0x4xf32>
+  return
+}
+
+// -----
+
+func.func @embed_width(%t: tensor<?xi32>) {
+  %table = tfm.weight "e" : tensor<10x8xf32>
+  // expected-error @+1 {{result dimension 1 must be 8, got 6}}
+  %h = tfm.embed %table[%t] : tensor<10x8xf32>, tensor<?xi32> -> tensor<?x6xf32>
+  return
+}
+
+// -----
+
+func.func @embed_rows(%t: tensor<3xi32>) {
+  %table = tfm.weight "e" : tensor<10x8xf32>
+  // expected-error @+1 {{result dimension 0 must be 3, got 2}}
+  %h = tfm.embed %table[%t] : tensor<10x8xf32>, tensor<3xi32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @position_learned_without_table(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{learned positions need a table}}
+  %p = tfm.position learned %x at %pos : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @position_sinusoidal_with_table(%x: tensor<?x8xf32>, %pos: index) {
+  %t = tfm.weight "p" : tensor<16x8xf32>
+  // expected-error @+1 {{sinusoidal positions take no table}}
+  %p = tfm.position sinusoidal %x at %pos table %t : tensor<16x8xf32> : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @position_table_width(%x: tensor<?x8xf32>, %pos: index) {
+  %t = tfm.weight "p" : tensor<16x4xf32>
+  // expected-error @+1 {{table dimension 1 must be 8, got 4}}
+  %p = tfm.position learned %x at %pos table %t : tensor<16x4xf32> : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @position_sinusoidal_odd(%x: tensor<?x7xf32>, %pos: index) {
+  // expected-error @+1 {{sinusoidal positions need an even feature count, got 7}}
+  %p = tfm.position sinusoidal %x at %pos : tensor<?x7xf32>
+  return
+}
+
+// -----
+
+func.func @norm_eps(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{eps must be > 0, got 0}}
+  %n = tfm.norm rms %x eps 0.0 : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_group_size(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{group_size must be >= 1, got 0}}
+  %n = tfm.norm rms %x eps 1.0e-5 {group_size = 0 : i64} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_group_divides(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{group_size 3 does not divide the 8 features}}
+  %n = tfm.norm rms %x eps 1.0e-5 {group_size = 3 : i64} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_gain(%x: tensor<?x8xf32>) {
+  %g = tfm.weight "g" : tensor<4xf32>
+  // expected-error @+1 {{gain dimension 0 must be 8, got 4}}
+  %n = tfm.norm rms %x gain %g : tensor<4xf32> eps 1.0e-5 : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @norm_bias(%x: tensor<?x8xf32>) {
+  %g = tfm.weight "g" : tensor<4xf32>
+  %b = tfm.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{bias dimension 0 must be 4, got 8}}
+  %n = tfm.norm layer %x gain %g : tensor<4xf32> bias %b : tensor<8xf32> eps 1.0e-5 {group_size = 4 : i64} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_inner(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<16x4xf32>
+  // expected-error @+1 {{input dimension 1 must be 4, got 8}}
+  %y = tfm.linear %x, %w : tensor<?x8xf32>, tensor<16x4xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_outer(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<16x8xf32>
+  // expected-error @+1 {{result dimension 1 must be 16, got 12}}
+  %y = tfm.linear %x, %w : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @linear_rows(%x: tensor<2x8xf32>) {
+  %w = tfm.weight "w" : tensor<16x8xf32>
+  // expected-error @+1 {{result dimension 0 must be 2, got 3}}
+  %y = tfm.linear %x, %w : tensor<2x8xf32>, tensor<16x8xf32> -> tensor<3x16xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<16x8xf32>
+  %b = tfm.weight "b" : tensor<8xf32>
+  // expected-error @+1 {{bias dimension 0 must be 16, got 8}}
+  %y = tfm.linear %x, %w bias %b : tensor<8xf32> : tensor<?x8xf32>, tensor<16x8xf32> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @glu_types(%g: tensor<?x8xf32>, %u: tensor<?x4xf32>) {
+  // expected-error @+1 {{requires the same type for all operands and results}}
+  %y = "tfm.glu"(%g, %u) {act = #tfm.act<silu>} : (tensor<?x8xf32>, tensor<?x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_head_dim(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{head_dim must be >= 1, got 0}}
+  %y = tfm.rope half %x at %pos {head_dim = 0, rotary_dim = 2, theta = 1.0e4} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_head_dim_divides(%x: tensor<?x12xf32>, %pos: index) {
+  // expected-error @+1 {{head_dim 8 does not divide the 12 features}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4} : tensor<?x12xf32>
+  return
+}
+
+// -----
+
+func.func @rope_rotary_odd(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rotary_dim must be even and in [2, head_dim = 8], got 3}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 3, theta = 1.0e4} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_rotary_too_wide(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rotary_dim must be even and in [2, head_dim = 8], got 10}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 10, theta = 1.0e4} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_theta(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{theta must be > 0}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = -1.0} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_factor(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rope scaling factor must be > 0, got 0}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = linear, factor = 0.0>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_llama3_bands(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{llama3 rope scaling needs 0 < low_freq_factor < high_freq_factor, got 4.000000e+00 and 1.000000e+00}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = llama3, factor = 8.0, low_freq_factor = 4.0, high_freq_factor = 1.0, original_max_positions = 64>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_llama3_original(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{llama3 rope scaling needs original_max_positions >= 1}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = llama3, factor = 8.0>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<?x8xf32>, %k: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{num_heads, num_kv_heads and head_dim must be >= 1}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 0, num_kv_heads = 1, head_dim = 8, scale = 1.0} : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_kv_heads_divide(%q: tensor<?x32xf32>, %k: tensor<?x24xf32>, %pos: index) {
+  // expected-error @+1 {{num_kv_heads 3 does not divide num_heads 4}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 3, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<?x24xf32>, tensor<?x24xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_query(%q: tensor<?x24xf32>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{query dimension 1 must be 32, got 24}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x24xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_key(%q: tensor<?x32xf32>, %k: tensor<?x32xf32>, %pos: index) {
+  // expected-error @+1 {{key dimension 1 must be 16, got 32}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value_rows(%q: tensor<?x32xf32>, %k: tensor<5x16xf32>, %v: tensor<6x16xf32>, %pos: index) {
+  // expected-error @+1 {{value dimension 0 must be 5, got 6}}
+  %o = tfm.attention %q, %k, %v at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<5x16xf32>, tensor<6x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_value_heads(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x15xf32>, %pos: index) {
+  // expected-error @+1 {{value features 15 are not a multiple of num_kv_heads 2}}
+  %o = tfm.attention %q, %k, %v at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x15xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_result(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{result dimension 1 must be 16, got 32}}
+  %o = tfm.attention %q, %k, %v at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x8xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_result_rows(%q: tensor<2x32xf32>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{result dimension 0 must be 2, got 1}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<2x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<1x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{scale must be > 0}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 0.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_window(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{window must be >= 1, got 0}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0, causal, window = 0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_softcap(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{softcap must be > 0}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0, softcap = -5.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @attention_bias(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %b: tensor<2x?x?xf32>, %pos: index) {
+  // expected-error @+1 {{bias dimension 0 must be 4, got 2}}
+  %o = tfm.attention %q, %k, %k at %pos bias %b : tensor<2x?x?xf32> {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @alibi_heads(%pos: index) {
+  // expected-error @+1 {{num_heads must be >= 1}}
+  %b = tfm.alibi %pos, %pos, %pos {num_heads = 0} : tensor<1x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @alibi_result(%pos: index) {
+  // expected-error @+1 {{result dimension 0 must be 4, got 2}}
+  %b = tfm.alibi %pos, %pos, %pos {num_heads = 4} : tensor<2x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @relative_buckets(%pos: index) {
+  %t = tfm.weight "t" : tensor<1x4xf32>
+  // expected-error @+1 {{num_buckets must be >= 2, got 1}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 1, max_distance = 8} : tensor<1x4xf32> -> tensor<4x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @relative_bidirectional_odd(%pos: index) {
+  %t = tfm.weight "t" : tensor<5x4xf32>
+  // expected-error @+1 {{bidirectional bias needs an even num_buckets, got 5}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 5, max_distance = 8, bidirectional} : tensor<5x4xf32> -> tensor<4x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @relative_distance(%pos: index) {
+  %t = tfm.weight "t" : tensor<8x4xf32>
+  // expected-error @+1 {{max_distance must be >= 1}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 8, max_distance = 0} : tensor<8x4xf32> -> tensor<4x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @relative_table(%pos: index) {
+  %t = tfm.weight "t" : tensor<16x4xf32>
+  // expected-error @+1 {{table dimension 0 must be 8, got 16}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 8, max_distance = 32} : tensor<16x4xf32> -> tensor<4x?x?xf32>
+  return
+}
+
+// -----
+
+func.func @relative_result(%pos: index) {
+  %t = tfm.weight "t" : tensor<8x4xf32>
+  // expected-error @+1 {{result dimension 0 must be 4, got 3}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 8, max_distance = 32} : tensor<8x4xf32> -> tensor<3x?x?xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{kv_cache dimensions must be >= 1, got len = 0, kv_heads = 2, head_dim = 8, v_head_dim = 8}}
+func.func @cache_type(%c: !tfm.kv_cache<len = 0, kv_heads = 2, head_dim = 8, v_head_dim = 8>) {
+  return
+}
+
+// -----
+
+func.func @kv_write_key(%c: !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8>, %k: tensor<?x8xf32>, %v: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{key dimension 1 must be 16, got 8}}
+  %0 = tfm.kv_write %k, %v into %c at %pos : tensor<?x8xf32>, tensor<?x16xf32> into !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8>
+  return
+}
+
+// -----
+
+func.func @kv_write_value(%c: !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 4>, %k: tensor<?x16xf32>, %pos: index) {
+  // expected-error @+1 {{value dimension 1 must be 8, got 16}}
+  %0 = tfm.kv_write %k, %k into %c at %pos : tensor<?x16xf32>, tensor<?x16xf32> into !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 4>
+  return
+}
+
+// -----
+
+func.func @kv_write_rows(%c: !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8>, %k: tensor<2x16xf32>, %v: tensor<3x16xf32>, %pos: index) {
+  // expected-error @+1 {{value dimension 0 must be 2, got 3}}
+  %0 = tfm.kv_write %k, %v into %c at %pos : tensor<2x16xf32>, tensor<3x16xf32> into !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8>
+  return
+}
+
+// -----
+
+func.func @kv_read_key(%c: !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8>, %len: index) {
+  // expected-error @+1 {{key dimension 1 must be 16, got 32}}
+  %k, %v = tfm.kv_read %c len %len : !tfm.kv_cache<len = 16, kv_heads = 2, head_dim = 8, v_head_dim = 8> -> tensor<?x32xf32>, tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @moe_experts(%x: tensor<?x8xf32>, %r: tensor<1x8xf32>, %g: tensor<1x4x8xf32>, %d: tensor<1x8x4xf32>) {
+  // expected-error @+1 {{num_experts must be >= 1}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 0, top_k = 1} : (tensor<?x8xf32>, tensor<1x8xf32>, tensor<1x4x8xf32>, tensor<1x4x8xf32>, tensor<1x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_top_k(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{top_k must be in [1, num_experts = 2], got 3}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 3} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_router(%x: tensor<?x8xf32>, %r: tensor<3x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{router dimension 0 must be 2, got 3}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 1} : (tensor<?x8xf32>, tensor<3x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_down(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x6xf32>) {
+  // expected-error @+1 {{down dimension 2 must be 4, got 6}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x6xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_num_shared(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{num_shared must be >= 1 exactly when shared expert weights are given}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 1, num_shared = 1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_shared_shapes(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>, %sg: tensor<6x8xf32>, %sd: tensor<8x5xf32>) {
+  // expected-error @+1 {{shared_down dimension 1 must be 6, got 5}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) shared(%sg, %sg, %sd) {num_experts = 2, top_k = 1, num_shared = 1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>, tensor<6x8xf32>, tensor<6x8xf32>, tensor<8x5xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_shared_router(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>, %sg: tensor<6x8xf32>, %sd: tensor<8x6xf32>, %sr: tensor<2x8xf32>) {
+  // expected-error @+1 {{shared_router dimension 0 must be 1, got 2}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) shared(%sg, %sg, %sd) shared_router %sr {num_experts = 2, top_k = 1, num_shared = 1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>, tensor<6x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_routed_scale(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{routed_scale must be > 0}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 1, routed_scale = 0.0} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @add_alpha(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{alpha must be finite and non-zero, got 0}}
+  %y = tfm.add %x, %x {alpha = 0.0} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @softcap_cap(%x: tensor<?x8xf32>) {
+  // expected-error @+1 {{cap must be > 0, got -1}}
+  %y = tfm.softcap %x cap -1.0 : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @lm_head_inner(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<100x4xf32>
+  // expected-error @+1 {{input dimension 1 must be 4, got 8}}
+  %y = tfm.lm_head %x, %w : tensor<?x8xf32>, tensor<100x4xf32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
+func.func @lm_head_vocab(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<100x8xf32>
+  // expected-error @+1 {{result dimension 1 must be 100, got 99}}
+  %y = tfm.lm_head %x, %w : tensor<?x8xf32>, tensor<100x8xf32> -> tensor<?x99xf32>
+  return
+}

@@ -1,0 +1,28 @@
+# lit configuration for tfm's IR, frontend and driver tests.
+import os
+
+import lit.formats
+
+config.name = "tfm"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.tfm_obj_root, "test")
+config.excludes = ["Inputs", "unit", "golden", "fixtures", "CMakeLists.txt",
+                   "lit.cfg.py", "lit.site.cfg.py"]
+
+# The project's tools first, then LLVM 19's FileCheck/not (not the FileCheck
+# of other LLVM versions that may be on PATH).
+path = os.pathsep.join([config.tfm_tools_dir, config.llvm_tools_dir,
+                        config.environment.get("PATH", os.environ["PATH"])])
+config.environment["PATH"] = path
+
+config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%examples",
+                             os.path.join(config.tfm_source_root, "examples")))
+config.substitutions.append(("%fixtures",
+                             os.path.join(config.tfm_source_root, "test",
+                                          "fixtures")))
+config.substitutions.append(("%inputs",
+                             os.path.join(config.tfm_source_root, "test",
+                                          "Inputs")))
