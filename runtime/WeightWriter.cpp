@@ -1,0 +1,229 @@
+//===- WeightWriter.cpp - writing GGUF and safetensors files ----*- C++ -*-===//
+
+#include "runtime/WeightWriter.h"
+#include "runtime/Half.h"
+#include "runtime/Json.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fmt/format.h>
+
+using namespace tfm::rt;
+
+namespace {
+
+/// Little-endian byte buffer.
+struct Bytes {
+  std::vector<uint8_t> data;
+  template <typename T> void put(T value) {
+    uint8_t raw[sizeof(T)];
+    std::memcpy(raw, &value, sizeof(T));
+    data.insert(data.end(), raw, raw + sizeof(T));
+  }
+  void putString(const std::string &s) {
+    put<uint64_t>(s.size());
+    data.insert(data.end(), s.begin(), s.end());
+  }
+  void pad(size_t alignment) {
+    data.resize((data.size() + alignment - 1) / alignment * alignment, 0);
+  }
+};
+
+std::vector<uint8_t> encode(const TensorData &t) {
+  std::vector<uint8_t> out;
+  switch (t.dtype) {
+  case DType::F32:
+    out.resize(t.values.size() * 4);
+    std::memcpy(out.data(), t.values.data(), out.size());
+    break;
+  case DType::F16:
+  case DType::BF16:
+    out.resize(t.values.size() * 2);
+    for (size_t i = 0; i < t.values.size(); ++i) {
+      uint16_t h = t.dtype == DType::F16 ? floatToF16(t.values[i])
+                                         : floatToBf16(t.values[i]);
+      std::memcpy(out.data() + 2 * i, &h, 2);
+    }
+    break;
+  case DType::Q8_0:
+    out = quantizeQ8_0(t.values);
+    break;
+  case DType::Unsupported:
+    break;
+  }
+  return out;
+}
+
+uint32_t ggmlTypeId(DType d) {
+  switch (d) {
+  case DType::F32: return 0;
+  case DType::F16: return 1;
+  case DType::Q8_0: return 8;
+  case DType::BF16: return 30;
+  case DType::Unsupported: break;
+  }
+  return 0;
+}
+
+Status writeFile(const std::string &path, const std::vector<uint8_t> &head,
+                 const std::vector<std::vector<uint8_t>> &chunks) {
+  std::string tmp = path + ".tmp";
+  FILE *f = std::fopen(tmp.c_str(), "wb");
+  if (!f)
+    return Error(fmt::format("{}: cannot write: {}", path,
+                             std::strerror(errno)));
+  bool ok = std::fwrite(head.data(), 1, head.size(), f) == head.size();
+  for (const auto &c : chunks)
+    ok = ok && std::fwrite(c.data(), 1, c.size(), f) == c.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Error(fmt::format("{}: write failed", path));
+  }
+  return Status::ok();
+}
+
+} // namespace
+
+std::vector<uint8_t> tfm::rt::quantizeQ8_0(const std::vector<float> &values) {
+  std::vector<uint8_t> out(values.size() / kQ8_0Block * kQ8_0BlockBytes);
+  for (size_t b = 0; b < values.size() / kQ8_0Block; ++b) {
+    const float *x = values.data() + b * kQ8_0Block;
+    float amax = 0;
+    for (int64_t i = 0; i < kQ8_0Block; ++i)
+      amax = std::max(amax, std::fabs(x[i]));
+    float d = amax / 127.0f;
+    float id = d != 0 ? 1.0f / d : 0.0f;
+    uint8_t *block = out.data() + b * kQ8_0BlockBytes;
+    uint16_t h = floatToF16(d);
+    std::memcpy(block, &h, 2);
+    for (int64_t i = 0; i < kQ8_0Block; ++i)
+      block[2 + i] = uint8_t(int8_t(std::lround(x[i] * id)));
+  }
+  return out;
+}
+
+void GgufWriter::addString(const std::string &key, const std::string &value) {
+  GgufValue v;
+  v.type = GgufValue::Type::String;
+  v.string = value;
+  metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addU32(const std::string &key, uint32_t value) {
+  GgufValue v;
+  v.type = GgufValue::Type::U32;
+  v.uint = value;
+  metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addF32(const std::string &key, float value) {
+  GgufValue v;
+  v.type = GgufValue::Type::F32;
+  v.real = value;
+  metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addBool(const std::string &key, bool value) {
+  GgufValue v;
+  v.type = GgufValue::Type::Bool;
+  v.boolean = value;
+  metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addStringArray(const std::string &key,
+                                const std::vector<std::string> &values) {
+  GgufValue v;
+  v.type = GgufValue::Type::Array;
+  v.elementType = GgufValue::Type::String;
+  for (const std::string &s : values) {
+    GgufValue e;
+    e.type = GgufValue::Type::String;
+    e.string = s;
+    v.array.push_back(std::move(e));
+  }
+  metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addTensor(TensorData tensor) {
+  tensors_.push_back(std::move(tensor));
+}
+
+Status GgufWriter::write(const std::string &path) const {
+  constexpr size_t kAlignment = 32;
+  Bytes head;
+  head.data = {'G', 'G', 'U', 'F'};
+  head.put<uint32_t>(3);
+  head.put<uint64_t>(tensors_.size());
+  head.put<uint64_t>(metadata_.size());
+  for (const auto &[key, v] : metadata_) {
+    head.putString(key);
+    head.put<uint32_t>(uint32_t(v.type));
+    switch (v.type) {
+    case GgufValue::Type::String:
+      head.putString(v.string);
+      break;
+    case GgufValue::Type::U32:
+      head.put<uint32_t>(uint32_t(v.uint));
+      break;
+    case GgufValue::Type::F32:
+      head.put<float>(float(v.real));
+      break;
+    case GgufValue::Type::Bool:
+      head.put<uint8_t>(v.boolean ? 1 : 0);
+      break;
+    case GgufValue::Type::Array:
+      head.put<uint32_t>(uint32_t(v.elementType));
+      head.put<uint64_t>(v.array.size());
+      for (const GgufValue &e : v.array)
+        head.putString(e.string);
+      break;
+    default:
+      return Error("GgufWriter: unsupported metadata type");
+    }
+  }
+  std::vector<std::vector<uint8_t>> chunks;
+  uint64_t offset = 0;
+  for (const TensorData &t : tensors_) {
+    head.putString(t.name);
+    head.put<uint32_t>(uint32_t(t.shape.size()));
+    for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it)
+      head.put<uint64_t>(uint64_t(*it));
+    head.put<uint32_t>(ggmlTypeId(t.dtype));
+    head.put<uint64_t>(offset);
+    std::vector<uint8_t> bytes = encode(t);
+    bytes.resize((bytes.size() + kAlignment - 1) / kAlignment * kAlignment, 0);
+    offset += bytes.size();
+    chunks.push_back(std::move(bytes));
+  }
+  head.pad(kAlignment);
+  return writeFile(path, head.data, chunks);
+}
+
+Status tfm::rt::writeSafetensors(const std::string &path,
+                                 const std::vector<TensorData> &tensors) {
+  std::string header = "{";
+  std::vector<std::vector<uint8_t>> chunks;
+  uint64_t offset = 0;
+  for (const TensorData &t : tensors) {
+    const char *dtype = t.dtype == DType::F32   ? "F32"
+                        : t.dtype == DType::F16 ? "F16"
+                                                : "BF16";
+    std::vector<uint8_t> bytes = encode(t);
+    header += fmt::format("{}{}: {{\"dtype\": \"{}\", \"shape\": [{}], "
+                          "\"data_offsets\": [{}, {}]}}",
+                          header.size() > 1 ? ", " : "", jsonQuote(t.name),
+                          dtype, fmt::join(t.shape, ", "), offset,
+                          offset + bytes.size());
+    offset += bytes.size();
+    chunks.push_back(std::move(bytes));
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  Bytes head;
+  head.put<uint64_t>(header.size());
+  head.data.insert(head.data.end(), header.begin(), header.end());
+  return writeFile(path, head.data, chunks);
+}

@@ -1,0 +1,56 @@
+//===- WeightWriter.h - writing GGUF and safetensors files ------*- C++ -*-===//
+//
+// Writes weight files from f32 data, converting to the stored dtype. Tests
+// build their inputs with it and the benchmarks their synthetic models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_WEIGHTWRITER_H
+#define TFM_RUNTIME_WEIGHTWRITER_H
+
+#include "runtime/Gguf.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tfm::rt {
+
+/// A tensor to write: f32 values, stored as `dtype`.
+struct TensorData {
+  std::string name;
+  std::vector<int64_t> shape; // outermost first
+  DType dtype = DType::F32;
+  std::vector<float> values;
+};
+
+class GgufWriter {
+public:
+  void addString(const std::string &key, const std::string &value);
+  void addU32(const std::string &key, uint32_t value);
+  void addF32(const std::string &key, float value);
+  void addBool(const std::string &key, bool value);
+  void addStringArray(const std::string &key,
+                      const std::vector<std::string> &values);
+  /// f32, f16, bf16 or q8_0 (rows must be multiples of 32 elements).
+  void addTensor(TensorData tensor);
+
+  /// Writes the file (aside, then renamed into place).
+  Status write(const std::string &path) const;
+
+private:
+  std::vector<std::pair<std::string, GgufValue>> metadata_;
+  std::vector<TensorData> tensors_;
+};
+
+/// Writes one safetensors file holding `tensors` (f32, f16 or bf16).
+Status writeSafetensors(const std::string &path,
+                        const std::vector<TensorData> &tensors);
+
+/// Quantizes f32 values to Q8_0 blocks the way llama.cpp does (scale =
+/// max|x| / 127 as f16, values rounded to nearest).
+std::vector<uint8_t> quantizeQ8_0(const std::vector<float> &values);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_WEIGHTWRITER_H

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Checks that a model computes the same logits whether a sequence is run as
+one prefill or as a one-token prefill followed by decode steps (the KV-cache
+path), and that repeated runs agree exactly.
+
+usage: check-consistency.py CONFIG --ids 1,2,3,... [--tol T] -- PROGRAM...
+PROGRAM gets: CONFIG --prompt-ids ... [--force-ids ...] --json --logits-out F
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from importlib import import_module
+
+golden = import_module("check-golden")
+
+
+def run(program, args, out):
+    cmd = program + args + ["--json", "--logits-out", out]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr)
+        raise SystemExit(f"FAIL: {' '.join(cmd)} exited {proc.returncode}")
+    return golden.read_npy(out)
+
+
+def main():
+    argv = sys.argv[1:]
+    split = argv.index("--")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("--ids", required=True)
+    parser.add_argument("--tol", type=float, default=1e-5)
+    opts = parser.parse_args(argv[:split])
+    program = argv[split + 1:]
+    ids = opts.ids.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "l.npy")
+        whole = run(program, [opts.config, "--prompt-ids", opts.ids, "-n", "1"],
+                    out)
+        again = run(program, [opts.config, "--prompt-ids", opts.ids, "-n", "1"],
+                    out)
+        stepped = run(program, [opts.config, "--prompt-ids", ids[0],
+                                "--force-ids", ",".join(ids[1:])], out)
+    failures = []
+    if whole != again:
+        failures.append("two identical runs gave different logits")
+    err, where = golden.max_abs_diff(whole, stepped)
+    print(f"prefill vs decode: max |diff| = {err:.3g} over {len(whole)} rows")
+    if len(whole) != len(stepped) or not err <= opts.tol:
+        failures.append(f"prefill and decode logits differ by {err:.3g} at "
+                        f"{where} (tolerance {opts.tol})")
+    if failures:
+        print("FAIL\n  " + "\n  ".join(failures))
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

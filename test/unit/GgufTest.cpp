@@ -1,0 +1,210 @@
+//===- GgufTest.cpp - GGUF metadata, tensors, loading and errors -----------===//
+
+#include "TempDir.h"
+
+#include "runtime/Gguf.h"
+#include "runtime/Half.h"
+#include "runtime/WeightWriter.h"
+#include "runtime/Weights.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace tfm::rt;
+using tfm::test::ramp;
+using tfm::test::TempDir;
+
+namespace {
+
+::testing::AssertionResult hasMessage(const std::string &message,
+                                      const std::string &part) {
+  if (message.find(part) != std::string::npos)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "message '" << message << "' lacks '" << part << "'";
+}
+
+/// A GGUF file with one tensor of each supported dtype.
+std::string writeSample(const TempDir &dir) {
+  GgufWriter w;
+  w.addString("general.architecture", "llama");
+  w.addU32("llama.block_count", 2);
+  w.addF32("llama.rope.freq_base", 500000.0f);
+  w.addBool("some.flag", true);
+  w.addStringArray("tokenizer.ggml.tokens", {"a", "b", "c"});
+  w.addTensor({"token_embd.weight", {4, 64}, DType::F32, ramp(256)});
+  w.addTensor({"output_norm.weight", {64}, DType::F16, ramp(64, 1.0f)});
+  w.addTensor({"output.weight", {4, 64}, DType::BF16, ramp(256)});
+  w.addTensor({"blk.0.ffn_up.weight", {2, 64}, DType::Q8_0, ramp(128)});
+  std::string path = dir.file("sample.gguf");
+  Status s = w.write(path);
+  EXPECT_TRUE(s) << s.message();
+  return path;
+}
+
+} // namespace
+
+TEST(Gguf, ReadsMetadataAndTensorDirectory) {
+  TempDir dir;
+  auto file = GgufFile::open(writeSample(dir));
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_EQ((*file)->version(), 3u);
+  EXPECT_EQ((*file)->metadata("general.architecture")->string, "llama");
+  EXPECT_EQ((*file)->metadata("llama.block_count")->asInt(), 2);
+  EXPECT_EQ((*file)->metadata("llama.rope.freq_base")->asDouble(), 500000.0);
+  EXPECT_TRUE((*file)->metadata("some.flag")->boolean);
+  const GgufValue *tokens = (*file)->metadata("tokenizer.ggml.tokens");
+  ASSERT_NE(tokens, nullptr);
+  EXPECT_EQ(tokens->typeName(), "array of string");
+  ASSERT_EQ(tokens->array.size(), 3u);
+  EXPECT_EQ(tokens->array[2].string, "c");
+  EXPECT_EQ((*file)->metadata("absent"), nullptr);
+
+  const StoredTensor *up = (*file)->find("blk.0.ffn_up.weight");
+  ASSERT_NE(up, nullptr);
+  EXPECT_EQ(up->shape, (std::vector<int64_t>{2, 64}));
+  EXPECT_EQ(up->dtype, DType::Q8_0);
+  EXPECT_EQ(up->nbytes, 4u * 34u);
+}
+
+TEST(Gguf, LoadsEveryDtypeByTfmName) {
+  TempDir dir;
+  std::string path = writeSample(dir);
+  auto table = loadWeights(path,
+                           {{"embed.weight", {4, 64}},
+                            {"final_norm.weight", {64}},
+                            {"lm_head.weight", {4, 64}},
+                            {"layers.0.ffn.up.weight", {2, 64}}},
+                           WeightLayout{});
+  ASSERT_TRUE(table) << table.error().message();
+
+  std::vector<float> want = ramp(256);
+  const float *embed = table->find("embed.weight")->data;
+  for (int i = 0; i < 256; ++i)
+    EXPECT_EQ(embed[i], want[i]);
+
+  std::vector<float> gains = ramp(64, 1.0f);
+  const float *norm = table->find("final_norm.weight")->data;
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(norm[i], f16ToFloat(floatToF16(gains[i])));
+
+  const float *head = table->find("lm_head.weight")->data;
+  for (int i = 0; i < 256; ++i)
+    EXPECT_EQ(head[i], bf16ToFloat(floatToBf16(want[i])));
+
+  // Q8_0 rounds x / d to an integer q (|q| <= 127) and stores d in f16, so
+  // each value comes back within d/2 plus 127 times the scale's own
+  // rounding error.
+  std::vector<float> up = ramp(128);
+  const float *q = table->find("layers.0.ffn.up.weight")->data;
+  for (int b = 0; b < 4; ++b) {
+    float amax = 0;
+    for (int i = 0; i < 32; ++i)
+      amax = std::max(amax, std::fabs(up[b * 32 + i]));
+    float d = amax / 127;
+    float bound = d / 2 + 127 * std::fabs(d - f16ToFloat(floatToF16(d)));
+    for (int i = 0; i < 32; ++i)
+      EXPECT_NEAR(q[b * 32 + i], up[b * 32 + i], bound + 1e-7f)
+          << "block " << b << " element " << i;
+  }
+}
+
+TEST(Gguf, F32TensorsAreViewsOfTheMapping) {
+  TempDir dir;
+  auto table = loadWeights(writeSample(dir), {{"embed.weight", {4, 64}}},
+                           WeightLayout{});
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->ownedBytes(), 0u);
+}
+
+TEST(Gguf, MissingTensorNamesFileAndWeight) {
+  TempDir dir;
+  std::string path = writeSample(dir);
+  auto table =
+      loadWeights(path, {{"layers.1.attn.q.weight", {64, 64}}}, WeightLayout{});
+  ASSERT_FALSE(table);
+  EXPECT_EQ(table.error().message(),
+            path + ": missing tensor 'blk.1.attn_q.weight' (for tfm weight "
+                   "'layers.1.attn.q.weight' of shape [64, 64])");
+}
+
+TEST(Gguf, WrongShapeNamesBothShapes) {
+  TempDir dir;
+  std::string path = writeSample(dir);
+  auto table = loadWeights(path, {{"embed.weight", {8, 64}}}, WeightLayout{});
+  ASSERT_FALSE(table);
+  EXPECT_EQ(table.error().message(),
+            path + ": tensor 'token_embd.weight' has shape [4, 64], expected "
+                   "[8, 64] (for tfm weight 'embed.weight')");
+}
+
+TEST(Gguf, UnsupportedDtypeIsNamed) {
+  TempDir dir;
+  GgufWriter w;
+  w.addTensor({"token_embd.weight", {256}, DType::F32, ramp(256)});
+  std::string path = dir.file("q4k.gguf");
+  ASSERT_TRUE(w.write(path));
+  // Re-type the tensor as Q4_K (256 values in 144 bytes, which fit).
+  std::vector<char> bytes = tfm::test::readBytes(path);
+  std::string name = "token_embd.weight";
+  auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  ASSERT_NE(it, bytes.end());
+  size_t typeAt = size_t(it - bytes.begin()) + name.size() + 4 + 8;
+  uint32_t q4k = 12;
+  std::memcpy(&bytes[typeAt], &q4k, 4);
+  tfm::test::writeBytes(path, bytes);
+
+  auto table = loadWeights(path, {{"embed.weight", {256}}}, WeightLayout{});
+  ASSERT_FALSE(table);
+  EXPECT_EQ(table.error().message(),
+            path + ": tensor 'token_embd.weight' has dtype q4_k, which tfm "
+                   "cannot load (supported: f32, f16, bf16, q8_0) (for tfm "
+                   "weight 'embed.weight')");
+}
+
+TEST(Gguf, TruncatedDataIsReported) {
+  TempDir dir;
+  std::string path = writeSample(dir);
+  size_t size = tfm::test::readBytes(path).size();
+  tfm::test::truncateFile(path, size - 40);
+  auto file = GgufFile::open(path);
+  ASSERT_FALSE(file);
+  EXPECT_TRUE(hasMessage(file.error().message(),
+                         "tensor 'blk.0.ffn_up.weight' (136 bytes at offset"));
+  EXPECT_TRUE(hasMessage(file.error().message(), "the file is truncated"));
+}
+
+TEST(Gguf, TruncatedHeaderIsReported) {
+  TempDir dir;
+  std::string path = writeSample(dir);
+  tfm::test::truncateFile(path, 40);
+  auto file = GgufFile::open(path);
+  ASSERT_FALSE(file);
+  EXPECT_TRUE(hasMessage(file.error().message(), path + ": truncated file "
+                                                        "while reading"));
+}
+
+TEST(Gguf, CorruptHeaderIsReported) {
+  TempDir dir;
+  std::string path = dir.file("corrupt.gguf");
+  std::vector<char> bytes = {'G', 'G', 'U', 'F', 3, 0, 0, 0};
+  for (int i = 0; i < 16; ++i)
+    bytes.push_back(char(0xff)); // absurd tensor and metadata counts
+  tfm::test::writeBytes(path, bytes);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_TRUE(hasMessage(source.error().message(), path + ": corrupt header"));
+
+  std::string magic = dir.file("magic.gguf");
+  tfm::test::writeBytes(magic, {'G', 'G', 'U', 'X', 3, 0, 0, 0});
+  auto notGguf = GgufFile::open(magic);
+  ASSERT_FALSE(notGguf);
+  EXPECT_EQ(notGguf.error().message(), magic + ": not a GGUF file (bad magic)");
+}
+
+TEST(Gguf, MissingFileIsReported) {
+  auto source = openWeights("/nonexistent/model.gguf");
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            "/nonexistent/model.gguf: cannot open: No such file or directory");
+}

@@ -1,0 +1,195 @@
+//===- SafetensorsTest.cpp - safetensors files, shards and errors ----------===//
+
+#include "TempDir.h"
+
+#include "runtime/Half.h"
+#include "runtime/WeightWriter.h"
+#include "runtime/Weights.h"
+
+#include <cstring>
+
+using namespace tfm::rt;
+using tfm::test::ramp;
+using tfm::test::TempDir;
+
+namespace {
+
+const std::vector<WeightRequest> kRequests = {
+    {"embed.weight", {4, 8}},
+    {"layers.0.attn_norm.weight", {8}},
+    {"layers.0.attn.q.weight", {8, 8}},
+    {"lm_head.weight", {4, 8}},
+};
+
+std::vector<TensorData> sampleTensors() {
+  return {{"model.embed_tokens.weight", {4, 8}, DType::F32, ramp(32)},
+          {"model.layers.0.input_layernorm.weight", {8}, DType::F16,
+           ramp(8, 1.0f)},
+          {"model.layers.0.self_attn.q_proj.weight", {8, 8}, DType::BF16,
+           ramp(64)},
+          {"lm_head.weight", {4, 8}, DType::F32, ramp(32, 0.5f)}};
+}
+
+void expectSampleValues(const WeightTable &table) {
+  std::vector<float> embed = ramp(32), gain = ramp(8, 1.0f), q = ramp(64),
+                     head = ramp(32, 0.5f);
+  for (int i = 0; i < 32; ++i) {
+    EXPECT_EQ(table.find("embed.weight")->data[i], embed[i]);
+    EXPECT_EQ(table.find("lm_head.weight")->data[i], head[i]);
+  }
+  for (int i = 0; i < 8; ++i)
+    EXPECT_EQ(table.find("layers.0.attn_norm.weight")->data[i],
+              f16ToFloat(floatToF16(gain[i])));
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(table.find("layers.0.attn.q.weight")->data[i],
+              bf16ToFloat(floatToBf16(q[i])));
+}
+
+} // namespace
+
+TEST(Safetensors, LoadsSingleFileAndDirectory) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, sampleTensors()));
+
+  auto fromFile = loadWeights(path, kRequests, WeightLayout{});
+  ASSERT_TRUE(fromFile) << fromFile.error().message();
+  expectSampleValues(*fromFile);
+
+  // A directory holding model.safetensors is found too.
+  auto fromDir = loadWeights(dir.file(""), kRequests, WeightLayout{});
+  ASSERT_TRUE(fromDir) << fromDir.error().message();
+  expectSampleValues(*fromDir);
+}
+
+TEST(Safetensors, LoadsShardsThroughTheIndex) {
+  TempDir dir;
+  std::vector<TensorData> all = sampleTensors();
+  ASSERT_TRUE(writeSafetensors(dir.file("model-00001-of-00002.safetensors"),
+                               {all[0], all[1]}));
+  ASSERT_TRUE(writeSafetensors(dir.file("model-00002-of-00002.safetensors"),
+                               {all[2], all[3]}));
+  std::ofstream(dir.file("model.safetensors.index.json"))
+      << R"({"metadata": {"total_size": 0}, "weight_map": {
+        "model.embed_tokens.weight": "model-00001-of-00002.safetensors",
+        "model.layers.0.input_layernorm.weight": "model-00001-of-00002.safetensors",
+        "model.layers.0.self_attn.q_proj.weight": "model-00002-of-00002.safetensors",
+        "lm_head.weight": "model-00002-of-00002.safetensors"}})";
+  auto table = loadWeights(dir.file(""), kRequests, WeightLayout{});
+  ASSERT_TRUE(table) << table.error().message();
+  expectSampleValues(*table);
+}
+
+TEST(Safetensors, IndexNamingAMissingShardIsAnError) {
+  TempDir dir;
+  std::ofstream(dir.file("model.safetensors.index.json"))
+      << R"({"weight_map": {"a": "model-00001-of-00001.safetensors"}})";
+  auto source = openWeights(dir.file(""));
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            dir.file("model-00001-of-00001.safetensors") +
+                ": cannot open: No such file or directory");
+}
+
+TEST(Safetensors, MissingTensorAndWrongShape) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, sampleTensors()));
+
+  auto missing = loadWeights(path, {{"layers.0.ffn.up.weight", {16, 8}}},
+                             WeightLayout{});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message(),
+            path + ": missing tensor 'model.layers.0.mlp.up_proj.weight' (for "
+                   "tfm weight 'layers.0.ffn.up.weight' of shape [16, 8])");
+
+  auto shape = loadWeights(path, {{"layers.0.attn.q.weight", {4, 16}}},
+                           WeightLayout{});
+  ASSERT_FALSE(shape);
+  EXPECT_EQ(shape.error().message(),
+            path + ": tensor 'model.layers.0.self_attn.q_proj.weight' has "
+                   "shape [8, 8], expected [4, 16] (for tfm weight "
+                   "'layers.0.attn.q.weight')");
+}
+
+TEST(Safetensors, TruncatedFileIsReported) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, sampleTensors()));
+  size_t size = tfm::test::readBytes(path).size();
+  tfm::test::truncateFile(path, size - 10);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": tensor 'lm_head.weight': data [272, 400) extends past "
+                   "the end of the data section (390 bytes); the file is "
+                   "truncated");
+}
+
+TEST(Safetensors, HeaderLongerThanFileIsReported) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, sampleTensors()));
+  tfm::test::truncateFile(path, 50);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_NE(source.error().message().find(
+                path + ": header length"),
+            std::string::npos);
+  EXPECT_NE(source.error().message().find("the file is truncated or not "
+                                          "safetensors"),
+            std::string::npos);
+}
+
+TEST(Safetensors, CorruptHeaderIsReported) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  std::string header = R"({"a": {"dtype": "F32", "shape": [2], )";
+  std::vector<char> bytes(8);
+  uint64_t len = header.size();
+  std::memcpy(bytes.data(), &len, 8);
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  tfm::test::writeBytes(path, bytes);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": corrupt safetensors header: expected a string key at "
+                   "byte 37");
+}
+
+TEST(Safetensors, InconsistentOffsetsAreReported) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  std::string header =
+      R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})";
+  std::vector<char> bytes(8);
+  uint64_t len = header.size();
+  std::memcpy(bytes.data(), &len, 8);
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.resize(bytes.size() + 8);
+  tfm::test::writeBytes(path, bytes);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": tensor 'a': data_offsets span 8 bytes but shape [3] of "
+                   "F32 needs 12");
+}
+
+TEST(Safetensors, UnsupportedDtypeIsNamed) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  std::string header = R"({"model.embed_tokens.weight": {"dtype": "I64", )"
+                       R"("shape": [2], "data_offsets": [0, 16]}})";
+  std::vector<char> bytes(8);
+  uint64_t len = header.size();
+  std::memcpy(bytes.data(), &len, 8);
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.resize(bytes.size() + 16);
+  tfm::test::writeBytes(path, bytes);
+  auto table = loadWeights(path, {{"embed.weight", {2}}}, WeightLayout{});
+  ASSERT_FALSE(table);
+  EXPECT_EQ(table.error().message(),
+            path + ": tensor 'model.embed_tokens.weight' has dtype I64, which "
+                   "tfm cannot load (supported: f32, f16, bf16, q8_0) (for "
+                   "tfm weight 'embed.weight')");
+}

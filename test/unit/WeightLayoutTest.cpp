@@ -1,0 +1,184 @@
+//===- WeightLayoutTest.cpp - RoPE row order, expert stacking, random ------===//
+
+#include "TempDir.h"
+
+#include "runtime/WeightWriter.h"
+#include "runtime/Weights.h"
+
+using namespace tfm::rt;
+using tfm::test::ramp;
+using tfm::test::TempDir;
+
+namespace {
+
+constexpr int64_t kHeads = 2, kKvHeads = 1, kHeadDim = 4, kDim = 3;
+
+/// llama.cpp's converter order: row (h, 2j + s) of the GGUF tensor is row
+/// (h, s·d/2 + j) of the Hugging Face one.
+std::vector<float> llamaCppPermute(const std::vector<float> &hf, int64_t heads,
+                                   int64_t cols) {
+  std::vector<float> out(hf.size());
+  int64_t half = kHeadDim / 2;
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t j = 0; j < half; ++j)
+      for (int64_t s = 0; s < 2; ++s)
+        for (int64_t c = 0; c < cols; ++c)
+          out[(h * kHeadDim + 2 * j + s) * cols + c] =
+              hf[(h * kHeadDim + s * half + j) * cols + c];
+  return out;
+}
+
+WeightLayout layout(bool interleaved) {
+  WeightLayout l;
+  l.numHeads = kHeads;
+  l.numKvHeads = kKvHeads;
+  l.headDim = kHeadDim;
+  l.rotaryDim = kHeadDim;
+  l.ropeInterleaved = interleaved;
+  return l;
+}
+
+const std::vector<WeightRequest> kQk = {
+    {"layers.0.attn.q.weight", {kHeads * kHeadDim, kDim}},
+    {"layers.0.attn.q.bias", {kHeads * kHeadDim}},
+    {"layers.0.attn.k.weight", {kKvHeads * kHeadDim, kDim}},
+    {"layers.0.attn.v.weight", {kKvHeads * kHeadDim, kDim}},
+};
+
+struct QkFiles {
+  std::vector<float> q = ramp(kHeads * kHeadDim * kDim),
+                     qb = ramp(kHeads * kHeadDim, 3.0f),
+                     k = ramp(kKvHeads * kHeadDim * kDim, 1.0f),
+                     v = ramp(kKvHeads * kHeadDim * kDim, 2.0f);
+  std::string hf, gguf;
+
+  explicit QkFiles(const TempDir &dir)
+      : hf(dir.file("model.safetensors")), gguf(dir.file("model.gguf")) {
+    EXPECT_TRUE(writeSafetensors(
+        hf, {{"model.layers.0.self_attn.q_proj.weight",
+              {kHeads * kHeadDim, kDim}, DType::F32, q},
+             {"model.layers.0.self_attn.q_proj.bias",
+              {kHeads * kHeadDim}, DType::F32, qb},
+             {"model.layers.0.self_attn.k_proj.weight",
+              {kKvHeads * kHeadDim, kDim}, DType::F32, k},
+             {"model.layers.0.self_attn.v_proj.weight",
+              {kKvHeads * kHeadDim, kDim}, DType::F32, v}}));
+    GgufWriter w;
+    w.addString("general.architecture", "llama");
+    w.addTensor({"blk.0.attn_q.weight", {kHeads * kHeadDim, kDim}, DType::F32,
+                 llamaCppPermute(q, kHeads, kDim)});
+    w.addTensor({"blk.0.attn_q.bias", {kHeads * kHeadDim}, DType::F32,
+                 llamaCppPermute(qb, kHeads, 1)});
+    w.addTensor({"blk.0.attn_k.weight", {kKvHeads * kHeadDim, kDim},
+                 DType::F32, llamaCppPermute(k, kKvHeads, kDim)});
+    w.addTensor({"blk.0.attn_v.weight", {kKvHeads * kHeadDim, kDim},
+                 DType::F32, v});
+    EXPECT_TRUE(w.write(gguf));
+  }
+};
+
+std::vector<float> values(const WeightTable &t, const std::string &name) {
+  const WeightTable::Entry *e = t.find(name);
+  return {e->data, e->data + e->numel()};
+}
+
+} // namespace
+
+TEST(RopeRows, GgufLlamaRowsAreUnpermutedForHalfSplitModels) {
+  TempDir dir;
+  QkFiles files(dir);
+  auto hf = loadWeights(files.hf, kQk, layout(false));
+  auto gguf = loadWeights(files.gguf, kQk, layout(false));
+  ASSERT_TRUE(hf) << hf.error().message();
+  ASSERT_TRUE(gguf) << gguf.error().message();
+  for (const WeightRequest &r : kQk)
+    EXPECT_EQ(values(*gguf, r.name), values(*hf, r.name)) << r.name;
+  EXPECT_EQ(values(*hf, "layers.0.attn.q.weight"), files.q);
+}
+
+TEST(RopeRows, HfRowsArePermutedForInterleavedModels) {
+  TempDir dir;
+  QkFiles files(dir);
+  auto hf = loadWeights(files.hf, kQk, layout(true));
+  auto gguf = loadWeights(files.gguf, kQk, layout(true));
+  ASSERT_TRUE(hf && gguf);
+  for (const WeightRequest &r : kQk)
+    EXPECT_EQ(values(*hf, r.name), values(*gguf, r.name)) << r.name;
+  EXPECT_EQ(values(*gguf, "layers.0.attn.q.weight"),
+            llamaCppPermute(files.q, kHeads, kDim));
+  // GGUF rows already in the model's order stay views of the file.
+  EXPECT_EQ(gguf->ownedBytes(), 0u);
+}
+
+TEST(RopeRows, PermutationRoundTrips) {
+  std::vector<float> rows = ramp(kHeads * kHeadDim * kDim);
+  std::vector<float> copy = rows;
+  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim, kHeadDim, true);
+  EXPECT_EQ(copy, llamaCppPermute(rows, kHeads, kDim));
+  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim, kHeadDim, false);
+  EXPECT_EQ(copy, rows);
+}
+
+TEST(RopeRows, PartialRotaryCannotBeReordered) {
+  TempDir dir;
+  QkFiles files(dir);
+  WeightLayout partial = layout(false);
+  partial.rotaryDim = 2;
+  auto table = loadWeights(files.gguf, kQk, partial);
+  ASSERT_FALSE(table);
+  EXPECT_NE(table.error().message().find(
+                "tensor 'blk.0.attn_q.weight' is stored for interleaved RoPE "
+                "pairs but the model uses half-split pairs"),
+            std::string::npos)
+      << table.error().message();
+}
+
+TEST(Experts, MixtralExpertsAreStacked) {
+  TempDir dir;
+  std::vector<TensorData> tensors;
+  for (int e = 0; e < 3; ++e)
+    tensors.push_back({"model.layers.0.block_sparse_moe.experts." +
+                           std::to_string(e) + ".w1.weight",
+                       {4, 2}, DType::F32, ramp(8, float(e))});
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, tensors));
+  auto table =
+      loadWeights(path, {{"layers.0.moe.gate.weight", {3, 4, 2}}}, WeightLayout{});
+  ASSERT_TRUE(table) << table.error().message();
+  std::vector<float> got = values(*table, "layers.0.moe.gate.weight");
+  for (int e = 0; e < 3; ++e) {
+    std::vector<float> want = ramp(8, float(e));
+    EXPECT_EQ(std::vector<float>(got.begin() + e * 8, got.begin() + e * 8 + 8),
+              want);
+  }
+
+  // A missing expert is named.
+  auto four =
+      loadWeights(path, {{"layers.0.moe.gate.weight", {4, 4, 2}}}, WeightLayout{});
+  ASSERT_FALSE(four);
+  EXPECT_EQ(four.error().message(),
+            path + ": missing tensor "
+                   "'model.layers.0.block_sparse_moe.experts.3.w1.weight' (for "
+                   "tfm weight 'layers.0.moe.gate.weight' of shape [4, 4, 2])");
+}
+
+TEST(RandomWeights, DeterministicPerSeedAndName) {
+  std::vector<WeightRequest> reqs = {{"layers.0.attn.q.weight", {16, 16}},
+                                     {"layers.0.attn_norm.weight", {16}},
+                                     {"layers.0.attn.q.bias", {16}}};
+  WeightTable a = randomWeights(reqs, 7);
+  WeightTable b = randomWeights({reqs[2], reqs[0]}, 7);
+  WeightTable c = randomWeights(reqs, 8);
+  EXPECT_EQ(values(a, "layers.0.attn.q.weight"),
+            values(b, "layers.0.attn.q.weight"));
+  EXPECT_NE(values(a, "layers.0.attn.q.weight"),
+            values(c, "layers.0.attn.q.weight"));
+  double mean = 0;
+  for (float g : values(a, "layers.0.attn_norm.weight"))
+    mean += g / 16.0;
+  EXPECT_NEAR(mean, 1.0, 0.1);
+  double sq = 0;
+  for (float w : values(a, "layers.0.attn.q.weight"))
+    sq += double(w) * w / 256.0;
+  EXPECT_NEAR(sq, 1.0 / 16.0, 0.02); // std 1/sqrt(fan-in)
+}
