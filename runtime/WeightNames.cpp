@@ -107,6 +107,8 @@ constexpr NamePair kHfGlobal[] = {
 
 constexpr NamePair kGgufGlobal[] = {
     {"embed.weight", "token_embd.weight"},
+    {"embed_norm.weight", "token_embd_norm.weight"},
+    {"embed_norm.bias", "token_embd_norm.bias"},
     {"pos_embed.weight", "position_embd.weight"},
     {"final_norm.weight", "output_norm.weight"},
     {"final_norm.bias", "output_norm.bias"},
@@ -121,9 +123,113 @@ const NamePair *lookup(const NamePair (&table)[N], std::string_view tfm) {
   return nullptr;
 }
 
+/// Which of the fused Q, K, V a tfm name asks for (-1: none).
+int qkvPart(std::string_view base) {
+  if (base == "attn.q")
+    return 0;
+  if (base == "attn.k")
+    return 1;
+  if (base == "attn.v")
+    return 2;
+  return -1;
+}
+
+// GPT-2: Conv1D weights stored [in, out]; Q, K, V fused column-wise.
+constexpr NamePair kGpt2Layer[] = {
+    {"attn_norm", "ln_1"},       {"ffn_norm", "ln_2"},
+    {"attn.o", "attn.c_proj"},   {"ffn.up", "mlp.c_fc"},
+    {"ffn.down", "mlp.c_proj"},
+};
+constexpr NamePair kGpt2Global[] = {
+    {"embed.weight", "transformer.wte.weight"},
+    {"pos_embed.weight", "transformer.wpe.weight"},
+    {"final_norm.weight", "transformer.ln_f.weight"},
+    {"final_norm.bias", "transformer.ln_f.bias"},
+};
+
+// GPT-NeoX and BLOOM: Q, K, V fused per head in one [heads·3·d, in] tensor.
+constexpr NamePair kNeoxLayer[] = {
+    {"attn_norm", "input_layernorm"},
+    {"ffn_norm", "post_attention_layernorm"},
+    {"attn.qkv", "attention.query_key_value"},
+    {"attn.o", "attention.dense"},
+    {"ffn.up", "mlp.dense_h_to_4h"},
+    {"ffn.down", "mlp.dense_4h_to_h"},
+};
+constexpr NamePair kNeoxGlobal[] = {
+    {"embed.weight", "gpt_neox.embed_in.weight"},
+    {"final_norm.weight", "gpt_neox.final_layer_norm.weight"},
+    {"final_norm.bias", "gpt_neox.final_layer_norm.bias"},
+    {"lm_head.weight", "embed_out.weight"},
+};
+constexpr NamePair kBloomLayer[] = {
+    {"attn_norm", "input_layernorm"},
+    {"ffn_norm", "post_attention_layernorm"},
+    {"attn.qkv", "self_attention.query_key_value"},
+    {"attn.o", "self_attention.dense"},
+    {"ffn.up", "mlp.dense_h_to_4h"},
+    {"ffn.down", "mlp.dense_4h_to_h"},
+};
+constexpr NamePair kBloomGlobal[] = {
+    {"embed.weight", "transformer.word_embeddings.weight"},
+    {"embed_norm.weight", "transformer.word_embeddings_layernorm.weight"},
+    {"embed_norm.bias", "transformer.word_embeddings_layernorm.bias"},
+    {"final_norm.weight", "transformer.ln_f.weight"},
+    {"final_norm.bias", "transformer.ln_f.bias"},
+};
+
+/// Recipes for the GPT-2 / GPT-NeoX / BLOOM checkpoint layouts.
+template <size_t NL, size_t NG>
+std::vector<WeightRecipe>
+fusedQkvRecipes(std::string_view name, const WeightLayout &layout,
+                const NamePair (&layerTable)[NL],
+                const NamePair (&globalTable)[NG], std::string_view layerPrefix,
+                bool conv1d) {
+  std::vector<WeightRecipe> out;
+  int64_t layer;
+  std::string_view rest;
+  if (!splitLayer(name, layer, rest)) {
+    if (const NamePair *p = lookup(globalTable, name))
+      out.push_back({{std::string(p->file)}});
+    return out;
+  }
+  std::string_view base, suffix;
+  splitSuffix(rest, base, suffix);
+  std::string prefix = fmt::format("{}{}.", layerPrefix, layer);
+  bool matrix = suffix == "weight" && base != "attn_norm" &&
+                base != "ffn_norm";
+  if (int part = qkvPart(base); part >= 0) {
+    WeightRecipe r;
+    std::string_view fused = conv1d ? "attn.c_attn"
+                                    : lookup(layerTable, "attn.qkv")->file;
+    r.sources = {fmt::format("{}{}.{}", prefix, fused, suffix)};
+    r.transpose = conv1d && matrix;
+    r.part = part;
+    r.parts = 3;
+    r.headDim = conv1d ? 0 : layout.headDim;
+    out.push_back(std::move(r));
+    return out;
+  }
+  if (const NamePair *p = lookup(layerTable, base)) {
+    WeightRecipe r{{fmt::format("{}{}.{}", prefix, p->file, suffix)}};
+    r.transpose = conv1d && matrix;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::vector<WeightRecipe> hfRecipes(std::string_view name,
                                     const WeightLayout &layout,
                                     int64_t outerDim) {
+  if (layout.naming == "gpt2")
+    return fusedQkvRecipes(name, layout, kGpt2Layer, kGpt2Global,
+                           "transformer.h.", /*conv1d=*/true);
+  if (layout.naming == "gpt_neox")
+    return fusedQkvRecipes(name, layout, kNeoxLayer, kNeoxGlobal,
+                           "gpt_neox.layers.", /*conv1d=*/false);
+  if (layout.naming == "bloom")
+    return fusedQkvRecipes(name, layout, kBloomLayer, kBloomGlobal,
+                           "transformer.h.", /*conv1d=*/false);
   std::vector<WeightRecipe> out;
   int64_t layer;
   std::string_view rest;

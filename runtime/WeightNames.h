@@ -23,7 +23,8 @@ std::string layerWeight(int64_t layer, std::string_view rest);
 /// What the loader must know of the model beyond names and shapes.
 struct WeightLayout {
   /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, mixtral,
-  /// qwen2_moe) or "sandwich" (gemma2, olmo2: norms after sublayers).
+  /// qwen2_moe), "sandwich" (gemma2, olmo2: norms after sublayers), "gpt2",
+  /// "gpt_neox" or "bloom".
   std::string naming = "llama";
   int64_t numHeads = 0;
   int64_t numKvHeads = 0;
@@ -38,6 +39,15 @@ struct WeightLayout {
 struct WeightRecipe {
   /// One name, or one per expert to stack along a new outer dimension.
   std::vector<std::string> sources;
+  /// 2-D sources are stored input-major ([in, out], GPT-2's Conv1D).
+  bool transpose = false;
+  /// Rows to take from a fused tensor (after transposing): part `part` of
+  /// `parts`, either as one contiguous block of rows, or, with `headDim`,
+  /// from every group of parts·headDim rows (Q/K/V fused per head, as
+  /// GPT-NeoX and BLOOM store them).
+  int64_t part = 0;
+  int64_t parts = 1;
+  int64_t headDim = 0;
 };
 
 /// The recipes that may provide tfm weight `name` in a file of `format`,

@@ -3,6 +3,7 @@
 #include "runtime/Weights.h"
 #include "runtime/Half.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -90,6 +91,39 @@ void tfm::rt::permuteRopeRows(float *data, int64_t rows, int64_t cols,
   }
 }
 
+namespace {
+
+/// Converts a fused and/or transposed stored tensor and copies the rows of
+/// the recipe's part into `out` (shape `partShape`).
+Status extractPart(const StoredTensor &t, const WeightRecipe &recipe,
+                   const std::vector<int64_t> &partShape, float *out) {
+  std::vector<float> full(static_cast<size_t>(t.numel()));
+  if (Status s = convertToF32(t, full.data()); !s)
+    return s;
+  int64_t cols = partShape.size() > 1 ? partShape[1] : 1;
+  int64_t rows = partShape[0] * recipe.parts;
+  if (recipe.transpose && t.shape.size() == 2) {
+    std::vector<float> transposed(full.size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        transposed[r * cols + c] = full[c * rows + r];
+    full.swap(transposed);
+  }
+  // Row r of the part comes from row source(r) of the full tensor.
+  int64_t partRows = partShape[0];
+  for (int64_t r = 0; r < partRows; ++r) {
+    int64_t src = recipe.part * partRows + r;
+    if (recipe.headDim > 0) {
+      int64_t group = r / recipe.headDim, i = r % recipe.headDim;
+      src = (group * recipe.parts + recipe.part) * recipe.headDim + i;
+    }
+    std::copy_n(full.data() + src * cols, cols, out + r * cols);
+  }
+  return Status::ok();
+}
+
+} // namespace
+
 Expected<WeightTable> tfm::rt::loadWeights(
     const std::string &path, const std::vector<WeightRequest> &requests,
     const WeightLayout &layout) {
@@ -142,19 +176,26 @@ Expected<WeightTable> tfm::rt::loadWeights(
     }
 
     // Check every source's shape: one source has the requested shape, a
-    // stack of n sources each has the shape without its outer dimension.
+    // stack of n sources each has the shape without its outer dimension; a
+    // fused source has `parts` times the rows, and a transposed one is
+    // stored the other way round.
     bool stacked = recipe->sources.size() > 1;
     std::vector<int64_t> partShape = req.shape;
     if (stacked)
       partShape.erase(partShape.begin());
+    std::vector<int64_t> storedShape = partShape;
+    if (recipe->parts > 1 && !storedShape.empty())
+      storedShape[0] *= recipe->parts;
+    if (recipe->transpose && storedShape.size() == 2)
+      std::swap(storedShape[0], storedShape[1]);
     std::vector<const StoredTensor *> parts;
     for (const std::string &s : recipe->sources) {
       const StoredTensor *t = source->find(s);
-      if (t->shape != partShape)
+      if (t->shape != storedShape)
         return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
                                  "(for tfm weight '{}')",
                                  t->file, t->name, shapeString(t->shape),
-                                 shapeString(partShape), req.name));
+                                 shapeString(storedShape), req.name));
       parts.push_back(t);
     }
 
@@ -176,8 +217,10 @@ Expected<WeightTable> tfm::rt::loadWeights(
             layout.headDim, layout.rotaryDim, req.shape[0]));
     }
 
+    bool reshaped = recipe->transpose || recipe->parts > 1;
     const StoredTensor *only = parts[0];
-    bool viewable = !stacked && !permute && only->dtype == DType::F32 &&
+    bool viewable = !stacked && !permute && !reshaped &&
+                    only->dtype == DType::F32 &&
                     reinterpret_cast<uintptr_t>(only->data) % alignof(float) ==
                         0;
     if (viewable) {
@@ -189,10 +232,12 @@ Expected<WeightTable> tfm::rt::loadWeights(
     }
     float *out = table.allocate(req.name, req.shape);
     for (const StoredTensor *t : parts) {
-      if (Status s = convertToF32(*t, out); !s)
+      Status s = reshaped ? extractPart(*t, *recipe, partShape, out)
+                          : convertToF32(*t, out);
+      if (!s)
         return Error(s.message() + fmt::format(" (for tfm weight '{}')",
                                                req.name));
-      out += t->numel();
+      out += t->numel() / recipe->parts;
     }
     if (permute) {
       int64_t cols = req.shape.size() > 1 ? req.shape[1] : 1;

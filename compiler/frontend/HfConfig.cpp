@@ -1,6 +1,7 @@
 //===- HfConfig.cpp - Hugging Face config.json → ModelSpec ------*- C++ -*-===//
 //
-// Supported model_type values: llama, mistral, qwen2, mixtral, gemma2, olmo2.
+// Supported model_type values: llama, mistral, qwen2, mixtral, gemma2, olmo2
+// (llama-style checkpoints), gpt2, gpt_neox and bloom.
 // Defaults for absent keys follow each family's transformers config class.
 // Keys that change the computation and are not understood are errors; keys
 // that do not (training settings, dtype, tokenizer ids) are read or ignored;
@@ -13,6 +14,7 @@
 
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
+
 
 #include <cmath>
 
@@ -36,7 +38,9 @@ constexpr const char *kIgnoredKeys[] = {
     "finetuning_task", "quantization_config", "max_length",
     "hidden_dropout", "embd_pdrop", "resid_pdrop", "rope_interleaved"};
 
-enum class Family { Llama, Mistral, Qwen2, Mixtral, Gemma2, Olmo2 };
+enum class Family {
+  Llama, Mistral, Qwen2, Mixtral, Gemma2, Olmo2, Gpt2, GptNeox, Bloom
+};
 
 std::optional<Activation> hfActivation(StringRef name) {
   return llvm::StringSwitch<std::optional<Activation>>(name)
@@ -105,6 +109,144 @@ void readRopeScaling(JsonFields &f, ModelSpec &spec) {
   s.finish();
 }
 
+/// Reads the activation key `key` (default `fallback`) into the FFN.
+void readActivation(JsonFields &f, const char *key, std::string fallback,
+                    ModelSpec &spec) {
+  std::string act = std::move(fallback);
+  f.string(key, act);
+  if (auto a = hfActivation(act))
+    spec.ffn.activation = *a;
+  else
+    f.diags().error(key, "unsupported activation \"" + act +
+                             "\" (tfm supports silu, gelu, gelu_new / "
+                             "gelu_pytorch_tanh, relu)");
+}
+
+/// What GPT-2, GPT-NeoX and BLOOM share: LayerNorm with biases, biases on
+/// every projection, a plain GELU MLP.
+ModelSpec gptStyleSpec(const std::string &name) {
+  ModelSpec spec;
+  spec.name = name;
+  spec.weightNaming = name;
+  spec.norm.kind = NormKind::Layer;
+  spec.norm.bias = true;
+  spec.attention.qkvBias = spec.attention.outBias = true;
+  spec.ffn.kind = FfnKind::Mlp;
+  spec.ffn.bias = true;
+  return spec;
+}
+
+std::optional<ModelSpec> finishHf(JsonFields &f, ModelSpec spec) {
+  f.finish();
+  if (f.diags().hasErrors())
+    return std::nullopt;
+  return spec;
+}
+
+std::optional<ModelSpec> readGpt2(JsonFields &f, const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  f.string("_name_or_path", spec.name);
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("n_embd", spec.hiddenSize, 1);
+  f.requiredInteger("n_layer", spec.numLayers, 1);
+  f.requiredInteger("n_head", spec.attention.numHeads, 1);
+  f.integer("n_positions", spec.maxSeqLen, 1);
+  spec.ffn.hiddenSize = 4 * spec.hiddenSize;
+  f.integer("n_inner", spec.ffn.hiddenSize, 1);
+  f.number("layer_norm_epsilon", spec.norm.eps, /*positive=*/true);
+  readActivation(f, "activation_function", "gelu_new", spec);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  spec.absolutePosition = AbsolutePosition::Learned;
+  spec.attention.position = AttentionPosition::None;
+  spec.tieEmbeddings = true;
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+  bool scaled = true, byLayer = false;
+  f.boolean("scale_attn_weights", scaled);
+  if (!scaled)
+    spec.attention.scale = 1.0;
+  f.boolean("scale_attn_by_inverse_layer_idx", byLayer);
+  if (byLayer)
+    f.diags().error("scale_attn_by_inverse_layer_idx",
+                    "per-layer attention scaling is not supported");
+  // Upcasting and reordering only change fp16 numerics.
+  f.raw("reorder_and_upcast_attn");
+  for (const char *key : {"attn_pdrop", "summary_activation",
+                          "summary_first_dropout", "summary_proj_to_labels",
+                          "summary_type", "summary_use_proj", "n_ctx"})
+    f.raw(key);
+  return finishHf(f, spec);
+}
+
+std::optional<ModelSpec> readGptNeox(JsonFields &f, const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  f.string("_name_or_path", spec.name);
+  AttentionSpec &attn = spec.attention;
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  f.requiredInteger("intermediate_size", spec.ffn.hiddenSize, 1);
+  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  f.number("layer_norm_eps", spec.norm.eps, /*positive=*/true);
+  readActivation(f, "hidden_act", "gelu", spec);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  f.boolean("attention_bias", attn.qkvBias);
+  attn.outBias = attn.qkvBias;
+  spec.parallel = true;
+  f.boolean("use_parallel_residual", spec.parallel);
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+  attn.position = AttentionPosition::Rope;
+  f.number("rotary_emb_base", attn.rope.theta, /*positive=*/true);
+  f.number("rope_theta", attn.rope.theta, /*positive=*/true);
+  double pct = 0.25;
+  f.number("rotary_pct", pct, /*positive=*/true);
+  f.number("partial_rotary_factor", pct, /*positive=*/true);
+  if (pct > 1) {
+    f.diags().error("rotary_pct",
+                    "expected a number in (0, 1], got " + formatNumber(pct));
+  } else if (attn.numHeads > 0) {
+    attn.rope.rotaryDim =
+        int64_t(double(spec.hiddenSize / attn.numHeads) * pct);
+  }
+  readRopeScaling(f, spec);
+  f.raw("classifier_dropout");
+  return finishHf(f, spec);
+}
+
+std::optional<ModelSpec> readBloom(JsonFields &f, const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  f.string("_name_or_path", spec.name);
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  if (!f.integer("hidden_size", spec.hiddenSize, 1) &&
+      !f.integer("n_embed", spec.hiddenSize, 1))
+    f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.raw("n_embed");
+  if (!f.integer("n_layer", spec.numLayers, 1))
+    f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  if (!f.integer("n_head", spec.attention.numHeads, 1))
+    f.requiredInteger("num_attention_heads", spec.attention.numHeads, 1);
+  f.number("layer_norm_epsilon", spec.norm.eps, /*positive=*/true);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  spec.ffn.hiddenSize = 4 * spec.hiddenSize;
+  spec.ffn.activation = Activation::GeluTanh;
+  spec.embeddingNorm = true;
+  spec.attention.position = AttentionPosition::Alibi;
+  spec.tieEmbeddings = true;
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+  bool residualAfterNorm = false;
+  f.boolean("apply_residual_connection_post_layernorm", residualAfterNorm);
+  if (residualAfterNorm)
+    f.diags().error("apply_residual_connection_post_layernorm",
+                    "residuals taken after the layer norm are not supported");
+  for (const char *key : {"slow_but_exact", "masked_softmax_fusion",
+                          "offset_alibi", "seq_length", "n_inner"})
+    f.raw(key);
+  return finishHf(f, spec);
+}
+
 } // namespace
 
 std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
@@ -120,16 +262,26 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
           .Case("mixtral", Family::Mixtral)
           .Case("gemma2", Family::Gemma2)
           .Case("olmo2", Family::Olmo2)
+          .Case("gpt2", Family::Gpt2)
+          .Case("gpt_neox", Family::GptNeox)
+          .Case("bloom", Family::Bloom)
           .Default(std::nullopt);
   if (!family) {
     diags.error("model_type",
                 "unsupported model_type \"" + modelType +
                     "\" (tfm reads llama, mistral, qwen2, mixtral, gemma2, "
-                    "olmo2; or write a tfm spec, see docs/model-spec.md)");
+                    "olmo2, gpt2, gpt_neox, bloom; or write a tfm spec, see "
+                    "docs/model-spec.md)");
     return std::nullopt;
   }
   for (const char *key : kIgnoredKeys)
     f.raw(key);
+  if (*family == Family::Gpt2)
+    return readGpt2(f, modelType);
+  if (*family == Family::GptNeox)
+    return readGptNeox(f, modelType);
+  if (*family == Family::Bloom)
+    return readBloom(f, modelType);
 
   ModelSpec spec;
   spec.name = modelType;

@@ -143,6 +143,8 @@ private:
                                             : ir::PositionKind::sinusoidal),
           h, pos_, table);
     }
+    if (s_.embeddingNorm)
+      h = norm(h, "embed_norm", s_.hiddenSize);
     return h;
   }
 

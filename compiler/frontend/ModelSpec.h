@@ -98,7 +98,8 @@ struct FfnSpec {
 
 struct ModelSpec {
   std::string name;
-  /// Hugging Face tensor naming family ("llama", "sandwich").
+  /// Hugging Face tensor naming family ("llama", "sandwich", "gpt2",
+  /// "gpt_neox", "bloom").
   std::string weightNaming = "llama";
   int64_t vocabSize = 0;
   int64_t hiddenSize = 0;
@@ -109,6 +110,8 @@ struct ModelSpec {
 
   double embeddingScale = 1;
   AbsolutePosition absolutePosition = AbsolutePosition::None;
+  /// A norm right after the embeddings (and positions), as BLOOM has.
+  bool embeddingNorm = false;
   bool tieEmbeddings = false;
 
   NormSpec norm;

@@ -8,6 +8,7 @@
 #include "compiler/frontend/JsonFields.h"
 #include "runtime/Gguf.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -156,6 +157,9 @@ void readFfn(JsonFields &f, FfnSpec &ffn) {
 
 } // namespace
 
+constexpr llvm::StringLiteral kWeightNamings[] = {"llama", "sandwich", "gpt2",
+                                                  "gpt_neox", "bloom"};
+
 std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
                                           SpecDiagnostics &diags) {
   ModelSpec spec;
@@ -163,9 +167,10 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   JsonFields f(root, "", diags);
   f.string("name", spec.name);
   if (f.string("weight_naming", spec.weightNaming) &&
-      spec.weightNaming != "llama" && spec.weightNaming != "sandwich")
+      !llvm::is_contained(kWeightNamings, spec.weightNaming))
     diags.error("weight_naming",
-                "expected \"llama\" or \"sandwich\", got \"" +
+                "expected one of \"llama\", \"sandwich\", \"gpt2\", "
+                "\"gpt_neox\", \"bloom\", got \"" +
                     spec.weightNaming + "\"");
   f.requiredInteger("vocab_size", spec.vocabSize, 1);
   f.requiredInteger("hidden_size", spec.hiddenSize, 1);
@@ -182,6 +187,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
                {AbsolutePosition::None, AbsolutePosition::Sinusoidal,
                 AbsolutePosition::Learned});
     ef.boolean("tied", spec.tieEmbeddings);
+    ef.boolean("norm", spec.embeddingNorm);
     ef.finish();
   }
   if (const json::Object *o = f.object("norm")) {
@@ -377,7 +383,8 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"eos_token_id", optInt(s.eosTokenId)},
       {"embedding", json::Object{{"scale", s.embeddingScale},
                                  {"position", toString(s.absolutePosition)},
-                                 {"tied", s.tieEmbeddings}}},
+                                 {"tied", s.tieEmbeddings},
+                                 {"norm", s.embeddingNorm}}},
       {"norm", json::Object{{"kind", toString(s.norm.kind)},
                             {"eps", s.norm.eps},
                             {"bias", s.norm.bias},

@@ -182,3 +182,65 @@ TEST(RandomWeights, DeterministicPerSeedAndName) {
     sq += double(w) * w / 256.0;
   EXPECT_NEAR(sq, 1.0 / 16.0, 0.02); // std 1/sqrt(fan-in)
 }
+
+TEST(FusedQkv, NeoxRowsAreSplitPerHead) {
+  // Two heads of two features: rows (h, part, i) of the fused tensor.
+  TempDir dir;
+  const int64_t heads = 2, hd = 2, d = 3;
+  std::vector<float> fused(size_t(heads * 3 * hd * d));
+  for (size_t i = 0; i < fused.size(); ++i)
+    fused[i] = float(i);
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(
+      path, {{"gpt_neox.layers.0.attention.query_key_value.weight",
+              {heads * 3 * hd, d}, DType::F32, fused}}));
+  WeightLayout l;
+  l.naming = "gpt_neox";
+  l.numHeads = l.numKvHeads = heads;
+  l.headDim = l.rotaryDim = hd;
+  auto table = loadWeights(path,
+                           {{"layers.0.attn.q.weight", {heads * hd, d}},
+                            {"layers.0.attn.k.weight", {heads * hd, d}},
+                            {"layers.0.attn.v.weight", {heads * hd, d}}},
+                           l);
+  ASSERT_TRUE(table) << table.error().message();
+  const char *names[] = {"layers.0.attn.q.weight", "layers.0.attn.k.weight",
+                         "layers.0.attn.v.weight"};
+  for (int part = 0; part < 3; ++part) {
+    std::vector<float> got = values(*table, names[part]);
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t i = 0; i < hd; ++i)
+        for (int64_t c = 0; c < d; ++c)
+          EXPECT_EQ(got[(h * hd + i) * d + c],
+                    fused[((h * 3 + part) * hd + i) * d + c])
+              << names[part] << " head " << h << " row " << i;
+  }
+}
+
+TEST(FusedQkv, Gpt2Conv1dIsTransposedAndSplit) {
+  TempDir dir;
+  const int64_t d = 4;
+  std::vector<float> conv(size_t(d * 3 * d)); // [in, 3·out]
+  for (size_t i = 0; i < conv.size(); ++i)
+    conv[i] = float(i);
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(
+      path, {{"transformer.h.0.attn.c_attn.weight", {d, 3 * d}, DType::F32,
+              conv}}));
+  WeightLayout l;
+  l.naming = "gpt2";
+  auto table = loadWeights(path, {{"layers.0.attn.k.weight", {d, d}}}, l);
+  ASSERT_TRUE(table) << table.error().message();
+  std::vector<float> k = values(*table, "layers.0.attn.k.weight");
+  for (int64_t out = 0; out < d; ++out)
+    for (int64_t in = 0; in < d; ++in)
+      EXPECT_EQ(k[out * d + in], conv[in * 3 * d + d + out]);
+
+  // The expected stored shape is reported in the file's own layout.
+  auto wrong = loadWeights(path, {{"layers.0.attn.k.weight", {d, 2 * d}}}, l);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().message(),
+            path + ": tensor 'transformer.h.0.attn.c_attn.weight' has shape "
+                   "[4, 12], expected [8, 12] (for tfm weight "
+                   "'layers.0.attn.k.weight')");
+}
