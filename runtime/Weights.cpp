@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
+#include <fstream>
 
 using namespace tfm::rt;
 
@@ -22,8 +23,29 @@ const WeightTable::Entry *WeightTable::find(const std::string &name) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-float *WeightTable::allocate(const std::string &name,
-                             std::vector<int64_t> shape) {
+double tfm::rt::availableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kib;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit)
+    if (key == "MemAvailable:")
+      return kib * 1024.0;
+  return 1e300; // unknown: do not refuse
+}
+
+Expected<float *> WeightTable::allocate(const std::string &name,
+                                        std::vector<int64_t> shape) {
+  double bytes = 4.0;
+  for (int64_t d : shape)
+    bytes *= double(d);
+  if (double(ownedBytes_) + bytes > memoryBudget_)
+    return Error(fmt::format(
+        "weight '{}' needs {:.2f} GiB of f32 memory, and {:.2f} GiB are "
+        "already taken by {} converted or generated weights; the system has "
+        "{:.2f} GiB available",
+        name, bytes / (1 << 30), double(ownedBytes_) / (1 << 30),
+        owned_.size(), memoryBudget_ / (1 << 30)));
   Entry entry;
   entry.shape = std::move(shape);
   std::vector<float> &buffer = owned_.emplace_back(size_t(entry.numel()));
@@ -230,7 +252,11 @@ Expected<WeightTable> tfm::rt::loadWeights(
       table.entries_[req.name] = std::move(entry);
       continue;
     }
-    float *out = table.allocate(req.name, req.shape);
+    auto buffer = table.allocate(req.name, req.shape);
+    if (!buffer)
+      return Error(fmt::format("{}: {}", source->path(),
+                               buffer.error().message()));
+    float *out = *buffer;
     for (const StoredTensor *t : parts) {
       Status s = reshaped ? extractPart(*t, *recipe, partShape, out)
                           : convertToF32(*t, out);
@@ -272,12 +298,29 @@ bool endsWith(const std::string &s, std::string_view suffix) {
 
 } // namespace
 
-WeightTable tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
-                                   uint64_t seed) {
+Expected<WeightTable>
+tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
+                       uint64_t seed) {
   WeightTable table;
   table.origin_ = fmt::format("random weights, seed {}", seed);
+  double total = 0;
   for (const WeightRequest &req : requests) {
-    float *out = table.allocate(req.name, req.shape);
+    double bytes = 4.0;
+    for (int64_t d : req.shape)
+      bytes *= double(d);
+    total += bytes;
+  }
+  if (total > table.memoryBudget_)
+    return Error(fmt::format("random weights: the model's {} weights need "
+                             "{:.2f} GiB of f32 memory; the system has {:.2f} "
+                             "GiB available",
+                             requests.size(), total / (1 << 30),
+                             table.memoryBudget_ / (1 << 30)));
+  for (const WeightRequest &req : requests) {
+    auto buffer = table.allocate(req.name, req.shape);
+    if (!buffer)
+      return Error("random weights: " + buffer.error().message());
+    float *out = *buffer;
     int64_t n = table.find(req.name)->numel();
     double mean = 0, std = 0;
     if (endsWith(req.name, "norm.weight")) {

@@ -14,6 +14,9 @@
 
 namespace tfm::rt {
 
+/// Memory the system can still give this process (MemAvailable), in bytes.
+double availableMemoryBytes();
+
 /// A weight the model needs: its tfm name and f32 shape.
 struct WeightRequest {
   std::string name;
@@ -41,15 +44,19 @@ private:
   friend Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource>,
                                            const std::vector<WeightRequest> &,
                                            const WeightLayout &);
-  friend WeightTable randomWeights(const std::vector<WeightRequest> &,
-                                   uint64_t);
-  float *allocate(const std::string &name, std::vector<int64_t> shape);
+  friend Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &,
+                                             uint64_t);
+  /// Storage for a converted or generated weight, or an error when it would
+  /// not fit in the memory available when the table was created.
+  Expected<float *> allocate(const std::string &name,
+                             std::vector<int64_t> shape);
 
   std::map<std::string, Entry> entries_;
   std::deque<std::vector<float>> owned_;
   std::shared_ptr<WeightSource> source_;
   std::string origin_;
   uint64_t ownedBytes_ = 0;
+  double memoryBudget_ = availableMemoryBytes();
 };
 
 /// Opens `path` (see openWeights) and loads every request.
@@ -65,9 +72,10 @@ Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource> source,
 
 /// Seeded random weights: gains (names ending in `norm.weight`) near 1,
 /// biases near 0, matrices with std 1/sqrt(fan-in). The value of each
-/// element depends only on (seed, weight name, index).
-WeightTable randomWeights(const std::vector<WeightRequest> &requests,
-                          uint64_t seed);
+/// element depends only on (seed, weight name, index). Fails when they would
+/// not fit in memory.
+Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &requests,
+                                    uint64_t seed);
 
 /// Converts a stored tensor's data to f32 (f32, f16, bf16, q8_0).
 Status convertToF32(const StoredTensor &tensor, float *out);

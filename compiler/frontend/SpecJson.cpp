@@ -232,6 +232,43 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
   auto err = [&](const char *where, const std::string &msg) {
     diags.error(where, msg);
   };
+  // Sizes far beyond any real model are typos; bounding them also keeps
+  // every product of sizes within int64.
+  struct Bound {
+    const char *where;
+    int64_t value, limit;
+  };
+  const Bound bounds[] = {
+      {"vocab_size", s.vocabSize, 1 << 24},
+      {"hidden_size", s.hiddenSize, 1 << 20},
+      {"num_layers", s.numLayers, 1 << 12},
+      {"max_seq_len", s.maxSeqLen, 1 << 24},
+      {"attention.num_heads", a.numHeads, 1 << 12},
+      {"attention.num_kv_heads", s.kvHeads(), 1 << 12},
+      {"attention.head_dim", s.headDim(), 1 << 16},
+      {"attention.v_head_dim", s.vHeadDim(), 1 << 16},
+      {"ffn.hidden_size", s.ffn.hiddenSize, 1 << 22},
+      {"ffn.moe.num_experts", s.ffn.moe.numExperts, 1 << 12},
+      {"ffn.moe.hidden_size", s.ffn.moe.hiddenSize, 1 << 22},
+      {"ffn.moe.num_shared", s.ffn.moe.numShared, 1 << 8},
+      {"ffn.moe.shared_hidden_size",
+       s.ffn.moe.numShared <= (1 << 8) ? s.sharedExpertHidden() : 0, 1 << 24},
+      {"attention.relative.num_buckets", a.relative.numBuckets, 1 << 16},
+  };
+  bool tooLarge = false;
+  for (const Bound &b : bounds)
+    if (b.value > b.limit) {
+      err(b.where, formatv("{0} is larger than tfm supports (at most {1})",
+                           b.value, b.limit));
+      tooLarge = true;
+    }
+  for (int64_t w : a.window)
+    if (w > (int64_t(1) << 31)) {
+      err("attention.window", formatv("{0} is larger than tfm supports", w));
+      tooLarge = true;
+    }
+  if (tooLarge)
+    return;
   if (a.numHeads < 1) {
     err("attention.num_heads", "must be >= 1");
     return;

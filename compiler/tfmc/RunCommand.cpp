@@ -88,8 +88,7 @@ int tfm::runCommand(int argc, char **argv) {
   auto start = std::chrono::steady_clock::now();
   rt::Expected<rt::WeightTable> weights =
       options->weights.empty()
-          ? rt::Expected<rt::WeightTable>(
-                rt::randomWeights(requests, options->weightSeed))
+          ? rt::randomWeights(requests, options->weightSeed)
           : rt::loadWeights(options->weights, requests, weightLayout(*spec));
   if (!weights) {
     std::fprintf(stderr, "tfmc run: error: %s\n",

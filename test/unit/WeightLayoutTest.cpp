@@ -166,9 +166,11 @@ TEST(RandomWeights, DeterministicPerSeedAndName) {
   std::vector<WeightRequest> reqs = {{"layers.0.attn.q.weight", {16, 16}},
                                      {"layers.0.attn_norm.weight", {16}},
                                      {"layers.0.attn.q.bias", {16}}};
-  WeightTable a = randomWeights(reqs, 7);
-  WeightTable b = randomWeights({reqs[2], reqs[0]}, 7);
-  WeightTable c = randomWeights(reqs, 8);
+  auto ea = randomWeights(reqs, 7);
+  auto eb = randomWeights({reqs[2], reqs[0]}, 7);
+  auto ec = randomWeights(reqs, 8);
+  ASSERT_TRUE(ea && eb && ec);
+  const WeightTable &a = *ea, &b = *eb, &c = *ec;
   EXPECT_EQ(values(a, "layers.0.attn.q.weight"),
             values(b, "layers.0.attn.q.weight"));
   EXPECT_NE(values(a, "layers.0.attn.q.weight"),
@@ -243,4 +245,15 @@ TEST(FusedQkv, Gpt2Conv1dIsTransposedAndSplit) {
             path + ": tensor 'transformer.h.0.attn.c_attn.weight' has shape "
                    "[4, 12], expected [8, 12] (for tfm weight "
                    "'layers.0.attn.k.weight')");
+}
+
+TEST(RandomWeights, RefusesWhatDoesNotFitInMemory) {
+  // 2^40 floats (4 TiB) is more than any test machine has.
+  auto table = randomWeights({{"embed.weight", {1 << 20, 1 << 20}}}, 0);
+  ASSERT_FALSE(table);
+  EXPECT_NE(table.error().message().find(
+                "random weights: the model's 1 weights need 4096.00 GiB of "
+                "f32 memory; the system has"),
+            std::string::npos)
+      << table.error().message();
 }
