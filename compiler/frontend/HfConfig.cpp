@@ -416,6 +416,10 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
       attn.headDim = 256;
     break;
   }
+  case Family::Gpt2:
+  case Family::GptNeox:
+  case Family::Bloom:
+    break; // read by their own functions above
   }
   f.finish();
   // Report head-count mistakes with the keys the user wrote.

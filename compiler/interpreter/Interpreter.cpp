@@ -403,7 +403,7 @@ private:
     std::optional<double> cap;
     if (auto c = a.getSoftcap())
       cap = c->convertToDouble();
-    std::optional<int64_t> window = a.getWindow();
+    int64_t window = a.getWindow() ? int64_t(*a.getWindow()) : 0;
     bool causal = a.getCausal();
     Tensor y = Tensor::zeros({seq, heads * vhd});
     std::vector<double> scores(static_cast<size_t>(len));
@@ -415,7 +415,7 @@ private:
         const float *qi = q.data + i * heads * hd + h * hd;
         double maxScore = -INFINITY;
         for (int64_t j = 0; j < len; ++j) {
-          keep[j] = !(causal && j > p) && !(window && j <= p - *window);
+          keep[j] = !(causal && j > p) && !(window > 0 && j <= p - window);
           if (!keep[j])
             continue;
           const float *kj = k.data + j * kvHeads * hd + g * hd;

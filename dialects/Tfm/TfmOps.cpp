@@ -173,8 +173,8 @@ LogicalResult AttentionOp::verify() {
   }
   if (!(getScale().convertToDouble() > 0))
     return emitOpError("scale must be > 0");
-  if (auto w = getWindow(); w && *w < 1)
-    return emitOpError("window must be >= 1, got ") << *w;
+  if (auto w = getWindow(); w && int64_t(*w) < 1)
+    return emitOpError("window must be >= 1, got ") << int64_t(*w);
   if (auto cap = getSoftcap(); cap && !(cap->convertToDouble() > 0))
     return emitOpError("softcap must be > 0");
   if (Value bias = getBias()) {
@@ -187,9 +187,10 @@ LogicalResult AttentionOp::verify() {
 }
 
 LogicalResult AlibiOp::verify() {
-  if (getNumHeads() < 1)
-    return emitOpError("num_heads must be >= 1");
-  return expectDim(*this, getResult(), 0, getNumHeads(), "result");
+  int64_t heads = getNumHeads();
+  if (heads < 1)
+    return emitOpError("num_heads must be >= 1, got ") << heads;
+  return expectDim(*this, getResult(), 0, heads, "result");
 }
 
 LogicalResult RelativeBiasOp::verify() {
@@ -199,8 +200,9 @@ LogicalResult RelativeBiasOp::verify() {
   if (getBidirectional() && buckets % 2 != 0)
     return emitOpError("bidirectional bias needs an even num_buckets, got ")
            << buckets;
-  if (getMaxDistance() < 1)
-    return emitOpError("max_distance must be >= 1");
+  if (int64_t(getMaxDistance()) < 1)
+    return emitOpError("max_distance must be >= 1, got ")
+           << int64_t(getMaxDistance());
   if (failed(expectDim(*this, getTable(), 0, buckets, "table")))
     return failure();
   return expectDim(*this, getResult(), 0, dim(getTable(), 1), "result");
@@ -248,11 +250,12 @@ LogicalResult MoeOp::verify() {
       failed(expectDim(*this, getResult(), 1, d, "result")))
     return failure();
   bool hasShared = static_cast<bool>(getSharedGate());
-  if (hasShared != (getNumShared() > 0))
+  int64_t numShared = getNumShared();
+  if (numShared < 0)
+    return emitOpError("num_shared must be >= 0, got ") << numShared;
+  if (hasShared != (numShared > 0))
     return emitOpError("num_shared must be >= 1 exactly when shared expert "
                        "weights are given");
-  if (getNumShared() < 0)
-    return emitOpError("num_shared must be >= 0");
   if (hasShared) {
     int64_t sharedFfn = dim(getSharedGate(), 0);
     if (failed(expectDim(*this, getSharedGate(), 1, d, "shared_gate")) ||

@@ -302,8 +302,8 @@ func.func @attention_scale(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %pos: ind
 // -----
 
 func.func @attention_window(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %pos: index) {
-  // expected-error @+1 {{window must be >= 1, got 0}}
-  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0, causal, window = 0} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
+  // expected-error @+1 {{window must be >= 1, got -3}}
+  %o = tfm.attention %q, %k, %k at %pos {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 1.0, causal, window = -3} : tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x32xf32>
   return
 }
 
@@ -326,8 +326,8 @@ func.func @attention_bias(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %b: tensor
 // -----
 
 func.func @alibi_heads(%pos: index) {
-  // expected-error @+1 {{num_heads must be >= 1}}
-  %b = tfm.alibi %pos, %pos, %pos {num_heads = 0} : tensor<1x?x?xf32>
+  // expected-error @+1 {{num_heads must be >= 1, got -2}}
+  %b = tfm.alibi %pos, %pos, %pos {num_heads = -2} : tensor<1x?x?xf32>
   return
 }
 
@@ -361,8 +361,8 @@ func.func @relative_bidirectional_odd(%pos: index) {
 
 func.func @relative_distance(%pos: index) {
   %t = tfm.weight "t" : tensor<8x4xf32>
-  // expected-error @+1 {{max_distance must be >= 1}}
-  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 8, max_distance = 0} : tensor<8x4xf32> -> tensor<4x?x?xf32>
+  // expected-error @+1 {{max_distance must be >= 1, got -1}}
+  %b = tfm.relative_bias %t at %pos, %pos, %pos {num_buckets = 8, max_distance = -1} : tensor<8x4xf32> -> tensor<4x?x?xf32>
   return
 }
 
@@ -476,6 +476,14 @@ func.func @moe_shared_shapes(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tenso
 func.func @moe_shared_router(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>, %sg: tensor<6x8xf32>, %sd: tensor<8x6xf32>, %sr: tensor<2x8xf32>) {
   // expected-error @+1 {{shared_router dimension 0 must be 1, got 2}}
   %y = tfm.moe silu %x router %r experts(%g, %g, %d) shared(%sg, %sg, %sd) shared_router %sr {num_experts = 2, top_k = 1, num_shared = 1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>, tensor<6x8xf32>, tensor<6x8xf32>, tensor<8x6xf32>, tensor<2x8xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_negative_shared(%x: tensor<?x8xf32>, %r: tensor<2x8xf32>, %g: tensor<2x4x8xf32>, %d: tensor<2x8x4xf32>) {
+  // expected-error @+1 {{num_shared must be >= 0, got -1}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 2, top_k = 1, num_shared = -1} : (tensor<?x8xf32>, tensor<2x8xf32>, tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<2x8x4xf32>) -> tensor<?x8xf32>
   return
 }
 
