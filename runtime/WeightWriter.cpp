@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <functional>
 
 using namespace tfm::rt;
 
@@ -105,32 +106,28 @@ std::vector<uint8_t> tfm::rt::quantizeQ8_0(const std::vector<float> &values) {
   return out;
 }
 
-void GgufWriter::addString(const std::string &key, const std::string &value) {
+void GgufWriter::add(const std::string &key, GgufValue::Type type,
+                     const std::function<void(GgufValue &)> &set) {
   GgufValue v;
-  v.type = GgufValue::Type::String;
-  v.string = value;
+  v.type = type;
+  set(v);
   metadata_.emplace_back(key, std::move(v));
+}
+
+void GgufWriter::addString(const std::string &key, const std::string &value) {
+  add(key, GgufValue::Type::String, [&](GgufValue &v) { v.string = value; });
 }
 
 void GgufWriter::addU32(const std::string &key, uint32_t value) {
-  GgufValue v;
-  v.type = GgufValue::Type::U32;
-  v.uint = value;
-  metadata_.emplace_back(key, std::move(v));
+  add(key, GgufValue::Type::U32, [&](GgufValue &v) { v.uint = value; });
 }
 
 void GgufWriter::addF32(const std::string &key, float value) {
-  GgufValue v;
-  v.type = GgufValue::Type::F32;
-  v.real = value;
-  metadata_.emplace_back(key, std::move(v));
+  add(key, GgufValue::Type::F32, [&](GgufValue &v) { v.real = value; });
 }
 
 void GgufWriter::addBool(const std::string &key, bool value) {
-  GgufValue v;
-  v.type = GgufValue::Type::Bool;
-  v.boolean = value;
-  metadata_.emplace_back(key, std::move(v));
+  add(key, GgufValue::Type::Bool, [&](GgufValue &v) { v.boolean = value; });
 }
 
 void GgufWriter::addStringArray(const std::string &key,

@@ -11,6 +11,7 @@
 #include "runtime/Gguf.h"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ public:
   Status write(const std::string &path) const;
 
 private:
+  void add(const std::string &key, GgufValue::Type type,
+           const std::function<void(GgufValue &)> &set);
+
   std::vector<std::pair<std::string, GgufValue>> metadata_;
   std::vector<TensorData> tensors_;
 };

@@ -5,6 +5,12 @@
 
 #include "compiler/frontend/Frontend.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <memory>
+
 #include <optional>
 #include <string>
 
@@ -13,6 +19,15 @@ namespace tfm {
 /// Reads and validates a model config, printing its diagnostics (warnings
 /// too) to stderr. Empty on error.
 std::optional<ModelSpec> loadSpec(const std::string &path);
+
+/// A context with every dialect tfm IR uses.
+std::unique_ptr<mlir::MLIRContext> makeContext();
+
+/// The graph-level module of `spec`, verified; null (after a message naming
+/// `tool`) if the builder produced invalid IR, which is a tfm bug.
+mlir::OwningOpRef<mlir::ModuleOp> buildVerifiedModel(mlir::MLIRContext &context,
+                                                     const ModelSpec &spec,
+                                                     const char *tool);
 
 /// `tfmc run CONFIG ...`: argv[0] is "tfmc", argv[1] is "run".
 int runCommand(int argc, char **argv);

@@ -5,15 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/Registration.h"
 #include "compiler/frontend/ModelBuilder.h"
 #include "compiler/interpreter/Interpreter.h"
 #include "compiler/tfmc/Driver.h"
 #include "runtime/Generate.h"
 
-#include "mlir/IR/DialectRegistry.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
 
 #include <chrono>
 #include <cstdio>
@@ -74,15 +70,11 @@ int tfm::runCommand(int argc, char **argv) {
   if (!spec)
     return 1;
 
-  mlir::DialectRegistry registry;
-  registerAllTfmDialects(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module = buildModel(context, *spec);
-  if (mlir::failed(mlir::verify(*module))) {
-    std::fprintf(stderr, "tfmc run: error: internal: the built module does "
-                         "not verify\n");
+  std::unique_ptr<mlir::MLIRContext> context = makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      buildVerifiedModel(*context, *spec, "tfmc run");
+  if (!module)
     return 1;
-  }
 
   std::vector<rt::WeightRequest> requests = collectWeightRequests(*module);
   auto start = std::chrono::steady_clock::now();

@@ -127,19 +127,15 @@ int compileMain(int argc, char **argv) {
     return 0;
   }
 
-  mlir::DialectRegistry registry;
-  registerAllTfmDialects(registry);
-  mlir::MLIRContext context(registry);
-  mlir::OwningOpRef<mlir::ModuleOp> module = buildModel(context, *spec);
-  if (mlir::failed(mlir::verify(*module))) {
-    llvm::errs() << "tfmc: error: internal: the built module does not "
-                    "verify\n";
+  std::unique_ptr<mlir::MLIRContext> context = makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      buildVerifiedModel(*context, *spec, "tfmc");
+  if (!module)
     return 1;
-  }
   if (!dumpDir.empty() && !writeDump("01-built.mlir", printModule(*module)))
     return 1;
 
-  mlir::PassManager pm(&context);
+  mlir::PassManager pm(context.get());
   if (mlir::failed(mlir::applyPassManagerCLOptions(pm)))
     return 1;
   if (!dumpDir.empty())
@@ -156,6 +152,25 @@ int compileMain(int argc, char **argv) {
 }
 
 } // namespace
+
+std::unique_ptr<mlir::MLIRContext> tfm::makeContext() {
+  mlir::DialectRegistry registry;
+  registerAllTfmDialects(registry);
+  return std::make_unique<mlir::MLIRContext>(registry);
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+tfm::buildVerifiedModel(mlir::MLIRContext &context, const ModelSpec &spec,
+                        const char *tool) {
+  mlir::OwningOpRef<mlir::ModuleOp> module = buildModel(context, spec);
+  if (mlir::failed(mlir::verify(*module))) {
+    llvm::errs() << tool
+                 << ": error: internal: the module built for this spec does "
+                    "not verify (a tfm bug; the verifier said why above)\n";
+    return nullptr;
+  }
+  return module;
+}
 
 std::optional<ModelSpec> tfm::loadSpec(const std::string &path) {
   SpecDiagnostics diags(path);

@@ -9,7 +9,6 @@ PROGRAM gets: CONFIG --prompt-ids ... [--force-ids ...] --json --logits-out F
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -19,13 +18,8 @@ from importlib import import_module
 golden = import_module("check-golden")
 
 
-def run(program, args, out):
-    cmd = program + args + ["--json", "--logits-out", out]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"FAIL: {' '.join(cmd)} exited {proc.returncode}")
-    return golden.read_npy(out)
+def run(program, args, tmp):
+    return golden.run(program, args, tmp)[1]
 
 
 def main():
@@ -39,13 +33,12 @@ def main():
     program = argv[split + 1:]
     ids = opts.ids.split(",")
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "l.npy")
         whole = run(program, [opts.config, "--prompt-ids", opts.ids, "-n", "1"],
-                    out)
+                    tmp)
         again = run(program, [opts.config, "--prompt-ids", opts.ids, "-n", "1"],
-                    out)
+                    tmp)
         stepped = run(program, [opts.config, "--prompt-ids", ids[0],
-                                "--force-ids", ",".join(ids[1:])], out)
+                                "--force-ids", ",".join(ids[1:])], tmp)
     failures = []
     if whole != again:
         failures.append("two identical runs gave different logits")

@@ -30,6 +30,17 @@ std::vector<TensorData> sampleTensors() {
           {"lm_head.weight", {4, 8}, DType::F32, ramp(32, 0.5f)}};
 }
 
+/// A safetensors file with a hand-written header and `dataBytes` zero bytes.
+void writeRaw(const std::string &path, const std::string &header,
+              size_t dataBytes) {
+  std::vector<char> bytes(8);
+  uint64_t len = header.size();
+  std::memcpy(bytes.data(), &len, 8);
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.resize(bytes.size() + dataBytes);
+  tfm::test::writeBytes(path, bytes);
+}
+
 void expectSampleValues(const WeightTable &table) {
   std::vector<float> embed = ramp(32), gain = ramp(8, 1.0f), q = ramp(64),
                      head = ramp(32, 0.5f);
@@ -144,12 +155,7 @@ TEST(Safetensors, HeaderLongerThanFileIsReported) {
 TEST(Safetensors, CorruptHeaderIsReported) {
   TempDir dir;
   std::string path = dir.file("model.safetensors");
-  std::string header = R"({"a": {"dtype": "F32", "shape": [2], )";
-  std::vector<char> bytes(8);
-  uint64_t len = header.size();
-  std::memcpy(bytes.data(), &len, 8);
-  bytes.insert(bytes.end(), header.begin(), header.end());
-  tfm::test::writeBytes(path, bytes);
+  writeRaw(path, R"({"a": {"dtype": "F32", "shape": [2], )", 0);
   auto source = openWeights(path);
   ASSERT_FALSE(source);
   EXPECT_EQ(source.error().message(),
@@ -160,14 +166,9 @@ TEST(Safetensors, CorruptHeaderIsReported) {
 TEST(Safetensors, InconsistentOffsetsAreReported) {
   TempDir dir;
   std::string path = dir.file("model.safetensors");
-  std::string header =
-      R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})";
-  std::vector<char> bytes(8);
-  uint64_t len = header.size();
-  std::memcpy(bytes.data(), &len, 8);
-  bytes.insert(bytes.end(), header.begin(), header.end());
-  bytes.resize(bytes.size() + 8);
-  tfm::test::writeBytes(path, bytes);
+  writeRaw(path,
+           R"({"a": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}})",
+           8);
   auto source = openWeights(path);
   ASSERT_FALSE(source);
   EXPECT_EQ(source.error().message(),
@@ -178,14 +179,10 @@ TEST(Safetensors, InconsistentOffsetsAreReported) {
 TEST(Safetensors, UnsupportedDtypeIsNamed) {
   TempDir dir;
   std::string path = dir.file("model.safetensors");
-  std::string header = R"({"model.embed_tokens.weight": {"dtype": "I64", )"
-                       R"("shape": [2], "data_offsets": [0, 16]}})";
-  std::vector<char> bytes(8);
-  uint64_t len = header.size();
-  std::memcpy(bytes.data(), &len, 8);
-  bytes.insert(bytes.end(), header.begin(), header.end());
-  bytes.resize(bytes.size() + 16);
-  tfm::test::writeBytes(path, bytes);
+  writeRaw(path,
+           R"({"model.embed_tokens.weight": {"dtype": "I64", )"
+           R"("shape": [2], "data_offsets": [0, 16]}})",
+           16);
   auto table = loadWeights(path, {{"embed.weight", {2}}}, WeightLayout{});
   ASSERT_FALSE(table);
   EXPECT_EQ(table.error().message(),
