@@ -10,6 +10,9 @@
 
 #include "dialects/Tfm/TfmDialect.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
@@ -26,7 +29,12 @@ namespace mlir::tfm {
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.
 void buildGraphPipeline(OpPassManager &pm);
 
-/// Registers the passes above and the named pipelines (`tfm-graph`).
+/// Graph level to kernel level for `target`: form kernels, then clean up
+/// the host functions (CSE merges the size computations the launches need).
+void buildKernelPipeline(OpPassManager &pm, const std::string &target);
+
+/// Registers the passes above and the named pipelines (`tfm-graph`,
+/// `tfm-kernels`).
 void registerTfmPipelines();
 
 } // namespace mlir::tfm

@@ -16,9 +16,22 @@ void tfm::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void tfm::buildKernelPipeline(OpPassManager &pm, const std::string &target) {
+  TfmFormKernelsOptions options;
+  options.target = target;
+  pm.addPass(createTfmFormKernels(options));
+  pm.addPass(createCSEPass());
+}
+
 void tfm::registerTfmPipelines() {
   registerTfmPasses();
   PassPipelineRegistration<>("tfm-graph",
                              "Clean up graph-level tfm IR after the frontend",
                              buildGraphPipeline);
+  PassPipelineRegistration<>(
+      "tfm-kernels", "Graph level to kernel level for the host CPU",
+      [](OpPassManager &pm) {
+        buildGraphPipeline(pm);
+        buildKernelPipeline(pm, "host");
+      });
 }

@@ -297,3 +297,65 @@ LogicalResult LmHeadOp::verify() {
     return failure();
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Kernel level
+//===----------------------------------------------------------------------===//
+
+void KernelOp::build(OpBuilder &builder, OperationState &state, StringRef name,
+                     StringRef phase, StringRef target,
+                     DictionaryAttr schedule) {
+  state.addAttribute(getSymNameAttrName(state.name),
+                     builder.getStringAttr(name));
+  state.addAttribute(getPhaseAttrName(state.name),
+                     builder.getStringAttr(phase));
+  state.addAttribute(getTargetAttrName(state.name),
+                     builder.getStringAttr(target));
+  state.addAttribute(getScheduleAttrName(state.name), schedule);
+  state.addRegion()->emplaceBlock();
+}
+
+Value KernelOp::getResultValue() {
+  return cast<YieldOp>(getBlock().getTerminator()).getValues().front();
+}
+
+LogicalResult KernelOp::verify() {
+  Block &block = getBlock();
+  auto yield = dyn_cast_or_null<YieldOp>(
+      block.empty() ? nullptr : &block.back());
+  if (!yield)
+    return emitOpError("body must end with tfm.yield");
+  if (yield.getValues().size() != 1)
+    return emitOpError("must yield exactly one value, got ")
+           << yield.getValues().size();
+  if (getPhase() != "decode" && getPhase() != "prefill")
+    return emitOpError("phase must be \"decode\" or \"prefill\", got \"")
+           << getPhase() << "\"";
+  for (Type t : block.getArgumentTypes())
+    if (!isa<RankedTensorType, IndexType>(t))
+      return emitOpError("arguments must be ranked tensors or indices, got ")
+             << t;
+  return success();
+}
+
+LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
+  auto kernel =
+      symbols.lookupNearestSymbolFrom<KernelOp>(*this, getKernelAttr());
+  if (!kernel)
+    return emitOpError("no tfm.kernel named ") << getKernelAttr();
+  TypeRange params = kernel.getBlock().getArgumentTypes();
+  if (params != getArgs().getTypes())
+    return emitOpError("argument types do not match kernel ")
+           << getKernelAttr();
+  auto resultType = cast<RankedTensorType>(getResult().getType());
+  if (kernel.getResultValue().getType() != resultType)
+    return emitOpError("result type ")
+           << resultType << " does not match the kernel's "
+           << kernel.getResultValue().getType();
+  if (int64_t(getDims().size()) != resultType.getNumDynamicDims())
+    return emitOpError("needs one dims operand per dynamic result dimension ("
+                       "")
+           << resultType.getNumDynamicDims() << "), got "
+           << getDims().size();
+  return success();
+}

@@ -346,3 +346,67 @@ def Tfm_LmHeadOp : Tfm_Op<"lm_head", [Pure]> {
 }
 
 #endif // TFM_OPS_TD
+
+//===----------------------------------------------------------------------===//
+// Kernel level
+//===----------------------------------------------------------------------===//
+
+include "mlir/IR/SymbolInterfaces.td"
+
+def Tfm_KernelOp : Tfm_Op<"kernel", [Symbol, IsolatedFromAbove]> {
+  let summary = "a group of graph ops compiled as one kernel";
+  let description = [{
+    The body computes one result from the block arguments (tensors and
+    index scalars) with graph-level ops; the backend lowers it to one Halide
+    pipeline. `phase` is `decode` (one token) or `prefill`; `target` is the
+    Halide target string; `schedule` holds the parameters the schedule
+    template for this kernel uses (tile sizes, vector width, ...). Layers
+    that compute the same thing share one kernel.
+
+    ```mlir
+    tfm.kernel @decode_linear_0 {phase = "decode", schedule = {...}, target = "..."} {
+    ^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32>):
+      %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32> -> tensor<1x64xf32>
+      tfm.yield %y : tensor<1x64xf32>
+    }
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$phase,
+                       StrAttr:$target, DictionaryAttr:$schedule);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let hasVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    OpBuilder<(ins "::llvm::StringRef":$name, "::llvm::StringRef":$phase,
+                   "::llvm::StringRef":$target,
+                   "::mlir::DictionaryAttr":$schedule)>
+  ];
+  let extraClassDeclaration = [{
+    ::mlir::Block &getBlock() { return getBody().front(); }
+    /// The value the kernel computes (the yield's operand).
+    ::mlir::Value getResultValue();
+  }];
+}
+
+def Tfm_YieldOp : Tfm_Op<"yield", [Pure, Terminator, HasParent<"KernelOp">]> {
+  let summary = "the result of a kernel";
+  let arguments = (ins Variadic<AnyRankedTensor>:$values);
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+def Tfm_LaunchOp : Tfm_Op<"launch", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "run a kernel";
+  let description = [{
+    Calls `kernel` on `args`. `dims` gives the size of every dynamic
+    dimension of the result, outermost first, so the host can allocate it
+    before the call.
+  }];
+  let arguments = (ins FlatSymbolRefAttr:$kernel, Variadic<AnyType>:$args,
+                       Variadic<Index>:$dims);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $kernel `(` $args `)` (`dims` `(` $dims^ `)`)? attr-dict `:` functional-type($args, $result)
+  }];
+}
