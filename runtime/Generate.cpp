@@ -3,6 +3,7 @@
 #include "runtime/Generate.h"
 #include "runtime/Npy.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 
@@ -153,5 +154,45 @@ int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
       std::printf("logits: %ld rows written to %s\n", long(r.logitsRows),
                   options.logitsOut.c_str());
   }
+  return 0;
+}
+
+int tfm::rt::runBenchmark(ModelRunner &runner, const RunOptions &options,
+                          const std::string &tool, int repeats) {
+  std::vector<double> prefill, decode;
+  GenerationResult last;
+  for (int r = 0; r <= repeats; ++r) {
+    auto result = generate(runner, options, nullptr);
+    if (!result) {
+      std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                   result.error().message().c_str());
+      return 1;
+    }
+    if (r == 0)
+      continue; // warm-up
+    prefill.push_back(double(result->promptIds.size()) /
+                      result->prefillSeconds);
+    if (result->decodeCalls > 0)
+      decode.push_back(double(result->decodeCalls) / result->decodeSeconds);
+    last = result.take();
+  }
+  auto median = [](std::vector<double> v) {
+    if (v.empty())
+      return 0.0;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  double p = median(prefill), d = median(decode);
+  if (options.json)
+    std::printf("{\"prompt_tokens\": %zu, \"decode_tokens\": %ld, "
+                "\"repeats\": %d, \"prefill_tokens_per_s\": %.2f, "
+                "\"decode_tokens_per_s\": %.2f}\n",
+                last.promptIds.size(), long(last.decodeCalls), repeats, p, d);
+  else
+    std::printf("prefill: %zu tokens, %.1f tokens/s (median of %d)\n"
+                "decode: %ld tokens, %.1f tokens/s (median of %d)\n",
+                last.promptIds.size(), p, repeats, long(last.decodeCalls), d,
+                repeats);
   return 0;
 }

@@ -54,6 +54,11 @@ Expected<GenerationResult> generate(ModelRunner &runner,
 int runGeneration(ModelRunner &runner, const RunOptions &options,
                   const std::string &tool);
 
+/// --bench: one warm-up run, then `repeats` runs of the prompt and the
+/// decode steps; prints the median prefill and decode tokens/s.
+int runBenchmark(ModelRunner &runner, const RunOptions &options,
+                 const std::string &tool, int repeats = 5);
+
 } // namespace tfm::rt
 
 #endif // TFM_RUNTIME_GENERATE_H

@@ -70,88 +70,6 @@ double activate(ir::ActKind kind, double x) {
   return x;
 }
 
-/// ALiBi slopes for `heads` heads (geometric, with the interleaved extra
-/// slopes of the paper when heads is not a power of two).
-std::vector<double> alibiSlopes(int64_t heads) {
-  int64_t closest = 1;
-  while (closest * 2 <= heads)
-    closest *= 2;
-  auto baseFor = [](int64_t n) {
-    return std::pow(2.0, -std::pow(2.0, -(std::log2(double(n)) - 3)));
-  };
-  std::vector<double> slopes;
-  double base = baseFor(closest);
-  for (int64_t i = 1; i <= closest; ++i)
-    slopes.push_back(std::pow(base, double(i)));
-  if (closest != heads) {
-    double extra = baseFor(2 * closest);
-    int64_t remaining = std::min(closest, heads - closest);
-    for (int64_t i = 0; i < remaining; ++i)
-      slopes.push_back(std::pow(extra, double(2 * i + 1)));
-  }
-  return slopes;
-}
-
-/// T5's bucket of a relative position (key − query).
-int64_t relativeBucket(int64_t relative, bool bidirectional, int64_t buckets,
-                       int64_t maxDistance) {
-  int64_t bucket = 0;
-  if (bidirectional) {
-    buckets /= 2;
-    if (relative > 0)
-      bucket += buckets;
-    relative = std::abs(relative);
-  } else {
-    relative = -std::min<int64_t>(relative, 0);
-  }
-  int64_t maxExact = buckets / 2;
-  if (relative < maxExact)
-    return bucket + relative;
-  // Computed in f32 as T5 does, so bucket edges agree with it.
-  float ratio = std::log(float(relative) / float(maxExact)) /
-                std::log(float(maxDistance) / float(maxExact));
-  int64_t large = maxExact + int64_t(ratio * float(buckets - maxExact));
-  return bucket + std::min(large, buckets - 1);
-}
-
-/// Inverse frequencies of RoPE pairs with the op's scaling applied.
-std::vector<double> ropeInverseFrequencies(ir::RopeOp op) {
-  int64_t rd = op.getRotaryDim();
-  double theta = op.getTheta().convertToDouble();
-  ir::RopeScalingAttr scaling = op.getScalingAttr();
-  if (scaling && scaling.getKind() == ir::RopeScalingKind::ntk) {
-    double factor = scaling.getFactor().convertToDouble();
-    theta *= std::pow(factor, double(rd) / double(rd - 2));
-  }
-  std::vector<double> inv(size_t(rd / 2));
-  for (int64_t k = 0; k < rd / 2; ++k)
-    inv[k] = 1.0 / std::pow(theta, double(2 * k) / double(rd));
-  if (!scaling)
-    return inv;
-  double factor = scaling.getFactor().convertToDouble();
-  if (scaling.getKind() == ir::RopeScalingKind::linear) {
-    for (double &f : inv)
-      f /= factor;
-  } else if (scaling.getKind() == ir::RopeScalingKind::llama3) {
-    double low = scaling.getLowFreqFactor().convertToDouble();
-    double high = scaling.getHighFreqFactor().convertToDouble();
-    double original = double(scaling.getOriginalMaxPositions());
-    double lowWavelen = original / low, highWavelen = original / high;
-    for (double &f : inv) {
-      double wavelen = 2 * M_PI / f;
-      if (wavelen < highWavelen)
-        continue; // high frequencies: unchanged
-      if (wavelen > lowWavelen) {
-        f /= factor; // low frequencies: fully scaled
-        continue;
-      }
-      double smooth = (original / wavelen - low) / (high - low);
-      f = (1 - smooth) * f / factor + smooth * f;
-    }
-  }
-  return inv;
-}
-
 //===----------------------------------------------------------------------===//
 // The evaluator
 //===----------------------------------------------------------------------===//
@@ -371,7 +289,7 @@ private:
     int64_t seq = x.shape[0], features = x.shape[1], pos = index(r.getPos());
     int64_t hd = r.getHeadDim(), rd = r.getRotaryDim(), half = rd / 2;
     bool interleaved = r.getLayout() == ir::RopeLayout::interleaved;
-    std::vector<double> inv = ropeInverseFrequencies(r);
+    SmallVector<double> inv = r.getInverseFrequencies();
     Tensor y = Tensor::zeros(x.shape);
     std::copy_n(x.data, x.numel(), y.mutableData());
     for (int64_t i = 0; i < seq; ++i)
@@ -453,7 +371,7 @@ private:
   Status alibi(ir::AlibiOp a) {
     int64_t heads = a.getNumHeads(), pos = index(a.getPos()),
             seq = index(a.getQueryLen()), len = index(a.getKeyLen());
-    std::vector<double> slopes = alibiSlopes(heads);
+    SmallVector<double> slopes = ir::AlibiOp::getSlopes(heads);
     Tensor y = Tensor::zeros({heads, seq, len});
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t i = 0; i < seq; ++i)
@@ -471,9 +389,9 @@ private:
     Tensor y = Tensor::zeros({heads, seq, len});
     for (int64_t i = 0; i < seq; ++i)
       for (int64_t j = 0; j < len; ++j) {
-        int64_t bucket =
-            relativeBucket(j - (pos + i), r.getBidirectional(),
-                           r.getNumBuckets(), r.getMaxDistance());
+        int64_t bucket = ir::RelativeBiasOp::getBucket(
+            j - (pos + i), r.getBidirectional(), r.getNumBuckets(),
+            r.getMaxDistance());
         for (int64_t h = 0; h < heads; ++h)
           y.mutableData()[(h * seq + i) * len + j] =
               table.data[bucket * heads + h];

@@ -1,12 +1,16 @@
 //===- tfmc.cpp - the tfm compiler driver -----------------------*- C++ -*-===//
 //
-//   tfmc CONFIG --emit=spec|graph [-o FILE] [--dump-dir DIR]
+//   tfmc CONFIG --emit=spec|graph|kernels|halide|host [-o FILE]
+//   tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]
 //   tfmc run CONFIG [generation flags]      (see tfmc run --help)
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
 #include "compiler/frontend/ModelBuilder.h"
+#include "compiler/halide/Codegen.h"
+#include "compiler/link/HostPlan.h"
+#include "compiler/link/Link.h"
 #include "compiler/tfmc/Driver.h"
 #include "passes/Passes.h"
 
@@ -22,10 +26,12 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <chrono>
 #include <cstring>
 
 using namespace tfm;
@@ -33,26 +39,52 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Spec, Graph };
+enum class Emit { Spec, Graph, Kernels, Halide, Host, Obj, Exe, Lib };
 
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model config>"),
                                cl::Required);
-cl::opt<Emit> emit("emit", cl::desc("The stage to stop at and print"),
-                   cl::init(Emit::Graph),
-                   cl::values(clEnumValN(Emit::Spec, "spec",
-                                         "the resolved model spec (JSON)"),
-                              clEnumValN(Emit::Graph, "graph",
-                                         "graph-level tfm IR")));
+cl::opt<Emit> emit(
+    "emit", cl::desc("The stage to stop at and print or write"),
+    cl::init(Emit::Graph),
+    cl::values(
+        clEnumValN(Emit::Spec, "spec", "the resolved model spec (JSON)"),
+        clEnumValN(Emit::Graph, "graph", "graph-level tfm IR"),
+        clEnumValN(Emit::Kernels, "kernels", "kernel-level tfm IR"),
+        clEnumValN(Emit::Halide, "halide",
+                   "Halide's lowered statement of each kernel"),
+        clEnumValN(Emit::Host, "host", "the host plan of the program"),
+        clEnumValN(Emit::Obj, "obj", "objects (kernels, runtime, glue) "
+                                     "into the directory -o"),
+        clEnumValN(Emit::Exe, "exe", "an executable (tfmc compile)"),
+        clEnumValN(Emit::Lib, "lib", "a shared library with tfm/runtime.h")));
 cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
                                 cl::value_desc("file"), cl::init("-"));
 cl::opt<std::string> dumpDir("dump-dir",
                              cl::desc("Also write every stage into DIR"),
                              cl::value_desc("DIR"));
+cl::opt<std::string> target("target",
+                            cl::desc("Code generation target (host)"),
+                            cl::init("host"));
+cl::opt<int64_t> prefillChunk(
+    "prefill-chunk",
+    cl::desc("Longest prompt piece one prefill call processes (default 256)"),
+    cl::init(256));
+cl::opt<std::string> cacheDir(
+    "cache-dir",
+    cl::desc("Compiled-kernel cache (default $XDG_CACHE_HOME/tfm)"),
+    cl::value_desc("DIR"));
+cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
+                      cl::init(false));
 
 /// Writes `text` to DIR/name, reporting failures.
 bool writeDump(const std::string &name, llvm::StringRef text) {
   llvm::SmallString<256> path(dumpDir.getValue());
   llvm::sys::path::append(path, name);
+  if (auto ec = llvm::sys::fs::create_directories(
+          llvm::sys::path::parent_path(path))) {
+    llvm::errs() << "tfmc: error: " << path << ": " << ec.message() << "\n";
+    return false;
+  }
   std::string error;
   auto file = mlir::openOutputFile(path, &error);
   if (!file) {
@@ -88,17 +120,49 @@ std::string printModule(mlir::ModuleOp module) {
   return text;
 }
 
-int compileMain(int argc, char **argv) {
+/// Writes a text result to -o (or stdout).
+int writeText(llvm::StringRef text) {
+  std::string error;
+  auto output = mlir::openOutputFile(outputPath, &error);
+  if (!output) {
+    llvm::errs() << "tfmc: error: " << error << "\n";
+    return 1;
+  }
+  output->os() << text;
+  output->keep();
+  return 0;
+}
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                       since)
+      .count();
+}
+
+int compileMain(int argc, char **argv, bool compileCommand) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfm model compiler\n\n"
-      "  tfmc CONFIG --emit=spec|graph [-o FILE] [--dump-dir DIR]\n"
+      "  tfmc CONFIG --emit=spec|graph|kernels|halide|host [-o FILE]\n"
+      "  tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]\n"
       "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n\n"
       "CONFIG is a tfm JSON spec, a Hugging Face config.json or a .gguf "
       "file.\n");
+  if (compileCommand && emit.getNumOccurrences() == 0)
+    emit = Emit::Exe;
+  bool binary = emit == Emit::Obj || emit == Emit::Exe || emit == Emit::Lib;
+  if (binary && outputPath == "-") {
+    llvm::errs() << "tfmc: error: writing a program needs -o OUTPUT\n";
+    return 1;
+  }
+  if (prefillChunk < 1) {
+    llvm::errs() << "tfmc: error: --prefill-chunk must be >= 1\n";
+    return 1;
+  }
+  auto start = std::chrono::steady_clock::now();
 
   std::optional<ModelSpec> spec = loadSpec(inputPath);
   if (!spec)
@@ -110,22 +174,11 @@ int compileMain(int argc, char **argv) {
       return 1;
     }
   }
-  std::string specText =
-      llvm::formatv("{0:2}\n", specToJson(*spec)).str();
+  std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
   if (!dumpDir.empty() && !writeDump("00-spec.json", specText))
     return 1;
-
-  std::string error;
-  auto output = mlir::openOutputFile(outputPath, &error);
-  if (!output) {
-    llvm::errs() << "tfmc: error: " << error << "\n";
-    return 1;
-  }
-  if (emit == Emit::Spec) {
-    output->os() << specText;
-    output->keep();
-    return 0;
-  }
+  if (emit == Emit::Spec)
+    return writeText(specText);
 
   std::unique_ptr<mlir::MLIRContext> context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module =
@@ -141,13 +194,107 @@ int compileMain(int argc, char **argv) {
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterPass>(2));
   mlir::tfm::buildGraphPipeline(pm);
+  if (emit != Emit::Graph)
+    mlir::tfm::buildKernelPipeline(pm, target);
   if (mlir::failed(pm.run(*module)))
     return 1;
-  std::string graph = printModule(*module);
-  if (!dumpDir.empty() && !writeDump("graph.mlir", graph))
+  std::string ir = printModule(*module);
+  if (emit == Emit::Graph) {
+    if (!dumpDir.empty() && !writeDump("graph.mlir", ir))
+      return 1;
+    return writeText(ir);
+  }
+  if (!dumpDir.empty() && !writeDump("kernels.mlir", ir))
     return 1;
-  output->os() << graph;
-  output->keep();
+  if (emit == Emit::Kernels)
+    return writeText(ir);
+
+  std::string resolved = halide::resolveTarget(target);
+  if (emit == Emit::Halide) {
+    std::string all;
+    for (mlir::tfm::KernelOp k : module->getOps<mlir::tfm::KernelOp>()) {
+      std::string stmt, error;
+      if (!halide::lowerKernel(k, resolved, stmt, error)) {
+        llvm::errs() << "tfmc: error: " << error << "\n";
+        return 1;
+      }
+      all += llvm::formatv("// kernel @{0}\n{1}\n", k.getSymName(), stmt);
+    }
+    return writeText(all);
+  }
+
+  rt::Plan plan;
+  std::string error;
+  if (!link::buildPlan(
+          *module, *spec, prefillChunk,
+          [&](mlir::Operation *k) {
+            return halide::kernelFunctionName(
+                mlir::cast<mlir::tfm::KernelOp>(k), resolved);
+          },
+          plan, error)) {
+    llvm::errs() << "tfmc: error: " << error << "\n";
+    return 1;
+  }
+  std::string planText = rt::printPlan(plan);
+  if (!dumpDir.empty() && !writeDump("host.plan", planText))
+    return 1;
+  if (emit == Emit::Host)
+    return writeText(planText);
+
+  // Compile the kernels (cached), then link.
+  llvm::SmallString<128> work;
+  if (auto ec = llvm::sys::fs::createUniqueDirectory("tfmc", work)) {
+    llvm::errs() << "tfmc: error: cannot create a work directory: "
+                 << ec.message() << "\n";
+    return 1;
+  }
+  halide::CodegenOptions options;
+  options.target = target;
+  options.cacheDir = noCache ? "" : (cacheDir.empty()
+                                         ? halide::defaultCacheDir()
+                                         : cacheDir.getValue());
+  options.wantStmt = options.wantAssembly = !dumpDir.empty();
+  size_t cachedCount = 0;
+  options.progress = [&](size_t i, size_t n, const std::string &name,
+                         bool cached) {
+    cachedCount += cached;
+    llvm::errs() << llvm::formatv("[{0}/{1}] {2} {3}\n", i, n,
+                                  cached ? "cached   " : "compiling", name);
+  };
+  halide::CompiledModule compiled;
+  bool ok = halide::compileKernels(*module, options, work.str().str(),
+                                   compiled, error);
+  if (ok && !dumpDir.empty())
+    for (const halide::CompiledKernel &k : compiled.kernels) {
+      for (auto [from, ext] : {std::pair{k.stmt, "stmt"},
+                               std::pair{k.assembly, "s"}}) {
+        auto text = llvm::MemoryBuffer::getFile(from);
+        if (text)
+          writeDump(("kernels/" + k.symbol + "." + ext),
+                    (*text)->getBuffer());
+      }
+    }
+  if (ok) {
+    link::OutputKind kind = emit == Emit::Exe   ? link::OutputKind::Executable
+                            : emit == Emit::Lib ? link::OutputKind::SharedLibrary
+                                                : link::OutputKind::Objects;
+    ok = link::linkProgram(plan, compiled, kind, work.str().str(), outputPath,
+                           error);
+    if (!dumpDir.empty()) {
+      auto glue = llvm::MemoryBuffer::getFile(work + "/glue.cpp");
+      if (glue)
+        writeDump("glue.cpp", (*glue)->getBuffer());
+    }
+  }
+  llvm::sys::fs::remove_directories(work);
+  if (!ok) {
+    llvm::errs() << "tfmc: error: " << error << "\n";
+    return 1;
+  }
+  llvm::errs() << llvm::formatv(
+      "tfmc: {0}: {1} kernels ({2} cached) for {3}, linked {4} in {5:f1} s\n",
+      spec->name, compiled.kernels.size(), cachedCount, compiled.target,
+      outputPath.getValue(), seconds(start));
   return 0;
 }
 
@@ -184,5 +331,11 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "run") == 0)
     return runCommand(argc, argv);
-  return compileMain(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) {
+    // Drop the subcommand word; the rest are ordinary options.
+    std::vector<char *> args(argv, argv + argc);
+    args.erase(args.begin() + 1);
+    return compileMain(int(args.size()), args.data(), true);
+  }
+  return compileMain(argc, argv, false);
 }

@@ -7,6 +7,7 @@
 
 #include "dialects/Tfm/TfmOps.h"
 
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -358,4 +359,85 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
            << resultType.getNumDynamicDims() << "), got "
            << getDims().size();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Semantics helpers shared by every implementation of the ops
+//===----------------------------------------------------------------------===//
+
+SmallVector<double> RopeOp::getInverseFrequencies() {
+  int64_t rd = getRotaryDim();
+  double theta = getTheta().convertToDouble();
+  RopeScalingAttr scaling = getScalingAttr();
+  if (scaling && scaling.getKind() == RopeScalingKind::ntk) {
+    double factor = scaling.getFactor().convertToDouble();
+    theta *= std::pow(factor, double(rd) / double(rd - 2));
+  }
+  SmallVector<double> inv(rd / 2);
+  for (int64_t k = 0; k < rd / 2; ++k)
+    inv[k] = 1.0 / std::pow(theta, double(2 * k) / double(rd));
+  if (!scaling)
+    return inv;
+  double factor = scaling.getFactor().convertToDouble();
+  if (scaling.getKind() == RopeScalingKind::linear) {
+    for (double &f : inv)
+      f /= factor;
+  } else if (scaling.getKind() == RopeScalingKind::llama3) {
+    double low = scaling.getLowFreqFactor().convertToDouble();
+    double high = scaling.getHighFreqFactor().convertToDouble();
+    double original = double(scaling.getOriginalMaxPositions());
+    double lowWavelen = original / low, highWavelen = original / high;
+    for (double &f : inv) {
+      double wavelen = 2 * M_PI / f;
+      if (wavelen < highWavelen)
+        continue; // high frequencies: unchanged
+      if (wavelen > lowWavelen) {
+        f /= factor; // low frequencies: fully scaled
+        continue;
+      }
+      double smooth = (original / wavelen - low) / (high - low);
+      f = (1 - smooth) * f / factor + smooth * f;
+    }
+  }
+  return inv;
+}
+
+SmallVector<double> AlibiOp::getSlopes(int64_t heads) {
+  int64_t closest = 1;
+  while (closest * 2 <= heads)
+    closest *= 2;
+  auto baseFor = [](int64_t n) {
+    return std::pow(2.0, -std::pow(2.0, -(std::log2(double(n)) - 3)));
+  };
+  SmallVector<double> slopes;
+  double base = baseFor(closest);
+  for (int64_t i = 1; i <= closest; ++i)
+    slopes.push_back(std::pow(base, double(i)));
+  if (closest != heads) {
+    double extra = baseFor(2 * closest);
+    int64_t remaining = std::min(closest, heads - closest);
+    for (int64_t i = 0; i < remaining; ++i)
+      slopes.push_back(std::pow(extra, double(2 * i + 1)));
+  }
+  return slopes;
+}
+
+int64_t RelativeBiasOp::getBucket(int64_t relative, bool bidirectional,
+                                  int64_t buckets, int64_t maxDistance) {
+  int64_t bucket = 0;
+  if (bidirectional) {
+    buckets /= 2;
+    if (relative > 0)
+      bucket += buckets;
+    relative = std::abs(relative);
+  } else {
+    relative = -std::min<int64_t>(relative, 0);
+  }
+  int64_t maxExact = buckets / 2;
+  if (relative < maxExact)
+    return bucket + relative;
+  float ratio = std::log(float(relative) / float(maxExact)) /
+                std::log(float(maxDistance) / float(maxExact));
+  int64_t large = maxExact + int64_t(ratio * float(buckets - maxExact));
+  return bucket + std::min(large, buckets - 1);
 }

@@ -160,6 +160,10 @@ def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = "custom<EnumKeyword>($layout) $input `at` $pos attr-dict `:` type($input)";
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// θ_k for k in [0, rotary_dim/2), in double, with `scaling` applied.
+    ::llvm::SmallVector<double> getInverseFrequencies();
+  }];
 }
 
 def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
@@ -201,6 +205,10 @@ def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure]> {
     $pos `,` $query_len `,` $key_len attr-dict `:` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The slope of each head.
+    static ::llvm::SmallVector<double> getSlopes(int64_t numHeads);
+  }];
 }
 
 def Tfm_RelativeBiasOp : Tfm_Op<"relative_bias", [Pure]> {
@@ -219,6 +227,12 @@ def Tfm_RelativeBiasOp : Tfm_Op<"relative_bias", [Pure]> {
     $table `at` $pos `,` $query_len `,` $key_len attr-dict `:` type($table) `->` type($result)
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// T5's bucket of `relative` = key position − query position (computed
+    /// in f32, as T5 does, so bucket edges agree with it).
+    static int64_t getBucket(int64_t relative, bool bidirectional,
+                             int64_t numBuckets, int64_t maxDistance);
+  }];
 }
 
 def Tfm_KvWriteOp : Tfm_Op<"kv_write", [Pure, AllTypesMatch<["cache", "result"]>]> {

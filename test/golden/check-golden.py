@@ -7,8 +7,10 @@ prompt: greedy for as many tokens as the fixture generated, then in scoring
 mode with the fixture's tokens forced. Compares every logits row (prefill and
 decode) with the fixture within --tol (absolute) and the greedy ids exactly.
 
-usage: check-golden.py FIXTURE_DIR [--config FILE] [--tol T] -- PROGRAM...
+usage: check-golden.py FIXTURE_DIR [--config FILE] [--compiled] [--tol T]
+                       -- PROGRAM...
 PROGRAM gets: CONFIG --weights DIR --prompt-ids ... --json --logits-out F
+(without CONFIG when --compiled: a compiled program knows its model).
 """
 
 import argparse
@@ -67,6 +69,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("fixture")
     parser.add_argument("--config")
+    parser.add_argument("--compiled", action="store_true")
     parser.add_argument("--tol", type=float, default=1e-4)
     opts = parser.parse_args(argv[:split])
     program = argv[split + 1:]
@@ -76,8 +79,8 @@ def main():
     config = opts.config or os.path.join(opts.fixture, "config.json")
     prompt = golden["input_ids"]
     gen = golden["generated_ids"]
-    base = [config, "--weights", opts.fixture,
-            "--prompt-ids", ",".join(map(str, prompt))]
+    base = ([] if opts.compiled else [config]) + [
+        "--weights", opts.fixture, "--prompt-ids", ",".join(map(str, prompt))]
     failures = []
 
     def check(name, rows, want):

@@ -1,0 +1,55 @@
+//===- Pipeline.h - a tfm.kernel as a Halide pipeline -----------*- C++ -*-===//
+//
+// The algorithm half of the backend: one Halide Func per op of a kernel,
+// composed (elementwise ops inline into their producer). The schedule half
+// lives in schedules/<target>/ and finds the stages it tiles by name.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_COMPILER_HALIDE_PIPELINE_H
+#define TFM_COMPILER_HALIDE_PIPELINE_H
+
+#include "dialects/Tfm/TfmOps.h"
+
+#include "Halide.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tfm::halide {
+
+/// The Halide form of one kernel. Coordinates are innermost first: element
+/// (s, c) of a `seq x features` tensor is func(c, s).
+struct KernelPipeline {
+  /// The kernel's block arguments in order, then nothing else: the output
+  /// buffer comes last in the compiled function's signature.
+  std::vector<Halide::Argument> arguments;
+  Halide::Func output;
+  /// The op that anchors the kernel ("linear", "attention", ...).
+  std::string anchor;
+  bool decode = false;
+  /// Stages the schedule templates refer to, by role: "dot" (a projection's
+  /// reduction), "scores", "max", "denom", "sum" (attention), "stats"
+  /// (norms), ...
+  std::map<std::string, Halide::Func> stages;
+  /// The reduction domains of those stages, by the same roles.
+  std::map<std::string, Halide::RDom> rdoms;
+  /// The pure coordinates of the output, innermost first.
+  std::vector<Halide::Var> vars;
+  /// Static extents of the output, innermost first (-1: dynamic).
+  std::vector<int64_t> extents;
+};
+
+/// Builds the algorithm of `kernel`. Throws Halide::Error (or
+/// CompileError) on internal inconsistencies.
+KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel);
+
+/// Applies the CPU schedule template named in the kernel's schedule
+/// dictionary, with its parameters.
+void scheduleCpu(KernelPipeline &pipeline, mlir::DictionaryAttr schedule,
+                 const Halide::Target &target);
+
+} // namespace tfm::halide
+
+#endif // TFM_COMPILER_HALIDE_PIPELINE_H

@@ -1,0 +1,31 @@
+//===- Common.h - helpers shared by the CPU schedule templates --*- C++ -*-===//
+
+#ifndef TFM_COMPILER_HALIDE_SCHEDULES_CPU_COMMON_H
+#define TFM_COMPILER_HALIDE_SCHEDULES_CPU_COMMON_H
+
+#include "compiler/halide/Pipeline.h"
+
+namespace tfm::halide::cpu {
+
+/// An integer schedule parameter, or `fallback` when absent.
+int param(mlir::DictionaryAttr schedule, llvm::StringRef name, int fallback);
+
+/// The stage `role` of the pipeline (it must exist).
+Halide::Func &stage(KernelPipeline &p, const std::string &role);
+
+void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s,
+                  const Halide::Target &t);
+void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s,
+                  const Halide::Target &t);
+void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
+                       const Halide::Target &t);
+void scheduleRows(KernelPipeline &p, mlir::DictionaryAttr s,
+                  const Halide::Target &t);
+void scheduleElementwise(KernelPipeline &p, mlir::DictionaryAttr s,
+                         const Halide::Target &t);
+void scheduleMoe(KernelPipeline &p, mlir::DictionaryAttr s,
+                 const Halide::Target &t);
+
+} // namespace tfm::halide::cpu
+
+#endif // TFM_COMPILER_HALIDE_SCHEDULES_CPU_COMMON_H

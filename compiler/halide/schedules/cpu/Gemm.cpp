@@ -1,0 +1,55 @@
+//===- Gemm.cpp - prefill projections (matrix times matrix) -----*- C++ -*-===//
+//
+// C(n, s) = Σ_k X(k, s)·W(k, n). A (3·vector) × 4 register tile: 3 vectors
+// of outputs times 4 rows, accumulated over all of k in registers. W is
+// stored n-major, so each thread first copies its panel of tile_cols output
+// columns into k-major order (the "swizzle"), once, and reuses it for every
+// row of X. Parallel over column panels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/halide/schedules/cpu/Common.h"
+
+using namespace Halide;
+
+namespace tfm::halide::cpu {
+
+void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
+  int vec = param(s, "vector", 8);
+  int cols = param(s, "tile_cols", 3 * vec);
+  int tileRows = param(s, "tile_rows", 4);
+  Func &out = p.output;
+  Func &dot = stage(p, "dot");
+  Func &weight = stage(p, "dot_weight");
+  RDom r = p.rdoms.at("dot");
+  Var n = p.vars[0], row = p.vars[1];
+  Var no("no"), ni("ni"), so("so"), si("si");
+
+  out.split(n, no, ni, cols, TailStrategy::GuardWithIf)
+      .split(row, so, si, tileRows, TailStrategy::GuardWithIf)
+      .reorder(ni, si, so, no)
+      .vectorize(ni, vec, TailStrategy::GuardWithIf)
+      .parallel(no);
+
+  // The register tile.
+  Var dn = dot.args()[0], ds = dot.args()[1];
+  dot.compute_at(out, so)
+      .vectorize(dn, vec, TailStrategy::GuardWithIf)
+      .unroll(dn)
+      .unroll(ds);
+  dot.update()
+      .reorder(dn, ds, r.x)
+      .vectorize(dn, vec, TailStrategy::GuardWithIf)
+      .unroll(dn)
+      .unroll(ds);
+
+  // The swizzled panel of W for this thread's columns, k-major.
+  Func panel = weight.in(dot);
+  Var pk = panel.args()[0], pn = panel.args()[1];
+  panel.compute_at(out, no)
+      .reorder_storage(pn, pk)
+      .reorder(pn, pk)
+      .vectorize(pn, vec, TailStrategy::GuardWithIf);
+}
+
+} // namespace tfm::halide::cpu

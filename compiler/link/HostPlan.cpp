@@ -1,0 +1,311 @@
+//===- HostPlan.cpp - kernel-level IR → host plan ---------------*- C++ -*-===//
+
+#include "compiler/link/HostPlan.h"
+#include "compiler/frontend/Frontend.h"
+
+#include "dialects/Tfm/TfmOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+namespace ir = mlir::tfm;
+using llvm::formatv;
+
+namespace tfm::link {
+namespace {
+
+constexpr int64_t kAlignment = 64;
+
+class EntryBuilder {
+public:
+  EntryBuilder(rt::Plan &plan, llvm::StringMap<int> &weightIndex,
+               llvm::StringMap<int> &kernelIndex, int64_t tokenBound)
+      : plan_(plan), weightIndex_(weightIndex), kernelIndex_(kernelIndex),
+        tokenBound_(tokenBound) {}
+
+  bool build(func::FuncOp fn, rt::EntryPlan &entry, std::string &error) {
+    entry_ = &entry;
+    entry.name = fn.getName().str();
+    Block &body = fn.getBody().front();
+    if (body.getNumArguments() < 2) {
+      error = "@" + entry.name + " does not take (tokens, pos, caches...)";
+      return false;
+    }
+    // Arguments: tokens, position, one cache per layer.
+    int tokens = addRegister({rt::ScalarDef::Kind::Tokens}, tokenBound_);
+    int pos = addRegister({rt::ScalarDef::Kind::Pos}, plan_.maxSeqLen);
+    regs_[body.getArgument(1)] = pos;
+    rt::BufferDef tokenBuffer;
+    tokenBuffer.kind = rt::BufferDef::Kind::Tokens;
+    tokenBuffer.isInt = true;
+    auto tokenType = cast<RankedTensorType>(body.getArgument(0).getType());
+    tokenBuffer.shape = {tokenType.isDynamicDim(0)
+                             ? rt::Size{0, tokens}
+                             : rt::Size{tokenType.getDimSize(0), -1}};
+    bufs_[body.getArgument(0)] = addBuffer(tokenBuffer, 0);
+    for (unsigned i = 2; i < body.getNumArguments(); ++i)
+      layers_[body.getArgument(i)] = int(i - 2);
+
+    for (Operation &op : body) {
+      if (!lower(&op, error)) {
+        if (error.empty())
+          error = formatv("the host plan cannot run '{0}' in @{1}",
+                          op.getName(), entry.name)
+                      .str();
+        return false;
+      }
+    }
+    planArena();
+    return true;
+  }
+
+private:
+  int addRegister(rt::ScalarDef def, int64_t bound) {
+    entry_->registers.push_back(def);
+    bounds_.push_back(bound);
+    return int(entry_->registers.size() - 1);
+  }
+
+  int addBuffer(rt::BufferDef def, int64_t bytes) {
+    entry_->buffers.push_back(def);
+    bytes_.push_back(bytes);
+    firstUse_.push_back(int(entry_->steps.size()));
+    lastUse_.push_back(int(entry_->steps.size()));
+    return int(entry_->buffers.size() - 1);
+  }
+
+  void use(int buffer) {
+    lastUse_[size_t(buffer)] = int(entry_->steps.size());
+  }
+
+  /// A size of a dimension: static, or the register holding it.
+  bool sizeOf(Value dim, rt::Size &out) {
+    auto it = regs_.find(dim);
+    if (it == regs_.end())
+      return false;
+    out = {0, it->second};
+    return true;
+  }
+
+  int64_t bound(const rt::Size &s) {
+    return s.reg >= 0 ? bounds_[size_t(s.reg)] : s.constant;
+  }
+
+  bool lower(Operation *op, std::string &error) {
+    return llvm::TypeSwitch<Operation *, bool>(op)
+        .Case([&](arith::ConstantOp c) {
+          auto value = dyn_cast<IntegerAttr>(c.getValue());
+          if (!value || !c.getType().isIndex())
+            return false;
+          rt::ScalarDef d{rt::ScalarDef::Kind::Const, value.getInt()};
+          regs_[c.getResult()] = addRegister(d, value.getInt());
+          return true;
+        })
+        .Case([&](arith::AddIOp a) {
+          auto l = regs_.find(a.getLhs()), r = regs_.find(a.getRhs());
+          if (l == regs_.end() || r == regs_.end())
+            return false;
+          rt::ScalarDef d{rt::ScalarDef::Kind::Add, 0, l->second, r->second};
+          int64_t b = std::min(bounds_[size_t(l->second)] +
+                                   bounds_[size_t(r->second)],
+                               plan_.maxSeqLen);
+          regs_[a.getResult()] = addRegister(d, b);
+          return true;
+        })
+        .Case([&](tensor::DimOp d) {
+          auto buffer = bufs_.find(d.getSource());
+          auto index = d.getConstantIndex();
+          if (buffer == bufs_.end() || !index)
+            return false;
+          rt::Size s = entry_->buffers[size_t(buffer->second)]
+                           .shape[size_t(*index)];
+          if (s.reg >= 0)
+            regs_[d.getResult()] = s.reg;
+          else
+            regs_[d.getResult()] = addRegister(
+                {rt::ScalarDef::Kind::Const, s.constant}, s.constant);
+          return true;
+        })
+        .Case([&](ir::WeightOp w) {
+          auto shape = w.getResult().getType().getShape();
+          auto [it, added] = weightIndex_.try_emplace(
+              w.getName(), int(plan_.weights.size()));
+          if (added)
+            plan_.weights.push_back(
+                {w.getName().str(), {shape.begin(), shape.end()}});
+          rt::BufferDef def;
+          def.kind = rt::BufferDef::Kind::Weight;
+          def.index = it->second;
+          for (int64_t d : shape)
+            def.shape.push_back({d, -1});
+          bufs_[w.getResult()] = addBuffer(def, 0);
+          return true;
+        })
+        .Case([&](ir::LaunchOp l) {
+          auto kernel = kernelIndex_.find(l.getKernel());
+          if (kernel == kernelIndex_.end()) {
+            error = ("no kernel @" + l.getKernel()).str();
+            return false;
+          }
+          rt::Step step;
+          step.kernel = kernel->second;
+          for (Value arg : l.getArgs()) {
+            if (auto b = bufs_.find(arg); b != bufs_.end()) {
+              step.args.push_back({false, b->second});
+              use(b->second);
+            } else if (auto r = regs_.find(arg); r != regs_.end()) {
+              step.args.push_back({true, r->second});
+            } else {
+              error = "a launch argument the host plan does not know";
+              return false;
+            }
+          }
+          auto type = cast<RankedTensorType>(l.getType());
+          rt::BufferDef def;
+          def.kind = rt::BufferDef::Kind::Arena;
+          size_t nextDim = 0;
+          int64_t elements = 1;
+          for (int64_t d : type.getShape()) {
+            rt::Size s{d, -1};
+            if (ShapedType::isDynamic(d) &&
+                !sizeOf(l.getDims()[nextDim++], s)) {
+              error = "a launch size the host plan does not know";
+              return false;
+            }
+            def.shape.push_back(s);
+            elements *= bound(s);
+          }
+          step.result = addBuffer(def, elements * 4);
+          entry_->steps.push_back(step);
+          bufs_[l.getResult()] = step.result;
+          return true;
+        })
+        .Case([&](ir::KvWriteOp w) {
+          auto layer = layers_.find(w.getCache());
+          auto k = bufs_.find(w.getKey()), v = bufs_.find(w.getValue());
+          auto p = regs_.find(w.getPos());
+          if (layer == layers_.end() || k == bufs_.end() ||
+              v == bufs_.end() || p == regs_.end())
+            return false;
+          rt::Step step;
+          step.kind = rt::Step::Kind::KvWrite;
+          step.layer = layer->second;
+          step.keys = k->second;
+          step.values = v->second;
+          step.pos = p->second;
+          use(k->second);
+          use(v->second);
+          entry_->steps.push_back(step);
+          layers_[w.getResult()] = layer->second;
+          return true;
+        })
+        .Case([&](ir::KvReadOp r) {
+          auto layer = layers_.find(r.getCache());
+          rt::Size len;
+          if (layer == layers_.end() || !sizeOf(r.getLen(), len))
+            return false;
+          auto cache = r.getCache().getType();
+          for (bool keys : {true, false}) {
+            rt::BufferDef def;
+            def.kind = keys ? rt::BufferDef::Kind::Keys
+                            : rt::BufferDef::Kind::Values;
+            def.index = layer->second;
+            int64_t width = cache.getKvHeads() * (keys ? cache.getHeadDim()
+                                                       : cache.getVHeadDim());
+            def.shape = {len, {width, -1}};
+            bufs_[keys ? r.getKey() : r.getValue()] = addBuffer(def, 0);
+          }
+          return true;
+        })
+        .Case([&](func::ReturnOp ret) {
+          auto it = bufs_.find(ret.getOperand(0));
+          if (it == bufs_.end())
+            return false;
+          entry_->logits = it->second;
+          use(it->second);
+          lastUse_[size_t(it->second)] = int(entry_->steps.size()) + 1;
+          return true;
+        })
+        .Default([](Operation *) { return false; });
+  }
+
+  /// First-fit placement of every kernel result in one arena: a buffer
+  /// lives from the step that writes it to the last step that reads it.
+  void planArena() {
+    struct Live {
+      int64_t offset, size;
+      int last;
+    };
+    std::vector<Live> live;
+    int64_t total = 0;
+    for (size_t b = 0; b < entry_->buffers.size(); ++b) {
+      rt::BufferDef &def = entry_->buffers[b];
+      if (def.kind != rt::BufferDef::Kind::Arena)
+        continue;
+      int at = firstUse_[b];
+      llvm::erase_if(live, [&](const Live &l) { return l.last < at; });
+      std::sort(live.begin(), live.end(),
+                [](const Live &a, const Live &b) { return a.offset < b.offset; });
+      int64_t size = (bytes_[b] + kAlignment - 1) / kAlignment * kAlignment;
+      int64_t offset = 0;
+      for (const Live &l : live) {
+        if (l.offset - offset >= size)
+          break;
+        offset = std::max(offset, l.offset + l.size);
+      }
+      def.offset = offset;
+      live.push_back({offset, size, lastUse_[b]});
+      total = std::max(total, offset + size);
+    }
+    entry_->arenaBytes = total;
+  }
+
+  rt::Plan &plan_;
+  llvm::StringMap<int> &weightIndex_;
+  llvm::StringMap<int> &kernelIndex_;
+  int64_t tokenBound_;
+  rt::EntryPlan *entry_ = nullptr;
+  DenseMap<Value, int> regs_, bufs_, layers_;
+  std::vector<int64_t> bounds_, bytes_;
+  std::vector<int> firstUse_, lastUse_;
+};
+
+} // namespace
+
+bool buildPlan(ModuleOp module, const ModelSpec &spec, int64_t prefillChunk,
+               const std::function<std::string(Operation *)> &functionName,
+               rt::Plan &plan, std::string &error) {
+  plan.model = spec.name;
+  plan.vocabSize = spec.vocabSize;
+  plan.maxSeqLen = spec.maxSeqLen;
+  plan.prefillChunk = std::min(prefillChunk, spec.maxSeqLen);
+  plan.layers = spec.numLayers;
+  plan.kvHeads = spec.kvHeads();
+  plan.headDim = spec.headDim();
+  plan.vHeadDim = spec.vHeadDim();
+  plan.layout = weightLayout(spec);
+
+  llvm::StringMap<int> kernelIndex, weightIndex;
+  for (ir::KernelOp k : module.getOps<ir::KernelOp>()) {
+    kernelIndex[k.getSymName()] = int(plan.kernels.size());
+    plan.kernels.push_back({k.getSymName().str(), functionName(k)});
+  }
+  auto prefill = module.lookupSymbol<func::FuncOp>("prefill");
+  auto decode = module.lookupSymbol<func::FuncOp>("decode");
+  if (!prefill || !decode) {
+    error = "the module has no @prefill or @decode";
+    return false;
+  }
+  EntryBuilder p(plan, weightIndex, kernelIndex, plan.prefillChunk);
+  EntryBuilder d(plan, weightIndex, kernelIndex, 1);
+  return p.build(prefill, plan.prefill, error) &&
+         d.build(decode, plan.decode, error);
+}
+
+} // namespace tfm::link

@@ -1,0 +1,156 @@
+//===- CApi.cpp - the C API of compiled models ------------------*- C++ -*-===//
+//
+// Implements tfm/runtime.h over CompiledModel and Session. The generated
+// part of a shared library defines tfmEmbeddedModel().
+//
+//===----------------------------------------------------------------------===//
+
+#include "tfm/runtime.h"
+
+#include "runtime/CompiledModel.h"
+#include "runtime/Sampling.h"
+
+#include <fmt/format.h>
+
+using namespace tfm::rt;
+
+/// Defined by the generated code of each compiled model.
+extern const EmbeddedModel &tfmEmbeddedModel();
+
+struct tfm_model {
+  std::unique_ptr<CompiledModel> model;
+};
+
+struct tfm_session {
+  std::unique_ptr<Session> session;
+  int64_t position = 0;
+};
+
+struct tfm_sampler {
+  Sampler sampler;
+};
+
+namespace {
+
+thread_local std::string lastError;
+
+tfm_status fail(tfm_status code, const std::string &message) {
+  lastError = message;
+  return code;
+}
+
+} // namespace
+
+extern "C" {
+
+const char *tfm_last_error(void) { return lastError.c_str(); }
+
+tfm_status tfm_model_load(const char *weights_path, uint64_t random_seed,
+                          tfm_model **model) {
+  if (!model)
+    return fail(TFM_ERROR_ARGUMENT, "tfm_model_load: model is NULL");
+  *model = nullptr;
+  auto loaded = CompiledModel::load(tfmEmbeddedModel(),
+                                    weights_path ? weights_path : "",
+                                    random_seed);
+  if (!loaded)
+    return fail(TFM_ERROR_WEIGHTS, loaded.error().message());
+  *model = new tfm_model{loaded.take()};
+  return TFM_OK;
+}
+
+void tfm_model_free(tfm_model *model) { delete model; }
+
+const char *tfm_model_name(const tfm_model *model) {
+  return model ? model->model->plan().model.c_str() : "";
+}
+
+int64_t tfm_model_vocab_size(const tfm_model *model) {
+  return model ? model->model->plan().vocabSize : 0;
+}
+
+int64_t tfm_model_max_seq_len(const tfm_model *model) {
+  return model ? model->model->plan().maxSeqLen : 0;
+}
+
+tfm_status tfm_session_create(tfm_model *model, tfm_session **session) {
+  if (!model || !session)
+    return fail(TFM_ERROR_ARGUMENT, "tfm_session_create: NULL argument");
+  *session = new tfm_session{std::make_unique<Session>(*model->model), 0};
+  return TFM_OK;
+}
+
+void tfm_session_free(tfm_session *session) { delete session; }
+
+void tfm_session_reset(tfm_session *session) {
+  if (session)
+    session->position = 0;
+}
+
+int64_t tfm_session_position(const tfm_session *session) {
+  return session ? session->position : 0;
+}
+
+static tfm_status append(tfm_session *session, const int32_t *ids,
+                         int64_t count, float *logits, bool decode) {
+  if (!session || !ids || count < 1)
+    return fail(TFM_ERROR_ARGUMENT, "NULL session or ids, or no ids");
+  int64_t vocab = session->session->vocabSize();
+  for (int64_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      return fail(TFM_ERROR_ARGUMENT,
+                  fmt::format("token id {} is out of range for a vocabulary "
+                              "of {}",
+                              ids[i], vocab));
+  if (session->position + count > session->session->maxSeqLen())
+    return fail(TFM_ERROR_RANGE,
+                fmt::format("the KV cache holds {} positions; {} are used and "
+                            "{} more were given",
+                            session->session->maxSeqLen(), session->position,
+                            count));
+  std::vector<float> out;
+  Status s = decode ? session->session->decode(ids[0], session->position, out)
+                    : session->session->prefill(
+                          std::vector<int32_t>(ids, ids + count),
+                          session->position, out);
+  if (!s)
+    return fail(TFM_ERROR_KERNEL, s.message());
+  if (logits)
+    std::copy(out.begin(), out.end(), logits);
+  session->position += count;
+  return TFM_OK;
+}
+
+tfm_status tfm_prefill(tfm_session *session, const int32_t *ids,
+                       int64_t count, float *logits) {
+  return append(session, ids, count, logits, /*decode=*/false);
+}
+
+tfm_status tfm_decode(tfm_session *session, int32_t id, float *logits) {
+  return append(session, &id, 1, logits, /*decode=*/true);
+}
+
+tfm_status tfm_sampler_create(const tfm_sampling *params,
+                              tfm_sampler **sampler) {
+  if (!params || !sampler)
+    return fail(TFM_ERROR_ARGUMENT, "tfm_sampler_create: NULL argument");
+  SamplingParams p;
+  p.temperature = params->temperature;
+  p.topK = params->top_k;
+  p.topP = params->top_p > 0 && params->top_p <= 1 ? params->top_p : 1.0;
+  p.seed = params->seed;
+  *sampler = new tfm_sampler{Sampler(p)};
+  return TFM_OK;
+}
+
+void tfm_sampler_free(tfm_sampler *sampler) { delete sampler; }
+
+int32_t tfm_sample(tfm_sampler *sampler, const float *logits, int64_t vocab) {
+  if (!sampler || !logits || vocab < 1)
+    return -1;
+  return sampler->sampler.sample(logits, vocab);
+}
+
+void tfm_set_num_threads(int threads) { setNumThreads(threads); }
+
+} // extern "C"

@@ -1,0 +1,220 @@
+//===- CompiledModel.cpp - executing host plans -----------------*- C++ -*-===//
+
+#include "runtime/CompiledModel.h"
+
+#include "HalideRuntime.h"
+
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <mutex>
+
+using namespace tfm::rt;
+
+namespace {
+
+std::mutex errorMutex;
+std::string lastKernelError;
+
+/// Halide's runtime reports kernel errors (a bounds violation, an allocation
+/// failure) here; the kernel then returns non-zero.
+extern "C" void tfmHalideError(void *, const char *message) {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  lastKernelError = message;
+}
+
+std::string takeKernelError() {
+  std::lock_guard<std::mutex> lock(errorMutex);
+  std::string message = lastKernelError;
+  lastKernelError.clear();
+  return message;
+}
+
+constexpr size_t kAlignment = 64;
+
+} // namespace
+
+void tfm::rt::setNumThreads(int threads) {
+  if (threads > 0)
+    halide_set_num_threads(threads);
+}
+
+Expected<std::unique_ptr<CompiledModel>>
+CompiledModel::load(const EmbeddedModel &embedded,
+                    const std::string &weightsPath, uint64_t seed) {
+  halide_set_error_handler(tfmHalideError);
+  auto plan = parsePlan(embedded.planText);
+  if (!plan)
+    return Error("internal: " + plan.error().message());
+  std::unique_ptr<CompiledModel> model(new CompiledModel());
+  model->plan_ = plan.take();
+  const Plan &p = model->plan_;
+  if (p.kernels.size() != embedded.numKernels)
+    return Error("internal: the plan names a different number of kernels "
+                 "than the program holds");
+  model->kernels_.assign(embedded.kernels,
+                         embedded.kernels + embedded.numKernels);
+  std::vector<WeightRequest> requests;
+  for (const WeightDef &w : p.weights)
+    requests.push_back({w.name, w.shape});
+  auto weights = weightsPath.empty()
+                     ? randomWeights(requests, seed)
+                     : loadWeights(weightsPath, requests, p.layout);
+  if (!weights)
+    return weights.error();
+  model->weights_ = weights.take();
+  for (const WeightDef &w : p.weights)
+    model->weightData_.push_back(model->weights_.find(w.name)->data);
+  return model;
+}
+
+/// An entry's buffers and argument arrays, built once per session so a call
+/// only refreshes sizes and pointers.
+struct Session::Bound {
+  const EntryPlan &entry;
+  std::vector<halide_buffer_t> buffers;
+  std::vector<std::array<halide_dimension_t, 4>> dims;
+  std::vector<int32_t> scalars; // register values as the kernels take them
+  std::vector<std::vector<void *>> args;
+
+  explicit Bound(const EntryPlan &e) : entry(e) {
+    buffers.resize(e.buffers.size());
+    dims.resize(e.buffers.size());
+    scalars.resize(e.registers.size());
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      halide_buffer_t &b = buffers[i];
+      std::memset(&b, 0, sizeof(b));
+      b.type = e.buffers[i].isInt ? halide_type_t(halide_type_int, 32)
+                                  : halide_type_t(halide_type_float, 32);
+      b.dimensions = int32_t(e.buffers[i].shape.size());
+      b.dim = dims[i].data();
+    }
+    for (const Step &s : e.steps) {
+      std::vector<void *> a;
+      if (s.kind == Step::Kind::Launch) {
+        for (const PlanArg &arg : s.args)
+          a.push_back(arg.isScalar ? static_cast<void *>(&scalars[arg.index])
+                                   : static_cast<void *>(&buffers[arg.index]));
+        a.push_back(&buffers[s.result]);
+      }
+      args.push_back(std::move(a));
+    }
+  }
+};
+
+Session::Session(const CompiledModel &model) : model_(model) {
+  const Plan &p = model.plan();
+  keys_.assign(size_t(p.layers),
+               std::vector<float>(size_t(p.maxSeqLen * p.kvHeads * p.headDim)));
+  values_.assign(size_t(p.layers), std::vector<float>(size_t(
+                                       p.maxSeqLen * p.kvHeads * p.vHeadDim)));
+  size_t arena = size_t(std::max(p.prefill.arenaBytes, p.decode.arenaBytes));
+  arena = (arena + kAlignment - 1) / kAlignment * kAlignment;
+  arena_ = static_cast<float *>(std::aligned_alloc(kAlignment,
+                                                   std::max(arena, kAlignment)));
+  prefillBound_ = std::make_unique<Bound>(p.prefill);
+  decodeBound_ = std::make_unique<Bound>(p.decode);
+}
+
+Session::~Session() { std::free(arena_); }
+
+Status Session::run(const EntryPlan &entry, const int32_t *tokens,
+                    int64_t count, int64_t pos, float *logits) {
+  const Plan &p = model_.plan();
+  Bound &bound = &entry == &p.decode ? *decodeBound_ : *prefillBound_;
+  if (pos < 0 || count < 1 || pos + count > p.maxSeqLen)
+    return Error(fmt::format("positions [{}, {}) are outside the KV cache of "
+                             "{} positions",
+                             pos, pos + count, p.maxSeqLen));
+
+  std::vector<int64_t> regs(entry.registers.size());
+  for (size_t r = 0; r < regs.size(); ++r) {
+    const ScalarDef &d = entry.registers[r];
+    switch (d.kind) {
+    case ScalarDef::Kind::Pos: regs[r] = pos; break;
+    case ScalarDef::Kind::Tokens: regs[r] = count; break;
+    case ScalarDef::Kind::Const: regs[r] = d.value; break;
+    case ScalarDef::Kind::Add: regs[r] = regs[d.a] + regs[d.b]; break;
+    }
+    bound.scalars[r] = int32_t(regs[r]);
+  }
+  auto sizeOf = [&](const Size &s) {
+    return s.reg >= 0 ? regs[s.reg] : s.constant;
+  };
+  for (size_t i = 0; i < entry.buffers.size(); ++i) {
+    const BufferDef &d = entry.buffers[i];
+    halide_buffer_t &b = bound.buffers[i];
+    int rank = int(d.shape.size());
+    int64_t stride = 1;
+    for (int k = 0; k < rank; ++k) {
+      int64_t extent = sizeOf(d.shape[size_t(rank - 1 - k)]);
+      b.dim[k] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
+      stride *= extent;
+    }
+    switch (d.kind) {
+    case BufferDef::Kind::Weight:
+      b.host = reinterpret_cast<uint8_t *>(
+          const_cast<float *>(model_.weight(d.index)));
+      break;
+    case BufferDef::Kind::Tokens:
+      b.host = reinterpret_cast<uint8_t *>(const_cast<int32_t *>(tokens));
+      break;
+    case BufferDef::Kind::Arena:
+      b.host = reinterpret_cast<uint8_t *>(arena_) + d.offset;
+      break;
+    case BufferDef::Kind::Keys:
+      b.host = reinterpret_cast<uint8_t *>(keys_[size_t(d.index)].data());
+      break;
+    case BufferDef::Kind::Values:
+      b.host = reinterpret_cast<uint8_t *>(values_[size_t(d.index)].data());
+      break;
+    }
+  }
+
+  for (size_t i = 0; i < entry.steps.size(); ++i) {
+    const Step &s = entry.steps[i];
+    if (s.kind == Step::Kind::KvWrite) {
+      const halide_buffer_t &k = bound.buffers[size_t(s.keys)];
+      const halide_buffer_t &v = bound.buffers[size_t(s.values)];
+      int64_t rows = k.dim[1].extent, at = regs[s.pos];
+      int64_t kw = k.dim[0].extent, vw = v.dim[0].extent;
+      std::memcpy(keys_[size_t(s.layer)].data() + at * kw, k.host,
+                  size_t(rows * kw) * sizeof(float));
+      std::memcpy(values_[size_t(s.layer)].data() + at * vw, v.host,
+                  size_t(rows * vw) * sizeof(float));
+      continue;
+    }
+    int rc = model_.kernel(s.kernel)(bound.args[i].data());
+    if (rc != 0)
+      return Error(fmt::format("kernel {} failed ({}): {}",
+                               p.kernels[size_t(s.kernel)].symbol, rc,
+                               takeKernelError()));
+  }
+  if (logits)
+    std::memcpy(logits, bound.buffers[size_t(entry.logits)].host,
+                size_t(count * p.vocabSize) * sizeof(float));
+  return Status::ok();
+}
+
+Status Session::prefill(const std::vector<int32_t> &ids, int64_t pos,
+                        std::vector<float> &logits) {
+  const Plan &p = model_.plan();
+  logits.resize(ids.size() * size_t(p.vocabSize));
+  for (size_t start = 0; start < ids.size();
+       start += size_t(p.prefillChunk)) {
+    int64_t count =
+        std::min<int64_t>(p.prefillChunk, int64_t(ids.size() - start));
+    if (Status s = run(p.prefill, ids.data() + start, count,
+                       pos + int64_t(start),
+                       logits.data() + start * size_t(p.vocabSize));
+        !s)
+      return s;
+  }
+  return Status::ok();
+}
+
+Status Session::decode(int32_t id, int64_t pos, std::vector<float> &logits) {
+  logits.resize(size_t(model_.plan().vocabSize));
+  return run(model_.plan().decode, &id, 1, pos, logits.data());
+}

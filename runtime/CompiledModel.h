@@ -1,0 +1,87 @@
+//===- CompiledModel.h - running a compiled model ---------------*- C++ -*-===//
+//
+// A compiled program holds its host plan (text) and a table of its kernels'
+// entry points. CompiledModel loads the weights the plan names; a Session
+// owns a KV cache and an arena and executes the plan's steps.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_COMPILEDMODEL_H
+#define TFM_RUNTIME_COMPILEDMODEL_H
+
+#include "runtime/Generate.h"
+#include "runtime/Plan.h"
+#include "runtime/Weights.h"
+
+#include <memory>
+
+namespace tfm::rt {
+
+/// A kernel's Halide argv entry point: buffers and scalars by pointer, the
+/// output buffer last.
+using KernelFunction = int (*)(void **);
+
+/// What the generated part of a compiled program provides.
+struct EmbeddedModel {
+  const char *planText;
+  const KernelFunction *kernels;
+  size_t numKernels;
+};
+
+class CompiledModel {
+public:
+  /// Parses the plan and loads the weights from `weightsPath` (empty:
+  /// random weights with `seed`).
+  static Expected<std::unique_ptr<CompiledModel>>
+  load(const EmbeddedModel &embedded, const std::string &weightsPath,
+       uint64_t seed);
+
+  const Plan &plan() const { return plan_; }
+  const WeightTable &weights() const { return weights_; }
+  KernelFunction kernel(int i) const { return kernels_[size_t(i)]; }
+  const float *weight(int i) const { return weightData_[size_t(i)]; }
+
+private:
+  CompiledModel() = default;
+  Plan plan_;
+  WeightTable weights_;
+  std::vector<KernelFunction> kernels_;
+  std::vector<const float *> weightData_;
+};
+
+/// One generation stream: KV caches, an arena, and the current position.
+class Session : public ModelRunner {
+public:
+  explicit Session(const CompiledModel &model);
+  ~Session() override;
+
+  int64_t vocabSize() const override { return model_.plan().vocabSize; }
+  int64_t maxSeqLen() const override { return model_.plan().maxSeqLen; }
+  /// Runs in chunks of at most the plan's prefill_chunk tokens.
+  Status prefill(const std::vector<int32_t> &ids, int64_t pos,
+                 std::vector<float> &logits) override;
+  Status decode(int32_t id, int64_t pos, std::vector<float> &logits) override;
+
+  /// Runs one entry on `count` tokens at `pos`; `logits` (if not null) gets
+  /// count x vocab values.
+  Status run(const EntryPlan &entry, const int32_t *tokens, int64_t count,
+             int64_t pos, float *logits);
+
+private:
+  struct Bound;
+  const CompiledModel &model_;
+  std::vector<std::vector<float>> keys_, values_;
+  float *arena_ = nullptr;
+  std::unique_ptr<Bound> prefillBound_, decodeBound_;
+};
+
+/// Sets the number of worker threads the kernels use (0: all cores).
+void setNumThreads(int threads);
+
+/// The main() of compiled executables: the flags of `tfmc run` plus
+/// --bench and --threads.
+int programMain(int argc, char **argv, const EmbeddedModel &model);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_COMPILEDMODEL_H

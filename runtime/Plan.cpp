@@ -1,0 +1,329 @@
+//===- Plan.cpp - host plans as text ----------------------------*- C++ -*-===//
+
+#include "runtime/Plan.h"
+
+#include <fmt/format.h>
+#include <sstream>
+
+using namespace tfm::rt;
+
+namespace {
+
+std::string sizeText(const Size &s) {
+  return s.reg >= 0 ? fmt::format("%{}", s.reg) : std::to_string(s.constant);
+}
+
+std::string shapeText(const std::vector<Size> &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? ", " : "") + sizeText(shape[i]);
+  return out + "]";
+}
+
+void printEntry(std::string &out, const EntryPlan &e) {
+  out += fmt::format("entry {} arena {} registers {} buffers {}\n", e.name,
+                     e.arenaBytes, e.registers.size(), e.buffers.size());
+  for (size_t r = 0; r < e.registers.size(); ++r) {
+    const ScalarDef &d = e.registers[r];
+    switch (d.kind) {
+    case ScalarDef::Kind::Pos:
+      out += fmt::format("  %{} = pos\n", r);
+      break;
+    case ScalarDef::Kind::Tokens:
+      out += fmt::format("  %{} = tokens\n", r);
+      break;
+    case ScalarDef::Kind::Const:
+      out += fmt::format("  %{} = const {}\n", r, d.value);
+      break;
+    case ScalarDef::Kind::Add:
+      out += fmt::format("  %{} = add %{} %{}\n", r, d.a, d.b);
+      break;
+    }
+  }
+  for (size_t b = 0; b < e.buffers.size(); ++b) {
+    const BufferDef &d = e.buffers[b];
+    std::string shape = shapeText(d.shape);
+    switch (d.kind) {
+    case BufferDef::Kind::Weight:
+      out += fmt::format("  b{} = weight {} {}\n", b, d.index, shape);
+      break;
+    case BufferDef::Kind::Tokens:
+      out += fmt::format("  b{} = tokens {}\n", b, shape);
+      break;
+    case BufferDef::Kind::Arena:
+      out += fmt::format("  b{} = arena {} {}\n", b, d.offset, shape);
+      break;
+    case BufferDef::Kind::Keys:
+      out += fmt::format("  b{} = keys {} {}\n", b, d.index, shape);
+      break;
+    case BufferDef::Kind::Values:
+      out += fmt::format("  b{} = values {} {}\n", b, d.index, shape);
+      break;
+    }
+  }
+  for (const Step &s : e.steps) {
+    if (s.kind == Step::Kind::KvWrite) {
+      out += fmt::format("  kv_write {} keys b{} values b{} at %{}\n", s.layer,
+                         s.keys, s.values, s.pos);
+      continue;
+    }
+    std::string args;
+    for (size_t i = 0; i < s.args.size(); ++i)
+      args += fmt::format("{}{}{}", i ? ", " : "", s.args[i].isScalar ? "%" : "b",
+                          s.args[i].index);
+    out += fmt::format("  launch {} ({}) -> b{}\n", s.kernel, args, s.result);
+  }
+  out += fmt::format("  return b{}\nend\n", e.logits);
+}
+
+/// Line-by-line reader with error context.
+class Reader {
+public:
+  explicit Reader(const std::string &text) : in_(text) {}
+
+  bool next() {
+    while (std::getline(in_, line_)) {
+      ++number_;
+      words_.clear();
+      std::istringstream ws(line_);
+      std::string w;
+      while (ws >> w)
+        words_.push_back(w);
+      if (!words_.empty())
+        return true;
+    }
+    return false;
+  }
+  const std::vector<std::string> &words() const { return words_; }
+  Error error(const std::string &what) const {
+    return Error(fmt::format("host plan line {}: {} ('{}')", number_, what,
+                             line_));
+  }
+
+private:
+  std::istringstream in_;
+  std::string line_;
+  std::vector<std::string> words_;
+  int number_ = 0;
+};
+
+bool toInt(const std::string &s, int64_t &out) {
+  if (s.empty())
+    return false;
+  char *end = nullptr;
+  out = std::strtoll(s.c_str(), &end, 10);
+  return *end == '\0';
+}
+
+/// "%3" → 3, "b7" → 7.
+bool prefixed(const std::string &s, char prefix, int &out) {
+  int64_t v;
+  if (s.size() < 2 || s[0] != prefix || !toInt(s.substr(1), v) || v < 0)
+    return false;
+  out = int(v);
+  return true;
+}
+
+/// Parses "[a, %b, c]" spread over words starting at `i`.
+bool parseShape(const std::vector<std::string> &w, size_t i,
+                std::vector<Size> &shape) {
+  std::string joined;
+  for (; i < w.size(); ++i)
+    joined += w[i];
+  if (joined.size() < 2 || joined.front() != '[' || joined.back() != ']')
+    return false;
+  joined = joined.substr(1, joined.size() - 2);
+  std::istringstream items(joined);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    Size s;
+    if (!prefixed(item, '%', s.reg) && !toInt(item, s.constant))
+      return false;
+    shape.push_back(s);
+  }
+  return true;
+}
+
+Status parseEntry(Reader &r, EntryPlan &e) {
+  while (r.next()) {
+    const auto &w = r.words();
+    if (w[0] == "end")
+      return Status::ok();
+    if (w[0] == "return" && w.size() == 2 && prefixed(w[1], 'b', e.logits))
+      continue;
+    int index;
+    if (w.size() >= 3 && prefixed(w[0], '%', index) && w[1] == "=") {
+      ScalarDef d;
+      if (w[2] == "pos")
+        d.kind = ScalarDef::Kind::Pos;
+      else if (w[2] == "tokens")
+        d.kind = ScalarDef::Kind::Tokens;
+      else if (w[2] == "const" && w.size() == 4 && toInt(w[3], d.value))
+        d.kind = ScalarDef::Kind::Const;
+      else if (w[2] == "add" && w.size() == 5 && prefixed(w[3], '%', d.a) &&
+               prefixed(w[4], '%', d.b))
+        d.kind = ScalarDef::Kind::Add;
+      else
+        return r.error("bad register definition");
+      if (size_t(index) != e.registers.size())
+        return r.error("registers must be defined in order");
+      e.registers.push_back(d);
+      continue;
+    }
+    if (w.size() >= 4 && prefixed(w[0], 'b', index) && w[1] == "=") {
+      BufferDef d;
+      size_t shapeAt = 3;
+      int64_t v = 0;
+      if (w[2] == "weight" && toInt(w[3], v)) {
+        d.kind = BufferDef::Kind::Weight;
+        d.index = int(v);
+        shapeAt = 4;
+      } else if (w[2] == "tokens") {
+        d.kind = BufferDef::Kind::Tokens;
+        d.isInt = true;
+      } else if (w[2] == "arena" && toInt(w[3], v)) {
+        d.kind = BufferDef::Kind::Arena;
+        d.offset = v;
+        shapeAt = 4;
+      } else if ((w[2] == "keys" || w[2] == "values") && toInt(w[3], v)) {
+        d.kind = w[2] == "keys" ? BufferDef::Kind::Keys
+                                : BufferDef::Kind::Values;
+        d.index = int(v);
+        shapeAt = 4;
+      } else {
+        return r.error("bad buffer definition");
+      }
+      if (!parseShape(w, shapeAt, d.shape))
+        return r.error("bad shape");
+      if (size_t(index) != e.buffers.size())
+        return r.error("buffers must be defined in order");
+      e.buffers.push_back(d);
+      continue;
+    }
+    if (w[0] == "launch" && w.size() >= 4) {
+      Step s;
+      int64_t k;
+      if (!toInt(w[1], k))
+        return r.error("bad kernel index");
+      s.kernel = int(k);
+      if (w.size() < 4 || w[w.size() - 2] != "->" ||
+          !prefixed(w.back(), 'b', s.result))
+        return r.error("expected '-> bN'");
+      std::string args;
+      for (size_t i = 2; i + 2 < w.size(); ++i)
+        args += w[i];
+      if (args.size() < 2 || args.front() != '(' || args.back() != ')')
+        return r.error("expected (args)");
+      std::istringstream items(args.substr(1, args.size() - 2));
+      std::string item;
+      while (std::getline(items, item, ',')) {
+        PlanArg a;
+        if (prefixed(item, '%', a.index))
+          a.isScalar = true;
+        else if (!prefixed(item, 'b', a.index))
+          return r.error("bad argument '" + item + "'");
+        s.args.push_back(a);
+      }
+      e.steps.push_back(s);
+      continue;
+    }
+    if (w[0] == "kv_write" && w.size() == 8) {
+      Step s;
+      s.kind = Step::Kind::KvWrite;
+      int64_t layer;
+      if (!toInt(w[1], layer) || w[2] != "keys" ||
+          !prefixed(w[3], 'b', s.keys) || w[4] != "values" ||
+          !prefixed(w[5], 'b', s.values) || w[6] != "at" ||
+          !prefixed(w[7], '%', s.pos))
+        return r.error("bad kv_write");
+      s.layer = int(layer);
+      e.steps.push_back(s);
+      continue;
+    }
+    return r.error("unknown statement");
+  }
+  return r.error("missing 'end'");
+}
+
+} // namespace
+
+Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
+  Plan p;
+  Reader r(text);
+  if (!r.next() || r.words() != std::vector<std::string>{"tfm-plan", "1"})
+    return r.error("expected 'tfm-plan 1'");
+  while (r.next()) {
+    const auto &w = r.words();
+    int64_t a = 0, b = 0, c = 0;
+    if (w[0] == "model" && w.size() >= 2) {
+      p.model = w[1];
+      for (size_t i = 2; i < w.size(); ++i)
+        p.model += " " + w[i];
+    } else if (w[0] == "vocab" && w.size() == 2 && toInt(w[1], a)) {
+      p.vocabSize = a;
+    } else if (w[0] == "max_seq_len" && w.size() == 2 && toInt(w[1], a)) {
+      p.maxSeqLen = a;
+    } else if (w[0] == "prefill_chunk" && w.size() == 2 && toInt(w[1], a)) {
+      p.prefillChunk = a;
+    } else if (w[0] == "cache" && w.size() == 5 && toInt(w[1], p.layers) &&
+               toInt(w[2], a) && toInt(w[3], b) && toInt(w[4], c)) {
+      p.kvHeads = a;
+      p.headDim = b;
+      p.vHeadDim = c;
+    } else if (w[0] == "layout" && w.size() == 7) {
+      int64_t interleaved;
+      p.layout.naming = w[1];
+      if (!toInt(w[2], p.layout.numHeads) ||
+          !toInt(w[3], p.layout.numKvHeads) ||
+          !toInt(w[4], p.layout.headDim) ||
+          !toInt(w[5], p.layout.rotaryDim) || !toInt(w[6], interleaved))
+        return r.error("bad layout");
+      p.layout.ropeInterleaved = interleaved != 0;
+    } else if (w[0] == "weight" && w.size() >= 4 && toInt(w[1], a) &&
+               a == int64_t(p.weights.size())) {
+      WeightDef d{w[2], {}};
+      for (size_t i = 3; i < w.size(); ++i) {
+        if (!toInt(w[i], b))
+          return r.error("bad weight shape");
+        d.shape.push_back(b);
+      }
+      p.weights.push_back(d);
+    } else if (w[0] == "kernel" && w.size() == 4 && toInt(w[1], a) &&
+               a == int64_t(p.kernels.size())) {
+      p.kernels.push_back({w[2], w[3]});
+    } else if (w[0] == "entry" && w.size() == 8 &&
+               (w[1] == "prefill" || w[1] == "decode")) {
+      EntryPlan &e = w[1] == "prefill" ? p.prefill : p.decode;
+      e.name = w[1];
+      if (!toInt(w[3], e.arenaBytes))
+        return r.error("bad arena size");
+      if (Status s = parseEntry(r, e); !s)
+        return Error(s.message());
+    } else {
+      return r.error("unknown statement");
+    }
+  }
+  if (p.prefill.name.empty() || p.decode.name.empty())
+    return Error("host plan: missing the prefill or decode entry");
+  return p;
+}
+
+std::string tfm::rt::printPlan(const Plan &p) {
+  std::string out = "tfm-plan 1\n";
+  out += fmt::format("model {}\nvocab {}\nmax_seq_len {}\nprefill_chunk {}\n",
+                     p.model, p.vocabSize, p.maxSeqLen, p.prefillChunk);
+  out += fmt::format("cache {} {} {} {}\n", p.layers, p.kvHeads, p.headDim,
+                     p.vHeadDim);
+  out += fmt::format("layout {} {} {} {} {} {}\n", p.layout.naming,
+                     p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
+                     p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);
+  for (size_t i = 0; i < p.weights.size(); ++i)
+    out += fmt::format("weight {} {} {}\n", i, p.weights[i].name,
+                       fmt::join(p.weights[i].shape, " "));
+  for (size_t i = 0; i < p.kernels.size(); ++i)
+    out += fmt::format("kernel {} {} {}\n", i, p.kernels[i].symbol,
+                       p.kernels[i].function);
+  printEntry(out, p.prefill);
+  printEntry(out, p.decode);
+  return out;
+}

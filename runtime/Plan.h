@@ -1,0 +1,98 @@
+//===- Plan.h - the host plan of a compiled model ---------------*- C++ -*-===//
+//
+// What a compiled program does per entry point (prefill, decode): index
+// arithmetic, buffer bindings (weights, arena slices, KV-cache views), kernel
+// launches and cache writes, in order. tfmc writes the plan as text (the
+// output of `tfmc --emit=host`); the program parses that same text at start.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_PLAN_H
+#define TFM_RUNTIME_PLAN_H
+
+#include "runtime/Status.h"
+#include "runtime/WeightNames.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tfm::rt {
+
+/// A scalar register's definition.
+struct ScalarDef {
+  enum class Kind { Pos, Tokens, Const, Add } kind = Kind::Const;
+  int64_t value = 0; // Const
+  int a = -1, b = -1; // Add
+};
+
+/// A size: a constant, or the value of a register.
+struct Size {
+  int64_t constant = 0;
+  int reg = -1;
+};
+
+struct BufferDef {
+  enum class Kind { Weight, Tokens, Arena, Keys, Values } kind = Kind::Arena;
+  int index = 0;      // weight index, or cache layer
+  int64_t offset = 0; // arena byte offset
+  std::vector<Size> shape; // outermost first
+  bool isInt = false;      // tokens are i32
+};
+
+struct PlanArg {
+  bool isScalar = false;
+  int index = 0; // buffer or register
+};
+
+struct Step {
+  enum class Kind { Launch, KvWrite } kind = Kind::Launch;
+  int kernel = 0;
+  std::vector<PlanArg> args;
+  int result = 0;          // Launch: result buffer
+  int layer = 0;           // KvWrite
+  int keys = 0, values = 0; // KvWrite: source buffers
+  int pos = 0;              // KvWrite: position register
+};
+
+struct EntryPlan {
+  std::string name;
+  int64_t arenaBytes = 0;
+  std::vector<ScalarDef> registers;
+  std::vector<BufferDef> buffers;
+  std::vector<Step> steps;
+  int logits = -1;
+};
+
+struct WeightDef {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+struct KernelDef {
+  std::string symbol;
+  std::string function;
+};
+
+struct Plan {
+  std::string model;
+  int64_t vocabSize = 0;
+  int64_t maxSeqLen = 0;
+  int64_t prefillChunk = 0;
+  int64_t layers = 0;
+  int64_t kvHeads = 0, headDim = 0, vHeadDim = 0;
+  WeightLayout layout;
+  std::vector<WeightDef> weights;
+  std::vector<KernelDef> kernels;
+  EntryPlan prefill, decode;
+};
+
+/// Parses the text form. Errors give the line.
+Expected<Plan> parsePlan(const std::string &text);
+
+/// The text form (what `tfmc --emit=host` prints).
+std::string printPlan(const Plan &plan);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_PLAN_H

@@ -1,0 +1,43 @@
+//===- ProgramMain.cpp - main() of compiled executables ---------*- C++ -*-===//
+
+#include "runtime/CompiledModel.h"
+
+#include <cstdio>
+#include <cstring>
+
+using namespace tfm::rt;
+
+int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
+  std::string tool = argc > 0 ? argv[0] : "model";
+  if (size_t slash = tool.rfind('/'); slash != std::string::npos)
+    tool = tool.substr(slash + 1);
+  RunFlagSet flags;
+  flags.benchFlags = true;
+  auto options = parseRunOptions(argc, argv, 1, flags);
+  if (!options) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                 options.error().message().c_str());
+    return 2;
+  }
+  if (options->help) {
+    auto plan = parsePlan(embedded.planText);
+    std::printf("%s", runHelp(tool + " [options]", flags).c_str());
+    if (plan)
+      std::printf("\nmodel: %s (vocabulary %ld, %ld positions)\n",
+                  plan->model.c_str(), long(plan->vocabSize),
+                  long(plan->maxSeqLen));
+    return 0;
+  }
+  setNumThreads(int(options->threads));
+  auto model = CompiledModel::load(embedded, options->weights,
+                                   options->weightSeed);
+  if (!model) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                 model.error().message().c_str());
+    return 1;
+  }
+  Session session(**model);
+  if (options->bench)
+    return runBenchmark(session, *options, tool);
+  return runGeneration(session, *options, tool);
+}

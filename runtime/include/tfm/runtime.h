@@ -1,0 +1,83 @@
+/*===- tfm/runtime.h - the C API of compiled tfm models ---------*- C -*-===*\
+ *
+ * A shared library built with `tfmc compile CONFIG --emit=lib -o libX.so`
+ * exports these functions. Errors are returned as codes; tfm_last_error()
+ * describes the last one on the calling thread. Nothing here aborts the
+ * process on bad input.
+ *
+ *   tfm_model *model;
+ *   if (tfm_model_load("model.gguf", 0, &model) != TFM_OK) ...
+ *   tfm_session *session;
+ *   tfm_session_create(model, &session);
+ *   tfm_prefill(session, prompt, prompt_len, NULL);   // logits optional
+ *   tfm_decode(session, token, logits);               // vocab floats
+ *
+\*===----------------------------------------------------------------------===*/
+
+#ifndef TFM_RUNTIME_H
+#define TFM_RUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tfm_status {
+  TFM_OK = 0,
+  TFM_ERROR_ARGUMENT = 1, /* a null pointer, an id outside the vocabulary */
+  TFM_ERROR_WEIGHTS = 2,  /* the weights file is missing, corrupt or wrong */
+  TFM_ERROR_RANGE = 3,    /* the KV cache is full */
+  TFM_ERROR_KERNEL = 4    /* a kernel failed (out of memory, ...) */
+} tfm_status;
+
+typedef struct tfm_model tfm_model;
+typedef struct tfm_session tfm_session;
+typedef struct tfm_sampler tfm_sampler;
+
+typedef struct tfm_sampling {
+  float temperature; /* 0: greedy */
+  int32_t top_k;     /* 0: all tokens */
+  float top_p;       /* 1: no nucleus cut */
+  uint64_t seed;
+} tfm_sampling;
+
+/* The message of the last error on this thread ("" if none). */
+const char *tfm_last_error(void);
+
+/* Loads weights (GGUF, safetensors file or directory) for the compiled
+ * model; a NULL path gives seeded random weights. */
+tfm_status tfm_model_load(const char *weights_path, uint64_t random_seed,
+                          tfm_model **model);
+void tfm_model_free(tfm_model *model);
+const char *tfm_model_name(const tfm_model *model);
+int64_t tfm_model_vocab_size(const tfm_model *model);
+int64_t tfm_model_max_seq_len(const tfm_model *model);
+
+/* A session holds a KV cache of max_seq_len positions. */
+tfm_status tfm_session_create(tfm_model *model, tfm_session **session);
+void tfm_session_free(tfm_session *session);
+/* Forgets the cached tokens: the next token goes to position 0. */
+void tfm_session_reset(tfm_session *session);
+/* How many positions the cache holds now. */
+int64_t tfm_session_position(const tfm_session *session);
+
+/* Appends `count` tokens; `logits` (count x vocab floats) may be NULL. */
+tfm_status tfm_prefill(tfm_session *session, const int32_t *ids,
+                       int64_t count, float *logits);
+/* Appends one token; `logits` receives vocab floats (may be NULL). */
+tfm_status tfm_decode(tfm_session *session, int32_t id, float *logits);
+
+tfm_status tfm_sampler_create(const tfm_sampling *params,
+                              tfm_sampler **sampler);
+void tfm_sampler_free(tfm_sampler *sampler);
+int32_t tfm_sample(tfm_sampler *sampler, const float *logits, int64_t vocab);
+
+/* Worker threads for the kernels (0: all cores). */
+void tfm_set_num_threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TFM_RUNTIME_H */
