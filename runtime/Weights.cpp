@@ -4,6 +4,8 @@
 #include "runtime/Half.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -296,6 +298,32 @@ bool endsWith(const std::string &s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+/// The random values of one weight (see randomWeights).
+void fillRandom(float *out, const WeightRequest &req, uint64_t seed) {
+  int64_t n = 1;
+  for (int64_t d : req.shape)
+    n *= d;
+  double mean = 0, std = 0;
+  if (endsWith(req.name, "norm.weight")) {
+    mean = 1.0;
+    std = 0.05;
+  } else if (endsWith(req.name, ".bias")) {
+    std = 0.02;
+  } else {
+    std = 1.0 / std::sqrt(double(req.shape.back()));
+  }
+  uint64_t state = seed * 0x2545f4914f6cdd1dull ^ fnv1a(req.name);
+  for (int64_t i = 0; i < n; i += 2) {
+    // Box-Muller: two normals from two uniforms in (0, 1].
+    double u1 = (double(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
+    double u2 = double(splitmix64(state) >> 11) * 0x1.0p-53;
+    double r = std::sqrt(-2.0 * std::log(u1));
+    out[i] = float(mean + std * r * std::cos(2 * M_PI * u2));
+    if (i + 1 < n)
+      out[i + 1] = float(mean + std * r * std::sin(2 * M_PI * u2));
+  }
+}
+
 } // namespace
 
 Expected<WeightTable>
@@ -316,31 +344,25 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
                              "GiB available",
                              requests.size(), total / (1 << 30),
                              table.memoryBudget_ / (1 << 30)));
+  std::vector<std::pair<float *, const WeightRequest *>> jobs;
   for (const WeightRequest &req : requests) {
     auto buffer = table.allocate(req.name, req.shape);
     if (!buffer)
       return Error("random weights: " + buffer.error().message());
-    float *out = *buffer;
-    int64_t n = table.find(req.name)->numel();
-    double mean = 0, std = 0;
-    if (endsWith(req.name, "norm.weight")) {
-      mean = 1.0;
-      std = 0.05;
-    } else if (endsWith(req.name, ".bias")) {
-      std = 0.02;
-    } else {
-      std = 1.0 / std::sqrt(double(req.shape.back()));
-    }
-    uint64_t state = seed * 0x2545f4914f6cdd1dull ^ fnv1a(req.name);
-    for (int64_t i = 0; i < n; i += 2) {
-      // Box-Muller: two normals from two uniforms in (0, 1].
-      double u1 = (double(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-      double u2 = double(splitmix64(state) >> 11) * 0x1.0p-53;
-      double r = std::sqrt(-2.0 * std::log(u1));
-      out[i] = float(mean + std * r * std::cos(2 * M_PI * u2));
-      if (i + 1 < n)
-        out[i + 1] = float(mean + std * r * std::sin(2 * M_PI * u2));
-    }
+    jobs.push_back({*buffer, &req});
   }
+  // Each tensor depends only on (seed, name), so threads can split them.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t j = next++; j < jobs.size(); j = next++)
+      fillRandom(jobs[j].first, *jobs[j].second, seed);
+  };
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t)
+    pool.emplace_back(worker);
+  worker();
+  for (std::thread &t : pool)
+    t.join();
   return table;
 }

@@ -68,10 +68,12 @@ public:
         std::vector<Var> v = vars(t.getRank());
         f(v) = image(v);
         funcs_[arg] = f;
+        p.images[i] = image;
         p.arguments.push_back(image);
       } else {
         Param<int32_t> scalar(name);
         scalars_[arg] = scalar;
+        p.scalars[i] = scalar;
         p.arguments.push_back(scalar);
       }
     }
@@ -387,7 +389,7 @@ private:
     if (r.getBidirectional()) {
       buckets /= 2;
       bucket = select(rel > 0, buckets, 0);
-      rel = abs(rel);
+      rel = cast<int>(abs(rel)); // Halide's abs of an int is unsigned
     } else {
       rel = -min(rel, 0);
     }
@@ -399,6 +401,8 @@ private:
     Expr large = min(maxExact + cast<int>(ratio * float(buckets - maxExact)),
                      buckets - 1);
     bucket = bucket + select(rel < maxExact, rel, large);
+    // Always in range; the clamp tells bounds inference so.
+    bucket = clamp(bucket, 0, int(r.getNumBuckets()) - 1);
     Func out("relative_bias");
     out(t, s, h) = table(h, bucket);
     define(r.getResult(), out);

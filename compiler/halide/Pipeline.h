@@ -25,6 +25,10 @@ struct KernelPipeline {
   /// The kernel's block arguments in order, then nothing else: the output
   /// buffer comes last in the compiled function's signature.
   std::vector<Halide::Argument> arguments;
+  /// The same arguments as objects a caller can bind values to (for JIT
+  /// tests): images (tensors) and scalars (indices), by argument position.
+  std::map<size_t, Halide::ImageParam> images;
+  std::map<size_t, Halide::Param<int32_t>> scalars;
   Halide::Func output;
   /// The op that anchors the kernel ("linear", "attention", ...).
   std::string anchor;

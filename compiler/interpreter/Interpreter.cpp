@@ -644,3 +644,33 @@ Expected<Tensor> Interpreter::run(llvm::StringRef entry,
     impl_->caches[i] = std::get<Cache>(eval[ret.getOperand(1 + i)]);
   return std::get<Tensor>(eval[ret.getOperand(0)]);
 }
+
+Expected<std::vector<Tensor>>
+Interpreter::evaluate(Block &block, const std::vector<InterpreterValue> &args,
+                      const rt::WeightTable &weights) {
+  if (args.size() != block.getNumArguments())
+    return Error(formatv("evaluate: {0} arguments for a block of {1}",
+                         args.size(), block.getNumArguments())
+                     .str());
+  Evaluator eval(weights);
+  for (auto [arg, value] : llvm::zip(block.getArguments(), args)) {
+    switch (value.kind) {
+    case InterpreterValue::Kind::Tensor:
+      eval[arg] = value.tensor;
+      break;
+    case InterpreterValue::Kind::Tokens:
+      eval[arg] = value.tokens;
+      break;
+    case InterpreterValue::Kind::Index:
+      eval[arg] = value.index;
+      break;
+    }
+  }
+  for (Operation &op : block.without_terminator())
+    if (Status s = eval.eval(&op); !s)
+      return Error(s.message());
+  std::vector<Tensor> results;
+  for (Value v : block.getTerminator()->getOperands())
+    results.push_back(std::get<Tensor>(eval[v]));
+  return results;
+}

@@ -38,8 +38,24 @@ struct KvBuffer {
   std::vector<float> keys, values;
 };
 
+/// An argument of Interpreter::evaluate: an f32 tensor, i32 token ids, or
+/// an index.
+struct InterpreterValue {
+  enum class Kind { Tensor, Tokens, Index } kind = Kind::Tensor;
+  Tensor tensor;
+  std::vector<int32_t> tokens;
+  int64_t index = 0;
+};
+
 class Interpreter {
 public:
+  /// Runs the ops of `block` (a kernel body, say) on `args`, bound to the
+  /// block's arguments in order, and returns the terminator's operands.
+  /// Weight ops, if any, read `weights`.
+  static rt::Expected<std::vector<Tensor>>
+  evaluate(mlir::Block &block, const std::vector<InterpreterValue> &args,
+           const rt::WeightTable &weights);
+
   /// `module` must hold @prefill and @decode built by the ModelBuilder (or
   /// passes applied to it); `weights` must outlive the interpreter.
   Interpreter(mlir::ModuleOp module, const rt::WeightTable &weights);

@@ -158,6 +158,14 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     llvm::errs() << "tfmc: error: writing a program needs -o OUTPUT\n";
     return 1;
   }
+  if (binary) {
+    llvm::StringRef parent = llvm::sys::path::parent_path(outputPath);
+    if (!parent.empty() && !llvm::sys::fs::is_directory(parent)) {
+      llvm::errs() << "tfmc: error: " << outputPath << ": directory '"
+                   << parent << "' does not exist\n";
+      return 1;
+    }
+  }
   if (prefillChunk < 1) {
     llvm::errs() << "tfmc: error: --prefill-chunk must be >= 1\n";
     return 1;

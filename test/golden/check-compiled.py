@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Checks a compiled program against the reference interpreter on the same
+config and weights: every logits row within --tol (absolute) and identical
+greedy ids, for a prompt run as one prefill and then decode steps, and
+again with the prompt fed one token at a time (the decode path alone).
+
+usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
+                         [--weights PATH] [--tol T] [--prefill-only]
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from importlib import import_module
+
+golden = import_module("check-golden")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("--program", required=True)
+    parser.add_argument("--tfmc", required=True)
+    parser.add_argument("--ids", required=True)
+    parser.add_argument("-n", type=int, default=8)
+    parser.add_argument("--weights")
+    parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--prefill-only", action="store_true",
+                        help="skip the one-token-at-a-time run (big models)")
+    opts = parser.parse_args()
+    weights = ["--weights", opts.weights] if opts.weights else []
+    ids = opts.ids.split(",")
+    runs = {
+        "prefill + greedy decode": ["--prompt-ids", opts.ids, "-n", str(opts.n)],
+        "one token at a time": ["--prompt-ids", ids[0],
+                                "--force-ids", ",".join(ids[1:])],
+    }
+    if opts.prefill_only:
+        del runs["one token at a time"]
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, args in runs.items():
+            ref, ref_rows = golden.run([opts.tfmc, "run", opts.config] + weights,
+                                       args, tmp)
+            got, got_rows = golden.run([opts.program] + weights, args, tmp)
+            err, where = golden.max_abs_diff(got_rows, ref_rows)
+            print(f"{name}: max |diff| = {err:.3g} over {len(ref_rows)} rows")
+            if len(got_rows) != len(ref_rows) or not err <= opts.tol:
+                failures.append(f"{name}: logits differ by {err:.3g} at "
+                                f"{where} (tolerance {opts.tol})")
+            if got["generated_ids"] != ref["generated_ids"]:
+                failures.append(f"{name}: ids {got['generated_ids']} != "
+                                f"interpreter {ref['generated_ids']}")
+    if failures:
+        print("FAIL\n  " + "\n  ".join(failures))
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

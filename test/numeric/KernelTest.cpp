@@ -1,0 +1,376 @@
+//===- KernelTest.cpp - every kernel against the interpreter ----------------===//
+//
+// In the style of ggml's test-backend-ops: each case is one graph-level op
+// (or an op with its epilogue) at a given shape, turned into a kernel by
+// tfm-form-kernels, compiled with the production CPU schedule (JIT), run on
+// random inputs, and compared with the reference interpreter by normalized
+// mean squared error, NMSE = Σ(y − ref)² / Σ ref².
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/Registration.h"
+#include "compiler/halide/Codegen.h"
+#include "compiler/halide/Pipeline.h"
+#include "compiler/interpreter/Interpreter.h"
+#include "dialects/Tfm/TfmOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace tfm;
+namespace ir = mlir::tfm;
+
+namespace {
+
+struct Arg {
+  enum class Kind { Tensor, Tokens, Index } kind = Kind::Tensor;
+  std::vector<int64_t> shape; // tensors and tokens
+  int64_t value = 0;          // index; for tokens, the vocabulary size
+};
+
+Arg tensor(std::vector<int64_t> shape) { return {Arg::Kind::Tensor, shape, 0}; }
+Arg tokens(int64_t n, int64_t vocab) { return {Arg::Kind::Tokens, {n}, vocab}; }
+Arg index(int64_t v) { return {Arg::Kind::Index, {}, v}; }
+
+struct Case {
+  std::string name;
+  std::string func; // one func.func named @prefill or @decode
+  std::vector<Arg> args;
+  double maxNmse = 1e-10;
+};
+
+std::ostream &operator<<(std::ostream &os, const Case &c) {
+  return os << c.name;
+}
+
+class KernelTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(KernelTest, MatchesInterpreter) {
+  const Case &c = GetParam();
+  mlir::DialectRegistry registry;
+  registerAllTfmDialects(registry);
+  mlir::MLIRContext context(registry);
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(c.func, &context);
+  ASSERT_TRUE(module) << "the case does not parse";
+  mlir::PassManager pm(&context);
+  mlir::tfm::buildKernelPipeline(pm, "host");
+  ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
+
+  ir::LaunchOp launch;
+  module->walk([&](ir::LaunchOp op) { launch = op; });
+  ASSERT_TRUE(launch) << "no kernel was formed";
+  auto kernel = module->lookupSymbol<ir::KernelOp>(launch.getKernel());
+  auto fn = launch->getParentOfType<mlir::func::FuncOp>();
+
+  // Random inputs, bound to the kernel's arguments through the launch.
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<InterpreterValue> values;
+  std::vector<Halide::Buffer<>> buffers;
+  for (mlir::Value operand : launch.getArgs()) {
+    auto blockArg = mlir::dyn_cast<mlir::BlockArgument>(operand);
+    ASSERT_TRUE(blockArg && blockArg.getOwner() == &fn.getBody().front())
+        << "kernel inputs must be the case function's arguments";
+    const Arg &a = c.args.at(blockArg.getArgNumber());
+    InterpreterValue v;
+    std::vector<int> extents(a.shape.rbegin(), a.shape.rend());
+    if (a.kind == Arg::Kind::Index) {
+      v.kind = InterpreterValue::Kind::Index;
+      v.index = a.value;
+      buffers.emplace_back();
+    } else if (a.kind == Arg::Kind::Tokens) {
+      v.kind = InterpreterValue::Kind::Tokens;
+      Halide::Buffer<int32_t> b(extents);
+      std::uniform_int_distribution<int32_t> id(0, int32_t(a.value - 1));
+      for (int64_t i = 0; i < a.shape[0]; ++i)
+        v.tokens.push_back(b(int(i)) = id(rng));
+      buffers.push_back(b);
+    } else {
+      v.tensor = Tensor::zeros(a.shape);
+      Halide::Buffer<float> b(extents);
+      float *data = v.tensor.mutableData();
+      for (int64_t i = 0; i < v.tensor.numel(); ++i)
+        data[i] = normal(rng);
+      std::copy_n(data, v.tensor.numel(), b.data());
+      buffers.push_back(b);
+    }
+    values.push_back(std::move(v));
+  }
+
+  rt::WeightTable none;
+  auto reference = Interpreter::evaluate(kernel.getBlock(), values, none);
+  ASSERT_TRUE(reference) << reference.error().message();
+  const Tensor &ref = reference->front();
+
+  halide::KernelPipeline pipeline = halide::buildPipeline(kernel);
+  Halide::Target target(halide::resolveTarget("host"));
+  halide::scheduleCpu(pipeline, kernel.getSchedule(), target);
+  for (auto &[i, image] : pipeline.images)
+    image.set(buffers[i]);
+  for (auto &[i, scalar] : pipeline.scalars)
+    scalar.set(int32_t(values[i].index));
+  std::vector<int> outExtents(ref.shape.rbegin(), ref.shape.rend());
+  Halide::Buffer<float> out(outExtents);
+  pipeline.output.realize(out, target);
+
+  double err = 0, norm = 0, maxAbs = 0;
+  for (int64_t i = 0; i < ref.numel(); ++i) {
+    double d = double(out.data()[i]) - double(ref.data[i]);
+    err += d * d;
+    norm += double(ref.data[i]) * double(ref.data[i]);
+    maxAbs = std::max(maxAbs, std::abs(d));
+  }
+  double nmse = norm > 0 ? err / norm : err;
+  EXPECT_LE(nmse, c.maxNmse) << "max |diff| " << maxAbs << " over "
+                             << ref.numel() << " values";
+}
+
+/// A one-op function: `body` uses %a0, %a1, ... typed by `types`.
+std::string func(const std::string &name, const std::vector<std::string> &types,
+                 const std::string &body, const std::string &result) {
+  std::string s = "func.func @" + name + "(";
+  for (size_t i = 0; i < types.size(); ++i)
+    s += (i ? ", " : "") + std::string("%a") + std::to_string(i) + ": " +
+         types[i];
+  return s + ") -> " + result + " {\n" + body + "\n  return %r : " + result +
+         "\n}";
+}
+
+std::vector<Case> cases() {
+  std::vector<Case> out;
+  auto add = [&](std::string name, std::string f, std::vector<Arg> args,
+                 double nmse = 1e-10) {
+    out.push_back({std::move(name), std::move(f), std::move(args), nmse});
+  };
+  // Projections: prefill (GEMM) and decode (GEMV), odd and tile-sized shapes.
+  for (auto [s, k, n] : std::vector<std::array<int64_t, 3>>{
+           {1, 37, 53}, {5, 37, 53}, {33, 256, 96}, {7, 100, 7}}) {
+    std::string ty = "tensor<?x" + std::to_string(k) + "xf32>";
+    std::string wt = "tensor<" + std::to_string(n) + "x" + std::to_string(k) +
+                     "xf32>";
+    std::string rt = "tensor<?x" + std::to_string(n) + "xf32>";
+    add("linear_prefill_" + std::to_string(s) + "x" + std::to_string(k) + "x" +
+            std::to_string(n),
+        func("prefill", {ty, wt, "tensor<" + std::to_string(n) + "xf32>", rt},
+             "  %l = tfm.linear %a0, %a1 bias %a2 : tensor<" +
+                 std::to_string(n) + "xf32> : " + ty + ", " + wt + " -> " + rt +
+                 "\n  %r = tfm.add %a3, %l {alpha = 0.5} : " + rt,
+             rt),
+        {tensor({s, k}), tensor({n, k}), tensor({n}), tensor({s, n})});
+  }
+  for (auto [k, n] : std::vector<std::array<int64_t, 2>>{
+           {37, 53}, {288, 768}, {100, 3}}) {
+    std::string ty = "tensor<1x" + std::to_string(k) + "xf32>";
+    std::string wt = "tensor<" + std::to_string(n) + "x" + std::to_string(k) +
+                     "xf32>";
+    std::string rt = "tensor<1x" + std::to_string(n) + "xf32>";
+    add("linear_decode_" + std::to_string(k) + "x" + std::to_string(n),
+        func("decode", {ty, wt}, "  %r = tfm.linear %a0, %a1 : " + ty + ", " +
+                                     wt + " -> " + rt,
+             rt),
+        {tensor({1, k}), tensor({n, k})});
+  }
+  add("lm_head_prefill",
+      func("prefill", {"tensor<?x24xf32>", "tensor<301x24xf32>"},
+           "  %r = tfm.lm_head %a0, %a1 : tensor<?x24xf32>, tensor<301x24xf32> "
+           "-> tensor<?x301xf32>",
+           "tensor<?x301xf32>"),
+      {tensor({9, 24}), tensor({301, 24})});
+  add("linear_glu_decode",
+      func("decode",
+           {"tensor<1x24xf32>", "tensor<40x24xf32>", "tensor<1x40xf32>"},
+           "  %u = tfm.linear %a0, %a1 : tensor<1x24xf32>, tensor<40x24xf32> "
+           "-> tensor<1x40xf32>\n  %r = tfm.glu silu %a2, %u : "
+           "tensor<1x40xf32>",
+           "tensor<1x40xf32>"),
+      {tensor({1, 24}), tensor({40, 24}), tensor({1, 40})});
+
+  // Elementwise ops.
+  for (const char *act : {"relu", "gelu", "gelu_tanh", "silu"}) {
+    add(std::string("activation_") + act,
+        func("prefill", {"tensor<?x45xf32>"},
+             std::string("  %r = tfm.activation ") + act +
+                 " %a0 : tensor<?x45xf32>",
+             "tensor<?x45xf32>"),
+        {tensor({6, 45})});
+    add(std::string("glu_") + act,
+        func("prefill", {"tensor<?x45xf32>", "tensor<?x45xf32>"},
+             std::string("  %r = tfm.glu ") + act +
+                 " %a0, %a1 : tensor<?x45xf32>",
+             "tensor<?x45xf32>"),
+        {tensor({6, 45}), tensor({6, 45})});
+  }
+  add("scale_softcap_mul",
+      func("prefill", {"tensor<?x19xf32>", "tensor<?x19xf32>"},
+           "  %s = tfm.scale %a0 by 7.5 : tensor<?x19xf32>\n"
+           "  %c = tfm.softcap %s cap 5.0 : tensor<?x19xf32>\n"
+           "  %r = tfm.mul %c, %a1 : tensor<?x19xf32>",
+           "tensor<?x19xf32>"),
+      {tensor({3, 19}), tensor({3, 19})});
+
+  // Embeddings and positions.
+  add("embed",
+      func("prefill", {"tensor<50x37xf32>", "tensor<?xi32>"},
+           "  %r = tfm.embed %a0[%a1] : tensor<50x37xf32>, tensor<?xi32> -> "
+           "tensor<?x37xf32>",
+           "tensor<?x37xf32>"),
+      {tensor({50, 37}), tokens(11, 50)});
+  add("position_sinusoidal",
+      func("prefill", {"tensor<?x38xf32>", "index"},
+           "  %r = tfm.position sinusoidal %a0 at %a1 : tensor<?x38xf32>",
+           "tensor<?x38xf32>"),
+      {tensor({5, 38}), index(1000)});
+  add("position_learned",
+      func("decode", {"tensor<1x16xf32>", "index", "tensor<64x16xf32>"},
+           "  %r = tfm.position learned %a0 at %a1 table %a2 : "
+           "tensor<64x16xf32> : tensor<1x16xf32>",
+           "tensor<1x16xf32>"),
+      {tensor({1, 16}), index(63), tensor({64, 16})});
+
+  // Norms: RMS and layer, with and without gain/bias, per head.
+  add("norm_rms",
+      func("prefill", {"tensor<?x96xf32>", "tensor<96xf32>"},
+           "  %r = tfm.norm rms %a0 gain %a1 : tensor<96xf32> eps 1.0e-6 : "
+           "tensor<?x96xf32>",
+           "tensor<?x96xf32>"),
+      {tensor({7, 96}), tensor({96})});
+  add("norm_layer_bias_offset",
+      func("decode", {"tensor<1x50xf32>", "tensor<50xf32>", "tensor<50xf32>"},
+           "  %r = tfm.norm layer %a0 gain %a1 : tensor<50xf32> bias %a2 : "
+           "tensor<50xf32> eps 1.0e-5 {gain_offset = 1.0 : f64} : "
+           "tensor<1x50xf32>",
+           "tensor<1x50xf32>"),
+      {tensor({1, 50}), tensor({50}), tensor({50})});
+  add("norm_per_head",
+      func("prefill", {"tensor<?x48xf32>", "tensor<12xf32>"},
+           "  %r = tfm.norm rms %a0 gain %a1 : tensor<12xf32> eps 1.0e-6 "
+           "{group_size = 12 : i64} : tensor<?x48xf32>",
+           "tensor<?x48xf32>"),
+      {tensor({3, 48}), tensor({12})});
+
+  // RoPE: layouts, partial rotary, scaling, far positions.
+  struct Rope {
+    const char *name, *layout;
+    int hd, rd;
+    const char *scaling;
+    int64_t pos;
+  };
+  for (Rope r : std::vector<Rope>{
+           {"rope_half", "half", 16, 16, "", 3},
+           {"rope_interleaved", "interleaved", 8, 8, "", 0},
+           {"rope_partial", "half", 16, 4, "", 7},
+           {"rope_llama3_far", "half", 16, 16,
+            ", scaling = #tfm.rope_scaling<kind = llama3, factor = 8.0, "
+            "original_max_positions = 64>",
+            100000},
+           {"rope_ntk", "half", 8, 8,
+            ", scaling = #tfm.rope_scaling<kind = ntk, factor = 4.0>", 50}}) {
+    std::string attrs = "{head_dim = " + std::to_string(r.hd) +
+                        ", rotary_dim = " + std::to_string(r.rd) +
+                        ", theta = 10000.0" + r.scaling + "}";
+    add(r.name,
+        func("prefill", {"tensor<?x48xf32>", "index"},
+             std::string("  %r = tfm.rope ") + r.layout + " %a0 at %a1 " +
+                 attrs + " : tensor<?x48xf32>",
+             "tensor<?x48xf32>"),
+        {tensor({5, 48}), index(r.pos)});
+  }
+
+  // Attention: MHA/GQA/MQA, windows, soft-capping, biases, decode/prefill.
+  struct Attn {
+    const char *name;
+    int heads, kv, hd, s, len, pos;
+    const char *extra;
+    bool decode;
+  };
+  for (Attn a : std::vector<Attn>{
+           {"attention_gqa_prefill", 4, 2, 8, 5, 9, 4, "causal", false},
+           {"attention_mqa_decode", 4, 1, 16, 1, 17, 16, "causal", true},
+           {"attention_window", 2, 2, 8, 6, 6, 0, "causal, window = 3", false},
+           {"attention_softcap", 2, 1, 8, 1, 5, 4,
+            "causal, softcap = 2.0", true}}) {
+    int64_t qw = a.heads * a.hd, kw = a.kv * a.hd;
+    std::string q = a.decode ? "tensor<1x" + std::to_string(qw) + "xf32>"
+                             : "tensor<?x" + std::to_string(qw) + "xf32>";
+    std::string k = "tensor<?x" + std::to_string(kw) + "xf32>";
+    std::string attrs = "{num_heads = " + std::to_string(a.heads) +
+                        ", num_kv_heads = " + std::to_string(a.kv) +
+                        ", head_dim = " + std::to_string(a.hd) +
+                        ", scale = 0.3, " + a.extra + "}";
+    add(a.name,
+        func(a.decode ? "decode" : "prefill", {q, k, k, "index"},
+             "  %r = tfm.attention %a0, %a1, %a2 at %a3 " + attrs + " : " + q +
+                 ", " + k + ", " + k + " -> " + q,
+             q),
+        {tensor({a.s, qw}), tensor({a.len, kw}), tensor({a.len, kw}),
+         index(a.pos)});
+  }
+  add("attention_bias",
+      func("prefill",
+           {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 bias %a3 : "
+           "tensor<3x?x?xf32> {num_heads = 3, num_kv_heads = 3, head_dim = 4, "
+           "scale = 0.5, causal} : tensor<?x12xf32>, tensor<?x12xf32>, "
+           "tensor<?x12xf32> -> tensor<?x12xf32>",
+           "tensor<?x12xf32>"),
+      {tensor({4, 12}), tensor({7, 12}), index(3), tensor({3, 4, 7})});
+
+  // Position biases.
+  add("alibi_6_heads",
+      func("prefill", {"index", "index", "index"},
+           "  %r = tfm.alibi %a0, %a1, %a2 {num_heads = 6} : tensor<6x?x?xf32>",
+           "tensor<6x?x?xf32>"),
+      {index(3), index(4), index(7)});
+  add("relative_bias",
+      func("prefill", {"tensor<32x4xf32>", "index", "index", "index"},
+           "  %r = tfm.relative_bias %a0 at %a1, %a2, %a3 {num_buckets = 32, "
+           "max_distance = 128, bidirectional} : tensor<32x4xf32> -> "
+           "tensor<4x?x?xf32>",
+           "tensor<4x?x?xf32>"),
+      {tensor({32, 4}), index(90), index(5), index(300)});
+  // The interpreter needs the sizes as operands; the kernels only take
+  // those sizes from their output buffer, so the test passes them the same.
+
+  // Mixture of experts.
+  add("moe_softmax_topk",
+      func("prefill",
+           {"tensor<?x16xf32>", "tensor<4x16xf32>", "tensor<4x24x16xf32>",
+            "tensor<4x24x16xf32>", "tensor<4x16x24xf32>"},
+           "  %r = tfm.moe silu %a0 router %a1 experts(%a2, %a3, %a4) "
+           "{num_experts = 4, top_k = 2, norm_topk} : (tensor<?x16xf32>, "
+           "tensor<4x16xf32>, tensor<4x24x16xf32>, tensor<4x24x16xf32>, "
+           "tensor<4x16x24xf32>) -> tensor<?x16xf32>",
+           "tensor<?x16xf32>"),
+      {tensor({5, 16}), tensor({4, 16}), tensor({4, 24, 16}),
+       tensor({4, 24, 16}), tensor({4, 16, 24})});
+  add("moe_sigmoid_shared",
+      func("decode",
+           {"tensor<1x16xf32>", "tensor<4x16xf32>", "tensor<4x24x16xf32>",
+            "tensor<4x24x16xf32>", "tensor<4x16x24xf32>", "tensor<20x16xf32>",
+            "tensor<20x16xf32>", "tensor<16x20xf32>", "tensor<1x16xf32>"},
+           "  %r = tfm.moe gelu_tanh %a0 router %a1 experts(%a2, %a3, %a4) "
+           "shared(%a5, %a6, %a7) shared_router %a8 {num_experts = 4, top_k = "
+           "3, num_shared = 1, scoring = #tfm.moe_scoring<sigmoid>, "
+           "routed_scale = 1.5} : (tensor<1x16xf32>, tensor<4x16xf32>, "
+           "tensor<4x24x16xf32>, tensor<4x24x16xf32>, tensor<4x16x24xf32>, "
+           "tensor<20x16xf32>, tensor<20x16xf32>, tensor<16x20xf32>, "
+           "tensor<1x16xf32>) -> tensor<1x16xf32>",
+           "tensor<1x16xf32>"),
+      {tensor({1, 16}), tensor({4, 16}), tensor({4, 24, 16}),
+       tensor({4, 24, 16}), tensor({4, 16, 24}), tensor({20, 16}),
+       tensor({20, 16}), tensor({16, 20}), tensor({1, 16})});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, KernelTest, ::testing::ValuesIn(cases()),
+    [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });
+
+} // namespace
