@@ -18,6 +18,7 @@ path = os.pathsep.join([config.tfm_tools_dir, config.llvm_tools_dir,
 config.environment["PATH"] = path
 
 config.substitutions.append(("%python", config.python_executable))
+config.substitutions.append(("%tfm_src", config.tfm_source_root))
 config.substitutions.append(("%examples",
                              os.path.join(config.tfm_source_root, "examples")))
 config.substitutions.append(("%fixtures",
