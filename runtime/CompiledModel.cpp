@@ -4,7 +4,9 @@
 
 #include "HalideRuntime.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
@@ -185,7 +187,14 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
                   size_t(rows * vw) * sizeof(float));
       continue;
     }
+    std::chrono::steady_clock::time_point start;
+    if (profiling_)
+      start = std::chrono::steady_clock::now();
     int rc = model_.kernel(s.kernel)(bound.args[i].data());
+    if (profiling_)
+      account(s, bound, std::chrono::duration<double>(
+                            std::chrono::steady_clock::now() - start)
+                            .count());
     if (rc != 0)
       return Error(fmt::format("kernel {} failed ({}): {}",
                                p.kernels[size_t(s.kernel)].symbol, rc,
@@ -195,6 +204,70 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     std::memcpy(logits, bound.buffers[size_t(entry.logits)].host,
                 size_t(count * p.vocabSize) * sizeof(float));
   return Status::ok();
+}
+
+namespace {
+
+int64_t elements(const halide_buffer_t &b) {
+  int64_t n = 1;
+  for (int i = 0; i < b.dimensions; ++i)
+    n *= b.dim[i].extent;
+  return n;
+}
+
+} // namespace
+
+void Session::account(const Step &step, const Bound &bound, double seconds) {
+  if (stats_.size() < model_.plan().kernels.size())
+    stats_.resize(model_.plan().kernels.size());
+  KernelStats &k = stats_[size_t(step.kernel)];
+  ++k.calls;
+  k.seconds += seconds;
+  // Bytes moved: every buffer argument read once, the result written once.
+  double bytes = 4.0 * double(elements(bound.buffers[size_t(step.result)]));
+  for (const PlanArg &a : step.args)
+    if (!a.isScalar)
+      bytes += 4.0 * double(elements(bound.buffers[size_t(a.index)]));
+  k.bytes += bytes;
+  // FLOPs of projections (the bulk of the work): 2·rows·N·K.
+  const std::string &symbol = model_.plan().kernels[size_t(step.kernel)].symbol;
+  bool projection = symbol.find("_linear") != std::string::npos ||
+                    symbol.find("_lm_head") != std::string::npos;
+  if (projection && step.args.size() >= 2 && !step.args[1].isScalar) {
+    const halide_buffer_t &x = bound.buffers[size_t(step.args[0].index)];
+    const halide_buffer_t &w = bound.buffers[size_t(step.args[1].index)];
+    if (x.dimensions == 2 && w.dimensions == 2)
+      k.flops += 2.0 * x.dim[1].extent * double(w.dim[1].extent) *
+                 double(w.dim[0].extent);
+  }
+}
+
+std::string Session::profileReport() const {
+  std::vector<size_t> order;
+  double total = 0;
+  for (size_t i = 0; i < stats_.size(); ++i)
+    if (stats_[i].calls) {
+      order.push_back(i);
+      total += stats_[i].seconds;
+    }
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return stats_[a].seconds > stats_[b].seconds;
+  });
+  std::string out = fmt::format("{:<32} {:>7} {:>10} {:>6} {:>9} {:>8}\n",
+                                "kernel", "calls", "ms", "%", "GFLOP/s",
+                                "GB/s");
+  for (size_t i : order) {
+    const KernelStats &k = stats_[i];
+    out += fmt::format(
+        "{:<32} {:>7} {:>10.3f} {:>6.1f} {:>9} {:>8.2f}\n",
+        model_.plan().kernels[i].symbol, k.calls, k.seconds * 1e3,
+        100.0 * k.seconds / total,
+        k.flops > 0 ? fmt::format("{:.2f}", k.flops / k.seconds / 1e9)
+                    : std::string("-"),
+        k.bytes / k.seconds / 1e9);
+  }
+  out += fmt::format("{:<32} {:>7} {:>10.3f}\n", "total", "", total * 1e3);
+  return out;
 }
 
 Status Session::prefill(const std::vector<int32_t> &ids, int64_t pos,

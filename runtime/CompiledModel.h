@@ -67,8 +67,20 @@ public:
   Status run(const EntryPlan &entry, const int32_t *tokens, int64_t count,
              int64_t pos, float *logits);
 
+  /// Times every kernel call from now on.
+  void enableProfile() { profiling_ = true; }
+  /// The per-kernel table of what was timed (calls, time, GFLOP/s, GB/s).
+  std::string profileReport() const;
+
 private:
   struct Bound;
+  void account(const Step &step, const Bound &bound, double seconds);
+  struct KernelStats {
+    int64_t calls = 0;
+    double seconds = 0, flops = 0, bytes = 0;
+  };
+  bool profiling_ = false;
+  std::vector<KernelStats> stats_;
   const CompiledModel &model_;
   std::vector<std::vector<float>> keys_, values_;
   float *arena_ = nullptr;

@@ -37,7 +37,11 @@ int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
     return 1;
   }
   Session session(**model);
-  if (options->bench)
-    return runBenchmark(session, *options, tool);
-  return runGeneration(session, *options, tool);
+  if (options->profile)
+    session.enableProfile();
+  int rc = options->bench ? runBenchmark(session, *options, tool)
+                          : runGeneration(session, *options, tool);
+  if (options->profile)
+    std::fprintf(stderr, "%s", session.profileReport().c_str());
+  return rc;
 }

@@ -96,7 +96,8 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
     };
     auto noValue = [&]() -> bool { return !inlineValue; };
 
-    if (flag == "--json" || flag == "--interpret" || flag == "--bench") {
+    if (flag == "--json" || flag == "--interpret" || flag == "--bench" ||
+        flag == "--profile") {
       if (!noValue())
         return Error(fmt::format("{} takes no value", flag));
       if (flag == "--json")
@@ -105,6 +106,8 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
         o.interpret = true;
       else if (flag == "--bench" && flags.benchFlags)
         o.bench = true;
+      else if (flag == "--profile" && flags.benchFlags)
+        o.profile = true;
       else
         return Error(fmt::format("unknown flag '{}' (see --help)", flag));
     } else if (flag == "--weights") {
@@ -215,6 +218,8 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
   if (flags.benchFlags)
     s += "  --bench              measure prefill and decode tokens/s (median "
          "of repeats)\n"
+         "  --profile            time every kernel; print a table (calls, ms, "
+         "GFLOP/s, GB/s)\n"
          "  --threads N          worker threads (default: all cores)\n";
   s += "  -h, --help           show this help\n";
   return s;

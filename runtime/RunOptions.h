@@ -21,7 +21,7 @@ struct RunFlagSet {
   /// `tfmc run` takes the model config as its positional argument and
   /// `--interpret`.
   bool configArgument = false;
-  /// Compiled programs take `--bench` and `--threads`.
+  /// Compiled programs take `--bench`, `--profile` and `--threads`.
   bool benchFlags = false;
 };
 
@@ -38,6 +38,7 @@ struct RunOptions {
   bool json = false;
   bool interpret = false;
   bool bench = false;
+  bool profile = false;
   int64_t threads = 0;
   bool help = false;
 };

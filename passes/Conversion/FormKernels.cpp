@@ -58,8 +58,15 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
       add("tile_rows", b.getI64IntegerAttr(4));
       add("k_block", b.getI64IntegerAttr(256));
     }
-  } else if (isa<AttentionOp>(anchor)) {
+  } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     tmpl = "attention";
+    // One task per (head, query row); the head geometry sizes the tasks.
+    int64_t heads = attention.getNumHeads();
+    auto valueType = cast<RankedTensorType>(attention.getValue().getType());
+    add("head_dim", b.getI64IntegerAttr(attention.getHeadDim()));
+    add("v_head_dim", b.getI64IntegerAttr(valueType.getDimSize(1) /
+                                          attention.getNumKvHeads()));
+    add("heads", b.getI64IntegerAttr(heads));
   } else if (isa<NormOp>(anchor)) {
     tmpl = "rows";
   } else if (isa<MoeOp>(anchor)) {

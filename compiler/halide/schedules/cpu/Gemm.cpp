@@ -4,7 +4,9 @@
 // of outputs times 4 rows, accumulated over all of k in registers. W is
 // stored n-major, so each thread first copies its panel of tile_cols output
 // columns into k-major order (the "swizzle"), once, and reuses it for every
-// row of X. Parallel over column panels.
+// row of X. Parallel over column panels. When there are at least tile_rows
+// rows, the last row tile shifts inwards (recomputing a few rows) so every
+// tile has constant size and its accumulators stay in registers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,23 +27,28 @@ void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
   Var n = p.vars[0], row = p.vars[1];
   Var no("no"), ni("ni"), so("so"), si("si");
 
-  out.split(n, no, ni, cols, TailStrategy::GuardWithIf)
-      .split(row, so, si, tileRows, TailStrategy::GuardWithIf)
-      .reorder(ni, si, so, no)
-      .vectorize(ni, vec, TailStrategy::GuardWithIf)
-      .parallel(no);
+  auto tile = [&](Stage stage, TailStrategy rowTail) {
+    stage.split(n, no, ni, cols, TailStrategy::GuardWithIf)
+        .split(row, so, si, tileRows, rowTail)
+        .reorder(ni, si, so, no)
+        .vectorize(ni, vec, TailStrategy::GuardWithIf)
+        .parallel(no);
+  };
+  Expr rows = out.output_buffer().dim(1).extent();
+  tile(out.specialize(rows >= tileRows), TailStrategy::ShiftInwards);
+  tile(out, TailStrategy::GuardWithIf);
 
   // The register tile.
   Var dn = dot.args()[0], ds = dot.args()[1];
   dot.compute_at(out, so)
       .vectorize(dn, vec, TailStrategy::GuardWithIf)
       .unroll(dn)
-      .unroll(ds);
+      .unroll(ds, tileRows, TailStrategy::GuardWithIf);
   dot.update()
       .reorder(dn, ds, r.x)
       .vectorize(dn, vec, TailStrategy::GuardWithIf)
       .unroll(dn)
-      .unroll(ds);
+      .unroll(ds, tileRows, TailStrategy::GuardWithIf);
 
   // The swizzled panel of W for this thread's columns, k-major.
   Func panel = weight.in(dot);

@@ -1,10 +1,11 @@
 //===- Gemv.cpp - decode projections (one row times a matrix) ---*- C++ -*-===//
 //
 // y(n) = Σ_k x(k)·W(k, n) with W stored n-major (each output's weights
-// contiguous in k). Memory-bound: the schedule streams W once, split into
-// blocks of output rows across threads; within a block the reduction over k
-// is split into vector lanes (rfactor) and four rows are interleaved so the
-// x vector loaded once feeds four FMAs.
+// contiguous in k). Memory-bound: the schedule streams W once, in blocks of
+// output rows spread over threads. Within a block, groups of four rows are
+// reduced together: the reduction over k is split into vector lanes
+// (rfactor), so each step loads one vector of x and four of W into four
+// register accumulators; a horizontal sum finishes each row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,26 +18,36 @@ namespace tfm::halide::cpu {
 void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
   int vec = param(s, "vector", 8);
   int rows = param(s, "rows_per_task", 32);
+  constexpr int kGroup = 4;
   Func &out = p.output;
   Func &dot = stage(p, "dot");
   RDom r = p.rdoms.at("dot");
-  Var n = p.vars[0], row = p.vars[1];
-  Var no("no"), ni("ni");
-  out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
+  Var n = p.vars[0];
+  Var no("no"), ni("ni"), group("group"), member("member");
+  out.split(n, no, ni, rows, TailStrategy::GuardWithIf)
+      .split(ni, group, member, kGroup, TailStrategy::GuardWithIf)
+      .parallel(no);
 
   RVar ko("ko"), ki("ki");
-  Var lane("lane"), nb("nb"), nu("nu");
-  dot.compute_at(out, no);
-  Func partial = dot.update().split(r.x, ko, ki, vec, TailStrategy::GuardWithIf)
+  Var lane("lane");
+  Var dn = dot.args()[0];
+  dot.compute_at(out, group);
+  Func partial = dot.update()
+                     .split(r.x, ko, ki, vec, TailStrategy::GuardWithIf)
                      .rfactor(ki, lane);
-  Var pn = partial.args()[1];
-  partial.compute_at(out, no).vectorize(lane);
-  partial.update()
-      .split(pn, nb, nu, 4, TailStrategy::GuardWithIf)
-      .reorder(lane, nu, ko, nb)
+  // partial(n, s, lane): lanes innermost in storage, four rows' worth, so
+  // it lives in registers.
+  Var pn = partial.args()[0], ps = partial.args()[1];
+  partial.compute_at(out, group)
+      .reorder_storage(lane, pn, ps)
+      .reorder(lane, pn, ps)
       .vectorize(lane)
-      .unroll(nu);
-  (void)row;
+      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  partial.update()
+      .reorder(lane, pn, ko)
+      .vectorize(lane)
+      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  dot.unroll(dn, kGroup, TailStrategy::GuardWithIf);
 }
 
 } // namespace tfm::halide::cpu

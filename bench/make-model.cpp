@@ -1,0 +1,104 @@
+//===- make-model.cpp - synthetic Llama-shaped GGUF models ------------------===//
+//
+// Writes a GGUF file of architecture llama with seeded random f32 weights,
+// for benchmarks: the compiled program reads its config from the same file.
+//
+//   make-model --dim 288 --layers 6 --heads 6 --hidden 768 --vocab 32000
+//              [--kv-heads H] [--ctx 1024] [--seed S] [--tied 1] -o model.gguf
+//
+// With --tied 1 there is no output.weight: the LM head reuses the token
+// embedding, as in the llama2.c "stories" models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/WeightWriter.h"
+#include "runtime/Weights.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+using namespace tfm::rt;
+
+int main(int argc, char **argv) {
+  int64_t dim = 0, layers = 0, heads = 0, kvHeads = 0, hidden = 0, vocab = 0,
+          ctx = 1024, seed = 0, tied = 0;
+  std::string out;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    int64_t v = std::atoll(argv[i + 1]);
+    if (flag == "--dim") dim = v;
+    else if (flag == "--layers") layers = v;
+    else if (flag == "--heads") heads = v;
+    else if (flag == "--kv-heads") kvHeads = v;
+    else if (flag == "--hidden") hidden = v;
+    else if (flag == "--vocab") vocab = v;
+    else if (flag == "--ctx") ctx = v;
+    else if (flag == "--seed") seed = v;
+    else if (flag == "--tied") tied = v;
+    else if (flag == "-o") out = argv[i + 1];
+    else {
+      std::fprintf(stderr, "make-model: unknown flag %s\n", flag.c_str());
+      return 2;
+    }
+  }
+  if (!kvHeads)
+    kvHeads = heads;
+  if (!dim || !layers || !heads || !hidden || !vocab || out.empty() ||
+      dim % heads) {
+    std::fprintf(stderr, "usage: make-model --dim D --layers L --heads H "
+                         "--hidden F --vocab V [--kv-heads K] [--ctx C] "
+                         "[--seed S] [--tied 1] -o FILE\n");
+    return 2;
+  }
+  int64_t headDim = dim / heads;
+  GgufWriter w;
+  w.addString("general.architecture", "llama");
+  w.addString("general.name", out.substr(out.rfind('/') + 1));
+  w.addU32("llama.context_length", uint32_t(ctx));
+  w.addU32("llama.embedding_length", uint32_t(dim));
+  w.addU32("llama.block_count", uint32_t(layers));
+  w.addU32("llama.feed_forward_length", uint32_t(hidden));
+  w.addU32("llama.attention.head_count", uint32_t(heads));
+  w.addU32("llama.attention.head_count_kv", uint32_t(kvHeads));
+  w.addU32("llama.vocab_size", uint32_t(vocab));
+  w.addF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.addF32("llama.rope.freq_base", 10000.0f);
+
+  // Random values with the shapes and the scales tfm's random weights use.
+  std::vector<WeightRequest> requests = {{"token_embd.weight", {vocab, dim}},
+                                         {"output_norm.weight", {dim}}};
+  if (!tied)
+    requests.push_back({"output.weight", {vocab, dim}});
+  for (int64_t l = 0; l < layers; ++l) {
+    std::string b = "blk." + std::to_string(l) + ".";
+    requests.push_back({b + "attn_norm.weight", {dim}});
+    requests.push_back({b + "attn_q.weight", {dim, dim}});
+    requests.push_back({b + "attn_k.weight", {kvHeads * headDim, dim}});
+    requests.push_back({b + "attn_v.weight", {kvHeads * headDim, dim}});
+    requests.push_back({b + "attn_output.weight", {dim, dim}});
+    requests.push_back({b + "ffn_norm.weight", {dim}});
+    requests.push_back({b + "ffn_gate.weight", {hidden, dim}});
+    requests.push_back({b + "ffn_up.weight", {hidden, dim}});
+    requests.push_back({b + "ffn_down.weight", {dim, hidden}});
+  }
+  auto table = randomWeights(requests, uint64_t(seed));
+  if (!table) {
+    std::fprintf(stderr, "make-model: %s\n", table.error().message().c_str());
+    return 1;
+  }
+  int64_t params = 0;
+  for (const WeightRequest &r : requests) {
+    const WeightTable::Entry *e = table->find(r.name);
+    w.addTensor({r.name, r.shape, DType::F32,
+                 std::vector<float>(e->data, e->data + e->numel())});
+    params += e->numel();
+  }
+  if (Status s = w.write(out); !s) {
+    std::fprintf(stderr, "make-model: %s\n", s.message().c_str());
+    return 1;
+  }
+  std::printf("%s: %.1fM parameters\n", out.c_str(), double(params) / 1e6);
+  return 0;
+}
