@@ -67,6 +67,7 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
     add("v_head_dim", b.getI64IntegerAttr(valueType.getDimSize(1) /
                                           attention.getNumKvHeads()));
     add("heads", b.getI64IntegerAttr(heads));
+    add("kv_heads", b.getI64IntegerAttr(attention.getNumKvHeads()));
   } else if (isa<NormOp>(anchor)) {
     tmpl = "rows";
   } else if (isa<MoeOp>(anchor)) {

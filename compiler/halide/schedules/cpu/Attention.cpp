@@ -1,10 +1,11 @@
 //===- Attention.cpp - attention over the KV cache --------------*- C++ -*-===//
 //
-// One task per (head, query row): the scores of that head against every
-// cached key, their softmax, and the weighted sum of values, all in the
-// task's buffers. Scores are dot products over head_dim split into vector
-// lanes (rfactor), four keys at a time; values are accumulated vectorized
-// along the head dimension, which is contiguous in the cache.
+// One task per (KV head group, query row): the heads that share a KV head
+// (all of them for MQA, one for MHA) are computed together, so each key and
+// value vector loaded from the cache serves the whole group. Scores are dot
+// products over head_dim split into vector lanes (rfactor); values are
+// accumulated vectorized along the head dimension, which is contiguous in
+// the cache.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,21 +20,29 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   int vec = param(s, "vector", 8);
   int vhd = param(s, "v_head_dim", 0);
   int hd = param(s, "head_dim", 0);
-  if (vhd <= 0 || hd <= 0)
-    throw CompileError("attention schedule needs head_dim and v_head_dim");
+  int heads = param(s, "heads", 0), kvHeads = param(s, "kv_heads", 0);
+  if (vhd <= 0 || hd <= 0 || heads <= 0 || kvHeads <= 0)
+    throw CompileError("attention schedule needs head_dim, v_head_dim, heads "
+                       "and kv_heads");
+  int group = heads / kvHeads;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
   Func &qk = stage(p, "qk"), &mx = stage(p, "max"), &prob = stage(p, "prob"),
        &den = stage(p, "denom"), &weighted = stage(p, "weighted");
   RDom keys = p.rdoms.at("keys"), dims = p.rdoms.at("head_dim");
 
-  Var head("head"), e("e"), task("task");
-  out.split(c, head, e, vhd).fuse(head, row, task).parallel(task);
+  // Output features of one group are contiguous: [g·group·vhd, ...).
+  Var g("g"), within("within"), hi("hi"), e("e"), task("task");
+  out.split(c, g, within, group * vhd)
+      .split(within, hi, e, vhd)
+      .fuse(g, row, task)
+      .parallel(task);
   out.vectorize(e, vec, TailStrategy::GuardWithIf);
   for (Func *f : {&qk, &mx, &prob, &den, &weighted})
     f->compute_at(out, task);
 
-  // Scores: lanes of the head dimension, four keys at a time.
+  // Scores: lanes of the head dimension; for every key, all heads of the
+  // group reuse the key vector just loaded.
   Var qt = qk.args()[0];
   if (hd % vec == 0) {
     RVar dOuter("do"), dInner("di");
@@ -43,25 +52,26 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
     Var pt = partial.args()[0], ph = partial.args()[1],
         ps = partial.args()[2];
     partial.compute_at(out, task)
-        .reorder_storage(lane, pt, ph, ps)
+        .reorder_storage(lane, ph, pt, ps)
         .vectorize(lane);
-    partial.update()
-        .reorder(lane, dOuter, pt)
-        .vectorize(lane)
-        .unroll(pt, 4, TailStrategy::GuardWithIf);
+    partial.update().reorder(lane, ph, dOuter, pt).vectorize(lane);
+    if (group <= 8)
+      partial.update().unroll(ph, group, TailStrategy::GuardWithIf);
+    if (group < 4)
+      partial.update().unroll(pt, 4 / group, TailStrategy::GuardWithIf);
   }
   qk.vectorize(qt, vec, TailStrategy::GuardWithIf);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
 
-  // Weighted values: vectors along the head dimension, all of them kept in
-  // registers while the keys stream by.
-  Var we = weighted.args()[0];
+  // Weighted values: vectors along the head dimension, the group's heads
+  // inside the loop over keys so each value vector is loaded once.
+  Var we = weighted.args()[0], wh = weighted.args()[1];
   weighted.bound(we, 0, vhd).vectorize(we, vec, TailStrategy::GuardWithIf);
   weighted.update()
-      .reorder(we, keys.x)
+      .reorder(we, wh, keys.x)
       .vectorize(we, vec, TailStrategy::GuardWithIf);
-  if (vhd % vec == 0 && vhd / vec <= 16)
-    weighted.update().unroll(we);
+  if (vhd % vec == 0 && (vhd / vec) * group <= 16)
+    weighted.update().unroll(we).unroll(wh, group, TailStrategy::GuardWithIf);
 }
 
 } // namespace tfm::halide::cpu
