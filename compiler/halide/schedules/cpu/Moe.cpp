@@ -3,6 +3,9 @@
 // Routing is cheap and computed per row; the chosen experts' gated MLPs
 // run per row, parallel over rows, each expert's hidden layer vectorized.
 //
+// Not benchmarked yet: correct (test/numeric, the mixtral fixture) but
+// untuned; decode runs the row on one thread.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/halide/schedules/cpu/Common.h"
