@@ -54,11 +54,7 @@ def main():
             if got["generated_ids"] != ref["generated_ids"]:
                 failures.append(f"{name}: ids {got['generated_ids']} != "
                                 f"interpreter {ref['generated_ids']}")
-    if failures:
-        print("FAIL\n  " + "\n  ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return golden.conclude(failures)
 
 
 if __name__ == "__main__":

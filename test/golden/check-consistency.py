@@ -47,11 +47,7 @@ def main():
     if len(whole) != len(stepped) or not err <= opts.tol:
         failures.append(f"prefill and decode logits differ by {err:.3g} at "
                         f"{where} (tolerance {opts.tol})")
-    if failures:
-        print("FAIL\n  " + "\n  ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return golden.conclude(failures)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,15 @@ def max_abs_diff(rows_a, rows_b):
     return worst, where
 
 
+def conclude(failures):
+    """Prints the verdict; returns the exit code."""
+    if failures:
+        print("FAIL\n  " + "\n  ".join(failures))
+        return 1
+    print("PASS")
+    return 0
+
+
 def run(program, args, tmp):
     out = os.path.join(tmp, "logits.npy")
     cmd = program + args + ["--json", "--logits-out", out]
@@ -116,11 +125,7 @@ def main():
             failures.append(f"argmax under forcing {result['generated_ids']} "
                             f"!= golden {gen}")
 
-    if failures:
-        print("FAIL\n  " + "\n  ".join(failures))
-        return 1
-    print("PASS")
-    return 0
+    return conclude(failures)
 
 
 if __name__ == "__main__":
