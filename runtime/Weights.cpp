@@ -2,10 +2,9 @@
 
 #include "runtime/Weights.h"
 #include "runtime/Half.h"
+#include "runtime/Parallel.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
@@ -352,17 +351,8 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
     jobs.push_back({*buffer, &req});
   }
   // Each tensor depends only on (seed, name), so threads can split them.
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t j = next++; j < jobs.size(); j = next++)
-      fillRandom(jobs[j].first, *jobs[j].second, seed);
-  };
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (std::thread &t : pool)
-    t.join();
+  parallelFor(jobs.size(), [&](size_t j) {
+    fillRandom(jobs[j].first, *jobs[j].second, seed);
+  });
   return table;
 }

@@ -7,6 +7,7 @@
 
 #include "compiler/halide/Codegen.h"
 #include "compiler/halide/Pipeline.h"
+#include "runtime/Parallel.h"
 
 #include "mlir/IR/OperationSupport.h"
 
@@ -18,11 +19,9 @@
 #include "llvm/Support/SHA256.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <sys/stat.h>
-#include <thread>
 #include <unistd.h>
 
 using namespace Halide;
@@ -67,14 +66,20 @@ bool exists(const std::string &path) {
   return llvm::sys::fs::exists(path);
 }
 
+/// The kernel's algorithm with its schedule for the target.
+KernelPipeline scheduledPipeline(ir::KernelOp kernel, const Target &target) {
+  KernelPipeline pipeline = buildPipeline(kernel);
+  scheduleCpu(pipeline, kernel.getSchedule(), target);
+  return pipeline;
+}
+
 /// Compiles one kernel to the files in `outputs` (written aside, then
 /// renamed into place so the cache never holds half a file).
 void compileOne(ir::KernelOp kernel, const std::string &target,
                 const std::string &function,
                 const std::map<OutputFileType, std::string> &outputs) {
-  KernelPipeline pipeline = buildPipeline(kernel);
   Target t = kernelTarget(target);
-  scheduleCpu(pipeline, kernel.getSchedule(), t);
+  KernelPipeline pipeline = scheduledPipeline(kernel, t);
   std::map<OutputFileType, std::string> temporary;
   std::string suffix = llvm::formatv(".tmp{0}", ::getpid()).str();
   for (const auto &[type, path] : outputs)
@@ -127,9 +132,8 @@ bool lowerKernel(ir::KernelOp kernel, const std::string &target,
       error = "cannot create a temporary file: " + ec.message();
       return false;
     }
-    KernelPipeline pipeline = buildPipeline(kernel);
     Target t = kernelTarget(resolved);
-    scheduleCpu(pipeline, kernel.getSchedule(), t);
+    KernelPipeline pipeline = scheduledPipeline(kernel, t);
     pipeline.output.compile_to({{OutputFileType::stmt, path.str().str()}},
                                pipeline.arguments,
                                kernel.getSymName().str(), t);
@@ -199,7 +203,6 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
   for (size_t i = 0; i < kernels.size(); ++i)
     if (!out.kernels[i].cached)
       todo.push_back(i);
-  std::atomic<size_t> next{0};
   std::mutex mutex;
   std::string firstError;
   size_t done = 0;
@@ -207,46 +210,32 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
     for (size_t i = 0; i < kernels.size(); ++i)
       if (out.kernels[i].cached)
         options.progress(++done, kernels.size(), out.kernels[i].symbol, true);
-  auto worker = [&] {
-    while (true) {
-      size_t n = next++;
-      if (n >= todo.size())
-        return;
-      size_t i = todo[n];
-      CompiledKernel &k = out.kernels[i];
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!firstError.empty())
-          return;
-        if (options.progress)
-          options.progress(++done, kernels.size(), k.symbol, false);
-      }
-      std::map<OutputFileType, std::string> outputs{
-          {OutputFileType::object, k.object}};
-      if (!k.stmt.empty())
-        outputs[OutputFileType::stmt] = k.stmt;
-      if (!k.assembly.empty())
-        outputs[OutputFileType::assembly] = k.assembly;
-      try {
-        compileOne(kernels[i], target, k.function, outputs);
-      } catch (const Halide::Error &e) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (firstError.empty())
-          firstError = llvm::formatv("kernel @{0}: Halide: {1}", k.symbol,
-                                     e.what())
-                           .str();
-      }
+  rt::parallelFor(todo.size(), [&](size_t n) {
+    size_t i = todo[n];
+    CompiledKernel &k = out.kernels[i];
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (!firstError.empty())
+        return; // stop early: one error is enough
+      if (options.progress)
+        options.progress(++done, kernels.size(), k.symbol, false);
     }
-  };
-  unsigned threads = std::max(1u, std::min<unsigned>(
-                                      std::thread::hardware_concurrency(),
-                                      unsigned(todo.size())));
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
-  worker();
-  for (std::thread &t : pool)
-    t.join();
+    std::map<OutputFileType, std::string> outputs{
+        {OutputFileType::object, k.object}};
+    if (!k.stmt.empty())
+      outputs[OutputFileType::stmt] = k.stmt;
+    if (!k.assembly.empty())
+      outputs[OutputFileType::assembly] = k.assembly;
+    try {
+      compileOne(kernels[i], target, k.function, outputs);
+    } catch (const Halide::Error &e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (firstError.empty())
+        firstError =
+            llvm::formatv("kernel @{0}: Halide: {1}", k.symbol, e.what())
+                .str();
+    }
+  });
   if (!firstError.empty()) {
     error = firstError;
     return false;
