@@ -17,6 +17,10 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
+#include <set>
+#include <string>
+#include <vector>
+
 namespace mlir::tfm {
 
 #define GEN_PASS_DECL
@@ -29,12 +33,20 @@ namespace mlir::tfm {
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.
 void buildGraphPipeline(OpPassManager &pm);
 
+/// The fusions, by the names `--disable-fusion` takes, in the order they
+/// run: each pass's flag is `tfm-fuse-<name>`.
+const std::vector<std::string> &fusionNames();
+
+/// Graph level to fused level: every fusion not named in `disabled`.
+void buildFusionPipeline(OpPassManager &pm,
+                         const std::set<std::string> &disabled = {});
+
 /// Graph level to kernel level for `target`: form kernels, then clean up
 /// the host functions (CSE merges the size computations the launches need).
 void buildKernelPipeline(OpPassManager &pm, const std::string &target);
 
 /// Registers the passes above and the named pipelines (`tfm-graph`,
-/// `tfm-kernels`).
+/// `tfm-fuse`, `tfm-kernels`).
 void registerTfmPipelines();
 
 } // namespace mlir::tfm

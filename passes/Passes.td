@@ -41,4 +41,58 @@ def TfmFormKernels : Pass<"tfm-form-kernels", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def TfmFuseNormResidual : Pass<"tfm-fuse-norm-residual", "::mlir::ModuleOp"> {
+  let summary = "Fuse a residual add and the norm of its sum into tfm.add_norm";
+  let description = [{
+    A `tfm.add` whose sum feeds a whole-row `tfm.norm` becomes one
+    `tfm.add_norm` yielding both the new residual stream and the normalized
+    value. This covers pre-norm (the next sublayer's input norm), post-norm
+    (the norm of the sum is the stream), sandwich (the add after the extra
+    output norm, with the following input norm) and DeepNorm (α on the
+    residual). Not fused: a norm whose input is not an add, per-head norms
+    (QK-norm), and a sum feeding two norms (fusing both would compute the
+    add twice).
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
+def TfmFuseRopeQk : Pass<"tfm-fuse-rope-qk", "::mlir::ModuleOp"> {
+  let summary = "Fuse the Q/K/V projections and their RoPE into tfm.qkv_rope";
+  let description = [{
+    The query, key and value projections of one input that feed an
+    attention (through its KV cache, or a tfm.cached_attention), with
+    tfm.rope on Q and K and optionally QK-norm before it, become one
+    `tfm.qkv_rope` over the concatenated weights (`tfm.concat`) with the
+    norm, rotation and biases in its epilogue. Not fused: projections of
+    different inputs, Q and K rotated differently, a projection or rotation
+    with another user, norms with a bias.
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
+def TfmFuseAttentionKvCache
+    : Pass<"tfm-fuse-attention-kvcache", "::mlir::ModuleOp"> {
+  let summary = "Fuse KV-cache write, read and attention into tfm.cached_attention";
+  let description = [{
+    `tfm.kv_write` + `tfm.kv_read` + `tfm.attention` over the keys and
+    values just read become one `tfm.cached_attention`, which compiled
+    code runs over the cache in place, split along its length. Not fused:
+    a write at another position than the attention's queries, a read whose
+    keys or values have another user, a read of a cache no write produced.
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
+def TfmFuseGlu : Pass<"tfm-fuse-glu", "::mlir::ModuleOp"> {
+  let summary = "Fuse gate and up projections and their GLU into tfm.linear_glu";
+  let description = [{
+    `tfm.glu` of two `tfm.linear` of the same input becomes one
+    `tfm.linear_glu` over the concatenated weights (gate rows, then up
+    rows) with the activation and product in its epilogue. Not fused:
+    projections of different inputs, a projection with another user,
+    one projection with a bias and the other without.
+  }];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
+}
+
 #endif // TFM_PASSES_TD

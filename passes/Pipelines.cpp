@@ -16,6 +16,32 @@ void tfm::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+const std::vector<std::string> &tfm::fusionNames() {
+  // Attention first: the QKV fusion then finds the cached attention's
+  // operands; the norm fusion last, so it sees the fused projections that
+  // read the normalized value.
+  static const std::vector<std::string> names{
+      "attention-kvcache", "rope-qk", "glu", "norm-residual"};
+  return names;
+}
+
+void tfm::buildFusionPipeline(OpPassManager &pm,
+                              const std::set<std::string> &disabled) {
+  for (const std::string &name : fusionNames()) {
+    if (disabled.count(name))
+      continue;
+    if (name == "attention-kvcache")
+      pm.addPass(createTfmFuseAttentionKvCache());
+    else if (name == "rope-qk")
+      pm.addPass(createTfmFuseRopeQk());
+    else if (name == "glu")
+      pm.addPass(createTfmFuseGlu());
+    else if (name == "norm-residual")
+      pm.addPass(createTfmFuseNormResidual());
+  }
+  pm.addPass(createCSEPass());
+}
+
 void tfm::buildKernelPipeline(OpPassManager &pm, const std::string &target) {
   TfmFormKernelsOptions options;
   options.target = target;
@@ -29,9 +55,13 @@ void tfm::registerTfmPipelines() {
                              "Clean up graph-level tfm IR after the frontend",
                              buildGraphPipeline);
   PassPipelineRegistration<>(
+      "tfm-fuse", "Every fusion pass, graph level to fused level",
+      [](OpPassManager &pm) { buildFusionPipeline(pm); });
+  PassPipelineRegistration<>(
       "tfm-kernels", "Graph level to kernel level for the host CPU",
       [](OpPassManager &pm) {
         buildGraphPipeline(pm);
+        buildFusionPipeline(pm);
         buildKernelPipeline(pm, "host");
       });
 }

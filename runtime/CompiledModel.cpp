@@ -59,15 +59,38 @@ CompiledModel::load(const EmbeddedModel &embedded,
                          embedded.kernels + embedded.numKernels);
   std::vector<WeightRequest> requests;
   for (const WeightDef &w : p.weights)
-    requests.push_back({w.name, w.shape});
+    if (w.parts.empty())
+      requests.push_back({w.name, w.shape});
   auto weights = weightsPath.empty()
                      ? randomWeights(requests, seed)
                      : loadWeights(weightsPath, requests, p.layout);
   if (!weights)
     return weights.error();
   model->weights_ = weights.take();
-  for (const WeightDef &w : p.weights)
-    model->weightData_.push_back(model->weights_.find(w.name)->data);
+  for (const WeightDef &w : p.weights) {
+    if (w.parts.empty()) {
+      model->weightData_.push_back(model->weights_.find(w.name)->data);
+      continue;
+    }
+    // A concatenation the fusions asked for: built once, here.
+    int64_t size = 1;
+    for (int64_t d : w.shape)
+      size *= d;
+    std::vector<float> &data = model->concatenated_.emplace_back();
+    data.reserve(size_t(size));
+    for (int part : w.parts) {
+      const WeightDef &source = p.weights[size_t(part)];
+      int64_t n = 1;
+      for (int64_t d : source.shape)
+        n *= d;
+      const float *from = model->weightData_[size_t(part)];
+      data.insert(data.end(), from, from + n);
+    }
+    if (int64_t(data.size()) != size)
+      return Error("internal: concatenated weight " + w.name +
+                   " has the wrong size");
+    model->weightData_.push_back(data.data());
+  }
   return model;
 }
 
@@ -98,7 +121,8 @@ struct Session::Bound {
         for (const PlanArg &arg : s.args)
           a.push_back(arg.isScalar ? static_cast<void *>(&scalars[arg.index])
                                    : static_cast<void *>(&buffers[arg.index]));
-        a.push_back(&buffers[s.result]);
+        for (int r : s.results)
+          a.push_back(&buffers[size_t(r)]);
       }
       args.push_back(std::move(a));
     }
@@ -171,6 +195,14 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     case BufferDef::Kind::Values:
       b.host = reinterpret_cast<uint8_t *>(values_[size_t(d.index)].data());
       break;
+    case BufferDef::Kind::KeySlots:
+      b.host = reinterpret_cast<uint8_t *>(keys_[size_t(d.index)].data() +
+                                           regs[size_t(d.at)] * b.dim[0].extent);
+      break;
+    case BufferDef::Kind::ValueSlots:
+      b.host = reinterpret_cast<uint8_t *>(values_[size_t(d.index)].data() +
+                                           regs[size_t(d.at)] * b.dim[0].extent);
+      break;
     }
   }
 
@@ -223,8 +255,10 @@ void Session::account(const Step &step, const Bound &bound, double seconds) {
   KernelStats &k = stats_[size_t(step.kernel)];
   ++k.calls;
   k.seconds += seconds;
-  // Bytes moved: every buffer argument read once, the result written once.
-  double bytes = 4.0 * double(elements(bound.buffers[size_t(step.result)]));
+  // Bytes moved: every buffer argument read once, the results written once.
+  double bytes = 0;
+  for (int r : step.results)
+    bytes += 4.0 * double(elements(bound.buffers[size_t(r)]));
   for (const PlanArg &a : step.args)
     if (!a.isScalar)
       bytes += 4.0 * double(elements(bound.buffers[size_t(a.index)]));
@@ -232,13 +266,22 @@ void Session::account(const Step &step, const Bound &bound, double seconds) {
   // FLOPs of projections (the bulk of the work): 2·rows·N·K.
   const std::string &symbol = model_.plan().kernels[size_t(step.kernel)].symbol;
   bool projection = symbol.find("_linear") != std::string::npos ||
-                    symbol.find("_lm_head") != std::string::npos;
-  if (projection && step.args.size() >= 2 && !step.args[1].isScalar) {
+                    symbol.find("_lm_head") != std::string::npos ||
+                    symbol.find("_qkv_rope") != std::string::npos;
+  if (projection && !step.args.empty() && !step.args[0].isScalar) {
+    // The input is the first argument; the weight the first later matrix
+    // with as many columns (a prologue norm's gains come in between).
     const halide_buffer_t &x = bound.buffers[size_t(step.args[0].index)];
-    const halide_buffer_t &w = bound.buffers[size_t(step.args[1].index)];
-    if (x.dimensions == 2 && w.dimensions == 2)
-      k.flops += 2.0 * x.dim[1].extent * double(w.dim[1].extent) *
-                 double(w.dim[0].extent);
+    for (size_t i = 1; i < step.args.size() && x.dimensions == 2; ++i) {
+      if (step.args[i].isScalar)
+        continue;
+      const halide_buffer_t &w = bound.buffers[size_t(step.args[i].index)];
+      if (w.dimensions == 2 && w.dim[0].extent == x.dim[0].extent) {
+        k.flops += 2.0 * x.dim[1].extent * double(w.dim[1].extent) *
+                   double(w.dim[0].extent);
+        break;
+      }
+    }
   }
 }
 

@@ -13,6 +13,7 @@
 #include "runtime/Plan.h"
 #include "runtime/Weights.h"
 
+#include <deque>
 #include <memory>
 
 namespace tfm::rt {
@@ -47,6 +48,8 @@ private:
   WeightTable weights_;
   std::vector<KernelFunction> kernels_;
   std::vector<const float *> weightData_;
+  /// Concatenated weights (fused projections), owned here.
+  std::deque<std::vector<float>> concatenated_;
 };
 
 /// One generation stream: KV caches, an arena, and the current position.

@@ -59,6 +59,14 @@ void printEntry(std::string &out, const EntryPlan &e) {
     case BufferDef::Kind::Values:
       out += fmt::format("  b{} = values {} {}\n", b, d.index, shape);
       break;
+    case BufferDef::Kind::KeySlots:
+      out += fmt::format("  b{} = key_slots {} %{} {}\n", b, d.index, d.at,
+                         shape);
+      break;
+    case BufferDef::Kind::ValueSlots:
+      out += fmt::format("  b{} = value_slots {} %{} {}\n", b, d.index, d.at,
+                         shape);
+      break;
     }
   }
   for (const Step &s : e.steps) {
@@ -71,7 +79,10 @@ void printEntry(std::string &out, const EntryPlan &e) {
     for (size_t i = 0; i < s.args.size(); ++i)
       args += fmt::format("{}{}{}", i ? ", " : "", s.args[i].isScalar ? "%" : "b",
                           s.args[i].index);
-    out += fmt::format("  launch {} ({}) -> b{}\n", s.kernel, args, s.result);
+    std::string results;
+    for (size_t i = 0; i < s.results.size(); ++i)
+      results += fmt::format("{}b{}", i ? ", " : "", s.results[i]);
+    out += fmt::format("  launch {} ({}) -> {}\n", s.kernel, args, results);
   }
   out += fmt::format("  return b{}\nend\n", e.logits);
 }
@@ -185,6 +196,12 @@ Status parseEntry(Reader &r, EntryPlan &e) {
         d.kind = BufferDef::Kind::Arena;
         d.offset = v;
         shapeAt = 4;
+      } else if ((w[2] == "key_slots" || w[2] == "value_slots") &&
+                 w.size() >= 5 && toInt(w[3], v) && prefixed(w[4], '%', d.at)) {
+        d.kind = w[2] == "key_slots" ? BufferDef::Kind::KeySlots
+                                     : BufferDef::Kind::ValueSlots;
+        d.index = int(v);
+        shapeAt = 5;
       } else if ((w[2] == "keys" || w[2] == "values") && toInt(w[3], v)) {
         d.kind = w[2] == "keys" ? BufferDef::Kind::Keys
                                 : BufferDef::Kind::Values;
@@ -206,16 +223,28 @@ Status parseEntry(Reader &r, EntryPlan &e) {
       if (!toInt(w[1], k))
         return r.error("bad kernel index");
       s.kernel = int(k);
-      if (w.size() < 4 || w[w.size() - 2] != "->" ||
-          !prefixed(w.back(), 'b', s.result))
-        return r.error("expected '-> bN'");
+      size_t arrow = 2;
+      while (arrow < w.size() && w[arrow] != "->")
+        ++arrow;
+      std::string results;
+      for (size_t i = arrow + 1; i < w.size(); ++i)
+        results += w[i];
+      std::istringstream resultItems(results);
+      std::string item;
+      while (std::getline(resultItems, item, ',')) {
+        int b;
+        if (!prefixed(item, 'b', b))
+          return r.error("bad result '" + item + "'");
+        s.results.push_back(b);
+      }
+      if (arrow == w.size() || s.results.empty())
+        return r.error("expected '-> bN, ...'");
       std::string args;
-      for (size_t i = 2; i + 2 < w.size(); ++i)
+      for (size_t i = 2; i < arrow; ++i)
         args += w[i];
       if (args.size() < 2 || args.front() != '(' || args.back() != ')')
         return r.error("expected (args)");
       std::istringstream items(args.substr(1, args.size() - 2));
-      std::string item;
       while (std::getline(items, item, ',')) {
         PlanArg a;
         if (prefixed(item, '%', a.index))
@@ -281,11 +310,18 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
       p.layout.ropeInterleaved = interleaved != 0;
     } else if (w[0] == "weight" && w.size() >= 4 && toInt(w[1], a) &&
                a == int64_t(p.weights.size())) {
-      WeightDef d{w[2], {}};
-      for (size_t i = 3; i < w.size(); ++i) {
+      WeightDef d{w[2], {}, {}};
+      size_t i = 3;
+      for (; i < w.size() && w[i] != "of"; ++i) {
         if (!toInt(w[i], b))
           return r.error("bad weight shape");
         d.shape.push_back(b);
+      }
+      // "of I J ...": rows of earlier weights, stacked.
+      for (++i; i < w.size(); ++i) {
+        if (!toInt(w[i], b) || b < 0 || b >= a)
+          return r.error("a concatenation must name earlier weights");
+        d.parts.push_back(int(b));
       }
       p.weights.push_back(d);
     } else if (w[0] == "kernel" && w.size() == 4 && toInt(w[1], a) &&
@@ -317,9 +353,13 @@ std::string tfm::rt::printPlan(const Plan &p) {
   out += fmt::format("layout {} {} {} {} {} {}\n", p.layout.naming,
                      p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
                      p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);
-  for (size_t i = 0; i < p.weights.size(); ++i)
-    out += fmt::format("weight {} {} {}\n", i, p.weights[i].name,
-                       fmt::join(p.weights[i].shape, " "));
+  for (size_t i = 0; i < p.weights.size(); ++i) {
+    const WeightDef &w = p.weights[i];
+    out += fmt::format("weight {} {} {}", i, w.name, fmt::join(w.shape, " "));
+    if (!w.parts.empty())
+      out += fmt::format(" of {}", fmt::join(w.parts, " "));
+    out += "\n";
+  }
   for (size_t i = 0; i < p.kernels.size(); ++i)
     out += fmt::format("kernel {} {} {}\n", i, p.kernels[i].symbol,
                        p.kernels[i].function);

@@ -33,8 +33,19 @@ struct Size {
 };
 
 struct BufferDef {
-  enum class Kind { Weight, Tokens, Arena, Keys, Values } kind = Kind::Arena;
+  /// Keys/Values: cache rows [0, n) of a layer; KeySlots/ValueSlots: the
+  /// rows [at, at + n) a kernel writes new keys or values into.
+  enum class Kind {
+    Weight,
+    Tokens,
+    Arena,
+    Keys,
+    Values,
+    KeySlots,
+    ValueSlots
+  } kind = Kind::Arena;
   int index = 0;      // weight index, or cache layer
+  int at = -1;        // KeySlots/ValueSlots: the register of the first row
   int64_t offset = 0; // arena byte offset
   std::vector<Size> shape; // outermost first
   bool isInt = false;      // tokens are i32
@@ -49,7 +60,7 @@ struct Step {
   enum class Kind { Launch, KvWrite } kind = Kind::Launch;
   int kernel = 0;
   std::vector<PlanArg> args;
-  int result = 0;          // Launch: result buffer
+  std::vector<int> results; // Launch: result buffers
   int layer = 0;           // KvWrite
   int keys = 0, values = 0; // KvWrite: source buffers
   int pos = 0;              // KvWrite: position register
@@ -67,6 +78,9 @@ struct EntryPlan {
 struct WeightDef {
   std::string name;
   std::vector<int64_t> shape;
+  /// A concatenation (rows of earlier weights, stacked) built at load
+  /// time; empty for a weight read from the weights file.
+  std::vector<int> parts;
 };
 
 struct KernelDef {

@@ -110,6 +110,10 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
         o.profile = true;
       else
         return Error(fmt::format("unknown flag '{}' (see --help)", flag));
+    } else if (flag == "--disable-fusion" && flags.configArgument) {
+      if (!takeValue() || value.empty())
+        return missing("a list of fusions");
+      o.disableFusion = value;
     } else if (flag == "--weights") {
       if (!takeValue() || value.empty())
         return missing("a weights file or directory");
@@ -192,7 +196,11 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
   if (flags.configArgument)
     s += "  CONFIG               model config: tfm JSON spec, Hugging Face "
          "config.json, or .gguf\n"
-         "  --interpret          run on the reference interpreter\n";
+         "  --interpret          run on the reference interpreter\n"
+         "  --disable-fusion L   interpret without these fusions: all, or a "
+         "comma-separated\n"
+         "                       list of attention-kvcache, rope-qk, glu, "
+         "norm-residual\n";
   s += "  --weights PATH       GGUF file, .safetensors file, or a directory "
        "(model.safetensors,\n"
        "                       a shard index, or one .gguf); default: seeded "

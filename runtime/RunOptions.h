@@ -37,6 +37,8 @@ struct RunOptions {
   std::string logitsOut;
   bool json = false;
   bool interpret = false;
+  /// `tfmc run`: the fusions to leave out ("none", "all" or a list).
+  std::string disableFusion = "none";
   bool bench = false;
   bool profile = false;
   int64_t threads = 0;

@@ -84,7 +84,8 @@ void compileOne(ir::KernelOp kernel, const std::string &target,
   std::string suffix = llvm::formatv(".tmp{0}", ::getpid()).str();
   for (const auto &[type, path] : outputs)
     temporary[type] = path + suffix;
-  pipeline.output.compile_to(temporary, pipeline.arguments, function, t);
+  Pipeline(pipeline.outputs)
+      .compile_to(temporary, pipeline.arguments, function, t);
   for (const auto &[type, path] : outputs)
     if (std::rename(temporary[type].c_str(), path.c_str()) != 0)
       throw CompileError("cannot move " + temporary[type] + " to " + path);
@@ -134,9 +135,9 @@ bool lowerKernel(ir::KernelOp kernel, const std::string &target,
     }
     Target t = kernelTarget(resolved);
     KernelPipeline pipeline = scheduledPipeline(kernel, t);
-    pipeline.output.compile_to({{OutputFileType::stmt, path.str().str()}},
-                               pipeline.arguments,
-                               kernel.getSymName().str(), t);
+    Pipeline(pipeline.outputs)
+        .compile_to({{OutputFileType::stmt, path.str().str()}},
+                    pipeline.arguments, kernel.getSymName().str(), t);
     auto buffer = llvm::MemoryBuffer::getFile(path);
     llvm::sys::fs::remove(path);
     if (!buffer) {

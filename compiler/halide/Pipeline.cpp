@@ -51,7 +51,12 @@ Expr activate(ir::ActKind kind, Expr x) {
 
 class Builder {
 public:
-  explicit Builder(ir::KernelOp kernel) : kernel_(kernel) {}
+  explicit Builder(ir::KernelOp kernel) : kernel_(kernel) {
+    auto tmpl = kernel.getSchedule().getAs<mlir::StringAttr>("template");
+    flash_ = tmpl && tmpl.getValue() == "flash_attention";
+    if (auto chunk = kernel.getSchedule().getAs<mlir::IntegerAttr>("kv_chunk"))
+      kvChunk_ = int(chunk.getInt());
+  }
 
   KernelPipeline build() {
     KernelPipeline p;
@@ -80,15 +85,23 @@ public:
     p.anchor = block.front().getName().stripDialect().str();
     for (mlir::Operation &op : block.without_terminator())
       lower(&op);
-    Value result = kernel_.getResultValue();
-    auto type = mlir::cast<mlir::RankedTensorType>(result.getType());
-    p.vars = vars(type.getRank());
-    Func out("out");
-    out(p.vars) = funcs_.at(result)(p.vars);
-    for (int64_t i = type.getRank() - 1; i >= 0; --i)
-      p.extents.push_back(type.getDimSize(i));
-    constrainOutput(out, type);
-    p.output = out;
+    mlir::Value first = kernel_.getResultValues().front();
+    auto firstType = mlir::cast<mlir::RankedTensorType>(first.getType());
+    p.vars = vars(firstType.getRank());
+    for (int64_t i = firstType.getRank() - 1; i >= 0; --i)
+      p.extents.push_back(firstType.getDimSize(i));
+    for (auto [i, result] : llvm::enumerate(kernel_.getResultValues())) {
+      auto type = mlir::cast<mlir::RankedTensorType>(result.getType());
+      Func out(i == 0 ? std::string("out") : llvm::formatv("out{0}", i).str());
+      std::vector<Var> v = vars(type.getRank());
+      out(v) = funcs_.at(result)(v);
+      constrainOutput(out, type);
+      p.outputs.push_back(out);
+    }
+    p.output = p.outputs.front();
+    if (!block.empty() && block.front().getNumOperands() > 0 &&
+        mlir::isa<mlir::RankedTensorType>(block.front().getOperand(0).getType()))
+      p.rows = rowsOf(block.front().getOperand(0));
     p.stages = stages_;
     p.rdoms = rdoms_;
     return p;
@@ -139,6 +152,16 @@ private:
       throw CompileError("internal: a reduction over a dynamic dimension of "
                          "a value computed inside the kernel");
     return it->second.dim(int(t.getRank() - 1 - dim)).extent();
+  }
+
+  /// The sequence extent of `v`: its dimension 0, traced back to the
+  /// kernel argument it is computed from.
+  Expr rowsOf(Value v) {
+    if (!images_.count(v))
+      if (mlir::Operation *op = v.getDefiningOp())
+        if (op->getNumOperands() > 0)
+          return rowsOf(op->getOperand(0));
+    return extent(v, 0);
   }
 
   static int64_t size(Value v, int64_t dim) {
@@ -203,10 +226,17 @@ private:
           define(m.getResult(), out);
         })
         .Case([&](ir::RopeOp r) { rope(r); })
-        .Case([&](ir::AttentionOp a) { attention(a); })
+        .Case([&](ir::AttentionOp a) {
+          if (flash_)
+            flashAttention(a);
+          else
+            attention(a);
+        })
         .Case([&](ir::AlibiOp a) { alibi(a); })
         .Case([&](ir::RelativeBiasOp r) { relativeBias(r); })
         .Case([&](ir::MoeOp m) { moe(m); })
+        .Case([&](ir::LinearGluOp g) { linearGlu(g); })
+        .Case([&](ir::QkvRopeOp q) { qkvRope(q); })
         .Default([&](mlir::Operation *op) {
           throw CompileError("no Halide lowering for " +
                              op->getName().getStringRef().str());
@@ -250,13 +280,28 @@ private:
   }
 
   void norm(ir::NormOp n) {
+    Func out = normalize(f(n.getInput()), int(n.getGroupSizeOrRow()),
+                         n.getKind() == ir::NormKind::rms,
+                         float(n.getEps().convertToDouble()),
+                         n.getGain() ? f(n.getGain()) : Func(),
+                         n.getBias() ? f(n.getBias()) : Func(),
+                         float(n.getGainOffset().convertToDouble()), "");
+    // A norm feeding a projection in the same kernel is its prologue.
+    mlir::Value result = n.getResult();
+    if (result.hasOneUse() &&
+        mlir::isa<ir::LinearOp, ir::LinearGluOp, ir::QkvRopeOp, ir::LmHeadOp>(
+            *result.getUsers().begin()))
+      stages_["prologue"] = out;
+    define(result, out);
+  }
+
+  /// tfm.norm of `x` over groups of `group` features; its statistics are
+  /// the stages `<prefix>stats` (and `<prefix>mean`).
+  Func normalize(Func x, int group, bool rms, float eps, Func gain, Func bias,
+                 float offset, const std::string &prefix) {
     Var c("c"), s("s"), g("g");
-    Func x = f(n.getInput());
-    int group = int(n.getGroupSizeOrRow());
-    float eps = float(n.getEps().convertToDouble());
-    bool rms = n.getKind() == ir::NormKind::rms;
     RDom r(0, group, "i");
-    Func mean("mean"), stats("stats");
+    Func mean(prefix + "mean"), stats(prefix + "stats");
     if (rms) {
       stats(g, s) += x(g * group + r, s) * x(g * group + r, s);
     } else {
@@ -264,44 +309,50 @@ private:
       Expr m = mean(g, s) / float(group);
       Expr d = x(g * group + r, s) - m;
       stats(g, s) += d * d;
-      stages_["mean"] = mean;
+      stages_[prefix + "mean"] = mean;
     }
-    stages_["stats"] = stats;
+    stages_[prefix + "stats"] = stats;
     Expr centered = rms ? x(c, s) : x(c, s) - mean(c / group, s) / float(group);
     Expr y = centered / sqrt(stats(c / group, s) / float(group) + eps);
-    if (n.getGain()) {
-      float offset = float(n.getGainOffset().convertToDouble());
-      Expr gain = f(n.getGain())(c % group);
-      y = y * (offset == 0.0f ? gain : gain + offset);
-    }
-    if (n.getBias())
-      y = y + f(n.getBias())(c % group);
-    Func out("norm");
+    if (gain.defined())
+      y = y * (offset == 0.0f ? gain(c % group) : gain(c % group) + offset);
+    if (bias.defined())
+      y = y + bias(c % group);
+    Func out(prefix + "norm");
     out(c, s) = y;
-    define(n.getResult(), out);
+    return out;
   }
 
   void rope(ir::RopeOp r) {
+    define(r.getResult(),
+           rotate(f(r.getInput()), scalar(r.getPos()), int(r.getHeadDim()),
+                  int(r.getRotaryDim()), r.getLayout(),
+                  r.getInverseFrequencies(), int(size(r.getInput(), 1))));
+  }
+
+  /// tfm.rope of `x`; the angle tables are the stages "cos" and "sin"
+  /// (built once per kernel and shared by every rotation in it).
+  Func rotate(Func x, Expr pos, int hd, int rd, ir::RopeLayout layout,
+              llvm::ArrayRef<double> freqs, int features) {
     Var c("c"), s("s"), k("k");
-    Func x = f(r.getInput());
-    Expr pos = scalar(r.getPos());
-    int hd = int(r.getHeadDim()), rd = int(r.getRotaryDim()), half = rd / 2;
-    int features = int(size(r.getInput(), 1));
-    mlir::SmallVector<double> freqs = r.getInverseFrequencies();
-    Buffer<double> inv(half, "rope_frequencies");
-    for (int i = 0; i < half; ++i)
-      inv(i) = freqs[i];
-    // Angles in f64: positions reach 1e5 and more.
-    Func cosT("rope_cos"), sinT("rope_sin");
-    Expr angle = cast<double>(pos + s) * inv(k);
-    cosT(k, s) = cast<float>(cos(angle));
-    sinT(k, s) = cast<float>(sin(angle));
-    stages_["cos"] = cosT;
-    stages_["sin"] = sinT;
+    int half = rd / 2;
+    if (!stages_.count("cos")) {
+      Buffer<double> inv(half, "rope_frequencies");
+      for (int i = 0; i < half; ++i)
+        inv(i) = freqs[i];
+      // Angles in f64: positions reach 1e5 and more.
+      Func cosT("rope_cos"), sinT("rope_sin");
+      Expr angle = cast<double>(pos + s) * inv(k);
+      cosT(k, s) = cast<float>(cos(angle));
+      sinT(k, s) = cast<float>(sin(angle));
+      stages_["cos"] = cosT;
+      stages_["sin"] = sinT;
+    }
+    Func cosT = stages_["cos"], sinT = stages_["sin"];
 
     Expr j = c % hd;
     Expr first, pair, partner;
-    if (r.getLayout() == ir::RopeLayout::half) {
+    if (layout == ir::RopeLayout::half) {
       first = j < half;
       pair = select(first, j, j - half);
       partner = select(first, c + half, c - half);
@@ -317,7 +368,67 @@ private:
                           x(c, s) * cs + x(partner, s) * sn);
     Func out("rope");
     out(c, s) = rd == hd ? rotated : select(j < rd, rotated, x(c, s));
-    define(r.getResult(), out);
+    return out;
+  }
+
+  void linearGlu(ir::LinearGluOp g) {
+    Var n("n"), j("j"), s("s"), k("k");
+    Func x = f(g.getInput()), w = f(g.getWeight());
+    int rows = int(size(g.getWeight(), 0)), width = rows / 2;
+    RDom r(0, int(size(g.getWeight(), 1)), "k");
+    // The gate row and the up row of each output side by side (j = 0, 1),
+    // so a tile of outputs reads both halves of the concatenated weight.
+    Func paired("glu_weight");
+    paired(k, n, j) = w(k, n + j * width);
+    Func dot("dot");
+    dot(n, j, s) += x(r, s) * paired(r, n, j);
+    stages_["dot"] = dot;
+    stages_["dot_input"] = x;
+    stages_["dot_weight"] = paired;
+    rdoms_["dot"] = r;
+    Expr gate = dot(n, 0, s), up = dot(n, 1, s);
+    if (g.getBias()) {
+      Func bias = f(g.getBias());
+      gate = gate + bias(n);
+      up = up + bias(n + width);
+    }
+    Func out("linear_glu");
+    out(n, s) = activate(g.getAct(), gate) * up;
+    define(g.getResult(), out);
+  }
+
+  void qkvRope(ir::QkvRopeOp op) {
+    Var c("c"), s("s");
+    int hd = int(op.getHeadDim()), qw = int(op.getNumHeads()) * hd,
+        kw = int(op.getNumKvHeads()) * hd;
+    Func dot = linear(f(op.getInput()), f(op.getWeight()),
+                      op.getBias() ? f(op.getBias()) : Func(),
+                      int(size(op.getWeight(), 1)));
+    // The product is tiled like a projection's output; the three results
+    // read their columns of it.
+    Func product("qkv_product");
+    product(c, s) = dot(c, s);
+    stages_["product"] = product;
+    Func q("q"), k("k"), v("v");
+    q(c, s) = product(c, s);
+    k(c, s) = product(qw + c, s);
+    v(c, s) = product(qw + kw + c, s);
+    if (auto kind = op.getNorm()) {
+      bool rms = *kind == ir::NormKind::rms;
+      float eps = float(op.getNormEps()->convertToDouble());
+      float offset = float(op.getNormGainOffset().convertToDouble());
+      auto group = op.getNormGroup();
+      q = normalize(q, group ? int(*group) : qw, rms, eps, f(op.getQGain()),
+                    Func(), offset, "q_");
+      k = normalize(k, group ? int(*group) : kw, rms, eps, f(op.getKGain()),
+                    Func(), offset, "k_");
+    }
+    llvm::SmallVector<double> freqs = op.getInverseFrequencies();
+    Expr pos = scalar(op.getPos());
+    int rd = int(op.getRotaryDim());
+    define(op.getQuery(), rotate(q, pos, hd, rd, op.getLayout(), freqs, qw));
+    define(op.getKey(), rotate(k, pos, hd, rd, op.getLayout(), freqs, kw));
+    define(op.getValue(), v);
   }
 
   void attention(ir::AttentionOp a) {
@@ -364,6 +475,83 @@ private:
     stages_["logits"] = logits;
     stages_["max"] = mx;
     stages_["prob"] = prob;
+    stages_["denom"] = den;
+    stages_["weighted"] = weighted;
+    define(a.getResult(), out);
+  }
+
+  /// Attention over the cache in chunks of kv_chunk keys: each chunk's
+  /// softmax is computed on its own (its max, denominator and weighted
+  /// values: the "partials" stage), then the chunks are merged, rescaled to
+  /// the global max. No score row longer than a chunk exists.
+  void flashAttention(ir::AttentionOp a) {
+    Var c("c"), s("s"), t("t"), h("h"), e("e"), x("x"), ch("ch");
+    Func q = f(a.getQuery()), key = f(a.getKey()), value = f(a.getValue());
+    int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
+    int hd = int(a.getHeadDim());
+    int vhd = int(size(a.getValue(), 1)) / kvHeads;
+    int group = heads / kvHeads;
+    int chunk = kvChunk_;
+    Expr len = extent(a.getKey(), 0);
+    Expr pos = scalar(a.getPos());
+    Expr last = len - 1;
+
+    RDom rd(0, hd, "dd");
+    Func qk("qk");
+    qk(t, h, s) += q(h * hd + rd, s) * key((h / group) * hd + rd, min(t, last));
+    Expr score = qk(t, h, s) * float(a.getScale().convertToDouble());
+    if (auto cap = a.getSoftcap()) {
+      float capf = float(cap->convertToDouble());
+      score = capf * tanh(score / capf);
+    }
+    if (a.getBias())
+      score = score + f(a.getBias())(min(t, last), s, h);
+    Expr p = pos + s;
+    Expr masked = t > last;
+    if (a.getCausal())
+      masked = masked || t > p;
+    if (auto w = a.getWindow())
+      masked = masked || t <= p - int(*w);
+    Func logits("logits");
+    logits(t, h, s) = select(masked, Float(32).min(), score);
+
+    RDom rk(0, chunk, "kk");
+    Expr tk = ch * chunk + rk;
+    Func cmax("chunk_max"), prob("prob"), cden("chunk_denom"),
+        cacc("chunk_weighted");
+    cmax(h, s, ch) = maximum(logits(tk, h, s));
+    prob(t, h, s) =
+        select(masked, 0.0f, exp(logits(t, h, s) - cmax(h, s, t / chunk)));
+    cden(h, s, ch) += prob(tk, h, s);
+    cacc(e, h, s, ch) +=
+        prob(tk, h, s) * value((h / group) * vhd + e, min(tk, last));
+    // Per chunk: vhd weighted values, then the denominator, then the max.
+    Func partials("partials");
+    partials(x, h, s, ch) =
+        select(x < vhd, cacc(min(x, vhd - 1), h, s, ch),
+               select(x == vhd, cden(h, s, ch), cmax(h, s, ch)));
+
+    RDom rc(0, (len + chunk - 1) / chunk, "cc");
+    Func mx("max"), scaleOf("chunk_scale"), den("denom"),
+        weighted("weighted");
+    mx(h, s) = maximum(partials(vhd + 1, h, s, rc));
+    scaleOf(h, s, ch) = exp(partials(vhd + 1, h, s, ch) - mx(h, s));
+    den(h, s) += partials(vhd, h, s, rc) * scaleOf(h, s, rc);
+    weighted(e, h, s) += partials(e, h, s, rc) * scaleOf(h, s, rc);
+    Func out("attention");
+    out(c, s) = weighted(c % vhd, c / vhd, s) / den(c / vhd, s);
+    rdoms_["keys"] = rk;
+    rdoms_["head_dim"] = rd;
+    rdoms_["chunks"] = rc;
+    stages_["qk"] = qk;
+    stages_["logits"] = logits;
+    stages_["chunk_max"] = cmax;
+    stages_["prob"] = prob;
+    stages_["chunk_denom"] = cden;
+    stages_["chunk_weighted"] = cacc;
+    stages_["partials"] = partials;
+    stages_["max"] = mx;
+    stages_["chunk_scale"] = scaleOf;
     stages_["denom"] = den;
     stages_["weighted"] = weighted;
     define(a.getResult(), out);
@@ -502,6 +690,8 @@ private:
   }
 
   ir::KernelOp kernel_;
+  bool flash_ = false;
+  int kvChunk_ = 256;
   llvm::DenseMap<Value, Func> funcs_;
   llvm::DenseMap<Value, Expr> scalars_;
   llvm::DenseMap<Value, ImageParam> images_;

@@ -29,7 +29,11 @@ struct KernelPipeline {
   /// tests): images (tensors) and scalars (indices), by argument position.
   std::map<size_t, Halide::ImageParam> images;
   std::map<size_t, Halide::Param<int32_t>> scalars;
+  /// The kernel's results, in yield order; `output` is the first.
+  std::vector<Halide::Func> outputs;
   Halide::Func output;
+  /// The number of rows (the sequence extent) of the kernel's input.
+  Halide::Expr rows;
   /// The op that anchors the kernel ("linear", "attention", ...).
   std::string anchor;
   bool decode = false;

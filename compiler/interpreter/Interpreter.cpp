@@ -74,6 +74,13 @@ double activate(ir::ActKind kind, double x) {
 // The evaluator
 //===----------------------------------------------------------------------===//
 
+struct AttentionParams {
+  int64_t heads = 0, kvHeads = 0, hd = 0, window = 0;
+  double scale = 1;
+  std::optional<double> cap;
+  bool causal = false;
+};
+
 class Evaluator {
 public:
   Evaluator(const rt::WeightTable &weights) : weights_(weights) {}
@@ -138,6 +145,11 @@ public:
         .Case([&](ir::KvWriteOp w) { return kvWrite(w); })
         .Case([&](ir::KvReadOp r) { return kvRead(r); })
         .Case([&](ir::MoeOp m) { return moe(m); })
+        .Case([&](ir::ConcatOp c) { return concat(c); })
+        .Case([&](ir::AddNormOp a) { return addNorm(a); })
+        .Case([&](ir::QkvRopeOp q) { return qkvRope(q); })
+        .Case([&](ir::CachedAttentionOp a) { return cachedAttention(a); })
+        .Case([&](ir::LinearGluOp g) { return linearGlu(g); })
         .Case([&](ir::AddOp a) {
           double alpha = a.getAlpha().convertToDouble();
           return elementwise(a.getResult(), a.getLhs(), a.getRhs(),
@@ -236,13 +248,18 @@ private:
   }
 
   Status norm(ir::NormOp n) {
-    const Tensor &x = tensor(n.getInput());
-    const Tensor *gain = optTensor(n.getGain());
-    const Tensor *bias = optTensor(n.getBias());
-    int64_t group = n.getGroupSizeOrRow();
-    double eps = n.getEps().convertToDouble();
-    double offset = n.getGainOffset().convertToDouble();
-    bool rms = n.getKind() == ir::NormKind::rms;
+    set(n.getResult(),
+        normalize(tensor(n.getInput()), optTensor(n.getGain()),
+                  optTensor(n.getBias()), n.getKind() == ir::NormKind::rms,
+                  n.getEps().convertToDouble(), n.getGroupSizeOrRow(),
+                  n.getGainOffset().convertToDouble()));
+    return Status::ok();
+  }
+
+  /// tfm.norm over groups of `group` features.
+  static Tensor normalize(const Tensor &x, const Tensor *gain,
+                          const Tensor *bias, bool rms, double eps,
+                          int64_t group, double offset) {
     Tensor y = Tensor::zeros(x.shape);
     for (int64_t g = 0; g < x.numel() / group; ++g) {
       const float *in = x.data + g * group;
@@ -266,8 +283,17 @@ private:
         out[i] = float(v);
       }
     }
-    set(n.getResult(), std::move(y));
-    return Status::ok();
+    return y;
+  }
+
+  /// Columns [from, from + count) of a seq x features tensor.
+  static Tensor columns(const Tensor &x, int64_t from, int64_t count) {
+    int64_t seq = x.shape[0], features = x.shape[1];
+    Tensor y = Tensor::zeros({seq, count});
+    for (int64_t i = 0; i < seq; ++i)
+      std::copy_n(x.data + i * features + from, count,
+                  y.mutableData() + i * count);
+    return y;
   }
 
   static Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b) {
@@ -285,11 +311,17 @@ private:
   }
 
   Status rope(ir::RopeOp r) {
-    const Tensor &x = tensor(r.getInput());
-    int64_t seq = x.shape[0], features = x.shape[1], pos = index(r.getPos());
-    int64_t hd = r.getHeadDim(), rd = r.getRotaryDim(), half = rd / 2;
-    bool interleaved = r.getLayout() == ir::RopeLayout::interleaved;
-    SmallVector<double> inv = r.getInverseFrequencies();
+    set(r.getResult(),
+        rotate(tensor(r.getInput()), index(r.getPos()), r.getHeadDim(),
+               r.getRotaryDim(), r.getLayout() == ir::RopeLayout::interleaved,
+               r.getInverseFrequencies()));
+    return Status::ok();
+  }
+
+  /// tfm.rope: heads of `hd` features, the first `rd` of each rotated.
+  static Tensor rotate(const Tensor &x, int64_t pos, int64_t hd, int64_t rd,
+                       bool interleaved, ArrayRef<double> inv) {
+    int64_t seq = x.shape[0], features = x.shape[1], half = rd / 2;
     Tensor y = Tensor::zeros(x.shape);
     std::copy_n(x.data, x.numel(), y.mutableData());
     for (int64_t i = 0; i < seq; ++i)
@@ -305,24 +337,41 @@ private:
           out[b] = float(in[b] * c + in[a] * s);
         }
       }
-    set(r.getResult(), std::move(y));
-    return Status::ok();
+    return y;
+  }
+
+  /// What tfm.attention and tfm.cached_attention share.
+  template <typename OpT> static AttentionParams attentionParams(OpT a) {
+    AttentionParams p;
+    p.heads = a.getNumHeads();
+    p.kvHeads = a.getNumKvHeads();
+    p.hd = a.getHeadDim();
+    p.scale = a.getScale().convertToDouble();
+    if (auto c = a.getSoftcap())
+      p.cap = c->convertToDouble();
+    p.window = a.getWindow() ? int64_t(*a.getWindow()) : 0;
+    p.causal = a.getCausal();
+    return p;
   }
 
   Status attention(ir::AttentionOp a) {
-    const Tensor &q = tensor(a.getQuery()), &k = tensor(a.getKey()),
-                 &v = tensor(a.getValue());
-    const Tensor *bias = optTensor(a.getBias());
-    int64_t seq = q.shape[0], len = k.shape[0], pos = index(a.getPos());
-    int64_t heads = a.getNumHeads(), kvHeads = a.getNumKvHeads(),
-            hd = a.getHeadDim(), vhd = v.shape[1] / kvHeads;
+    set(a.getResult(),
+        attend(tensor(a.getQuery()), tensor(a.getKey()), tensor(a.getValue()),
+               optTensor(a.getBias()), index(a.getPos()), attentionParams(a)));
+    return Status::ok();
+  }
+
+  static Tensor attend(const Tensor &q, const Tensor &k, const Tensor &v,
+                       const Tensor *bias, int64_t pos,
+                       const AttentionParams &params) {
+    int64_t seq = q.shape[0], len = k.shape[0];
+    int64_t heads = params.heads, kvHeads = params.kvHeads, hd = params.hd,
+            vhd = v.shape[1] / kvHeads;
     int64_t group = heads / kvHeads;
-    double scale = a.getScale().convertToDouble();
-    std::optional<double> cap;
-    if (auto c = a.getSoftcap())
-      cap = c->convertToDouble();
-    int64_t window = a.getWindow() ? int64_t(*a.getWindow()) : 0;
-    bool causal = a.getCausal();
+    double scale = params.scale;
+    std::optional<double> cap = params.cap;
+    int64_t window = params.window;
+    bool causal = params.causal;
     Tensor y = Tensor::zeros({seq, heads * vhd});
     std::vector<double> scores(static_cast<size_t>(len));
     std::vector<bool> keep(static_cast<size_t>(len));
@@ -364,8 +413,7 @@ private:
         }
       }
     }
-    set(a.getResult(), std::move(y));
-    return Status::ok();
+    return y;
   }
 
   Status alibi(ir::AlibiOp a) {
@@ -401,13 +449,22 @@ private:
   }
 
   Status kvWrite(ir::KvWriteOp w) {
-    Cache cache = std::get<Cache>(values_[w.getCache()]);
     // Value semantics: update in place only when nothing else reads the
     // old cache.
-    if (!w.getCache().hasOneUse())
+    Expected<Cache> cache =
+        write(std::get<Cache>(values_[w.getCache()]), !w.getCache().hasOneUse(),
+              tensor(w.getKey()), tensor(w.getValue()), index(w.getPos()));
+    if (!cache)
+      return cache.error();
+    set(w.getResult(), cache.take());
+    return Status::ok();
+  }
+
+  static Expected<Cache> write(Cache cache, bool copy, const Tensor &k,
+                               const Tensor &v, int64_t pos) {
+    if (copy)
       cache = std::make_shared<KvBuffer>(*cache);
-    const Tensor &k = tensor(w.getKey()), &v = tensor(w.getValue());
-    int64_t seq = k.shape[0], pos = index(w.getPos());
+    int64_t seq = k.shape[0];
     if (pos + seq > cache->capacity)
       return Error(formatv("the KV cache holds {0} positions (max_seq_len); "
                            "writing positions [{1}, {2}) overflows it",
@@ -422,13 +479,21 @@ private:
     std::copy_n(k.data, seq * kw, cache->keys.data() + pos * kw);
     std::copy_n(v.data, seq * vw, cache->values.data() + pos * vw);
     cache->filled = std::max(cache->filled, pos + seq);
-    set(w.getResult(), cache);
-    return Status::ok();
+    return cache;
   }
 
   Status kvRead(ir::KvReadOp r) {
-    const Cache &cache = std::get<Cache>(values_[r.getCache()]);
-    int64_t len = index(r.getLen());
+    Tensor k, v;
+    if (Status s = read(std::get<Cache>(values_[r.getCache()]),
+                        index(r.getLen()), k, v);
+        !s)
+      return s;
+    set(r.getKey(), std::move(k));
+    set(r.getValue(), std::move(v));
+    return Status::ok();
+  }
+
+  static Status read(const Cache &cache, int64_t len, Tensor &k, Tensor &v) {
     if (len > cache->filled)
       return Error(formatv("reading {0} cache positions, but only {1} were "
                            "written",
@@ -436,11 +501,102 @@ private:
                        .str());
     int64_t kw = cache->kvHeads * cache->headDim,
             vw = cache->kvHeads * cache->vHeadDim;
-    Tensor k = Tensor::zeros({len, kw}), v = Tensor::zeros({len, vw});
+    k = Tensor::zeros({len, kw});
+    v = Tensor::zeros({len, vw});
     std::copy_n(cache->keys.data(), len * kw, k.mutableData());
     std::copy_n(cache->values.data(), len * vw, v.mutableData());
-    set(r.getKey(), std::move(k));
-    set(r.getValue(), std::move(v));
+    return Status::ok();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Fused ops: the same arithmetic as the ops they replace, op by op.
+  //===--------------------------------------------------------------------===//
+
+  Status concat(ir::ConcatOp c) {
+    std::vector<int64_t> shape =
+        std::get<Tensor>(values_[c.getInputs().front()]).shape;
+    shape[0] = 0;
+    for (Value v : c.getInputs())
+      shape[0] += tensor(v).shape[0];
+    Tensor y = Tensor::zeros(shape);
+    float *out = y.mutableData();
+    for (Value v : c.getInputs()) {
+      const Tensor &t = tensor(v);
+      out = std::copy_n(t.data, t.numel(), out);
+    }
+    set(c.getResult(), std::move(y));
+    return Status::ok();
+  }
+
+  Status addNorm(ir::AddNormOp a) {
+    const Tensor &lhs = tensor(a.getLhs()), &rhs = tensor(a.getRhs());
+    double alpha = a.getAlpha().convertToDouble();
+    Tensor sum = Tensor::zeros(lhs.shape);
+    for (int64_t i = 0; i < lhs.numel(); ++i)
+      sum.mutableData()[i] = float(alpha * lhs.data[i] + double(rhs.data[i]));
+    set(a.getNormed(),
+        normalize(sum, optTensor(a.getGain()), optTensor(a.getBias()),
+                  a.getKind() == ir::NormKind::rms,
+                  a.getEps().convertToDouble(), lhs.shape[1],
+                  a.getGainOffset().convertToDouble()));
+    set(a.getSum(), std::move(sum));
+    return Status::ok();
+  }
+
+  Status qkvRope(ir::QkvRopeOp op) {
+    Tensor all = linear(tensor(op.getInput()), tensor(op.getWeight()),
+                        optTensor(op.getBias()));
+    int64_t hd = op.getHeadDim(), qw = op.getNumHeads() * hd,
+            kw = op.getNumKvHeads() * hd,
+            vw = op.getNumKvHeads() * op.getVHeadDim();
+    Tensor q = columns(all, 0, qw), k = columns(all, qw, kw),
+           v = columns(all, qw + kw, vw);
+    if (auto kind = op.getNorm()) {
+      bool rms = *kind == ir::NormKind::rms;
+      double eps = op.getNormEps()->convertToDouble(),
+             offset = op.getNormGainOffset().convertToDouble();
+      auto group = op.getNormGroup();
+      q = normalize(q, &tensor(op.getQGain()), nullptr, rms, eps,
+                    group ? int64_t(*group) : qw, offset);
+      k = normalize(k, &tensor(op.getKGain()), nullptr, rms, eps,
+                    group ? int64_t(*group) : kw, offset);
+    }
+    int64_t pos = index(op.getPos());
+    bool interleaved = op.getLayout() == ir::RopeLayout::interleaved;
+    SmallVector<double> inv = op.getInverseFrequencies();
+    set(op.getQuery(),
+        rotate(q, pos, hd, op.getRotaryDim(), interleaved, inv));
+    set(op.getKey(), rotate(k, pos, hd, op.getRotaryDim(), interleaved, inv));
+    set(op.getValue(), std::move(v));
+    return Status::ok();
+  }
+
+  Status cachedAttention(ir::CachedAttentionOp a) {
+    Expected<Cache> cache =
+        write(std::get<Cache>(values_[a.getCache()]), !a.getCache().hasOneUse(),
+              tensor(a.getKey()), tensor(a.getValue()), index(a.getPos()));
+    if (!cache)
+      return cache.error();
+    Tensor k, v;
+    if (Status s = read(*cache, index(a.getLen()), k, v); !s)
+      return s;
+    set(a.getResult(), attend(tensor(a.getQuery()), k, v,
+                              optTensor(a.getBias()), index(a.getPos()),
+                              attentionParams(a)));
+    set(a.getNewCache(), cache.take());
+    return Status::ok();
+  }
+
+  Status linearGlu(ir::LinearGluOp g) {
+    Tensor all = linear(tensor(g.getInput()), tensor(g.getWeight()),
+                        optTensor(g.getBias()));
+    int64_t f = all.shape[1] / 2;
+    Tensor gate = columns(all, 0, f), up = columns(all, f, f);
+    Tensor y = Tensor::zeros(gate.shape);
+    for (int64_t i = 0; i < gate.numel(); ++i)
+      y.mutableData()[i] =
+          float(activate(g.getAct(), gate.data[i]) * double(up.data[i]));
+    set(g.getResult(), std::move(y));
     return Status::ok();
   }
 

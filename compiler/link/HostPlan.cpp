@@ -166,24 +166,29 @@ private:
               return false;
             }
           }
-          auto type = cast<RankedTensorType>(l.getType());
-          rt::BufferDef def;
-          def.kind = rt::BufferDef::Kind::Arena;
           size_t nextDim = 0;
-          int64_t elements = 1;
-          for (int64_t d : type.getShape()) {
-            rt::Size s{d, -1};
-            if (ShapedType::isDynamic(d) &&
-                !sizeOf(l.getDims()[nextDim++], s)) {
-              error = "a launch size the host plan does not know";
-              return false;
+          for (Value result : l.getResults()) {
+            auto type = cast<RankedTensorType>(result.getType());
+            rt::BufferDef def;
+            def.kind = rt::BufferDef::Kind::Arena;
+            int64_t elements = 1;
+            for (int64_t d : type.getShape()) {
+              rt::Size s{d, -1};
+              if (ShapedType::isDynamic(d) &&
+                  !sizeOf(l.getDims()[nextDim++], s)) {
+                error = "a launch size the host plan does not know";
+                return false;
+              }
+              def.shape.push_back(s);
+              elements *= bound(s);
             }
-            def.shape.push_back(s);
-            elements *= bound(s);
+            bindCacheSlots(l, result, def);
+            int buffer = addBuffer(
+                def, def.kind == rt::BufferDef::Kind::Arena ? elements * 4 : 0);
+            step.results.push_back(buffer);
+            bufs_[result] = buffer;
           }
-          step.result = addBuffer(def, elements * 4);
           entry_->steps.push_back(step);
-          bufs_[l.getResult()] = step.result;
           return true;
         })
         .Case([&](ir::KvWriteOp w) {
@@ -193,6 +198,15 @@ private:
           if (layer == layers_.end() || k == bufs_.end() ||
               v == bufs_.end() || p == regs_.end())
             return false;
+          layers_[w.getResult()] = layer->second;
+          auto isSlot = [&](int b) {
+            auto kind = entry_->buffers[size_t(b)].kind;
+            return kind == rt::BufferDef::Kind::KeySlots ||
+                   kind == rt::BufferDef::Kind::ValueSlots;
+          };
+          // The kernel wrote both straight into the cache.
+          if (isSlot(k->second) && isSlot(v->second))
+            return true;
           rt::Step step;
           step.kind = rt::Step::Kind::KvWrite;
           step.layer = layer->second;
@@ -202,7 +216,37 @@ private:
           use(k->second);
           use(v->second);
           entry_->steps.push_back(step);
-          layers_[w.getResult()] = layer->second;
+          return true;
+        })
+        .Case([&](ir::ConcatOp c) {
+          // Rows of weights, stacked once at load time.
+          rt::WeightDef def;
+          std::vector<std::string> names;
+          for (Value part : c.getInputs()) {
+            auto b = bufs_.find(part);
+            if (b == bufs_.end() ||
+                entry_->buffers[size_t(b->second)].kind !=
+                    rt::BufferDef::Kind::Weight) {
+              error = "tfm.concat of something other than weights";
+              return false;
+            }
+            int index = entry_->buffers[size_t(b->second)].index;
+            def.parts.push_back(index);
+            names.push_back(plan_.weights[size_t(index)].name);
+          }
+          def.name = llvm::join(names, "+");
+          auto shape = c.getResult().getType().getShape();
+          def.shape.assign(shape.begin(), shape.end());
+          auto [it, added] =
+              weightIndex_.try_emplace(def.name, int(plan_.weights.size()));
+          if (added)
+            plan_.weights.push_back(def);
+          rt::BufferDef buffer;
+          buffer.kind = rt::BufferDef::Kind::Weight;
+          buffer.index = it->second;
+          for (int64_t d : shape)
+            buffer.shape.push_back({d, -1});
+          bufs_[c.getResult()] = addBuffer(buffer, 0);
           return true;
         })
         .Case([&](ir::KvReadOp r) {
@@ -233,6 +277,27 @@ private:
           return true;
         })
         .Default([](Operation *) { return false; });
+  }
+
+  /// A launch result whose only reader is a cache write, together with the
+  /// other half of that write from the same launch (the fused QKV kernel's
+  /// K and V), is written by the kernel straight into its cache rows.
+  void bindCacheSlots(ir::LaunchOp launch, Value result, rt::BufferDef &def) {
+    if (!result.hasOneUse())
+      return;
+    auto write = dyn_cast<ir::KvWriteOp>(*result.getUsers().begin());
+    if (!write || write.getKey() == write.getValue())
+      return;
+    Value other = write.getKey() == result ? write.getValue() : write.getKey();
+    auto layer = layers_.find(write.getCache());
+    auto pos = regs_.find(write.getPos());
+    if (other.getDefiningOp() != launch.getOperation() ||
+        !other.hasOneUse() || layer == layers_.end() || pos == regs_.end())
+      return;
+    def.kind = write.getKey() == result ? rt::BufferDef::Kind::KeySlots
+                                        : rt::BufferDef::Kind::ValueSlots;
+    def.index = layer->second;
+    def.at = pos->second;
   }
 
   /// First-fit placement of every kernel result in one arena: a buffer

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include <optional>
+#include <set>
 #include <string>
 
 namespace tfm {
@@ -28,6 +29,12 @@ std::unique_ptr<mlir::MLIRContext> makeContext();
 mlir::OwningOpRef<mlir::ModuleOp> buildVerifiedModel(mlir::MLIRContext &context,
                                                      const ModelSpec &spec,
                                                      const char *tool);
+
+/// Parses `--disable-fusion`'s value: "all", "none" or a comma-separated
+/// list of fusion names (mlir::tfm::fusionNames()). Prints an error naming
+/// the unknown name and returns false.
+bool parseDisabledFusions(const std::string &list, const char *tool,
+                          std::set<std::string> &disabled);
 
 /// `tfmc run CONFIG ...`: argv[0] is "tfmc", argv[1] is "run".
 int runCommand(int argc, char **argv);

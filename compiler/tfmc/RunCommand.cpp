@@ -7,6 +7,9 @@
 
 #include "compiler/frontend/ModelBuilder.h"
 #include "compiler/interpreter/Interpreter.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
 #include "compiler/tfmc/Driver.h"
 #include "runtime/Generate.h"
 
@@ -74,6 +77,16 @@ int tfm::runCommand(int argc, char **argv) {
   mlir::OwningOpRef<mlir::ModuleOp> module =
       buildVerifiedModel(*context, *spec, "tfmc run");
   if (!module)
+    return 1;
+  // The interpreter runs the fused level: fused ops have reference
+  // semantics too, and --disable-fusion=all gives the graph level.
+  std::set<std::string> disabled;
+  if (!parseDisabledFusions(options->disableFusion, "tfmc run", disabled))
+    return 2;
+  mlir::PassManager pm(context.get());
+  mlir::tfm::buildGraphPipeline(pm);
+  mlir::tfm::buildFusionPipeline(pm, disabled);
+  if (mlir::failed(pm.run(*module)))
     return 1;
 
   std::vector<rt::WeightRequest> requests = collectWeightRequests(*module);

@@ -1,6 +1,6 @@
 //===- tfmc.cpp - the tfm compiler driver -----------------------*- C++ -*-===//
 //
-//   tfmc CONFIG --emit=spec|graph|kernels|halide|host [-o FILE]
+//   tfmc CONFIG --emit=spec|graph|fused|kernels|halide|host [-o FILE]
 //   tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]
 //   tfmc run CONFIG [generation flags]      (see tfmc run --help)
 //
@@ -39,7 +39,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { Spec, Graph, Kernels, Halide, Host, Obj, Exe, Lib };
+enum class Emit { Spec, Graph, Fused, Kernels, Halide, Host, Obj, Exe, Lib };
 
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model config>"),
                                cl::Required);
@@ -49,6 +49,8 @@ cl::opt<Emit> emit(
     cl::values(
         clEnumValN(Emit::Spec, "spec", "the resolved model spec (JSON)"),
         clEnumValN(Emit::Graph, "graph", "graph-level tfm IR"),
+        clEnumValN(Emit::Fused, "fused",
+                   "tfm IR after the fusion passes (fused ops)"),
         clEnumValN(Emit::Kernels, "kernels", "kernel-level tfm IR"),
         clEnumValN(Emit::Halide, "halide",
                    "Halide's lowered statement of each kernel"),
@@ -73,6 +75,11 @@ cl::opt<std::string> cacheDir(
     "cache-dir",
     cl::desc("Compiled-kernel cache (default $XDG_CACHE_HOME/tfm)"),
     cl::value_desc("DIR"));
+cl::opt<std::string> disableFusion(
+    "disable-fusion",
+    cl::desc("Fusions to leave out: all, or a comma-separated list of "
+             "attention-kvcache, rope-qk, glu, norm-residual"),
+    cl::value_desc("LIST"), cl::init("none"));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false));
 
@@ -146,7 +153,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfm model compiler\n\n"
-      "  tfmc CONFIG --emit=spec|graph|kernels|halide|host [-o FILE]\n"
+      "  tfmc CONFIG --emit=spec|graph|fused|kernels|halide|host [-o FILE]\n"
       "  tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]\n"
       "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n\n"
       "CONFIG is a tfm JSON spec, a Hugging Face config.json or a .gguf "
@@ -201,14 +208,20 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     return 1;
   if (!dumpDir.empty())
     pm.addInstrumentation(std::make_unique<DumpAfterPass>(2));
+  std::set<std::string> disabled;
+  if (!parseDisabledFusions(disableFusion, "tfmc", disabled))
+    return 1;
   mlir::tfm::buildGraphPipeline(pm);
   if (emit != Emit::Graph)
+    mlir::tfm::buildFusionPipeline(pm, disabled);
+  if (emit != Emit::Graph && emit != Emit::Fused)
     mlir::tfm::buildKernelPipeline(pm, target);
   if (mlir::failed(pm.run(*module)))
     return 1;
   std::string ir = printModule(*module);
-  if (emit == Emit::Graph) {
-    if (!dumpDir.empty() && !writeDump("graph.mlir", ir))
+  if (emit == Emit::Graph || emit == Emit::Fused) {
+    if (!dumpDir.empty() &&
+        !writeDump(emit == Emit::Graph ? "graph.mlir" : "fused.mlir", ir))
       return 1;
     return writeText(ir);
   }
@@ -325,6 +338,29 @@ tfm::buildVerifiedModel(mlir::MLIRContext &context, const ModelSpec &spec,
     return nullptr;
   }
   return module;
+}
+
+bool tfm::parseDisabledFusions(const std::string &list, const char *tool,
+                               std::set<std::string> &disabled) {
+  const std::vector<std::string> &names = mlir::tfm::fusionNames();
+  if (list == "all") {
+    disabled.insert(names.begin(), names.end());
+    return true;
+  }
+  if (list == "none" || list.empty())
+    return true;
+  llvm::SmallVector<llvm::StringRef> parts;
+  llvm::StringRef(list).split(parts, ',');
+  for (llvm::StringRef part : parts) {
+    if (llvm::find(names, part.str()) == names.end()) {
+      llvm::errs() << tool << ": error: --disable-fusion: unknown fusion '"
+                   << part << "' (known: all, none, "
+                   << llvm::join(names, ", ") << ")\n";
+      return false;
+    }
+    disabled.insert(part.str());
+  }
+  return true;
 }
 
 std::optional<ModelSpec> tfm::loadSpec(const std::string &path) {

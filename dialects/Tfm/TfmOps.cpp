@@ -300,6 +300,133 @@ LogicalResult LmHeadOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// Fused level
+//===----------------------------------------------------------------------===//
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one operand");
+  int64_t rank = cast<RankedTensorType>(getResult().getType()).getRank();
+  int64_t rows = 0;
+  for (Value v : getInputs()) {
+    if (cast<RankedTensorType>(v.getType()).getRank() != rank)
+      return emitOpError("operands must have the result's rank ") << rank;
+    if (rank == 2 && failed(expectDim(*this, v, 1, dim(getResult(), 1),
+                                      "operand")))
+      return failure();
+    if (ShapedType::isDynamic(dim(v, 0)) || ShapedType::isDynamic(rows))
+      rows = ShapedType::kDynamic;
+    else
+      rows += dim(v, 0);
+  }
+  return expectDim(*this, getResult(), 0, rows, "result");
+}
+
+LogicalResult AddNormOp::verify() {
+  if (!(getEps().convertToDouble() > 0))
+    return emitOpError("eps must be > 0, got ") << getEps().convertToDouble();
+  int64_t features = dim(getLhs(), 1);
+  if (getGain() && failed(expectDim(*this, getGain(), 0, features, "gain")))
+    return failure();
+  if (getBias() && failed(expectDim(*this, getBias(), 0, features, "bias")))
+    return failure();
+  return success();
+}
+
+LogicalResult QkvRopeOp::verify() {
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
+          hd = getHeadDim(), vhd = getVHeadDim(), rd = getRotaryDim();
+  if (heads < 1 || kvHeads < 1 || hd < 1 || vhd < 1)
+    return emitOpError("num_heads, num_kv_heads, head_dim and v_head_dim "
+                       "must be >= 1");
+  if (heads % kvHeads != 0)
+    return emitOpError("num_kv_heads ")
+           << kvHeads << " does not divide num_heads " << heads;
+  if (rd < 2 || rd % 2 != 0 || rd > hd)
+    return emitOpError("rotary_dim must be even and in [2, head_dim = ")
+           << hd << "], got " << rd;
+  if (!(getTheta().convertToDouble() > 0))
+    return emitOpError("theta must be > 0");
+  int64_t rows = (heads + kvHeads) * hd + kvHeads * vhd;
+  int64_t seq = dim(getInput(), 0);
+  if (failed(expectDim(*this, getWeight(), 0, rows, "weight")) ||
+      failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
+      failed(expectDim(*this, getQuery(), 1, heads * hd, "query")) ||
+      failed(expectDim(*this, getKey(), 1, kvHeads * hd, "key")) ||
+      failed(expectDim(*this, getValue(), 1, kvHeads * vhd, "value")) ||
+      failed(expectDim(*this, getQuery(), 0, seq, "query")) ||
+      failed(expectDim(*this, getKey(), 0, seq, "key")) ||
+      failed(expectDim(*this, getValue(), 0, seq, "value")))
+    return failure();
+  if (getBias() && failed(expectDim(*this, getBias(), 0, rows, "bias")))
+    return failure();
+  if (bool(getQGain()) != bool(getNorm()) || !getNormEps() != !getNorm())
+    return emitOpError("QK-norm needs the gains, norm and norm_eps together");
+  if (getNorm()) {
+    int64_t qGroup = heads * hd, kGroup = kvHeads * hd;
+    if (auto g = getNormGroup()) {
+      qGroup = kGroup = int64_t(*g);
+      if (qGroup < 1 || (heads * hd) % qGroup != 0 ||
+          (kvHeads * hd) % qGroup != 0)
+        return emitOpError("norm_group ")
+               << qGroup << " must divide the query and key features";
+    }
+    if (!(getNormEps()->convertToDouble() > 0))
+      return emitOpError("norm_eps must be > 0");
+    if (failed(expectDim(*this, getQGain(), 0, qGroup, "q_gain")) ||
+        failed(expectDim(*this, getKGain(), 0, kGroup, "k_gain")))
+      return failure();
+  }
+  return success();
+}
+
+LogicalResult CachedAttentionOp::verify() {
+  int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(), hd = getHeadDim();
+  if (heads < 1 || kvHeads < 1 || hd < 1)
+    return emitOpError("num_heads, num_kv_heads and head_dim must be >= 1");
+  if (heads % kvHeads != 0)
+    return emitOpError("num_kv_heads ")
+           << kvHeads << " does not divide num_heads " << heads;
+  KvCacheType cache = getCache().getType();
+  if (cache.getKvHeads() != kvHeads || cache.getHeadDim() != hd)
+    return emitOpError("the cache's kv_heads and head_dim must be ")
+           << kvHeads << " and " << hd;
+  if (failed(verifyCacheRows(*this, cache, getKey(), getValue())) ||
+      failed(expectDim(*this, getQuery(), 1, heads * hd, "query")) ||
+      failed(expectDim(*this, getKey(), 0, dim(getQuery(), 0), "key")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getQuery(), 0), "result")) ||
+      failed(expectDim(*this, getResult(), 1, heads * cache.getVHeadDim(),
+                       "result")))
+    return failure();
+  if (!(getScale().convertToDouble() > 0))
+    return emitOpError("scale must be > 0");
+  if (auto w = getWindow(); w && int64_t(*w) < 1)
+    return emitOpError("window must be >= 1, got ") << int64_t(*w);
+  if (auto cap = getSoftcap(); cap && !(cap->convertToDouble() > 0))
+    return emitOpError("softcap must be > 0");
+  if (Value bias = getBias())
+    if (failed(expectDim(*this, bias, 0, heads, "bias")) ||
+        failed(expectDim(*this, bias, 1, dim(getQuery(), 0), "bias")))
+      return failure();
+  return success();
+}
+
+LogicalResult LinearGluOp::verify() {
+  int64_t rows = dim(getWeight(), 0);
+  if (!ShapedType::isDynamic(rows) && rows % 2 != 0)
+    return emitOpError("weight rows must be even (gate then up), got ")
+           << rows;
+  int64_t f = ShapedType::isDynamic(rows) ? rows : rows / 2;
+  if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
+      failed(expectDim(*this, getResult(), 1, f, "result")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+    return failure();
+  if (getBias())
+    return expectDim(*this, getBias(), 0, rows, "bias");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // Kernel level
 //===----------------------------------------------------------------------===//
 
@@ -316,8 +443,8 @@ void KernelOp::build(OpBuilder &builder, OperationState &state, StringRef name,
   state.addRegion()->emplaceBlock();
 }
 
-Value KernelOp::getResultValue() {
-  return cast<YieldOp>(getBlock().getTerminator()).getValues().front();
+OperandRange KernelOp::getResultValues() {
+  return cast<YieldOp>(getBlock().getTerminator()).getValues();
 }
 
 LogicalResult KernelOp::verify() {
@@ -326,9 +453,8 @@ LogicalResult KernelOp::verify() {
       block.empty() ? nullptr : &block.back());
   if (!yield)
     return emitOpError("body must end with tfm.yield");
-  if (yield.getValues().size() != 1)
-    return emitOpError("must yield exactly one value, got ")
-           << yield.getValues().size();
+  if (yield.getValues().empty())
+    return emitOpError("must yield at least one value");
   if (getPhase() != "decode" && getPhase() != "prefill")
     return emitOpError("phase must be \"decode\" or \"prefill\", got \"")
            << getPhase() << "\"";
@@ -348,16 +474,15 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
   if (params != getArgs().getTypes())
     return emitOpError("argument types do not match kernel ")
            << getKernelAttr();
-  auto resultType = cast<RankedTensorType>(getResult().getType());
-  if (kernel.getResultValue().getType() != resultType)
-    return emitOpError("result type ")
-           << resultType << " does not match the kernel's "
-           << kernel.getResultValue().getType();
-  if (int64_t(getDims().size()) != resultType.getNumDynamicDims())
-    return emitOpError("needs one dims operand per dynamic result dimension ("
-                       "")
-           << resultType.getNumDynamicDims() << "), got "
-           << getDims().size();
+  TypeRange yielded = kernel.getResultValues().getTypes();
+  if (yielded != getResultTypes())
+    return emitOpError("result types do not match the kernel's");
+  int64_t dynamic = 0;
+  for (Type t : getResultTypes())
+    dynamic += cast<RankedTensorType>(t).getNumDynamicDims();
+  if (int64_t(getDims().size()) != dynamic)
+    return emitOpError("needs one dims operand per dynamic result dimension (")
+           << dynamic << "), got " << getDims().size();
   return success();
 }
 
@@ -365,10 +490,8 @@ LogicalResult LaunchOp::verifySymbolUses(SymbolTableCollection &symbols) {
 // Semantics helpers shared by every implementation of the ops
 //===----------------------------------------------------------------------===//
 
-SmallVector<double> RopeOp::getInverseFrequencies() {
-  int64_t rd = getRotaryDim();
-  double theta = getTheta().convertToDouble();
-  RopeScalingAttr scaling = getScalingAttr();
+static SmallVector<double> inverseFrequencies(int64_t rd, double theta,
+                                              RopeScalingAttr scaling) {
   if (scaling && scaling.getKind() == RopeScalingKind::ntk) {
     double factor = scaling.getFactor().convertToDouble();
     theta *= std::pow(factor, double(rd) / double(rd - 2));
@@ -400,6 +523,16 @@ SmallVector<double> RopeOp::getInverseFrequencies() {
     }
   }
   return inv;
+}
+
+SmallVector<double> RopeOp::getInverseFrequencies() {
+  return inverseFrequencies(getRotaryDim(), getTheta().convertToDouble(),
+                            getScalingAttr());
+}
+
+SmallVector<double> QkvRopeOp::getInverseFrequencies() {
+  return inverseFrequencies(getRotaryDim(), getTheta().convertToDouble(),
+                            getScalingAttr());
 }
 
 SmallVector<double> AlibiOp::getSlopes(int64_t heads) {

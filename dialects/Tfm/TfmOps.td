@@ -359,6 +359,136 @@ def Tfm_LmHeadOp : Tfm_Op<"lm_head", [Pure]> {
   let hasVerifier = 1;
 }
 
+//===----------------------------------------------------------------------===//
+// Fused level: produced by the fusion passes only
+//===----------------------------------------------------------------------===//
+
+def Tfm_ConcatOp : Tfm_Op<"concat", [Pure]> {
+  let summary = "rows of the operands, stacked";
+  let description = [{
+    The operands (all 1-D or all 2-D with equal columns) one after another
+    along dimension 0. The fusion passes build concatenated weights with it;
+    a compiled program concatenates them once, when it loads the weights.
+
+    ```mlir
+    %w = tfm.concat %wq, %wk, %wv : (tensor<64x64xf32>, tensor<16x64xf32>, tensor<16x64xf32>) -> tensor<96x64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<TensorRankOf<[F32], [1, 2]>>:$inputs);
+  let results = (outs TensorRankOf<[F32], [1, 2]>:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, $result)";
+  let hasVerifier = 1;
+}
+
+def Tfm_AddNormOp : Tfm_Op<"add_norm", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["lhs", "rhs", "sum", "normed"]>]> {
+  let summary = "residual add and the norm of its sum";
+  let description = [{
+    `sum` = alpha·lhs + rhs (as tfm.add) and `normed` = the norm of `sum`
+    (as tfm.norm over whole rows, with `gain`, `bias`, `eps`,
+    `gain_offset`). Produced by tfm-fuse-norm-residual.
+  }];
+  let arguments = (ins Tfm_NormKindAttr:$kind, Tfm_Activations:$lhs,
+                       Tfm_Activations:$rhs,
+                       Optional<Tfm_Vector>:$gain, Optional<Tfm_Vector>:$bias,
+                       F64Attr:$eps,
+                       DefaultValuedAttr<F64Attr, "0.0">:$gain_offset,
+                       DefaultValuedAttr<F64Attr, "1.0">:$alpha);
+  let results = (outs Tfm_Activations:$sum, Tfm_Activations:$normed);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($kind) $lhs `,` $rhs (`gain` $gain^ `:` type($gain))? (`bias` $bias^ `:` type($bias))?
+    `eps` $eps attr-dict `:` type($lhs)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_QkvRopeOp : Tfm_Op<"qkv_rope", [Pure, AttrSizedOperandSegments]> {
+  let summary = "Q, K and V projections in one product, RoPE in its epilogue";
+  let description = [{
+    `weight` holds the rows of the Q, K and V projections one after another
+    (num_heads·head_dim, num_kv_heads·head_dim, num_kv_heads·v_head_dim
+    rows), `bias` likewise. One product `input · weightᵀ (+ bias)` gives
+    all three; then Q and K are normalized when `q_gain`/`k_gain` are given
+    (QK-norm of kind `norm`, eps `norm_eps`, over groups of `norm_group`
+    features, or each whole row of Q and of K when it is absent; gains
+    offset by `norm_gain_offset`) and rotated as tfm.rope
+    with the rope attributes. V passes through. Produced by
+    tfm-fuse-rope-qk.
+  }];
+  let arguments = (ins Tfm_RopeLayoutAttr:$layout, Tfm_Activations:$input,
+                       TensorRankOf<[F32], [2]>:$weight,
+                       Optional<Tfm_Vector>:$bias,
+                       Optional<Tfm_Vector>:$q_gain,
+                       Optional<Tfm_Vector>:$k_gain,
+                       Index:$pos,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads,
+                       I64Attr:$head_dim, I64Attr:$v_head_dim,
+                       I64Attr:$rotary_dim, F64Attr:$theta,
+                       OptionalAttr<Tfm_RopeScalingAttr>:$scaling,
+                       OptionalAttr<Tfm_NormKindAttr>:$norm,
+                       OptionalAttr<F64Attr>:$norm_eps,
+                       OptionalAttr<I64Attr>:$norm_group,
+                       DefaultValuedAttr<F64Attr, "0.0">:$norm_gain_offset);
+  let results = (outs Tfm_Activations:$query, Tfm_Activations:$key,
+                      Tfm_Activations:$value);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($layout) $input `,` $weight (`bias` $bias^ `:` type($bias))?
+    (`qk_norm` $q_gain^ `,` $k_gain `:` type($q_gain) `,` type($k_gain))?
+    `at` $pos attr-dict `:` type($input) `,` type($weight) `->`
+    type($query) `,` type($key) `,` type($value)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// θ_k of the rotation, as tfm.rope's.
+    ::llvm::SmallVector<double> getInverseFrequencies();
+  }];
+}
+
+def Tfm_CachedAttentionOp : Tfm_Op<"cached_attention", [Pure,
+    AllTypesMatch<["cache", "new_cache"]>]> {
+  let summary = "KV-cache write and attention over the cache, in one op";
+  let description = [{
+    Writes `key` and `value` into `cache` at positions [pos, pos + seq)
+    (as tfm.kv_write; `new_cache` is the updated cache), then attends from
+    `query` over cache positions [0, len) as tfm.attention does, with the
+    same attributes. Produced by tfm-fuse-attention-kvcache; compiled
+    kernels read keys and values in place, split along the cache length.
+  }];
+  let arguments = (ins Tfm_Activations:$query, Tfm_Activations:$key,
+                       Tfm_Activations:$value, Tfm_KvCacheType:$cache,
+                       Index:$pos, Index:$len,
+                       Optional<Tfm_HeadBias>:$bias,
+                       I64Attr:$num_heads, I64Attr:$num_kv_heads,
+                       I64Attr:$head_dim, F64Attr:$scale, UnitAttr:$causal,
+                       OptionalAttr<I64Attr>:$window,
+                       OptionalAttr<F64Attr>:$softcap);
+  let results = (outs Tfm_Activations:$result, Tfm_KvCacheType:$new_cache);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `into` $cache `at` $pos `len` $len (`bias` $bias^ `:` type($bias))?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `into` type($cache) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Tfm_LinearGluOp : Tfm_Op<"linear_glu", [Pure]> {
+  let summary = "gate and up projections in one product, GLU in its epilogue";
+  let description = [{
+    `weight` is the gate projection's F rows followed by the up
+    projection's F rows (2F x K), `bias` likewise; with P = input ·
+    weightᵀ (+ bias), result[:, n] = act(P[:, n]) · P[:, F + n]. Produced
+    by tfm-fuse-glu.
+  }];
+  let arguments = (ins Tfm_ActKindAttr:$act, Tfm_Activations:$input,
+                       TensorRankOf<[F32], [2]>:$weight,
+                       Optional<Tfm_Vector>:$bias);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    custom<EnumKeyword>($act) $input `,` $weight (`bias` $bias^ `:` type($bias))? attr-dict `:`
+    type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // TFM_OPS_TD
 
 //===----------------------------------------------------------------------===//
@@ -370,8 +500,9 @@ include "mlir/IR/SymbolInterfaces.td"
 def Tfm_KernelOp : Tfm_Op<"kernel", [Symbol, IsolatedFromAbove]> {
   let summary = "a group of graph ops compiled as one kernel";
   let description = [{
-    The body computes one result from the block arguments (tensors and
-    index scalars) with graph-level ops; the backend lowers it to one Halide
+    The body computes its results (most kernels have one; a fused QKV
+    projection has three) from the block arguments (tensors and index
+    scalars) with graph-level ops; the backend lowers it to one Halide
     pipeline. `phase` is `decode` (one token) or `prefill`; `target` is the
     Halide target string; `schedule` holds the parameters the schedule
     template for this kernel uses (tile sizes, vector width, ...). Layers
@@ -398,8 +529,8 @@ def Tfm_KernelOp : Tfm_Op<"kernel", [Symbol, IsolatedFromAbove]> {
   ];
   let extraClassDeclaration = [{
     ::mlir::Block &getBlock() { return getBody().front(); }
-    /// The value the kernel computes (the yield's operand).
-    ::mlir::Value getResultValue();
+    /// The values the kernel computes (the yield's operands).
+    ::mlir::OperandRange getResultValues();
   }];
 }
 
@@ -414,13 +545,13 @@ def Tfm_LaunchOp : Tfm_Op<"launch", [Pure, AttrSizedOperandSegments,
   let summary = "run a kernel";
   let description = [{
     Calls `kernel` on `args`. `dims` gives the size of every dynamic
-    dimension of the result, outermost first, so the host can allocate it
-    before the call.
+    dimension of the results (result by result, outermost first), so the
+    host can allocate them before the call.
   }];
   let arguments = (ins FlatSymbolRefAttr:$kernel, Variadic<AnyType>:$args,
                        Variadic<Index>:$dims);
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
-    $kernel `(` $args `)` (`dims` `(` $dims^ `)`)? attr-dict `:` functional-type($args, $result)
+    $kernel `(` $args `)` (`dims` `(` $dims^ `)`)? attr-dict `:` functional-type($args, $results)
   }];
 }

@@ -26,9 +26,75 @@ using namespace mlir::tfm;
 
 namespace {
 
+/// Marks an attention that came from tfm.cached_attention (the kernel reads
+/// the cache in place, chunked) and a norm that runs in the prologue of the
+/// projection reading it. Both are dropped once the kernel is formed.
+constexpr StringLiteral kFlashMarker = "tfm.cached";
+constexpr StringLiteral kPrologueMarker = "tfm.prologue";
+
+/// Projections that can normalize their input in a prologue stage.
+bool takesPrologueNorm(Operation *op) {
+  return isa<LinearOp, LinearGluOp, QkvRopeOp, LmHeadOp>(op);
+}
+
+/// Fused ops the kernel level spells with graph ops: add_norm becomes the
+/// add (an epilogue of its rhs's producer) and the norm (a prologue of its
+/// single projection reader when there is one, otherwise a kernel of its
+/// own); cached_attention becomes the host's cache write and read and an
+/// attention kernel marked to read the cache in chunks.
+void expandFusedOps(func::FuncOp fn) {
+  SmallVector<Operation *> fused;
+  fn.walk([&](Operation *op) {
+    if (isa<AddNormOp, CachedAttentionOp>(op))
+      fused.push_back(op);
+  });
+  for (Operation *op : fused) {
+    OpBuilder b(op);
+    if (auto an = dyn_cast<AddNormOp>(op)) {
+      auto add = b.create<AddOp>(an.getLoc(), an.getLhs(), an.getRhs(),
+                                 an.getAlphaAttr());
+      auto norm = b.create<NormOp>(
+          an.getLoc(), an.getType(0), an.getKindAttr(), add.getResult(),
+          an.getGain(), an.getBias(), an.getEpsAttr(), IntegerAttr(),
+          an.getGainOffsetAttr());
+      Value normed = an.getNormed();
+      if (normed.hasOneUse()) {
+        OpOperand &use = *normed.getUses().begin();
+        if (takesPrologueNorm(use.getOwner()) && use.getOperandNumber() == 0)
+          norm->setAttr(kPrologueMarker, b.getUnitAttr());
+      }
+      an.getSum().replaceAllUsesWith(add.getResult());
+      normed.replaceAllUsesWith(norm.getResult());
+    } else {
+      auto ca = cast<CachedAttentionOp>(op);
+      auto write = b.create<KvWriteOp>(ca.getLoc(), ca.getCache().getType(),
+                                       ca.getCache(), ca.getKey(),
+                                       ca.getValue(), ca.getPos());
+      auto cache = ca.getCache().getType();
+      auto rows = [&](int64_t width) {
+        return RankedTensorType::get({ShapedType::kDynamic, width},
+                                     b.getF32Type());
+      };
+      auto read = b.create<KvReadOp>(
+          ca.getLoc(), rows(cache.getKvHeads() * cache.getHeadDim()),
+          rows(cache.getKvHeads() * cache.getVHeadDim()), write.getResult(),
+          ca.getLen());
+      auto attention = b.create<AttentionOp>(
+          ca.getLoc(), ca.getType(0), ca.getQuery(), read.getKey(),
+          read.getValue(), ca.getPos(), ca.getBias(), ca.getNumHeadsAttr(),
+          ca.getNumKvHeadsAttr(), ca.getHeadDimAttr(), ca.getScaleAttr(),
+          ca.getCausalAttr(), ca.getWindowAttr(), ca.getSoftcapAttr());
+      attention->setAttr(kFlashMarker, b.getUnitAttr());
+      ca.getResult().replaceAllUsesWith(attention.getResult());
+      ca.getNewCache().replaceAllUsesWith(write.getResult());
+    }
+    op->erase();
+  }
+}
+
 /// Ops that run on the host, between kernels.
 bool isHostOp(Operation *op) {
-  return isa<WeightOp, KvWriteOp, KvReadOp, func::ReturnOp>(op) ||
+  return isa<WeightOp, ConcatOp, KvWriteOp, KvReadOp, func::ReturnOp>(op) ||
          op->getDialect()->getNamespace() != TfmDialect::getDialectNamespace();
 }
 
@@ -46,8 +112,15 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
     params.push_back(b.getNamedAttr(name, value));
   };
   StringRef tmpl = "elementwise";
-  if (isa<LinearOp, LmHeadOp>(anchor)) {
+  if (isa<LinearOp, LmHeadOp, LinearGluOp, QkvRopeOp>(anchor)) {
     tmpl = decode ? "gemv" : "gemm";
+    if (auto qkv = dyn_cast<QkvRopeOp>(anchor)) {
+      // The product is tiled as any projection; the three outputs (with
+      // their norms and rotation) are then written row by row.
+      add("product", b.getStringAttr(tmpl));
+      tmpl = "qkv";
+      add("head_dim", b.getI64IntegerAttr(qkv.getHeadDim()));
+    }
     if (decode) {
       // Each task computes a block of output rows; the reduction over the
       // input features is vectorized.
@@ -60,6 +133,13 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
     }
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     tmpl = "attention";
+    if (anchor->hasAttr(kFlashMarker)) {
+      // Keys in chunks whose partial softmaxes are merged: in decode the
+      // chunks are tasks of their own (flash-decoding), in prefill each
+      // query row's task walks them.
+      tmpl = "flash_attention";
+      add("kv_chunk", b.getI64IntegerAttr(256));
+    }
     // One task per (head, query row); the head geometry sizes the tasks.
     int64_t heads = attention.getNumHeads();
     auto valueType = cast<RankedTensorType>(attention.getValue().getType());
@@ -94,9 +174,17 @@ Value sequenceSource(Operation *anchor) {
 /// was given rather than asking the tensor again.
 Value sizeOfDim0(Value v, OpBuilder &b, Location loc) {
   if (auto launch = v.getDefiningOp<LaunchOp>()) {
-    auto type = cast<RankedTensorType>(launch.getType());
-    if (type.isDynamicDim(0))
-      return launch.getDims().front();
+    // The launch's dims list the dynamic sizes result by result.
+    size_t at = 0;
+    for (OpResult r : launch->getResults()) {
+      auto type = cast<RankedTensorType>(r.getType());
+      if (r == v) {
+        if (type.isDynamicDim(0))
+          return launch.getDims()[at];
+        break;
+      }
+      at += size_t(type.getNumDynamicDims());
+    }
   }
   if (auto read = v.getDefiningOp<KvReadOp>())
     return read.getLen();
@@ -106,7 +194,26 @@ Value sizeOfDim0(Value v, OpBuilder &b, Location loc) {
 
 struct Group {
   SmallVector<Operation *> ops;
-  Value output() { return ops.back()->getResult(0); }
+  /// The op that picks the schedule (ops before it form a prologue).
+  size_t anchor = 0;
+  Operation *anchorOp() const { return ops[anchor]; }
+  /// The group's value that epilogue ops may extend: the last op's single
+  /// result (none for a multi-result group).
+  Value tail() const {
+    Operation *last = ops.back();
+    return last->getNumResults() == 1 ? last->getResult(0) : Value();
+  }
+  /// Values computed in the group and read outside it.
+  SmallVector<Value> outputs() const {
+    llvm::SmallPtrSet<Operation *, 8> in(ops.begin(), ops.end());
+    SmallVector<Value> out;
+    for (Operation *op : ops)
+      for (Value r : op->getResults())
+        if (llvm::any_of(r.getUsers(),
+                         [&](Operation *u) { return !in.contains(u); }))
+          out.push_back(r);
+    return out;
+  }
 };
 
 struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
@@ -126,31 +233,41 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
                             llvm::StringMap<int> &counters) {
     bool decode = fn.getName() == "decode";
     std::string phase = decode ? "decode" : "prefill";
+    expandFusedOps(fn);
 
     // Group ops: an epilogue op joins the group whose output it consumes
-    // when that output has no other use.
+    // when that output has no other use; a prologue norm joins the
+    // projection that reads it.
     std::vector<Group> groups;
-    DenseMap<Value, size_t> groupOfOutput;
+    DenseMap<Value, size_t> groupOfTail;
     for (Operation &op : fn.getBody().front()) {
-      if (isHostOp(&op))
+      if (isHostOp(&op) || op.hasAttr(kPrologueMarker))
         continue;
       if (isEpilogueOp(&op)) {
         std::optional<size_t> target;
         for (Value operand : op.getOperands()) {
-          auto it = groupOfOutput.find(operand);
-          if (it != groupOfOutput.end() && operand.hasOneUse() &&
+          auto it = groupOfTail.find(operand);
+          if (it != groupOfTail.end() && operand.hasOneUse() &&
               (!target || it->second > *target))
             target = it->second;
         }
         if (target) {
-          groupOfOutput.erase(groups[*target].output());
+          groupOfTail.erase(groups[*target].tail());
           groups[*target].ops.push_back(&op);
-          groupOfOutput[groups[*target].output()] = *target;
+          groupOfTail[groups[*target].tail()] = *target;
           continue;
         }
       }
-      groups.push_back({{&op}});
-      groupOfOutput[groups.back().output()] = groups.size() - 1;
+      Group group{{&op}};
+      if (op.getNumOperands() > 0)
+        if (Operation *norm = op.getOperand(0).getDefiningOp())
+          if (norm->hasAttr(kPrologueMarker)) {
+            group.ops.insert(group.ops.begin(), norm);
+            group.anchor = 1;
+          }
+      groups.push_back(group);
+      if (Value tail = groups.back().tail())
+        groupOfTail[tail] = groups.size() - 1;
     }
 
     for (Group &group : groups)
@@ -162,8 +279,9 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
                llvm::StringMap<KernelOp> &byBody,
                llvm::StringMap<int> &counters) {
     MLIRContext *ctx = &getContext();
-    Operation *anchor = group.ops.front();
+    Operation *anchor = group.anchorOp();
     Operation *last = group.ops.back();
+    SmallVector<Value> outputs = group.outputs();
     llvm::SmallPtrSet<Operation *, 8> inGroup(group.ops.begin(),
                                               group.ops.end());
 
@@ -187,10 +305,15 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
     for (Value v : inputs)
       mapping.map(v, body.addArgument(v.getType(), v.getLoc()));
     b.setInsertionPointToEnd(&body);
-    for (Operation *op : group.ops)
-      b.clone(*op, mapping);
-    b.create<YieldOp>(anchor->getLoc(),
-                      ValueRange{mapping.lookup(group.output())});
+    for (Operation *op : group.ops) {
+      Operation *clone = b.clone(*op, mapping);
+      clone->removeAttr(kFlashMarker);
+      clone->removeAttr(kPrologueMarker);
+    }
+    SmallVector<Value> yielded;
+    for (Value v : outputs)
+      yielded.push_back(mapping.lookup(v));
+    b.create<YieldOp>(anchor->getLoc(), yielded);
 
     // Identical bodies (and schedules) share one symbol.
     std::string key;
@@ -222,26 +345,32 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
 
     // The launch replaces the group where its last op was.
     b.setInsertionPoint(last);
-    auto resultType = cast<RankedTensorType>(group.output().getType());
-    // The size of each dimension of the result that is not static.
-    SmallVector<Value> perDim(resultType.getRank());
-    if (auto alibi = dyn_cast<AlibiOp>(anchor)) {
-      perDim = {Value(), alibi.getQueryLen(), alibi.getKeyLen()};
-    } else if (auto rel = dyn_cast<RelativeBiasOp>(anchor)) {
-      perDim = {Value(), rel.getQueryLen(), rel.getKeyLen()};
-    } else if (resultType.isDynamicDim(0)) {
-      perDim[0] = sizeOfDim0(sequenceSource(anchor), b, last->getLoc());
-    }
     SmallVector<Value> dynamicDims;
-    for (int64_t i = 0; i < resultType.getRank(); ++i)
-      if (resultType.isDynamicDim(i)) {
-        assert(perDim[i] && "a dynamic dimension with no known size");
-        dynamicDims.push_back(perDim[i]);
+    SmallVector<Type> resultTypes;
+    for (Value output : outputs) {
+      auto resultType = cast<RankedTensorType>(output.getType());
+      resultTypes.push_back(resultType);
+      // The size of each dimension of the result that is not static.
+      SmallVector<Value> perDim(resultType.getRank());
+      if (auto alibi = dyn_cast<AlibiOp>(anchor)) {
+        perDim = {Value(), alibi.getQueryLen(), alibi.getKeyLen()};
+      } else if (auto rel = dyn_cast<RelativeBiasOp>(anchor)) {
+        perDim = {Value(), rel.getQueryLen(), rel.getKeyLen()};
+      } else if (resultType.isDynamicDim(0)) {
+        perDim[0] = sizeOfDim0(sequenceSource(group.ops.front()), b,
+                                last->getLoc());
       }
-    auto launch = b.create<LaunchOp>(last->getLoc(), resultType,
+      for (int64_t i = 0; i < resultType.getRank(); ++i)
+        if (resultType.isDynamicDim(i)) {
+          assert(perDim[i] && "a dynamic dimension with no known size");
+          dynamicDims.push_back(perDim[i]);
+        }
+    }
+    auto launch = b.create<LaunchOp>(last->getLoc(), resultTypes,
                                      symbol.getSymName(), inputs.getArrayRef(),
                                      dynamicDims);
-    group.output().replaceAllUsesWith(launch.getResult());
+    for (auto [output, result] : llvm::zip(outputs, launch.getResults()))
+      output.replaceAllUsesWith(result);
     for (Operation *op : llvm::reverse(group.ops))
       op->erase();
   }

@@ -4,8 +4,12 @@ config and weights: every logits row within --tol (absolute) and identical
 greedy ids, for a prompt run as one prefill and then decode steps, and
 again with the prompt fed one token at a time (the decode path alone).
 
+The interpreter runs the graph level (no fusions). With --unfused, a
+program compiled without fusions must also generate the same ids.
+
 usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
                          [--weights PATH] [--tol T] [--prefill-only]
+                         [--unfused PROG]
 """
 
 import argparse
@@ -28,6 +32,7 @@ def main():
     parser.add_argument("-n", type=int, default=8)
     parser.add_argument("--weights")
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--unfused")
     parser.add_argument("--prefill-only", action="store_true",
                         help="skip the one-token-at-a-time run (big models)")
     opts = parser.parse_args()
@@ -43,7 +48,8 @@ def main():
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, args in runs.items():
-            ref, ref_rows = golden.run([opts.tfmc, "run", opts.config] + weights,
+            ref, ref_rows = golden.run([opts.tfmc, "run", opts.config,
+                                        "--disable-fusion=all"] + weights,
                                        args, tmp)
             got, got_rows = golden.run([opts.program] + weights, args, tmp)
             err, where = golden.max_abs_diff(got_rows, ref_rows)
@@ -54,6 +60,12 @@ def main():
             if got["generated_ids"] != ref["generated_ids"]:
                 failures.append(f"{name}: ids {got['generated_ids']} != "
                                 f"interpreter {ref['generated_ids']}")
+            if opts.unfused:
+                plain, _ = golden.run([opts.unfused] + weights, args, tmp)
+                if plain["generated_ids"] != got["generated_ids"]:
+                    failures.append(f"{name}: ids {got['generated_ids']} != "
+                                    f"unfused program's "
+                                    f"{plain['generated_ids']}")
     return golden.conclude(failures)
 
 

@@ -20,15 +20,15 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
+void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
+              mlir::DictionaryAttr s) {
   int vec = param(s, "vector", 8);
   int cols = param(s, "tile_cols", 3 * vec);
   int tileRows = param(s, "tile_rows", 4);
-  Func &out = p.output;
   Func &dot = stage(p, "dot");
   Func &weight = stage(p, "dot_weight");
   RDom r = p.rdoms.at("dot");
-  Var n = p.vars[0], row = p.vars[1];
+  bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
   Var no("no"), ni("ni"), so("so"), si("si");
 
   auto tile = [&](Stage stage, TailStrategy rowTail) {
@@ -38,29 +38,47 @@ void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
         .vectorize(ni, vec, TailStrategy::GuardWithIf)
         .parallel(no);
   };
-  Expr rows = out.output_buffer().dim(1).extent();
   tile(out.specialize(rows >= tileRows), TailStrategy::ShiftInwards);
   tile(out, TailStrategy::GuardWithIf);
 
-  // The register tile.
-  Var dn = dot.args()[0], ds = dot.args()[1];
+  // The register tile (for a GLU product, one after the other for the gate
+  // and the up half, each over all of k).
+  Var dn = dot.args()[0], ds = dot.args()[paired ? 2 : 1];
   dot.compute_at(out, so)
       .vectorize(dn, vec, TailStrategy::GuardWithIf)
       .unroll(dn)
       .unroll(ds, tileRows, TailStrategy::GuardWithIf);
-  dot.update()
-      .reorder(dn, ds, r.x)
-      .vectorize(dn, vec, TailStrategy::GuardWithIf)
+  Stage update = dot.update();
+  if (paired)
+    update.reorder(dn, ds, r.x, dot.args()[1]);
+  else
+    update.reorder(dn, ds, r.x);
+  update.vectorize(dn, vec, TailStrategy::GuardWithIf)
       .unroll(dn)
       .unroll(ds, tileRows, TailStrategy::GuardWithIf);
+  if (paired) {
+    dot.unroll(dot.args()[1]);
+    update.unroll(dot.args()[1]);
+  }
 
   // The swizzled panel of W for this thread's columns, k-major.
   Func panel = weight.in(dot);
   Var pk = panel.args()[0], pn = panel.args()[1];
-  panel.compute_at(out, no)
-      .reorder_storage(pn, pk)
-      .reorder(pn, pk)
-      .vectorize(pn, vec, TailStrategy::GuardWithIf);
+  if (paired) {
+    Var pj = panel.args()[2];
+    panel.compute_at(out, no)
+        .reorder_storage(pn, pk, pj)
+        .reorder(pn, pk, pj);
+  } else {
+    panel.compute_at(out, no).reorder_storage(pn, pk).reorder(pn, pk);
+  }
+  panel.vectorize(pn, vec, TailStrategy::GuardWithIf);
+}
+
+void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
+  schedulePrologue(p, s);
+  tileGemm(p, p.output, p.vars[0], p.vars[1],
+           p.output.output_buffer().dim(1).extent(), s);
 }
 
 } // namespace tfm::halide::cpu

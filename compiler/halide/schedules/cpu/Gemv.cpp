@@ -5,7 +5,9 @@
 // output rows spread over threads. Within a block, groups of four rows are
 // reduced together: the reduction over k is split into vector lanes
 // (rfactor), so each step loads one vector of x and four of W into four
-// register accumulators; a horizontal sum finishes each row.
+// register accumulators; a horizontal sum finishes each row. A fused GLU
+// product reduces the gate and the up row of each output together (eight
+// accumulators). A prologue norm runs once, before the row blocks.
 //
 // Measured (bench/RESULTS.md, cold weights): 80-99% of OpenBLAS sgemv;
 // 6.5-10.7 GB/s on one thread and 11-19 GB/s on two, against a triad
@@ -19,14 +21,13 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
+void tileGemv(KernelPipeline &p, Func out, Var n, mlir::DictionaryAttr s) {
   int vec = param(s, "vector", 8);
   int rows = param(s, "rows_per_task", 32);
   constexpr int kGroup = 4;
-  Func &out = p.output;
   Func &dot = stage(p, "dot");
   RDom r = p.rdoms.at("dot");
-  Var n = p.vars[0];
+  bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
   Var no("no"), ni("ni"), group("group"), member("member");
   out.split(n, no, ni, rows, TailStrategy::GuardWithIf)
       .split(ni, group, member, kGroup, TailStrategy::GuardWithIf)
@@ -39,19 +40,40 @@ void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
   Func partial = dot.update()
                      .split(r.x, ko, ki, vec, TailStrategy::GuardWithIf)
                      .rfactor(ki, lane);
-  // partial(n, s, lane): lanes innermost in storage, four rows' worth, so
-  // it lives in registers.
-  Var pn = partial.args()[0], ps = partial.args()[1];
-  partial.compute_at(out, group)
-      .reorder_storage(lane, pn, ps)
-      .reorder(lane, pn, ps)
-      .vectorize(lane)
-      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
-  partial.update()
-      .reorder(lane, pn, ko)
-      .vectorize(lane)
-      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  // partial(n, [j,] s, lane): lanes innermost in storage, four rows' worth
+  // (of each half), so it lives in registers.
+  Var pn = partial.args()[0], ps = partial.args()[paired ? 2 : 1];
+  if (paired) {
+    Var pj = partial.args()[1];
+    partial.compute_at(out, group)
+        .reorder_storage(lane, pn, pj, ps)
+        .reorder(lane, pn, pj, ps)
+        .vectorize(lane)
+        .unroll(pn, kGroup, TailStrategy::GuardWithIf)
+        .unroll(pj);
+    partial.update()
+        .reorder(lane, pn, pj, ko)
+        .vectorize(lane)
+        .unroll(pn, kGroup, TailStrategy::GuardWithIf)
+        .unroll(pj);
+    dot.unroll(dot.args()[1]);
+  } else {
+    partial.compute_at(out, group)
+        .reorder_storage(lane, pn, ps)
+        .reorder(lane, pn, ps)
+        .vectorize(lane)
+        .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+    partial.update()
+        .reorder(lane, pn, ko)
+        .vectorize(lane)
+        .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  }
   dot.unroll(dn, kGroup, TailStrategy::GuardWithIf);
+}
+
+void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s, const Target &t) {
+  schedulePrologue(p, s);
+  tileGemv(p, p.output, p.vars[0], s);
 }
 
 } // namespace tfm::halide::cpu

@@ -34,6 +34,54 @@ void scheduleRows(KernelPipeline &p, mlir::DictionaryAttr s,
           p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
 }
 
+void schedulePrologue(KernelPipeline &p, mlir::DictionaryAttr s) {
+  auto it = p.stages.find("prologue");
+  if (it == p.stages.end())
+    return;
+  int vec = param(s, "vector", 8);
+  Func &norm = it->second;
+  Var c = norm.args()[0], row = norm.args()[1];
+  norm.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
+  if (!p.decode)
+    norm.parallel(row);
+  for (const char *role : {"stats", "mean"})
+    if (p.stages.count(role))
+      p.stages[role].compute_at(norm, row);
+}
+
+void scheduleQkv(KernelPipeline &p, mlir::DictionaryAttr s,
+                 const Target &) {
+  int vec = param(s, "vector", 8);
+  schedulePrologue(p, s);
+  Func &product = stage(p, "product");
+  Var c = product.args()[0], row = product.args()[1];
+  product.compute_root();
+  auto inner = s.getAs<mlir::StringAttr>("product");
+  if (inner && inner.getValue() == "gemm")
+    tileGemm(p, product, c, row, p.rows, s);
+  else
+    tileGemv(p, product, c, s);
+  // Q, K and V read their columns of the product; Q's and K's norms and
+  // rotations happen on the way, row by row.
+  for (Func &out : p.outputs) {
+    out.vectorize(out.args()[0], vec, TailStrategy::GuardWithIf);
+    if (!p.decode)
+      out.parallel(out.args()[1]);
+  }
+  const char *prefixes[] = {"q_", "k_"};
+  for (int i = 0; i < 2; ++i)
+    for (const char *role : {"stats", "mean"}) {
+      auto it = p.stages.find(std::string(prefixes[i]) + role);
+      if (it != p.stages.end())
+        it->second.compute_at(p.outputs[size_t(i)],
+                              p.outputs[size_t(i)].args()[1]);
+    }
+  for (const char *role : {"cos", "sin"})
+    if (p.stages.count(role))
+      p.stages[role].compute_root().vectorize(
+          p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
+}
+
 void scheduleElementwise(KernelPipeline &p, mlir::DictionaryAttr s,
                          const Target &) {
   int vec = param(s, "vector", 8);

@@ -30,6 +30,10 @@ void scheduleCpu(KernelPipeline &p, mlir::DictionaryAttr schedule,
     cpu::scheduleGemv(p, schedule, target);
   else if (name == "attention")
     cpu::scheduleAttention(p, schedule, target);
+  else if (name == "flash_attention")
+    cpu::scheduleFlashAttention(p, schedule, target);
+  else if (name == "qkv")
+    cpu::scheduleQkv(p, schedule, target);
   else if (name == "rows" || name == "bias")
     cpu::scheduleRows(p, schedule, target);
   else if (name == "moe")

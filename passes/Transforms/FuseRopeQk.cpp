@@ -1,0 +1,155 @@
+//===- FuseRopeQk.cpp - the tfm-fuse-rope-qk pass ---------------*- C++ -*-===//
+//
+// Q = rope(norm?(linear(x, Wq))), K = rope(norm?(linear(x, Wk))),
+// V = linear(x, Wv) → Q, K, V = qkv_rope(x, [Wq; Wk; Wv]). The attention
+// the three feed tells which is which: its query, and the key and value it
+// writes to the cache (or a cached_attention's operands).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+#include "passes/Transforms/FusionUtils.h"
+
+namespace mlir::tfm {
+#define GEN_PASS_DEF_TFMFUSEROPEQK
+#include "passes/Passes.h.inc"
+} // namespace mlir::tfm
+
+using namespace mlir;
+using namespace mlir::tfm;
+
+namespace {
+
+/// A projection, an optional norm, a rotation: each the only reader of the
+/// one before.
+struct RopeChain {
+  LinearOp linear;
+  NormOp norm;
+  RopeOp rope;
+};
+
+std::optional<RopeChain> ropeChain(Value v) {
+  RopeChain c;
+  c.rope = v.getDefiningOp<RopeOp>();
+  if (!c.rope)
+    return std::nullopt;
+  Value x = c.rope.getInput();
+  if ((c.norm = x.getDefiningOp<NormOp>())) {
+    if (!x.hasOneUse() || c.norm.getBias())
+      return std::nullopt;
+    x = c.norm.getInput();
+  }
+  c.linear = x.getDefiningOp<LinearOp>();
+  if (!c.linear || !x.hasOneUse())
+    return std::nullopt;
+  return c;
+}
+
+bool sameRotation(RopeOp a, RopeOp b) {
+  return a.getPos() == b.getPos() && a.getLayout() == b.getLayout() &&
+         a.getHeadDim() == b.getHeadDim() &&
+         a.getRotaryDim() == b.getRotaryDim() &&
+         a.getTheta() == b.getTheta() && a.getScalingAttr() == b.getScalingAttr();
+}
+
+bool sameNorm(NormOp a, NormOp b) {
+  if (!a || !b)
+    return !a && !b;
+  return a.getKind() == b.getKind() && a.getEps() == b.getEps() &&
+         a.getGainOffset() == b.getGainOffset() && a.getGain() && b.getGain() &&
+         bool(a.getGroupSize()) == bool(b.getGroupSize()) &&
+         (!a.getGroupSize() || *a.getGroupSize() == *b.getGroupSize());
+}
+
+struct FuseRopeQkPass : tfm::impl::TfmFuseRopeQkBase<FuseRopeQkPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> attentions;
+    getOperation().walk([&](Operation *op) {
+      if (isa<AttentionOp, CachedAttentionOp>(op))
+        attentions.push_back(op);
+    });
+    for (Operation *a : attentions)
+      fuse(a);
+  }
+
+  static void fuse(Operation *attention) {
+    Value q, k, v;
+    int64_t heads, kvHeads, hd;
+    if (auto c = dyn_cast<CachedAttentionOp>(attention)) {
+      q = c.getQuery(), k = c.getKey(), v = c.getValue();
+      heads = c.getNumHeads(), kvHeads = c.getNumKvHeads();
+      hd = c.getHeadDim();
+    } else {
+      auto a = cast<AttentionOp>(attention);
+      auto read = a.getKey().getDefiningOp<KvReadOp>();
+      auto write = read ? read.getCache().getDefiningOp<KvWriteOp>()
+                        : KvWriteOp();
+      if (!write)
+        return;
+      q = a.getQuery(), k = write.getKey(), v = write.getValue();
+      heads = a.getNumHeads(), kvHeads = a.getNumKvHeads();
+      hd = a.getHeadDim();
+    }
+    std::optional<RopeChain> qc = ropeChain(q), kc = ropeChain(k);
+    auto vl = v.getDefiningOp<LinearOp>();
+    if (!qc || !kc || !vl || !v.hasOneUse() || !k.hasOneUse())
+      return;
+    Value x = vl.getInput();
+    LinearOp linears[] = {qc->linear, kc->linear, vl};
+    for (LinearOp l : linears)
+      if (l.getInput() != x || !isWeight(l.getWeight()) ||
+          bool(l.getBias()) != bool(vl.getBias()) ||
+          (l.getBias() && !isWeight(l.getBias())))
+        return;
+    if (!sameRotation(qc->rope, kc->rope) || qc->rope.getHeadDim() != hd ||
+        !sameNorm(qc->norm, kc->norm))
+      return;
+    int64_t vFeatures = cast<RankedTensorType>(v.getType()).getDimSize(1);
+    if (vFeatures % kvHeads != 0)
+      return;
+
+    // Build after the last of the three results, before any of their users.
+    Operation *point = qc->rope;
+    for (Operation *op : {kc->rope.getOperation(), vl.getOperation()})
+      if (point->isBeforeInBlock(op))
+        point = op;
+    OpBuilder b(point->getContext());
+    b.setInsertionPointAfter(point);
+    for (Value r : {q, k, v})
+      if (!usersAfter(r, point))
+        return;
+    Location loc = attention->getLoc();
+    Value weight = concatRows(
+        b, loc, {qc->linear.getWeight(), kc->linear.getWeight(),
+                 vl.getWeight()});
+    Value bias = vl.getBias()
+                     ? concatRows(b, loc, {qc->linear.getBias(),
+                                           kc->linear.getBias(), vl.getBias()})
+                     : Value();
+    RopeOp rope = qc->rope;
+    NormOp qn = qc->norm, kn = kc->norm;
+    auto fused = b.create<QkvRopeOp>(
+        loc, q.getType(), k.getType(), v.getType(), rope.getLayoutAttr(), x,
+        weight, bias, qn ? qn.getGain() : Value(),
+        kn ? kn.getGain() : Value(), rope.getPos(),
+        b.getI64IntegerAttr(heads), b.getI64IntegerAttr(kvHeads),
+        b.getI64IntegerAttr(hd), b.getI64IntegerAttr(vFeatures / kvHeads),
+        rope.getRotaryDimAttr(), rope.getThetaAttr(), rope.getScalingAttr(),
+        qn ? qn.getKindAttr() : NormKindAttr(),
+        qn ? qn.getEpsAttr() : FloatAttr(),
+        qn ? qn.getGroupSizeAttr() : IntegerAttr(),
+        qn ? qn.getGainOffsetAttr() : b.getF64FloatAttr(0.0));
+    q.replaceAllUsesWith(fused.getQuery());
+    k.replaceAllUsesWith(fused.getKey());
+    v.replaceAllUsesWith(fused.getValue());
+    for (RopeChain *c : {&*qc, &*kc}) {
+      c->rope->erase();
+      if (c->norm)
+        c->norm->erase();
+      c->linear->erase();
+    }
+    vl->erase();
+  }
+};
+
+} // namespace

@@ -1,0 +1,43 @@
+//===- FusionUtils.h - helpers shared by the fusion passes ------*- C++ -*-===//
+
+#ifndef TFM_PASSES_TRANSFORMS_FUSIONUTILS_H
+#define TFM_PASSES_TRANSFORMS_FUSIONUTILS_H
+
+#include "dialects/Tfm/TfmOps.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::tfm {
+
+/// True when every user of `v`, except `except`, comes after `point` in
+/// its block (so a replacement built at `point` dominates them).
+inline bool usersAfter(Value v, Operation *point, Operation *except = nullptr) {
+  for (Operation *user : v.getUsers())
+    if (user != except &&
+        (user->getBlock() != point->getBlock() ||
+         !point->isBeforeInBlock(user)))
+      return false;
+  return true;
+}
+
+/// A `tfm.weight` result: a compiled program can concatenate such tensors
+/// once, when it loads the weights.
+inline bool isWeight(Value v) {
+  return v && v.getDefiningOp<WeightOp>();
+}
+
+/// The rows of `parts` stacked (a `tfm.concat`), built at the builder's
+/// insertion point.
+inline Value concatRows(OpBuilder &b, Location loc, ArrayRef<Value> parts) {
+  auto first = cast<RankedTensorType>(parts.front().getType());
+  SmallVector<int64_t> shape(first.getShape());
+  shape[0] = 0;
+  for (Value p : parts)
+    shape[0] += cast<RankedTensorType>(p.getType()).getDimSize(0);
+  return b.create<ConcatOp>(
+      loc, RankedTensorType::get(shape, first.getElementType()), parts);
+}
+
+} // namespace mlir::tfm
+
+#endif // TFM_PASSES_TRANSFORMS_FUSIONUTILS_H
