@@ -39,8 +39,9 @@ int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
   Session session(**model);
   if (options->profile)
     session.enableProfile();
-  int rc = options->bench ? runBenchmark(session, *options, tool)
-                          : runGeneration(session, *options, tool);
+  int rc = options->bench
+               ? runBenchmark(session, *options, tool, int(options->repeats))
+               : runGeneration(session, *options, tool);
   if (options->profile)
     std::fprintf(stderr, "%s", session.profileReport().c_str());
   return rc;

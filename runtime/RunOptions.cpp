@@ -173,6 +173,11 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
         return missing("a thread count");
       if (!parseInt(value, o.threads) || o.threads < 1)
         return bad("a thread count >= 1");
+    } else if (flag == "--repeats" && flags.benchFlags) {
+      if (!takeValue())
+        return missing("a repeat count");
+      if (!parseInt(value, o.repeats) || o.repeats < 1)
+        return bad("a repeat count >= 1");
     } else {
       return Error(fmt::format("unknown flag '{}' (see --help)", flag));
     }
@@ -228,7 +233,9 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
          "of repeats)\n"
          "  --profile            time every kernel; print a table (calls, ms, "
          "GFLOP/s, GB/s)\n"
-         "  --threads N          worker threads (default: all cores)\n";
+         "  --threads N          worker threads (default: all cores)\n"
+         "  --repeats N          --bench: timed runs after the warm-up "
+         "(default 5)\n";
   s += "  -h, --help           show this help\n";
   return s;
 }

@@ -42,6 +42,7 @@ struct RunOptions {
   bool bench = false;
   bool profile = false;
   int64_t threads = 0;
+  int64_t repeats = 5; // --bench
   bool help = false;
 };
 

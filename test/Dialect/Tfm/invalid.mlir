@@ -528,3 +528,60 @@ func.func @lm_head_vocab(%x: tensor<?x8xf32>) {
   %y = tfm.lm_head %x, %w : tensor<?x8xf32>, tensor<100x8xf32> -> tensor<?x99xf32>
   return
 }
+
+// -----
+
+func.func @concat_columns(%a: tensor<4x8xf32>, %b: tensor<4x6xf32>) {
+  // expected-error @+1 {{operand dimension 1 must be 8, got 6}}
+  %c = tfm.concat %a, %b : (tensor<4x8xf32>, tensor<4x6xf32>) -> tensor<8x8xf32>
+  return
+}
+
+// -----
+
+func.func @concat_rows(%a: tensor<4x8xf32>, %b: tensor<4x8xf32>) {
+  // expected-error @+1 {{result dimension 0 must be 8, got 9}}
+  %c = tfm.concat %a, %b : (tensor<4x8xf32>, tensor<4x8xf32>) -> tensor<9x8xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_rope_rows(%x: tensor<1x8xf32>, %w: tensor<20x8xf32>, %pos: index) {
+  // expected-error @+1 {{weight dimension 0 must be 16, got 20}}
+  %q, %k, %v = tfm.qkv_rope half %x, %w at %pos {head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, v_head_dim = 4 : i64} : tensor<1x8xf32>, tensor<20x8xf32> -> tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+func.func @qkv_rope_norm(%x: tensor<1x8xf32>, %w: tensor<16x8xf32>, %g: tensor<4xf32>, %pos: index) {
+  // expected-error @+1 {{QK-norm needs the gains, norm and norm_eps together}}
+  %q, %k, %v = tfm.qkv_rope half %x, %w qk_norm %g, %g : tensor<4xf32>, tensor<4xf32> at %pos {head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64, v_head_dim = 4 : i64} : tensor<1x8xf32>, tensor<16x8xf32> -> tensor<1x8xf32>, tensor<1x4xf32>, tensor<1x4xf32>
+  return
+}
+
+// -----
+
+!cache = !tfm.kv_cache<len = 32, kv_heads = 2, head_dim = 4, v_head_dim = 4>
+func.func @cached_attention_heads(%q: tensor<1x8xf32>, %k: tensor<1x8xf32>, %c: !cache, %pos: index) {
+  // expected-error @+1 {{the cache's kv_heads and head_dim must be 1 and 4}}
+  %o, %n = tfm.cached_attention %q, %k, %k into %c at %pos len %pos {causal, head_dim = 4 : i64, num_heads = 2 : i64, num_kv_heads = 1 : i64, scale = 0.5 : f64} : tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32> into !cache -> tensor<1x8xf32>
+  return
+}
+
+// -----
+
+func.func @linear_glu_odd(%x: tensor<1x8xf32>, %w: tensor<15x8xf32>) {
+  // expected-error @+1 {{weight rows must be even (gate then up), got 15}}
+  %y = tfm.linear_glu silu %x, %w : tensor<1x8xf32>, tensor<15x8xf32> -> tensor<1x7xf32>
+  return
+}
+
+// -----
+
+func.func @add_norm_gain(%a: tensor<1x8xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{gain dimension 0 must be 8, got 4}}
+  %s, %n = tfm.add_norm rms %a, %a gain %g : tensor<4xf32> eps 1.0e-5 : tensor<1x8xf32>
+  return
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Measures what each fusion pass buys on the synthetic models of run.py.
+
+For each model (stories15M-like and ~110M, seeded random f32 weights in
+GGUF, 4096-position context) it compiles six programs: no fusion, each of
+the four fusions alone, and all of them (the default). In interleaved
+rounds, so that noise hits every variant alike, it measures:
+
+  * prefill (128 tokens) and decode (64 tokens) tokens/s, one thread;
+  * decode tokens/s after a prompt of 1, 256 and 2048 tokens (16 decode
+    steps each), no fusion against all fusions, one thread.
+
+It also counts the bytes a decoded token moves, from the host plan
+(`tfmc --emit=host`): every buffer a kernel reads (weights, activations,
+the cached keys and values) and every buffer it writes, plus cache-write
+copies; an embedding kernel reads one row of its table.
+
+Writes bench/fusion.json and the tables (markdown) to stdout.
+
+usage: bench/fusion.py [--build build] [--rounds 3]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from importlib import import_module
+
+bench = import_module("run")
+
+FUSIONS = ["attention-kvcache", "rope-qk", "glu", "norm-residual"]
+VARIANTS = {"none": "all", "all": "none"}
+for f in FUSIONS:
+    VARIANTS[f] = ",".join(x for x in FUSIONS if x != f)
+ORDER = ["none"] + FUSIONS + ["all"]
+CONTEXTS = [1, 256, 2048]
+CTX = 4096
+
+
+def prompt(n):
+    return ",".join(str(1 + (i * 7919) % 31999) for i in range(n))
+
+
+def plan_bytes(plan_text, context):
+    """Bytes one decode call moves at `context` cached positions."""
+    kernels = {}
+    lines = plan_text.splitlines()
+    for line in lines:
+        w = line.split()
+        if w and w[0] == "kernel":
+            kernels[int(w[1])] = w[2]
+    start = next(i for i, l in enumerate(lines) if l.startswith("entry decode"))
+    regs, shapes, total = {}, {}, 0
+    for line in lines[start + 1:]:
+        w = line.split()
+        if w[0] == "end":
+            break
+        if w[0].startswith("%"):
+            r = int(w[0][1:])
+            if w[2] == "pos":
+                regs[r] = context
+            elif w[2] == "tokens":
+                regs[r] = 1
+            elif w[2] == "const":
+                regs[r] = int(w[3])
+            elif w[2] == "add":
+                regs[r] = regs[int(w[3][1:])] + regs[int(w[4][1:])]
+        elif w[0].startswith("b") and w[1] == "=":
+            dims = line[line.index("[") + 1:line.index("]")].split(",")
+            n = 1
+            for d in dims:
+                d = d.strip()
+                n *= regs[int(d[1:])] if d.startswith("%") else int(d)
+            shapes[int(w[0][1:])] = (n, dims)
+        elif w[0] == "launch":
+            name = kernels[int(w[1])]
+            inner = line[line.index("(") + 1:line.index(")")]
+            args = [a.strip() for a in inner.split(",") if a.strip()]
+            results = line[line.index("->") + 2:].split(",")
+            for a in args:
+                if a.startswith("b"):
+                    n, dims = shapes[int(a[1:])]
+                    if "_embed" in name and len(dims) == 2:
+                        n = int(dims[1])  # one row of the table
+                    total += 4 * n
+            for r in results:
+                total += 4 * shapes[int(r.strip()[1:])][0]
+        elif w[0] == "kv_write":
+            for b in (w[3], w[5]):
+                total += 2 * 4 * shapes[int(b[1:])][0]  # read and write
+    return total
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
+                                                  "fusion.json"))
+    opts = ap.parse_args()
+    bindir = os.path.join(opts.build, "bin")
+    work = os.path.join(opts.build, "bench")
+    os.makedirs(work, exist_ok=True)
+    tfmc = os.path.join(bindir, "tfmc")
+
+    programs, res = {}, {"runs": [], "context": [], "bytes": []}
+    for name, m in bench.MODELS.items():
+        gguf = os.path.join(work, f"{name}-4k.gguf")
+        if not os.path.exists(gguf):
+            bench.run([os.path.join(bindir, "make-model"), "--dim", str(m["dim"]),
+                       "--layers", str(m["layers"]), "--heads", str(m["heads"]),
+                       "--hidden", str(m["hidden"]), "--vocab", str(m["vocab"]),
+                       "--tied", "1", "--ctx", str(CTX), "-o", gguf])
+        for variant in ORDER:
+            flag = "--disable-fusion=" + VARIANTS[variant]
+            prog = os.path.join(work, f"{name}-fusion-{variant}")
+            print(f"compiling {name} ({variant})", file=sys.stderr)
+            bench.run([tfmc, "compile", gguf, "-o", prog, flag])
+            programs[(name, variant)] = (prog, gguf)
+            plan = bench.run([tfmc, gguf, "--emit=host", flag]).stdout
+            for c in CONTEXTS:
+                res["bytes"].append(dict(model=name, variant=variant,
+                                         context=c,
+                                         bytes=plan_bytes(plan, c)))
+
+    def measure(name, variant, n_prompt, n_decode, repeats):
+        prog, gguf = programs[(name, variant)]
+        out = bench.json_lines(bench.run(
+            [prog, "--weights", gguf, "--prompt-ids", prompt(n_prompt),
+             "-n", str(n_decode + 1), "--bench", "--json", "--threads", "1",
+             "--repeats", str(repeats)]).stdout)[0]
+        out.update(model=name, variant=variant)
+        return out
+
+    for r in range(opts.rounds):
+        print(f"round {r + 1}/{opts.rounds}", file=sys.stderr)
+        for name in bench.MODELS:
+            for variant in ORDER:
+                res["runs"].append(measure(name, variant, bench.PROMPT,
+                                           bench.DECODE, 3))
+            for c in CONTEXTS:
+                for variant in ("none", "attention-kvcache", "all"):
+                    row = measure(name, variant, c, 16, 1)
+                    row["context"] = c
+                    res["context"].append(row)
+    with open(opts.out, "w") as f:
+        json.dump(res, f, indent=1)
+    report(res)
+
+
+def med(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def report(res):
+    print("### Fusions on and off (1 thread, median over rounds)\n")
+    print("| model | fusion | prefill tok/s | decode tok/s | vs none: prefill "
+          "| vs none: decode | decode MB/token (ctx 256) |")
+    print("|---|---|---|---|---|---|---|")
+    for name in bench.MODELS:
+        base = [r for r in res["runs"] if r["model"] == name
+                and r["variant"] == "none"]
+        bp, bd = med(base, "prefill_tokens_per_s"), med(base, "decode_tokens_per_s")
+        for variant in ORDER:
+            rows = [r for r in res["runs"] if r["model"] == name
+                    and r["variant"] == variant]
+            p, d = med(rows, "prefill_tokens_per_s"), med(rows, "decode_tokens_per_s")
+            mb = next(b["bytes"] for b in res["bytes"] if b["model"] == name and
+                      b["variant"] == variant and b["context"] == 256) / 1e6
+            label = {"none": "none", "all": "all"}.get(variant, variant + " only")
+            print(f"| {name} | {label} | {p:.1f} | {d:.1f} | {p / bp:.2f}× | "
+                  f"{d / bd:.2f}× | {mb:.1f} |")
+    print("\n### Decode at a given context (1 thread, 16 steps after the "
+          "prompt, median over rounds)\n")
+    print("| model | context | none tok/s | attention-kvcache only tok/s "
+          "| all tok/s | none MB/token | all MB/token |")
+    print("|---|---|---|---|---|---|---|")
+    for name in bench.MODELS:
+        for c in CONTEXTS:
+            row = {}
+            for variant in ("none", "attention-kvcache", "all"):
+                rows = [r for r in res["context"] if r["model"] == name and
+                        r["variant"] == variant and r["context"] == c]
+                row[variant] = med(rows, "decode_tokens_per_s")
+            mb = {v: next(b["bytes"] for b in res["bytes"] if b["model"] == name
+                          and b["variant"] == v and b["context"] == c) / 1e6
+                  for v in ("none", "all")}
+            print(f"| {name} | {c} | {row['none']:.1f} | "
+                  f"{row['attention-kvcache']:.1f} | {row['all']:.1f} | "
+                  f"{mb['none']:.1f} | {mb['all']:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
