@@ -44,6 +44,8 @@ struct Case {
   std::string func; // one func.func named @prefill or @decode
   std::vector<Arg> args;
   double maxNmse = 1e-10;
+  /// Chunk length for a cached attention's kernel (0: the kernel former's).
+  int64_t kvChunk = 0;
 };
 
 std::ostream &operator<<(std::ostream &os, const Case &c) {
@@ -68,6 +70,12 @@ TEST_P(KernelTest, MatchesInterpreter) {
   ASSERT_TRUE(launch) << "no kernel was formed";
   auto kernel = module->lookupSymbol<ir::KernelOp>(launch.getKernel());
   auto fn = launch->getParentOfType<mlir::func::FuncOp>();
+  if (c.kvChunk > 0) {
+    mlir::NamedAttrList params(kernel.getSchedule());
+    params.set("kv_chunk", mlir::IntegerAttr::get(
+                               mlir::IntegerType::get(&context, 64), c.kvChunk));
+    kernel.setScheduleAttr(params.getDictionary(&context));
+  }
 
   // Random inputs, bound to the kernel's arguments through the launch.
   std::mt19937 rng(42);
@@ -107,7 +115,6 @@ TEST_P(KernelTest, MatchesInterpreter) {
   rt::WeightTable none;
   auto reference = Interpreter::evaluate(kernel.getBlock(), values, none);
   ASSERT_TRUE(reference) << reference.error().message();
-  const Tensor &ref = reference->front();
 
   halide::KernelPipeline pipeline = halide::buildPipeline(kernel);
   Halide::Target target(halide::resolveTarget("host"));
@@ -116,20 +123,27 @@ TEST_P(KernelTest, MatchesInterpreter) {
     image.set(buffers[i]);
   for (auto &[i, scalar] : pipeline.scalars)
     scalar.set(int32_t(values[i].index));
-  std::vector<int> outExtents(ref.shape.rbegin(), ref.shape.rend());
-  Halide::Buffer<float> out(outExtents);
-  pipeline.output.realize(out, target);
+  ASSERT_EQ(reference->size(), pipeline.outputs.size());
+  std::vector<Halide::Buffer<float>> outs;
+  for (const Tensor &ref : *reference)
+    outs.emplace_back(std::vector<int>(ref.shape.rbegin(), ref.shape.rend()));
+  std::vector<Halide::Buffer<>> realized(outs.begin(), outs.end());
+  Halide::Pipeline(pipeline.outputs)
+      .realize(Halide::Realization(realized), target);
 
-  double err = 0, norm = 0, maxAbs = 0;
-  for (int64_t i = 0; i < ref.numel(); ++i) {
-    double d = double(out.data()[i]) - double(ref.data[i]);
-    err += d * d;
-    norm += double(ref.data[i]) * double(ref.data[i]);
-    maxAbs = std::max(maxAbs, std::abs(d));
+  for (size_t o = 0; o < outs.size(); ++o) {
+    const Tensor &ref = (*reference)[o];
+    double err = 0, norm = 0, maxAbs = 0;
+    for (int64_t i = 0; i < ref.numel(); ++i) {
+      double d = double(outs[o].data()[i]) - double(ref.data[i]);
+      err += d * d;
+      norm += double(ref.data[i]) * double(ref.data[i]);
+      maxAbs = std::max(maxAbs, std::abs(d));
+    }
+    double nmse = norm > 0 ? err / norm : err;
+    EXPECT_LE(nmse, c.maxNmse) << "result " << o << ": max |diff| " << maxAbs
+                               << " over " << ref.numel() << " values";
   }
-  double nmse = norm > 0 ? err / norm : err;
-  EXPECT_LE(nmse, c.maxNmse) << "max |diff| " << maxAbs << " over "
-                             << ref.numel() << " values";
 }
 
 /// A one-op function: `body` uses %a0, %a1, ... typed by `types`.
@@ -139,15 +153,25 @@ std::string func(const std::string &name, const std::vector<std::string> &types,
   for (size_t i = 0; i < types.size(); ++i)
     s += (i ? ", " : "") + std::string("%a") + std::to_string(i) + ": " +
          types[i];
-  return s + ") -> " + result + " {\n" + body + "\n  return %r : " + result +
-         "\n}";
+  // Several results (a:3-style op) come back as %r#0, %r#1, ...
+  std::string values = "%r";
+  size_t n = size_t(std::count(result.begin(), result.end(), ',')) + 1;
+  if (n > 1) {
+    values.clear();
+    for (size_t i = 0; i < n; ++i)
+      values += (i ? ", %r#" : "%r#") + std::to_string(i);
+  }
+  std::string type = n > 1 ? "(" + result + ")" : result;
+  return s + ") -> " + type + " {\n" + body + "\n  return " + values +
+         " : " + result + "\n}";
 }
 
 std::vector<Case> cases() {
   std::vector<Case> out;
   auto add = [&](std::string name, std::string f, std::vector<Arg> args,
-                 double nmse = 1e-10) {
-    out.push_back({std::move(name), std::move(f), std::move(args), nmse});
+                 double nmse = 1e-10, int64_t kvChunk = 0) {
+    out.push_back(
+        {std::move(name), std::move(f), std::move(args), nmse, kvChunk});
   };
   // Projections: prefill (GEMM) and decode (GEMV), odd and tile-sized shapes.
   for (auto [s, k, n] : std::vector<std::array<int64_t, 3>>{
@@ -311,6 +335,82 @@ std::vector<Case> cases() {
              q),
         {tensor({a.s, qw}), tensor({a.len, kw}), tensor({a.len, kw}),
          index(a.pos)});
+    // The same as a cached attention (what tfm.cached_attention becomes at
+    // the kernel level), in chunks of 4 keys: partial softmaxes merged.
+    std::string cached = attrs;
+    cached.insert(cached.size() - 1, ", tfm.cached");
+    add(std::string(a.name) + "_chunked",
+        func(a.decode ? "decode" : "prefill", {q, k, k, "index"},
+             "  %r = tfm.attention %a0, %a1, %a2 at %a3 " + cached + " : " +
+                 q + ", " + k + ", " + k + " -> " + q,
+             q),
+        {tensor({a.s, qw}), tensor({a.len, kw}), tensor({a.len, kw}),
+         index(a.pos)},
+        1e-10, 4);
+  }
+  // Flash-decoding over a longer cache: 7 chunks of 16, the last partial.
+  add("attention_chunked_long_decode",
+      func("decode", {"tensor<1x32xf32>", "tensor<?x16xf32>", "index"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
+           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, window = 70, "
+           "tfm.cached} : tensor<1x32xf32>, tensor<?x16xf32>, "
+           "tensor<?x16xf32> -> tensor<1x32xf32>",
+           "tensor<1x32xf32>"),
+      {tensor({1, 32}), tensor({100, 16}), index(99)}, 1e-10, 16);
+  add("attention_chunked_bias",
+      func("prefill",
+           {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 bias %a3 : "
+           "tensor<3x?x?xf32> {num_heads = 3, num_kv_heads = 3, head_dim = 4, "
+           "scale = 0.5, causal, tfm.cached} : tensor<?x12xf32>, "
+           "tensor<?x12xf32>, tensor<?x12xf32> -> tensor<?x12xf32>",
+           "tensor<?x12xf32>"),
+      {tensor({4, 12}), tensor({11, 12}), index(7), tensor({3, 4, 11})}, 1e-10,
+      4);
+
+  // Fused projections: GLU over [gate; up], QKV with RoPE (and QK-norm and
+  // biases) in the epilogue, a norm in a projection's prologue.
+  for (bool decode : {true, false}) {
+    std::string phase = decode ? "decode" : "prefill";
+    std::string s = decode ? "1" : "?";
+    int64_t rows = decode ? 1 : 6;
+    std::string x = "tensor<" + s + "x40xf32>";
+    add("linear_glu_fused_" + phase,
+        func(phase, {x, "tensor<106x40xf32>", "tensor<106xf32>"},
+             "  %r = tfm.linear_glu gelu %a0, %a1 bias %a2 : tensor<106xf32> : " +
+                 x + ", tensor<106x40xf32> -> tensor<" + s + "x53xf32>",
+             "tensor<" + s + "x53xf32>"),
+        {tensor({rows, 40}), tensor({106, 40}), tensor({106})});
+    add("norm_prologue_linear_" + phase,
+        func(phase, {x, "tensor<40xf32>", "tensor<40xf32>", "tensor<29x40xf32>"},
+             "  %n = tfm.norm layer %a0 gain %a1 : tensor<40xf32> bias %a2 : "
+             "tensor<40xf32> eps 1.0e-5 {tfm.prologue} : " + x +
+                 "\n  %r = tfm.linear %n, %a3 : " + x +
+                 ", tensor<29x40xf32> -> tensor<" + s + "x29xf32>",
+             "tensor<" + s + "x29xf32>"),
+        {tensor({rows, 40}), tensor({40}), tensor({40}), tensor({29, 40})});
+    // 4 query heads and 2 KV heads of 8 features, 6 of them rotated.
+    std::string q = "tensor<" + s + "x32xf32>", kv = "tensor<" + s + "x16xf32>";
+    add("qkv_rope_" + phase,
+        func(phase, {x, "tensor<64x40xf32>", "tensor<64xf32>", "index"},
+             "  %r:3 = tfm.qkv_rope interleaved %a0, %a1 bias %a2 : "
+             "tensor<64xf32> at %a3 {head_dim = 8, num_heads = 4, "
+             "num_kv_heads = 2, rotary_dim = 6, theta = 10000.0, v_head_dim = "
+             "8} : " + x + ", tensor<64x40xf32> -> " + q + ", " + kv + ", " +
+                 kv,
+             q + ", " + kv + ", " + kv),
+        {tensor({rows, 40}), tensor({64, 40}), tensor({64}), index(37)});
+    add("qkv_rope_qk_norm_" + phase,
+        func(phase,
+             {x, "tensor<64x40xf32>", "tensor<8xf32>", "tensor<8xf32>", "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 qk_norm %a2, %a3 : "
+             "tensor<8xf32>, tensor<8xf32> at %a4 {head_dim = 8, num_heads = 4, "
+             "num_kv_heads = 2, rotary_dim = 8, theta = 500000.0, v_head_dim = "
+             "8, norm = #tfm.norm_kind<rms>, norm_eps = 1.0e-6, norm_group = 8} "
+             ": " + x + ", tensor<64x40xf32> -> " + q + ", " + kv + ", " + kv,
+             q + ", " + kv + ", " + kv),
+        {tensor({rows, 40}), tensor({64, 40}), tensor({8}), tensor({8}),
+         index(5)});
   }
   add("attention_bias",
       func("prefill",
