@@ -431,34 +431,49 @@ private:
     define(op.getValue(), v);
   }
 
-  void attention(ir::AttentionOp a) {
-    Var c("c"), s("s"), t("t"), h("h"), e("e");
-    Func q = f(a.getQuery()), key = f(a.getKey()), value = f(a.getValue());
-    int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
+  /// Scores of key t for head h and query row s: q·k (the stage "qk"),
+  /// scaled, soft-capped and biased, the lowest float where `masked`
+  /// (causal, window, or `outside`). Keys and bias are read at row `row`.
+  Func attentionLogits(ir::AttentionOp a, Var t, Var h, Var s, RDom rd,
+                       Expr row, Expr outside, Expr &masked) {
+    Func q = f(a.getQuery()), key = f(a.getKey());
     int hd = int(a.getHeadDim());
-    int vhd = int(size(a.getValue(), 1)) / kvHeads;
-    int group = heads / kvHeads;
-    Expr len = extent(a.getKey(), 0);
-    Expr pos = scalar(a.getPos());
-
-    RDom rd(0, hd, "dd");
+    int group = int(a.getNumHeads() / a.getNumKvHeads());
     Func qk("qk");
-    qk(t, h, s) += q(h * hd + rd, s) * key((h / group) * hd + rd, t);
+    qk(t, h, s) += q(h * hd + rd, s) * key((h / group) * hd + rd, row);
+    stages_["qk"] = qk;
     Expr score = qk(t, h, s) * float(a.getScale().convertToDouble());
     if (auto cap = a.getSoftcap()) {
       float capf = float(cap->convertToDouble());
       score = capf * tanh(score / capf);
     }
     if (a.getBias())
-      score = score + f(a.getBias())(t, s, h);
-    Expr p = pos + s;
-    Expr masked = Internal::const_false();
+      score = score + f(a.getBias())(row, s, h);
+    Expr p = scalar(a.getPos()) + s;
+    masked = outside;
     if (a.getCausal())
       masked = masked || t > p;
     if (auto w = a.getWindow())
       masked = masked || t <= p - int(*w);
     Func logits("logits");
     logits(t, h, s) = select(masked, Float(32).min(), score);
+    stages_["logits"] = logits;
+    return logits;
+  }
+
+  void attention(ir::AttentionOp a) {
+    Var c("c"), s("s"), t("t"), h("h"), e("e");
+    Func value = f(a.getValue());
+    int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
+    int hd = int(a.getHeadDim());
+    int vhd = int(size(a.getValue(), 1)) / kvHeads;
+    int group = heads / kvHeads;
+    Expr len = extent(a.getKey(), 0);
+
+    RDom rd(0, hd, "dd");
+    Expr masked;
+    Func logits = attentionLogits(a, t, h, s, rd, t, Internal::const_false(),
+                                  masked);
 
     RDom rt(0, len, "tt");
     rdoms_["keys"] = rt;
@@ -471,8 +486,6 @@ private:
     weighted(e, h, s) += prob(rt, h, s) * value((h / group) * vhd + e, rt);
     Func out("attention");
     out(c, s) = weighted(c % vhd, c / vhd, s) / den(c / vhd, s);
-    stages_["qk"] = qk;
-    stages_["logits"] = logits;
     stages_["max"] = mx;
     stages_["prob"] = prob;
     stages_["denom"] = den;
@@ -486,34 +499,21 @@ private:
   /// the global max. No score row longer than a chunk exists.
   void flashAttention(ir::AttentionOp a) {
     Var c("c"), s("s"), t("t"), h("h"), e("e"), x("x"), ch("ch");
-    Func q = f(a.getQuery()), key = f(a.getKey()), value = f(a.getValue());
+    Func value = f(a.getValue());
     int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
     int hd = int(a.getHeadDim());
     int vhd = int(size(a.getValue(), 1)) / kvHeads;
     int group = heads / kvHeads;
     int chunk = kvChunk_;
     Expr len = extent(a.getKey(), 0);
-    Expr pos = scalar(a.getPos());
     Expr last = len - 1;
 
     RDom rd(0, hd, "dd");
-    Func qk("qk");
-    qk(t, h, s) += q(h * hd + rd, s) * key((h / group) * hd + rd, min(t, last));
-    Expr score = qk(t, h, s) * float(a.getScale().convertToDouble());
-    if (auto cap = a.getSoftcap()) {
-      float capf = float(cap->convertToDouble());
-      score = capf * tanh(score / capf);
-    }
-    if (a.getBias())
-      score = score + f(a.getBias())(min(t, last), s, h);
-    Expr p = pos + s;
-    Expr masked = t > last;
-    if (a.getCausal())
-      masked = masked || t > p;
-    if (auto w = a.getWindow())
-      masked = masked || t <= p - int(*w);
-    Func logits("logits");
-    logits(t, h, s) = select(masked, Float(32).min(), score);
+    // Chunks run past the last key: those rows read the last key and are
+    // masked.
+    Expr masked;
+    Func logits = attentionLogits(a, t, h, s, rd, min(t, last), t > last,
+                                  masked);
 
     RDom rk(0, chunk, "kk");
     Expr tk = ch * chunk + rk;
@@ -543,8 +543,6 @@ private:
     rdoms_["keys"] = rk;
     rdoms_["head_dim"] = rd;
     rdoms_["chunks"] = rc;
-    stages_["qk"] = qk;
-    stages_["logits"] = logits;
     stages_["chunk_max"] = cmax;
     stages_["prob"] = prob;
     stages_["chunk_denom"] = cden;

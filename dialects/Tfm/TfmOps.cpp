@@ -149,14 +149,30 @@ LogicalResult RopeOp::verify() {
   return success();
 }
 
+/// What tfm.attention and tfm.cached_attention check alike: head counts,
+/// scale, window, soft-cap.
+template <typename OpT> static LogicalResult verifyAttentionAttrs(OpT op) {
+  int64_t heads = op.getNumHeads(), kvHeads = op.getNumKvHeads();
+  if (heads < 1 || kvHeads < 1 || op.getHeadDim() < 1)
+    return op.emitOpError(
+        "num_heads, num_kv_heads and head_dim must be >= 1");
+  if (heads % kvHeads != 0)
+    return op.emitOpError("num_kv_heads ")
+           << kvHeads << " does not divide num_heads " << heads;
+  if (!(op.getScale().convertToDouble() > 0))
+    return op.emitOpError("scale must be > 0");
+  if (auto w = op.getWindow(); w && int64_t(*w) < 1)
+    return op.emitOpError("window must be >= 1, got ") << int64_t(*w);
+  if (auto cap = op.getSoftcap(); cap && !(cap->convertToDouble() > 0))
+    return op.emitOpError("softcap must be > 0");
+  return success();
+}
+
 LogicalResult AttentionOp::verify() {
+  if (failed(verifyAttentionAttrs(*this)))
+    return failure();
   int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(),
           headDim = getHeadDim();
-  if (heads < 1 || kvHeads < 1 || headDim < 1)
-    return emitOpError("num_heads, num_kv_heads and head_dim must be >= 1");
-  if (heads % kvHeads != 0)
-    return emitOpError("num_kv_heads ")
-           << kvHeads << " does not divide num_heads " << heads;
   if (failed(expectDim(*this, getQuery(), 1, heads * headDim, "query")) ||
       failed(expectDim(*this, getKey(), 1, kvHeads * headDim, "key")) ||
       failed(expectDim(*this, getValue(), 0, dim(getKey(), 0), "value")) ||
@@ -172,12 +188,6 @@ LogicalResult AttentionOp::verify() {
     if (failed(expectDim(*this, getResult(), 1, heads * vHeadDim, "result")))
       return failure();
   }
-  if (!(getScale().convertToDouble() > 0))
-    return emitOpError("scale must be > 0");
-  if (auto w = getWindow(); w && int64_t(*w) < 1)
-    return emitOpError("window must be >= 1, got ") << int64_t(*w);
-  if (auto cap = getSoftcap(); cap && !(cap->convertToDouble() > 0))
-    return emitOpError("softcap must be > 0");
   if (Value bias = getBias()) {
     if (failed(expectDim(*this, bias, 0, heads, "bias")) ||
         failed(expectDim(*this, bias, 1, dim(getQuery(), 0), "bias")) ||
@@ -381,12 +391,9 @@ LogicalResult QkvRopeOp::verify() {
 }
 
 LogicalResult CachedAttentionOp::verify() {
+  if (failed(verifyAttentionAttrs(*this)))
+    return failure();
   int64_t heads = getNumHeads(), kvHeads = getNumKvHeads(), hd = getHeadDim();
-  if (heads < 1 || kvHeads < 1 || hd < 1)
-    return emitOpError("num_heads, num_kv_heads and head_dim must be >= 1");
-  if (heads % kvHeads != 0)
-    return emitOpError("num_kv_heads ")
-           << kvHeads << " does not divide num_heads " << heads;
   KvCacheType cache = getCache().getType();
   if (cache.getKvHeads() != kvHeads || cache.getHeadDim() != hd)
     return emitOpError("the cache's kv_heads and head_dim must be ")
@@ -398,12 +405,6 @@ LogicalResult CachedAttentionOp::verify() {
       failed(expectDim(*this, getResult(), 1, heads * cache.getVHeadDim(),
                        "result")))
     return failure();
-  if (!(getScale().convertToDouble() > 0))
-    return emitOpError("scale must be > 0");
-  if (auto w = getWindow(); w && int64_t(*w) < 1)
-    return emitOpError("window must be >= 1, got ") << int64_t(*w);
-  if (auto cap = getSoftcap(); cap && !(cap->convertToDouble() > 0))
-    return emitOpError("softcap must be > 0");
   if (Value bias = getBias())
     if (failed(expectDim(*this, bias, 0, heads, "bias")) ||
         failed(expectDim(*this, bias, 1, dim(getQuery(), 0), "bias")))

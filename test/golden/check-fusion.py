@@ -41,17 +41,10 @@ def main():
             return golden.run([opts.tfmc, "run", opts.config, "--interpret",
                                "--disable-fusion=" + disabled] + weights,
                               args, tmp)
-        ref, ref_rows = interpret("all")
+        ref = interpret("all")
         for name, disabled in variants.items():
-            got, got_rows = interpret(disabled)
-            err, where = golden.max_abs_diff(got_rows, ref_rows)
-            print(f"{name}: max |diff| = {err:.3g} over {len(ref_rows)} rows")
-            if len(got_rows) != len(ref_rows) or not err <= opts.tol:
-                failures.append(f"{name}: logits differ by {err:.3g} at "
-                                f"{where} (tolerance {opts.tol})")
-            if got["generated_ids"] != ref["generated_ids"]:
-                failures.append(f"{name}: ids {got['generated_ids']} != "
-                                f"unfused {ref['generated_ids']}")
+            golden.compare(name, interpret(disabled), ref, opts.tol,
+                           "unfused", failures)
     return golden.conclude(failures)
 
 

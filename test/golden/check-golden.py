@@ -51,6 +51,20 @@ def max_abs_diff(rows_a, rows_b):
     return worst, where
 
 
+def compare(name, got, ref, tol, reference, failures):
+    """Checks one run (its JSON and logits rows) against a reference run:
+    every logit within `tol`, the same greedy ids."""
+    (got_json, got_rows), (ref_json, ref_rows) = got, ref
+    err, where = max_abs_diff(got_rows, ref_rows)
+    print(f"{name}: max |diff| = {err:.3g} over {len(ref_rows)} rows")
+    if len(got_rows) != len(ref_rows) or not err <= tol:
+        failures.append(f"{name}: logits differ by {err:.3g} at {where} "
+                        f"(tolerance {tol})")
+    if got_json["generated_ids"] != ref_json["generated_ids"]:
+        failures.append(f"{name}: ids {got_json['generated_ids']} != "
+                        f"{reference} {ref_json['generated_ids']}")
+
+
 def conclude(failures):
     """Prints the verdict; returns the exit code."""
     if failures:
