@@ -515,13 +515,15 @@ private:
     Func logits = attentionLogits(a, t, h, s, rd, min(t, last), t > last,
                                   masked);
 
-    RDom rk(0, chunk, "kk");
-    Expr tk = ch * chunk + rk;
+    // A cache shorter than a chunk is one chunk of its own length.
+    Expr chunkLen = min(chunk, len);
+    RDom rk(0, chunkLen, "kk");
+    Expr tk = ch * chunkLen + rk;
     Func cmax("chunk_max"), prob("prob"), cden("chunk_denom"),
         cacc("chunk_weighted");
     cmax(h, s, ch) = maximum(logits(tk, h, s));
     prob(t, h, s) =
-        select(masked, 0.0f, exp(logits(t, h, s) - cmax(h, s, t / chunk)));
+        select(masked, 0.0f, exp(logits(t, h, s) - cmax(h, s, t / chunkLen)));
     cden(h, s, ch) += prob(tk, h, s);
     cacc(e, h, s, ch) +=
         prob(tk, h, s) * value((h / group) * vhd + e, min(tk, last));
@@ -531,7 +533,7 @@ private:
         select(x < vhd, cacc(min(x, vhd - 1), h, s, ch),
                select(x == vhd, cden(h, s, ch), cmax(h, s, ch)));
 
-    RDom rc(0, (len + chunk - 1) / chunk, "cc");
+    RDom rc(0, (len + chunkLen - 1) / chunkLen, "cc");
     Func mx("max"), scaleOf("chunk_scale"), den("denom"),
         weighted("weighted");
     mx(h, s) = maximum(partials(vhd + 1, h, s, rc));

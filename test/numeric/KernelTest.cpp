@@ -357,6 +357,15 @@ std::vector<Case> cases() {
            "tensor<?x16xf32> -> tensor<1x32xf32>",
            "tensor<1x32xf32>"),
       {tensor({1, 32}), tensor({100, 16}), index(99)}, 1e-10, 16);
+  // A cache shorter than one chunk.
+  add("attention_chunked_short_prefill",
+      func("prefill", {"tensor<?x16xf32>", "tensor<?x16xf32>", "index"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 2, "
+           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, tfm.cached} "
+           ": tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> "
+           "tensor<?x16xf32>",
+           "tensor<?x16xf32>"),
+      {tensor({3, 16}), tensor({5, 16}), index(2)}, 1e-10, 16);
   add("attention_chunked_bias",
       func("prefill",
            {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},
