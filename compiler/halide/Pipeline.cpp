@@ -286,11 +286,11 @@ private:
                          n.getGain() ? f(n.getGain()) : Func(),
                          n.getBias() ? f(n.getBias()) : Func(),
                          float(n.getGainOffset().convertToDouble()), "");
-    // A norm feeding a projection in the same kernel is its prologue.
+    // A norm read by another op of its kernel (the kernel former puts
+    // norms there only before a projection) is that op's prologue.
     mlir::Value result = n.getResult();
     if (result.hasOneUse() &&
-        mlir::isa<ir::LinearOp, ir::LinearGluOp, ir::QkvRopeOp, ir::LmHeadOp>(
-            *result.getUsers().begin()))
+        !mlir::isa<ir::YieldOp>(*result.getUsers().begin()))
       stages_["prologue"] = out;
     define(result, out);
   }

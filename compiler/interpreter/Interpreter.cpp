@@ -449,15 +449,20 @@ private:
   }
 
   Status kvWrite(ir::KvWriteOp w) {
-    // Value semantics: update in place only when nothing else reads the
-    // old cache.
-    Expected<Cache> cache =
-        write(std::get<Cache>(values_[w.getCache()]), !w.getCache().hasOneUse(),
-              tensor(w.getKey()), tensor(w.getValue()), index(w.getPos()));
+    Expected<Cache> cache = writeOperands(w);
     if (!cache)
       return cache.error();
     set(w.getResult(), cache.take());
     return Status::ok();
+  }
+
+  /// The cache write of a tfm.kv_write or tfm.cached_attention. Value
+  /// semantics: the cache is updated in place only when nothing else reads
+  /// the old one.
+  template <typename OpT> Expected<Cache> writeOperands(OpT op) {
+    return write(std::get<Cache>(values_[op.getCache()]),
+                 !op.getCache().hasOneUse(), tensor(op.getKey()),
+                 tensor(op.getValue()), index(op.getPos()));
   }
 
   static Expected<Cache> write(Cache cache, bool copy, const Tensor &k,
@@ -572,9 +577,7 @@ private:
   }
 
   Status cachedAttention(ir::CachedAttentionOp a) {
-    Expected<Cache> cache =
-        write(std::get<Cache>(values_[a.getCache()]), !a.getCache().hasOneUse(),
-              tensor(a.getKey()), tensor(a.getValue()), index(a.getPos()));
+    Expected<Cache> cache = writeOperands(a);
     if (!cache)
       return cache.error();
     Tensor k, v;

@@ -61,29 +61,44 @@ static void scheduleWeighted(Func weighted, RVar keys, int vec, int vhd,
     weighted.update().unroll(we).unroll(wh, group, TailStrategy::GuardWithIf);
 }
 
-void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
-                       const Target &) {
-  int vec = param(s, "vector", 8);
-  int vhd = param(s, "v_head_dim", 0);
-  int hd = param(s, "head_dim", 0);
+/// The head geometry an attention schedule is parameterized by.
+struct Heads {
+  int vec, hd, vhd, group;
+};
+
+static Heads headsOf(mlir::DictionaryAttr s) {
+  int vhd = param(s, "v_head_dim", 0), hd = param(s, "head_dim", 0);
   int heads = param(s, "heads", 0), kvHeads = param(s, "kv_heads", 0);
   if (vhd <= 0 || hd <= 0 || heads <= 0 || kvHeads <= 0)
     throw CompileError("attention schedule needs head_dim, v_head_dim, heads "
                        "and kv_heads");
-  int group = heads / kvHeads;
+  return {param(s, "vector", 8), hd, vhd, heads / kvHeads};
+}
+
+/// One parallel task per (KV-head group, query row) of `out`: a group's
+/// output features are contiguous, [g·group·vhd, ...); vectors run along
+/// v_head_dim. Returns the task loop.
+static Var taskPerGroupAndRow(Func out, Var c, Var row, const Heads &h) {
+  Var g("g"), within("within"), hi("hi"), e("e"), task("task");
+  out.split(c, g, within, h.group * h.vhd)
+      .split(within, hi, e, h.vhd)
+      .fuse(g, row, task)
+      .parallel(task)
+      .vectorize(e, h.vec, TailStrategy::GuardWithIf);
+  return task;
+}
+
+void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
+                       const Target &) {
+  Heads h = headsOf(s);
+  int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
   Func &qk = stage(p, "qk"), &mx = stage(p, "max"), &prob = stage(p, "prob"),
        &den = stage(p, "denom"), &weighted = stage(p, "weighted");
   RDom keys = p.rdoms.at("keys"), dims = p.rdoms.at("head_dim");
 
-  // Output features of one group are contiguous: [g·group·vhd, ...).
-  Var g("g"), within("within"), hi("hi"), e("e"), task("task");
-  out.split(c, g, within, group * vhd)
-      .split(within, hi, e, vhd)
-      .fuse(g, row, task)
-      .parallel(task);
-  out.vectorize(e, vec, TailStrategy::GuardWithIf);
+  Var task = taskPerGroupAndRow(out, c, row, h);
   for (Func *f : {&qk, &mx, &prob, &den, &weighted})
     f->compute_at(out, task);
 
@@ -95,13 +110,8 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
 
 void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
                             const Target &) {
-  int vec = param(s, "vector", 8);
-  int vhd = param(s, "v_head_dim", 0), hd = param(s, "head_dim", 0);
-  int heads = param(s, "heads", 0), kvHeads = param(s, "kv_heads", 0);
-  if (vhd <= 0 || hd <= 0 || heads <= 0 || kvHeads <= 0)
-    throw CompileError("attention schedule needs head_dim, v_head_dim, heads "
-                       "and kv_heads");
-  int group = heads / kvHeads;
+  Heads h = headsOf(s);
+  int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
   Func &qk = stage(p, "qk"), &prob = stage(p, "prob"),
@@ -113,43 +123,34 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
        chunks = p.rdoms.at("chunks");
   Var px = partials.args()[0], ph = partials.args()[1],
       ps = partials.args()[2], pc = partials.args()[3];
-  Var g("g"), hi("hi"), task("task");
-
-  // Where one chunk of one head group is computed.
-  Func chunkAt;
+  // One chunk of one head group is computed at partials' loop `chunkLoop`.
   Var chunkLoop;
   if (p.decode) {
     // Flash-decoding: every (chunk, KV-head group) is a task of its own;
     // the merge afterwards is O(chunks · heads · v_head_dim).
+    Var g("g"), hi("hi");
+    chunkLoop = Var("task");
     partials.compute_root()
         .split(ph, g, hi, group)
         .reorder(px, hi, g, pc, ps)
-        .fuse(g, pc, task)
-        .parallel(task)
+        .fuse(g, pc, chunkLoop)
+        .parallel(chunkLoop)
         .vectorize(px, vec, TailStrategy::GuardWithIf);
-    chunkAt = partials;
-    chunkLoop = task;
     out.vectorize(c, vec, TailStrategy::GuardWithIf);
     for (Func *f : {&mx, &den, &weighted})
       f->compute_at(out, row);
   } else {
     // Prefill: one task per (KV-head group, query row), walking the chunks
     // of keys; a chunk's scores never outlive it.
-    Var within("within"), e("e");
-    out.split(c, g, within, group * vhd)
-        .split(within, hi, e, vhd)
-        .fuse(g, row, task)
-        .parallel(task)
-        .vectorize(e, vec, TailStrategy::GuardWithIf);
+    Var task = taskPerGroupAndRow(out, c, row, h);
     for (Func *f : {&mx, &den, &weighted, &partials})
       f->compute_at(out, task);
     partials.vectorize(px, vec, TailStrategy::GuardWithIf);
-    chunkAt = partials;
     chunkLoop = pc;
   }
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
-    f->compute_at(chunkAt, chunkLoop);
-  scheduleScores(qk, dims, vec, hd, group, chunkAt, chunkLoop);
+    f->compute_at(partials, chunkLoop);
+  scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
   scheduleWeighted(cacc, keys.x, vec, vhd, group);
   scheduleWeighted(weighted, chunks.x, vec, vhd, group);

@@ -62,17 +62,16 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
   }
 
   // The swizzled panel of W for this thread's columns, k-major.
+  // (For a GLU product, the gate panel then the up panel.)
   Func panel = weight.in(dot);
   Var pk = panel.args()[0], pn = panel.args()[1];
-  if (paired) {
-    Var pj = panel.args()[2];
-    panel.compute_at(out, no)
-        .reorder_storage(pn, pk, pj)
-        .reorder(pn, pk, pj);
-  } else {
-    panel.compute_at(out, no).reorder_storage(pn, pk).reorder(pn, pk);
-  }
-  panel.vectorize(pn, vec, TailStrategy::GuardWithIf);
+  std::vector<Var> order{pn, pk};
+  if (paired)
+    order.push_back(panel.args()[2]);
+  panel.compute_at(out, no)
+      .reorder_storage(order)
+      .reorder(std::vector<VarOrRVar>(order.begin(), order.end()))
+      .vectorize(pn, vec, TailStrategy::GuardWithIf);
 }
 
 void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {

@@ -43,30 +43,27 @@ void tileGemv(KernelPipeline &p, Func out, Var n, mlir::DictionaryAttr s) {
   // partial(n, [j,] s, lane): lanes innermost in storage, four rows' worth
   // (of each half), so it lives in registers.
   Var pn = partial.args()[0], ps = partial.args()[paired ? 2 : 1];
+  std::vector<Var> storage{lane, pn};
+  std::vector<VarOrRVar> steps{lane, pn};
   if (paired) {
-    Var pj = partial.args()[1];
-    partial.compute_at(out, group)
-        .reorder_storage(lane, pn, pj, ps)
-        .reorder(lane, pn, pj, ps)
-        .vectorize(lane)
-        .unroll(pn, kGroup, TailStrategy::GuardWithIf)
-        .unroll(pj);
-    partial.update()
-        .reorder(lane, pn, pj, ko)
-        .vectorize(lane)
-        .unroll(pn, kGroup, TailStrategy::GuardWithIf)
-        .unroll(pj);
+    storage.push_back(partial.args()[1]);
+    steps.push_back(partial.args()[1]);
+  }
+  storage.push_back(ps);
+  steps.push_back(ko);
+  partial.compute_at(out, group)
+      .reorder_storage(storage)
+      .reorder(std::vector<VarOrRVar>(storage.begin(), storage.end()))
+      .vectorize(lane)
+      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  partial.update()
+      .reorder(steps)
+      .vectorize(lane)
+      .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  if (paired) {
+    partial.unroll(partial.args()[1]);
+    partial.update().unroll(partial.args()[1]);
     dot.unroll(dot.args()[1]);
-  } else {
-    partial.compute_at(out, group)
-        .reorder_storage(lane, pn, ps)
-        .reorder(lane, pn, ps)
-        .vectorize(lane)
-        .unroll(pn, kGroup, TailStrategy::GuardWithIf);
-    partial.update()
-        .reorder(lane, pn, ko)
-        .vectorize(lane)
-        .unroll(pn, kGroup, TailStrategy::GuardWithIf);
   }
   dot.unroll(dn, kGroup, TailStrategy::GuardWithIf);
 }
