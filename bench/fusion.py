@@ -23,7 +23,6 @@ usage: bench/fusion.py [--build build] [--rounds 3]
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 
@@ -39,10 +38,6 @@ for f in FUSIONS:
 ORDER = ["none"] + FUSIONS + ["all"]
 CONTEXTS = [1, 256, 2048]
 CTX = 4096
-
-
-def prompt(n):
-    return ",".join(str(1 + (i * 7919) % 31999) for i in range(n))
 
 
 def plan_bytes(plan_text, context):
@@ -110,11 +105,7 @@ def main():
     programs, res = {}, {"runs": [], "context": [], "bytes": []}
     for name, m in bench.MODELS.items():
         gguf = os.path.join(work, f"{name}-4k.gguf")
-        if not os.path.exists(gguf):
-            bench.run([os.path.join(bindir, "make-model"), "--dim", str(m["dim"]),
-                       "--layers", str(m["layers"]), "--heads", str(m["heads"]),
-                       "--hidden", str(m["hidden"]), "--vocab", str(m["vocab"]),
-                       "--tied", "1", "--ctx", str(CTX), "-o", gguf])
+        bench.make_model(bindir, m, gguf, CTX)
         for variant in ORDER:
             flag = "--disable-fusion=" + VARIANTS[variant]
             prog = os.path.join(work, f"{name}-fusion-{variant}")
@@ -130,7 +121,8 @@ def main():
     def measure(name, variant, n_prompt, n_decode, repeats):
         prog, gguf = programs[(name, variant)]
         out = bench.json_lines(bench.run(
-            [prog, "--weights", gguf, "--prompt-ids", prompt(n_prompt),
+            [prog, "--weights", gguf,
+             "--prompt-ids", bench.prompt_ids(n_prompt),
              "-n", str(n_decode + 1), "--bench", "--json", "--threads", "1",
              "--repeats", str(repeats)]).stdout)[0]
         out.update(model=name, variant=variant)
@@ -152,10 +144,6 @@ def main():
     report(res)
 
 
-def med(rows, key):
-    return statistics.median(r[key] for r in rows)
-
-
 def report(res):
     print("### Fusions on and off (1 thread, median over rounds)\n")
     print("| model | fusion | prefill tok/s | decode tok/s | vs none: prefill "
@@ -164,11 +152,13 @@ def report(res):
     for name in bench.MODELS:
         base = [r for r in res["runs"] if r["model"] == name
                 and r["variant"] == "none"]
-        bp, bd = med(base, "prefill_tokens_per_s"), med(base, "decode_tokens_per_s")
+        bp = bench.med(base, "prefill_tokens_per_s")
+        bd = bench.med(base, "decode_tokens_per_s")
         for variant in ORDER:
             rows = [r for r in res["runs"] if r["model"] == name
                     and r["variant"] == variant]
-            p, d = med(rows, "prefill_tokens_per_s"), med(rows, "decode_tokens_per_s")
+            p = bench.med(rows, "prefill_tokens_per_s")
+            d = bench.med(rows, "decode_tokens_per_s")
             mb = next(b["bytes"] for b in res["bytes"] if b["model"] == name and
                       b["variant"] == variant and b["context"] == 256) / 1e6
             label = {"none": "none", "all": "all"}.get(variant, variant + " only")
@@ -185,7 +175,7 @@ def report(res):
             for variant in ("none", "attention-kvcache", "all"):
                 rows = [r for r in res["context"] if r["model"] == name and
                         r["variant"] == variant and r["context"] == c]
-                row[variant] = med(rows, "decode_tokens_per_s")
+                row[variant] = bench.med(rows, "decode_tokens_per_s")
             mb = {v: next(b["bytes"] for b in res["bytes"] if b["model"] == name
                           and b["variant"] == v and b["context"] == c) / 1e6
                   for v in ("none", "all")}

@@ -59,6 +59,20 @@ def weight_bytes(m):
     return 4 * (l * per_layer + d + v * d)  # tied: the LM head reads embed
 
 
+def prompt_ids(n):
+    """The benchmark prompt: n token ids spread over the vocabulary."""
+    return ",".join(str(1 + (i * 7919) % 31999) for i in range(n))
+
+
+def make_model(bindir, m, path, ctx):
+    """Writes the synthetic GGUF of model `m` with `ctx` positions, once."""
+    if not os.path.exists(path):
+        run([os.path.join(bindir, "make-model"), "--dim", str(m["dim"]),
+             "--layers", str(m["layers"]), "--heads", str(m["heads"]),
+             "--hidden", str(m["hidden"]), "--vocab", str(m["vocab"]),
+             "--tied", "1", "--ctx", str(ctx), "-o", path])
+
+
 def kv_bytes(m, context):
     # Keys and values of every layer read once per decoded token.
     return 4 * 2 * m["layers"] * context * m["dim"]
@@ -78,16 +92,12 @@ def main():
     programs = {}
     for name, m in MODELS.items():
         gguf = os.path.join(work, name + ".gguf")
-        if not os.path.exists(gguf):
-            run([os.path.join(bindir, "make-model"), "--dim", str(m["dim"]),
-                 "--layers", str(m["layers"]), "--heads", str(m["heads"]),
-                 "--hidden", str(m["hidden"]), "--vocab", str(m["vocab"]),
-                 "--tied", "1", "--ctx", "1024", "-o", gguf])
+        make_model(bindir, m, gguf, 1024)
         prog = os.path.join(work, name)
         run([os.path.join(bindir, "tfmc"), "compile", gguf, "-o", prog])
         programs[name] = (prog, gguf)
 
-    prompt = ",".join(str(1 + (i * 7919) % 31999) for i in range(PROMPT))
+    prompt = prompt_ids(PROMPT)
     results = {"programs": [], "kernels": [], "triad": [], "profiles": {}}
     bench = os.path.join(bindir, "kernel-bench")
     for r in range(opts.rounds):

@@ -2,7 +2,9 @@
 //
 // Rows are independent: parallel over rows (prefill), vectorized along the
 // features. Per-row statistics (norm sums) and per-row tables (RoPE cos/sin)
-// are computed once per row, just before the row.
+// are computed once per row, just before the row. The same row loops serve
+// a projection's prologue norm and the fused QKV kernel's three outputs
+// (its product is tiled by the GEMV/GEMM templates).
 //
 // Measured (bench/RESULTS.md): under 0.5% of decode time together; the
 // norms run at 4-9 GB/s, bounded by call overhead at these sizes.
