@@ -366,6 +366,24 @@ std::vector<Case> cases() {
            "tensor<?x16xf32>",
            "tensor<?x16xf32>"),
       {tensor({3, 16}), tensor({5, 16}), index(2)}, 1e-10, 16);
+  // Prefill in tiles of 4 query rows (the last one partial) over chunks of
+  // 8 keys, chunks after a tile's last row or before its window skipped.
+  add("attention_chunked_long_prefill",
+      func("prefill", {"tensor<?x64xf32>", "tensor<?x64xf32>", "index"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
+           "num_kv_heads = 4, head_dim = 16, scale = 0.25, causal, "
+           "tfm.cached} : tensor<?x64xf32>, tensor<?x64xf32>, "
+           "tensor<?x64xf32> -> tensor<?x64xf32>",
+           "tensor<?x64xf32>"),
+      {tensor({37, 64}), tensor({57, 64}), index(20)}, 1e-10, 8);
+  add("attention_chunked_window_prefill",
+      func("prefill", {"tensor<?x64xf32>", "tensor<?x32xf32>", "index"},
+           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
+           "num_kv_heads = 2, head_dim = 16, scale = 0.25, causal, "
+           "window = 13, tfm.cached} : tensor<?x64xf32>, tensor<?x32xf32>, "
+           "tensor<?x32xf32> -> tensor<?x64xf32>",
+           "tensor<?x64xf32>"),
+      {tensor({30, 64}), tensor({41, 32}), index(11)}, 1e-10, 8);
   add("attention_chunked_bias",
       func("prefill",
            {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},

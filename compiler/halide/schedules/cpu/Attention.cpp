@@ -9,7 +9,11 @@
 //
 // A cached attention (tfm.cached_attention) splits the keys into chunks
 // whose partial softmaxes are merged: in decode the chunks are tasks of
-// their own (flash-decoding), in prefill a query row's task walks them.
+// their own (flash-decoding). In prefill a task is a tile of 4 (query row,
+// head) pairs of one KV head; it walks only the chunks its rows can see
+// (causal, window), and each key and value vector it loads serves the
+// whole tile: register tiles of 4 rows for the scores (over head_dim
+// lanes) and of 4 rows × 2 vectors of v_head_dim for the weighted values.
 //
 // Measured (bench/RESULTS.md): 4-5% of decode time for the 110M model at
 // 128-192 cached positions, ~8 GB/s.
@@ -18,15 +22,17 @@
 
 #include "compiler/halide/schedules/cpu/Common.h"
 
+#include <algorithm>
+
 using namespace Halide;
 
 namespace tfm::halide::cpu {
 
 /// Scores qk(t, h, s) = Σ_d q·k: lanes of the head dimension; for every
-/// key, all heads of the group reuse the key vector just loaded. The
-/// partial sums live at `at`'s loop `where`.
+/// key, the `rows` query rows and all heads of the group reuse the key
+/// vector just loaded. The partial sums live at `at`'s loop `where`.
 static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
-                           Func at, Var where) {
+                           int rows, Func at, Var where) {
   Var qt = qk.args()[0];
   if (hd % vec == 0) {
     RVar dOuter("do"), dInner("di");
@@ -36,29 +42,54 @@ static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
     Var pt = partial.args()[0], ph = partial.args()[1],
         ps = partial.args()[2];
     partial.compute_at(at, where)
-        .reorder_storage(lane, ph, pt, ps)
+        .reorder_storage(lane, ph, ps, pt)
         .vectorize(lane);
-    partial.update().reorder(lane, ph, dOuter, pt).vectorize(lane);
+    Stage update = partial.update();
+    // A tile of rows is computed whole (rows past the last read the last
+    // query row), its loop outermost, so the body over one key is straight
+    // code whose sums stay in registers.
+    Var tiles("tiles"), tileRow("tile_row");
+    update.split(ps, tiles, tileRow, rows, TailStrategy::RoundUp)
+        .reorder(lane, ph, tileRow, dOuter, pt, tiles)
+        .vectorize(lane)
+        .unroll(tileRow);
+    if (hd / vec <= 16)
+      update.unroll(dOuter);
     if (group <= 8)
-      partial.update().unroll(ph, group, TailStrategy::GuardWithIf);
-    if (group < 4)
-      partial.update().unroll(pt, 4 / group, TailStrategy::GuardWithIf);
+      update.unroll(ph, group, TailStrategy::GuardWithIf);
+    // Independent sums for a few keys at once, so the FMA chains overlap.
+    if (group * rows < 4)
+      update.unroll(pt, 4 / (group * rows), TailStrategy::GuardWithIf);
   }
   qk.vectorize(qt, vec, TailStrategy::GuardWithIf);
 }
 
-/// Weighted values acc(e, h, ...) += p·v: vectors along the head
-/// dimension, the group's heads inside the loop over keys so each value
-/// vector is loaded once.
+/// Weighted values acc(e, h, s, ...) += p·v: vectors along the head
+/// dimension, the group's heads (and `rows` query rows) inside the loop
+/// over keys so each value vector is loaded once for all of them.
 static void scheduleWeighted(Func weighted, RVar keys, int vec, int vhd,
-                             int group) {
-  Var we = weighted.args()[0], wh = weighted.args()[1];
+                             int group, int rows) {
+  Var we = weighted.args()[0], wh = weighted.args()[1],
+      ws = weighted.args()[2];
   weighted.bound(we, 0, vhd).vectorize(we, vec, TailStrategy::GuardWithIf);
-  weighted.update()
-      .reorder(we, wh, keys)
-      .vectorize(we, vec, TailStrategy::GuardWithIf);
+  Stage update = weighted.update();
+  if (rows > 1 && vhd % (2 * vec) == 0) {
+    // 2 vectors of v_head_dim × rows × heads accumulators per pass over
+    // the keys.
+    Var weOuter("weo"), weInner("wei"), tiles("tiles"), tileRow("tile_row");
+    update.split(we, weOuter, weInner, 2 * vec)
+        .split(ws, tiles, tileRow, rows, TailStrategy::RoundUp)
+        .reorder(weInner, wh, tileRow, keys, weOuter, tiles)
+        .vectorize(weInner, vec)
+        .unroll(weInner)
+        .unroll(tileRow);
+    if (group * rows <= 4)
+      update.unroll(wh, group, TailStrategy::GuardWithIf);
+    return;
+  }
+  update.reorder(we, wh, keys).vectorize(we, vec, TailStrategy::GuardWithIf);
   if (vhd % vec == 0 && (vhd / vec) * group <= 16)
-    weighted.update().unroll(we).unroll(wh, group, TailStrategy::GuardWithIf);
+    update.unroll(we).unroll(wh, group, TailStrategy::GuardWithIf);
 }
 
 /// The head geometry an attention schedule is parameterized by.
@@ -75,16 +106,24 @@ static Heads headsOf(mlir::DictionaryAttr s) {
   return {param(s, "vector", 8), hd, vhd, heads / kvHeads};
 }
 
-/// One parallel task per (KV-head group, query row) of `out`: a group's
-/// output features are contiguous, [g·group·vhd, ...); vectors run along
-/// v_head_dim. Returns the task loop.
-static Var taskPerGroupAndRow(Func out, Var c, Var row, const Heads &h) {
+/// One parallel task per (KV-head group, `rows` query rows) of `out`: a
+/// group's output features are contiguous, [g·group·vhd, ...); vectors run
+/// along v_head_dim. Consecutive tasks are consecutive rows of one group,
+/// so the group's keys and values stay in cache from one task to the next.
+/// Returns the task loop.
+static Var taskPerGroupAndRows(Func out, Var c, Var row, const Heads &h,
+                               int rows = 1) {
   Var g("g"), within("within"), hi("hi"), e("e"), task("task");
-  out.split(c, g, within, h.group * h.vhd)
-      .split(within, hi, e, h.vhd)
-      .fuse(g, row, task)
-      .parallel(task)
-      .vectorize(e, h.vec, TailStrategy::GuardWithIf);
+  out.split(c, g, within, h.group * h.vhd).split(within, hi, e, h.vhd);
+  if (rows > 1) {
+    Var rowTile("rt"), rowInner("ri");
+    out.split(row, rowTile, rowInner, rows, TailStrategy::GuardWithIf)
+        .reorder(e, hi, rowInner, rowTile, g)
+        .fuse(rowTile, g, task);
+  } else {
+    out.reorder(e, hi, row, g).fuse(row, g, task);
+  }
+  out.parallel(task).vectorize(e, h.vec, TailStrategy::GuardWithIf);
   return task;
 }
 
@@ -98,14 +137,14 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
        &den = stage(p, "denom"), &weighted = stage(p, "weighted");
   RDom keys = p.rdoms.at("keys"), dims = p.rdoms.at("head_dim");
 
-  Var task = taskPerGroupAndRow(out, c, row, h);
+  Var task = taskPerGroupAndRows(out, c, row, h);
   for (Func *f : {&qk, &mx, &prob, &den, &weighted})
     f->compute_at(out, task);
 
-  scheduleScores(qk, dims, vec, hd, group, out, task);
+  scheduleScores(qk, dims, vec, hd, group, 1, out, task);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
 
-  scheduleWeighted(weighted, keys.x, vec, vhd, group);
+  scheduleWeighted(weighted, keys.x, vec, vhd, group, 1);
 }
 
 void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
@@ -123,8 +162,10 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
        chunks = p.rdoms.at("chunks");
   Var px = partials.args()[0], ph = partials.args()[1],
       ps = partials.args()[2], pc = partials.args()[3];
-  // One chunk of one head group is computed at partials' loop `chunkLoop`.
+  // One chunk of one head group is computed at partials' loop `chunkLoop`,
+  // for `rows` query rows.
   Var chunkLoop;
+  int rows = 1;
   if (p.decode) {
     // Flash-decoding: every (chunk, KV-head group) is a task of its own;
     // the merge afterwards is O(chunks · heads · v_head_dim).
@@ -140,20 +181,23 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
     for (Func *f : {&mx, &den, &weighted})
       f->compute_at(out, row);
   } else {
-    // Prefill: one task per (KV-head group, query row), walking the chunks
-    // of keys; a chunk's scores never outlive it.
-    Var task = taskPerGroupAndRow(out, c, row, h);
+    // Prefill: one task per (KV-head group, tile of query rows), walking
+    // the chunks of keys the tile can see; a chunk's scores never outlive
+    // it, and each key and value loaded serves every row of the tile.
+    rows = std::max(1, param(s, "query_rows", 4) / group);
+    Var task = taskPerGroupAndRows(out, c, row, h, rows);
     for (Func *f : {&mx, &den, &weighted, &partials})
       f->compute_at(out, task);
-    partials.vectorize(px, vec, TailStrategy::GuardWithIf);
+    partials.reorder(px, ph, ps, pc)
+        .vectorize(px, vec, TailStrategy::GuardWithIf);
     chunkLoop = pc;
   }
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
     f->compute_at(partials, chunkLoop);
-  scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop);
+  scheduleScores(qk, dims, vec, hd, group, rows, partials, chunkLoop);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
-  scheduleWeighted(cacc, keys.x, vec, vhd, group);
-  scheduleWeighted(weighted, chunks.x, vec, vhd, group);
+  scheduleWeighted(cacc, keys.x, vec, vhd, group, rows);
+  scheduleWeighted(weighted, chunks.x, vec, vhd, group, 1);
 }
 
 } // namespace tfm::halide::cpu
