@@ -112,7 +112,8 @@ static tfm_status append(tfm_session *session, const int32_t *ids,
   Status s = decode ? session->session->decode(ids[0], session->position, out)
                     : session->session->prefill(
                           std::vector<int32_t>(ids, ids + count),
-                          session->position, out);
+                          session->position, out,
+                          logits ? LogitRows::All : LogitRows::None);
   if (!s)
     return fail(TFM_ERROR_KERNEL, s.message());
   if (logits)

@@ -146,7 +146,8 @@ Session::Session(const CompiledModel &model) : model_(model) {
 Session::~Session() { std::free(arena_); }
 
 Status Session::run(const EntryPlan &entry, const int32_t *tokens,
-                    int64_t count, int64_t pos, float *logits) {
+                    int64_t count, int64_t pos, float *logits,
+                    LogitRows rows) {
   const Plan &p = model_.plan();
   Bound &bound = &entry == &p.decode ? *decodeBound_ : *prefillBound_;
   if (pos < 0 || count < 1 || pos + count > p.maxSeqLen)
@@ -206,8 +207,42 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     }
   }
 
+  bool lastRowOnly = rows == LogitRows::Last && count > 1;
   for (size_t i = 0; i < entry.steps.size(); ++i) {
     const Step &s = entry.steps[i];
+    bool logitsStep =
+        s.kind == Step::Kind::Launch &&
+        std::find(s.results.begin(), s.results.end(), entry.logits) !=
+            s.results.end();
+    if (logitsStep && rows == LogitRows::None)
+      continue;
+    // The logits kernel (the LM head, with its prologue norm and epilogue)
+    // works row by row: for the last row alone, its per-row buffers are
+    // narrowed to that row for the call.
+    std::vector<std::pair<halide_buffer_t *, halide_buffer_t>> narrowed;
+    if (logitsStep && lastRowOnly) {
+      auto narrow = [&](int index) {
+        const BufferDef &d = entry.buffers[size_t(index)];
+        halide_buffer_t &b = bound.buffers[size_t(index)];
+        int outer = b.dimensions - 1;
+        if ((d.kind != BufferDef::Kind::Arena &&
+             d.kind != BufferDef::Kind::Tokens) ||
+            outer < 1 || b.dim[outer].extent != count)
+          return;
+        for (const auto &[buffer, saved] : narrowed)
+          if (buffer == &b)
+            return;
+        narrowed.push_back({&b, b});
+        b.host += (count - 1) * int64_t(b.dim[outer].stride) *
+                  int64_t(b.type.bytes());
+        b.dim[outer].extent = 1;
+      };
+      for (const PlanArg &a : s.args)
+        if (!a.isScalar)
+          narrow(a.index);
+      for (int r : s.results)
+        narrow(r);
+    }
     if (s.kind == Step::Kind::KvWrite) {
       const halide_buffer_t &k = bound.buffers[size_t(s.keys)];
       const halide_buffer_t &v = bound.buffers[size_t(s.values)];
@@ -227,14 +262,23 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       account(s, bound, std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count());
+    for (auto &[buffer, saved] : narrowed) {
+      buffer->host = saved.host;
+      buffer->dim[buffer->dimensions - 1].extent =
+          saved.dim[saved.dimensions - 1].extent;
+    }
     if (rc != 0)
       return Error(fmt::format("kernel {} failed ({}): {}",
                                p.kernels[size_t(s.kernel)].symbol, rc,
                                takeKernelError()));
   }
-  if (logits)
-    std::memcpy(logits, bound.buffers[size_t(entry.logits)].host,
-                size_t(count * p.vocabSize) * sizeof(float));
+  if (logits && rows != LogitRows::None) {
+    const float *from = reinterpret_cast<const float *>(
+        bound.buffers[size_t(entry.logits)].host);
+    int64_t first = rows == LogitRows::Last ? count - 1 : 0;
+    std::memcpy(logits, from + first * p.vocabSize,
+                size_t((count - first) * p.vocabSize) * sizeof(float));
+  }
   return Status::ok();
 }
 
@@ -314,16 +358,24 @@ std::string Session::profileReport() const {
 }
 
 Status Session::prefill(const std::vector<int32_t> &ids, int64_t pos,
-                        std::vector<float> &logits) {
+                        std::vector<float> &logits, LogitRows rows) {
   const Plan &p = model_.plan();
-  logits.resize(ids.size() * size_t(p.vocabSize));
+  size_t vocab = size_t(p.vocabSize);
+  logits.resize(rows == LogitRows::All    ? ids.size() * vocab
+                : rows == LogitRows::Last ? vocab
+                                          : 0);
   for (size_t start = 0; start < ids.size();
        start += size_t(p.prefillChunk)) {
     int64_t count =
         std::min<int64_t>(p.prefillChunk, int64_t(ids.size() - start));
+    bool last = start + size_t(count) == ids.size();
+    LogitRows chunkRows =
+        rows == LogitRows::All || last ? rows : LogitRows::None;
+    float *out = rows == LogitRows::All ? logits.data() + start * vocab
+                 : last                 ? logits.data()
+                                        : nullptr;
     if (Status s = run(p.prefill, ids.data() + start, count,
-                       pos + int64_t(start),
-                       logits.data() + start * size_t(p.vocabSize));
+                       pos + int64_t(start), out, chunkRows);
         !s)
       return s;
   }

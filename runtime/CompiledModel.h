@@ -60,15 +60,17 @@ public:
 
   int64_t vocabSize() const override { return model_.plan().vocabSize; }
   int64_t maxSeqLen() const override { return model_.plan().maxSeqLen; }
-  /// Runs in chunks of at most the plan's prefill_chunk tokens.
+  /// Runs in chunks of at most the plan's prefill_chunk tokens; the LM
+  /// head runs only on the rows `rows` asks for.
   Status prefill(const std::vector<int32_t> &ids, int64_t pos,
-                 std::vector<float> &logits) override;
+                 std::vector<float> &logits, LogitRows rows) override;
   Status decode(int32_t id, int64_t pos, std::vector<float> &logits) override;
 
-  /// Runs one entry on `count` tokens at `pos`; `logits` (if not null) gets
-  /// count x vocab values.
+  /// Runs one entry on `count` tokens at `pos`. `logits` (if not null)
+  /// gets count x vocab values with LogitRows::All, the last row's vocab
+  /// values with Last; with None the step that computes logits is skipped.
   Status run(const EntryPlan &entry, const int32_t *tokens, int64_t count,
-             int64_t pos, float *logits);
+             int64_t pos, float *logits, LogitRows rows = LogitRows::All);
 
   /// Times every kernel call from now on.
   void enableProfile() { profiling_ = true; }

@@ -68,7 +68,10 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
   };
 
   double t0 = now();
-  if (Status s = runner.prefill(options.promptIds, 0, logits); !s)
+  LogitRows rows = keepLogits ? LogitRows::All
+                   : picks == 0 ? LogitRows::None
+                                : LogitRows::Last;
+  if (Status s = runner.prefill(options.promptIds, 0, logits, rows); !s)
     return Error(s.message());
   r.prefillSeconds = now() - t0;
   if (keepLogits)
@@ -77,7 +80,7 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
 
   if (picks == 0)
     return r;
-  int32_t next = pick(logits.data() + (promptLen - 1) * vocab);
+  int32_t next = pick(logits.data() + logits.size() - size_t(vocab));
 
   double t1 = now();
   for (int64_t step = 0; step < decodeCalls; ++step) {

@@ -15,16 +15,22 @@
 
 namespace tfm::rt {
 
+/// The logits rows a prefill must produce: every prompt position's, the
+/// last one's (to pick the next token), or none.
+enum class LogitRows { All, Last, None };
+
 /// A model with a KV cache, as the generation loop sees it.
 class ModelRunner {
 public:
   virtual ~ModelRunner() = default;
   virtual int64_t vocabSize() const = 0;
   virtual int64_t maxSeqLen() const = 0;
-  /// Runs `ids` at positions [pos, pos + ids.size()) and sets `logits` to
-  /// one row of vocabSize() values per id.
+  /// Runs `ids` at positions [pos, pos + ids.size()). With LogitRows::All,
+  /// sets `logits` to one row of vocabSize() values per id; with Last, the
+  /// last vocabSize() values of `logits` are the last id's row (a runner
+  /// may skip computing the others); with None, `logits` is unspecified.
   virtual Status prefill(const std::vector<int32_t> &ids, int64_t pos,
-                         std::vector<float> &logits) = 0;
+                         std::vector<float> &logits, LogitRows rows) = 0;
   /// Runs one token at position `pos`; `logits` gets one row.
   virtual Status decode(int32_t id, int64_t pos,
                         std::vector<float> &logits) = 0;

@@ -30,8 +30,9 @@ public:
   int64_t vocabSize() const override { return spec_.vocabSize; }
   int64_t maxSeqLen() const override { return spec_.maxSeqLen; }
 
+  /// The reference computes every row, whatever `rows` asks.
   rt::Status prefill(const std::vector<int32_t> &ids, int64_t pos,
-                     std::vector<float> &logits) override {
+                     std::vector<float> &logits, rt::LogitRows) override {
     return call("prefill", ids, pos, logits);
   }
   rt::Status decode(int32_t id, int64_t pos,

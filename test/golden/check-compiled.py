@@ -5,7 +5,9 @@ greedy ids, for a prompt run as one prefill and then decode steps, and
 again with the prompt fed one token at a time (the decode path alone).
 
 The interpreter runs the graph level (no fusions). With --unfused, a
-program compiled without fusions must also generate the same ids.
+program compiled without fusions must also generate the same ids. Without
+--logits-out a program computes only the last prompt row's logits; it must
+generate the same ids as with them.
 
 usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
                          [--weights PATH] [--tol T] [--prefill-only]
@@ -13,7 +15,9 @@ usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -52,6 +56,12 @@ def main():
                               "--disable-fusion=all"] + weights, args, tmp)
             got = golden.run([opts.program] + weights, args, tmp)
             golden.compare(name, got, ref, opts.tol, "interpreter", failures)
+            lean = subprocess.run([opts.program] + weights + args + ["--json"],
+                                  capture_output=True, text=True, check=True)
+            lean_ids = json.loads(lean.stdout.splitlines()[-1])["generated_ids"]
+            if lean_ids != got[0]["generated_ids"]:
+                failures.append(f"{name}: ids without --logits-out {lean_ids} "
+                                f"!= with it {got[0]['generated_ids']}")
             if opts.unfused:
                 plain, _ = golden.run([opts.unfused] + weights, args, tmp)
                 if plain["generated_ids"] != got[0]["generated_ids"]:

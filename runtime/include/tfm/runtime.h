@@ -62,7 +62,8 @@ void tfm_session_reset(tfm_session *session);
 /* How many positions the cache holds now. */
 int64_t tfm_session_position(const tfm_session *session);
 
-/* Appends `count` tokens; `logits` (count x vocab floats) may be NULL. */
+/* Appends `count` tokens; `logits` (count x vocab floats) may be NULL, and
+ * then no logits are computed at all. */
 tfm_status tfm_prefill(tfm_session *session, const int32_t *ids,
                        int64_t count, float *logits);
 /* Appends one token; `logits` receives vocab floats (may be NULL). */
