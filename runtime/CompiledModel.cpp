@@ -67,6 +67,23 @@ CompiledModel::load(const EmbeddedModel &embedded,
   if (!weights)
     return weights.error();
   model->weights_ = weights.take();
+  // A weight read only through its concatenations is not kept twice: its
+  // converted copy is freed once the last concatenation using it is built
+  // (a view of the mapped file costs nothing to keep).
+  std::vector<bool> bound(p.weights.size(), false); // read by a kernel
+  for (const EntryPlan *entry : {&p.prefill, &p.decode})
+    for (const Step &step : entry->steps)
+      for (const PlanArg &a : step.args) {
+        if (a.isScalar)
+          continue;
+        const BufferDef &d = entry->buffers[size_t(a.index)];
+        if (d.kind == BufferDef::Kind::Weight)
+          bound[size_t(d.index)] = true;
+      }
+  std::vector<int> pendingUses(p.weights.size(), 0);
+  for (const WeightDef &w : p.weights)
+    for (int part : w.parts)
+      ++pendingUses[size_t(part)];
   for (const WeightDef &w : p.weights) {
     if (w.parts.empty()) {
       model->weightData_.push_back(model->weights_.find(w.name)->data);
@@ -90,6 +107,10 @@ CompiledModel::load(const EmbeddedModel &embedded,
       return Error("internal: concatenated weight " + w.name +
                    " has the wrong size");
     model->weightData_.push_back(data.data());
+    for (int part : w.parts)
+      if (--pendingUses[size_t(part)] == 0 && !bound[size_t(part)] &&
+          model->weights_.release(p.weights[size_t(part)].name))
+        model->weightData_[size_t(part)] = nullptr;
   }
   return model;
 }

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <sys/mman.h>
+#include <unistd.h>
 
 using namespace tfm::rt;
 
@@ -52,8 +54,34 @@ Expected<float *> WeightTable::allocate(const std::string &name,
   std::vector<float> &buffer = owned_.emplace_back(size_t(entry.numel()));
   ownedBytes_ += buffer.size() * sizeof(float);
   entry.data = buffer.data();
+  entry.owned = int(owned_.size() - 1);
   entries_[name] = std::move(entry);
   return buffer.data();
+}
+
+uint64_t WeightTable::release(const std::string &name) {
+  auto it = entries_.find(name);
+  if (it == entries_.end() || !it->second.data)
+    return 0;
+  if (it->second.owned < 0) {
+    // A view of the (private, read-only) mapping: its whole pages leave
+    // memory, and come back from the file if anything reads them again.
+    uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t begin = reinterpret_cast<uintptr_t>(it->second.data);
+    uintptr_t end = begin + uintptr_t(it->second.numel()) * sizeof(float);
+    begin = (begin + page - 1) / page * page;
+    end = end / page * page;
+    if (end > begin)
+      madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+    return 0;
+  }
+  std::vector<float> &buffer = owned_[size_t(it->second.owned)];
+  uint64_t bytes = buffer.size() * sizeof(float);
+  std::vector<float>().swap(buffer);
+  ownedBytes_ -= bytes;
+  it->second.data = nullptr;
+  it->second.owned = -1;
+  return bytes;
 }
 
 Status tfm::rt::convertToF32(const StoredTensor &t, float *out) {

@@ -30,6 +30,9 @@ public:
   struct Entry {
     std::vector<int64_t> shape;
     const float *data = nullptr;
+    /// The index in owned_ of a converted or generated weight; -1 for a
+    /// view of the mapped file.
+    int owned = -1;
     int64_t numel() const;
   };
 
@@ -39,6 +42,11 @@ public:
   const std::string &origin() const { return origin_; }
   /// Bytes of f32 data converted or generated (not counting mapped views).
   uint64_t ownedBytes() const { return ownedBytes_; }
+  /// Frees a converted or generated weight nothing will read again; its
+  /// entry then has no data. Returns the bytes freed. A view of the mapped
+  /// file stays valid: its pages are only dropped from memory (0 bytes are
+  /// freed, the file holds them).
+  uint64_t release(const std::string &name);
 
 private:
   friend Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource>,

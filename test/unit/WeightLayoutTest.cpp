@@ -185,6 +185,33 @@ TEST(RandomWeights, DeterministicPerSeedAndName) {
   EXPECT_NEAR(sq, 1.0 / 16.0, 0.02); // std 1/sqrt(fan-in)
 }
 
+TEST(RandomWeights, ReleaseFreesOnlyOwnedCopies) {
+  auto table = randomWeights({{"layers.0.attn.q.weight", {16, 16}},
+                              {"layers.0.attn.k.weight", {8, 16}}},
+                             7);
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->ownedBytes(), 4u * (256 + 128));
+  EXPECT_EQ(table->release("layers.0.attn.q.weight"), 4u * 256);
+  EXPECT_EQ(table->ownedBytes(), 4u * 128);
+  EXPECT_EQ(table->find("layers.0.attn.q.weight")->data, nullptr);
+  EXPECT_NE(table->find("layers.0.attn.k.weight")->data, nullptr);
+  EXPECT_EQ(table->release("layers.0.attn.q.weight"), 0u); // already freed
+  EXPECT_EQ(table->release("no.such.weight"), 0u);
+}
+
+TEST(Gguf, ReleaseKeepsMappedViews) {
+  TempDir dir;
+  QkFiles files(dir);
+  auto table = loadWeights(files.gguf, kQk, layout(false));
+  ASSERT_TRUE(table) << table.error().message();
+  // V is stored as f32 and used as is: a view of the mapping, which stays
+  // readable after its pages are dropped.
+  std::vector<float> before = values(*table, "layers.0.attn.v.weight");
+  EXPECT_EQ(table->release("layers.0.attn.v.weight"), 0u);
+  ASSERT_NE(table->find("layers.0.attn.v.weight")->data, nullptr);
+  EXPECT_EQ(values(*table, "layers.0.attn.v.weight"), before);
+}
+
 TEST(FusedQkv, NeoxRowsAreSplitPerHead) {
   // Two heads of two features: rows (h, part, i) of the fused tensor.
   TempDir dir;
