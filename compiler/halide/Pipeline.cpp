@@ -440,8 +440,15 @@ private:
     Func q = f(a.getQuery()), key = f(a.getKey());
     int hd = int(a.getHeadDim());
     int group = int(a.getNumHeads() / a.getNumKvHeads());
+    // The keys as (key, dimension, KV head): inlined, it is the cache read
+    // in place; computed, a chunk of keys transposed so that the scores can
+    // be vectorized along the keys.
+    Var d("d"), g("g");
+    Func keysT("keys_t");
+    keysT(t, d, g) = key(g * hd + d, row);
+    stages_["keys_t"] = keysT;
     Func qk("qk");
-    qk(t, h, s) += q(h * hd + rd, queryRow) * key((h / group) * hd + rd, row);
+    qk(t, h, s) += q(h * hd + rd, queryRow) * keysT(t, rd, h / group);
     stages_["qk"] = qk;
     Expr score = qk(t, h, s) * float(a.getScale().convertToDouble());
     if (auto cap = a.getSoftcap()) {
@@ -518,8 +525,11 @@ private:
     Func logits = attentionLogits(a, t, h, s, rd, min(t, last),
                                   min(s, lastRow), t > last, masked);
 
-    // A cache shorter than a chunk is one chunk of its own length.
-    Expr chunkLen = min(chunk, len);
+    // In decode, a cache shorter than a chunk is one chunk of its own
+    // length. In prefill chunks are short and always whole (keys past the
+    // last are masked), so a tile's scores have a constant size.
+    bool decode = kernel_.getPhase() == "decode";
+    Expr chunkLen = decode ? min(chunk, len) : Expr(chunk);
     RDom rk(0, chunkLen, "kk");
     Expr tk = ch * chunkLen + rk;
     Func cmax("chunk_max"), prob("prob"), cden("chunk_denom"),

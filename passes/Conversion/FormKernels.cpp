@@ -135,12 +135,15 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
     tmpl = "attention";
     if (anchor->hasAttr(kFlashMarker)) {
       // Keys in chunks whose partial softmaxes are merged: in decode the
-      // chunks are tasks of their own (flash-decoding), in prefill a task
-      // of 4 (query row, head) pairs of one KV head walks them.
+      // chunks are tasks of their own (flash-decoding); in prefill a task
+      // of 32 (query row, head) pairs of one KV head walks them, in tiles
+      // of 4 pairs.
       tmpl = "flash_attention";
       add("kv_chunk", b.getI64IntegerAttr(decode ? 256 : 64));
-      if (!decode)
+      if (!decode) {
         add("query_rows", b.getI64IntegerAttr(4));
+        add("task_rows", b.getI64IntegerAttr(32));
+      }
     }
     // One task per (head, query row); the head geometry sizes the tasks.
     int64_t heads = attention.getNumHeads();

@@ -9,11 +9,12 @@
 //
 // A cached attention (tfm.cached_attention) splits the keys into chunks
 // whose partial softmaxes are merged: in decode the chunks are tasks of
-// their own (flash-decoding). In prefill a task is a tile of 4 (query row,
-// head) pairs of one KV head; it walks only the chunks its rows can see
-// (causal, window), and each key and value vector it loads serves the
-// whole tile: register tiles of 4 rows for the scores (over head_dim
-// lanes) and of 4 rows × 2 vectors of v_head_dim for the weighted values.
+// their own (flash-decoding). In prefill a task is a block of 32 (query
+// row, head) pairs of one KV head; it walks only the chunks of 64 keys its
+// rows can see (causal, window), transposes each chunk once, and computes
+// it in tiles of 4 pairs: scores vectorized along the keys (a register
+// tile of 16 keys × 4 pairs) and weighted values in a tile of 2 vectors
+// of v_head_dim × 4 pairs, so each key and value loaded serves the tile.
 //
 // Measured (bench/RESULTS.md): 4-5% of decode time for the 110M model at
 // 128-192 cached positions, ~8 GB/s.
@@ -28,11 +29,11 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-/// Scores qk(t, h, s) = Σ_d q·k: lanes of the head dimension; for every
-/// key, the `rows` query rows and all heads of the group reuse the key
-/// vector just loaded. The partial sums live at `at`'s loop `where`.
+/// Scores qk(t, h, s) = Σ_d q·k for one query row: lanes of the head
+/// dimension; for every key, all heads of the group reuse the key vector
+/// just loaded. The partial sums live at `at`'s loop `where`.
 static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
-                           int rows, Func at, Var where) {
+                           Func at, Var where) {
   Var qt = qk.args()[0];
   if (hd % vec == 0) {
     RVar dOuter("do"), dInner("di");
@@ -42,26 +43,36 @@ static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
     Var pt = partial.args()[0], ph = partial.args()[1],
         ps = partial.args()[2];
     partial.compute_at(at, where)
-        .reorder_storage(lane, ph, ps, pt)
+        .reorder_storage(lane, ph, pt, ps)
         .vectorize(lane);
     Stage update = partial.update();
-    // A tile of rows is computed whole (rows past the last read the last
-    // query row), its loop outermost, so the body over one key is straight
-    // code whose sums stay in registers.
-    Var tiles("tiles"), tileRow("tile_row");
-    update.split(ps, tiles, tileRow, rows, TailStrategy::RoundUp)
-        .reorder(lane, ph, tileRow, dOuter, pt, tiles)
-        .vectorize(lane)
-        .unroll(tileRow);
-    if (hd / vec <= 16)
-      update.unroll(dOuter);
+    update.reorder(lane, ph, dOuter, pt).vectorize(lane);
     if (group <= 8)
       update.unroll(ph, group, TailStrategy::GuardWithIf);
     // Independent sums for a few keys at once, so the FMA chains overlap.
-    if (group * rows < 4)
-      update.unroll(pt, 4 / (group * rows), TailStrategy::GuardWithIf);
+    if (group < 4)
+      update.unroll(pt, 4 / group, TailStrategy::GuardWithIf);
   }
   qk.vectorize(qt, vec, TailStrategy::GuardWithIf);
+}
+
+/// Scores qk(t, h, s) = Σ_d q·k from keys transposed to (key, dimension):
+/// vectors along the keys, a register tile of 2 vectors of keys × the
+/// group's heads × `rows` query rows, each query element broadcast.
+static void scheduleScoresAlongKeys(Func qk, RDom dims, int vec, int group,
+                                    int rows) {
+  Var t = qk.args()[0], h = qk.args()[1], s = qk.args()[2];
+  qk.vectorize(t, vec, TailStrategy::RoundUp);
+  Var to("to"), ti("ti"), so("so"), si("si");
+  Stage update = qk.update();
+  update.split(t, to, ti, 2 * vec, TailStrategy::RoundUp)
+      .split(s, so, si, rows, TailStrategy::RoundUp)
+      .reorder(ti, h, si, dims.x, to, so)
+      .vectorize(ti, vec)
+      .unroll(ti)
+      .unroll(si);
+  if (group * rows <= 4)
+    update.unroll(h, group, TailStrategy::GuardWithIf);
 }
 
 /// Weighted values acc(e, h, s, ...) += p·v: vectors along the head
@@ -141,7 +152,7 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   for (Func *f : {&qk, &mx, &prob, &den, &weighted})
     f->compute_at(out, task);
 
-  scheduleScores(qk, dims, vec, hd, group, 1, out, task);
+  scheduleScores(qk, dims, vec, hd, group, out, task);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
 
   scheduleWeighted(weighted, keys.x, vec, vhd, group, 1);
@@ -181,20 +192,32 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
     for (Func *f : {&mx, &den, &weighted})
       f->compute_at(out, row);
   } else {
-    // Prefill: one task per (KV-head group, tile of query rows), walking
-    // the chunks of keys the tile can see; a chunk's scores never outlive
-    // it, and each key and value loaded serves every row of the tile.
+    // Prefill: one task per (KV-head group, block of task_rows query
+    // rows), walking the chunks of keys the block can see. Each chunk is
+    // transposed once per task (keys_t); then each tile of `rows` query
+    // rows computes its scores from it, vectorized along the keys, and its
+    // weighted values, each value vector serving the whole tile.
     rows = std::max(1, param(s, "query_rows", 4) / group);
-    Var task = taskPerGroupAndRows(out, c, row, h, rows);
+    int blockRows =
+        std::max(1, param(s, "task_rows", 32) / group / rows) * rows;
+    Var task = taskPerGroupAndRows(out, c, row, h, blockRows);
     for (Func *f : {&mx, &den, &weighted, &partials})
       f->compute_at(out, task);
-    partials.reorder(px, ph, ps, pc)
+    Var tile("tile"), tileRow("tile_row");
+    partials.split(ps, tile, tileRow, rows, TailStrategy::GuardWithIf)
+        .reorder(px, ph, tileRow, tile, pc)
         .vectorize(px, vec, TailStrategy::GuardWithIf);
-    chunkLoop = pc;
+    Func &keysT = stage(p, "keys_t");
+    keysT.compute_at(partials, pc)
+        .vectorize(keysT.args()[0], vec, TailStrategy::RoundUp);
+    chunkLoop = tile;
   }
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
     f->compute_at(partials, chunkLoop);
-  scheduleScores(qk, dims, vec, hd, group, rows, partials, chunkLoop);
+  if (p.decode)
+    scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop);
+  else
+    scheduleScoresAlongKeys(qk, dims, vec, group, rows);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
   scheduleWeighted(cacc, keys.x, vec, vhd, group, rows);
   scheduleWeighted(weighted, chunks.x, vec, vhd, group, 1);
