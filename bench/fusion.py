@@ -17,7 +17,11 @@ copies; an embedding kernel reads one row of its table.
 
 Writes bench/fusion.json and the tables (markdown) to stdout.
 
-usage: bench/fusion.py [--build build] [--rounds 3]
+With --context-only it compiles only the programs the context table needs
+(no fusion, attention only, all) and measures only that table.
+
+usage: bench/fusion.py [--build build] [--rounds 3] [--context-only]
+                       [--models stories15m,llama110m] [--out FILE]
 """
 
 import argparse
@@ -37,6 +41,7 @@ for f in FUSIONS:
     VARIANTS[f] = ",".join(x for x in FUSIONS if x != f)
 ORDER = ["none"] + FUSIONS + ["all"]
 CONTEXTS = [1, 256, 2048]
+CONTEXT_VARIANTS = ["none", "attention-kvcache", "all"]
 CTX = 4096
 
 
@@ -94,6 +99,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--context-only", action="store_true")
+    ap.add_argument("--models", default=",".join(bench.MODELS))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "fusion.json"))
     opts = ap.parse_args()
@@ -102,11 +109,13 @@ def main():
     os.makedirs(work, exist_ok=True)
     tfmc = os.path.join(bindir, "tfmc")
 
+    models = opts.models.split(",")
+    variants = CONTEXT_VARIANTS if opts.context_only else ORDER
     programs, res = {}, {"runs": [], "context": [], "bytes": []}
-    for name, m in bench.MODELS.items():
+    for name in models:
         gguf = os.path.join(work, f"{name}-4k.gguf")
-        bench.make_model(bindir, m, gguf, CTX)
-        for variant in ORDER:
+        bench.make_model(bindir, bench.MODELS[name], gguf, CTX)
+        for variant in variants:
             flag = "--disable-fusion=" + VARIANTS[variant]
             prog = os.path.join(work, f"{name}-fusion-{variant}")
             print(f"compiling {name} ({variant})", file=sys.stderr)
@@ -130,26 +139,33 @@ def main():
 
     for r in range(opts.rounds):
         print(f"round {r + 1}/{opts.rounds}", file=sys.stderr)
-        for name in bench.MODELS:
-            for variant in ORDER:
-                res["runs"].append(measure(name, variant, bench.PROMPT,
-                                           bench.DECODE, 3))
+        for name in models:
+            if not opts.context_only:
+                for variant in ORDER:
+                    res["runs"].append(measure(name, variant, bench.PROMPT,
+                                               bench.DECODE, 3))
             for c in CONTEXTS:
-                for variant in ("none", "attention-kvcache", "all"):
+                for variant in CONTEXT_VARIANTS:
                     row = measure(name, variant, c, 16, 1)
                     row["context"] = c
                     res["context"].append(row)
     with open(opts.out, "w") as f:
         json.dump(res, f, indent=1)
-    report(res)
+    report(res, models)
 
 
-def report(res):
+def report(res, models):
+    if res["runs"]:
+        report_runs(res, models)
+    report_context(res, models)
+
+
+def report_runs(res, models):
     print("### Fusions on and off (1 thread, median over rounds)\n")
     print("| model | fusion | prefill tok/s | decode tok/s | vs none: prefill "
           "| vs none: decode | decode MB/token (ctx 256) |")
     print("|---|---|---|---|---|---|---|")
-    for name in bench.MODELS:
+    for name in models:
         base = [r for r in res["runs"] if r["model"] == name
                 and r["variant"] == "none"]
         bp = bench.med(base, "prefill_tokens_per_s")
@@ -164,12 +180,15 @@ def report(res):
             label = {"none": "none", "all": "all"}.get(variant, variant + " only")
             print(f"| {name} | {label} | {p:.1f} | {d:.1f} | {p / bp:.2f}× | "
                   f"{d / bd:.2f}× | {mb:.1f} |")
+
+
+def report_context(res, models):
     print("\n### Decode at a given context (1 thread, 16 steps after the "
           "prompt, median over rounds)\n")
     print("| model | context | none tok/s | attention-kvcache only tok/s "
           "| all tok/s | none MB/token | all MB/token |")
     print("|---|---|---|---|---|---|---|")
-    for name in bench.MODELS:
+    for name in models:
         for c in CONTEXTS:
             row = {}
             for variant in ("none", "attention-kvcache", "all"):

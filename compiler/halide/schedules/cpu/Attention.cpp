@@ -9,7 +9,8 @@
 //
 // A cached attention (tfm.cached_attention) splits the keys into chunks
 // whose partial softmaxes are merged: in decode the chunks are tasks of
-// their own (flash-decoding). In prefill a task is a block of 32 (query
+// their own (flash-decoding), each over all heads, so it streams whole
+// cache rows. In prefill a task is a block of 32 (query
 // row, head) pairs of one KV head; it walks only the chunks of 64 keys its
 // rows can see (causal, window), transposes each chunk once, and computes
 // it in tiles of 4 pairs: scores vectorized along the keys (a register
@@ -34,9 +35,11 @@ namespace tfm::halide::cpu {
 
 /// Scores qk(t, h, s) = Σ_d q·k for one query row: lanes of the head
 /// dimension; for every key, all heads of the group reuse the key vector
-/// just loaded. The partial sums live at `at`'s loop `where`.
+/// just loaded. The partial sums live at `at`'s loop `where`. With
+/// `wholeRows` (the task holds every head), each key's heads are walked in
+/// order, reading the cached row front to back.
 static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
-                           Func at, Var where) {
+                           Func at, Var where, bool wholeRows = false) {
   Var qt = qk.args()[0];
   if (hd % vec == 0) {
     RVar dOuter("do"), dInner("di");
@@ -49,7 +52,10 @@ static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
         .reorder_storage(lane, ph, pt, ps)
         .vectorize(lane);
     Stage update = partial.update();
-    update.reorder(lane, ph, dOuter, pt).vectorize(lane);
+    if (wholeRows)
+      update.reorder(lane, dOuter, ph, pt).vectorize(lane);
+    else
+      update.reorder(lane, ph, dOuter, pt).vectorize(lane);
     if (group <= 8)
       update.unroll(ph, group, TailStrategy::GuardWithIf);
     // Independent sums for a few keys at once, so the FMA chains overlap.
@@ -181,15 +187,15 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   Var chunkLoop;
   int rows = 1;
   if (p.decode) {
-    // Flash-decoding: every (chunk, KV-head group) is a task of its own;
-    // the merge afterwards is O(chunks · heads · v_head_dim).
-    Var g("g"), hi("hi");
-    chunkLoop = Var("task");
+    // Flash-decoding: every chunk of keys is a task of its own, for all
+    // heads; the merge afterwards is O(chunks · heads · v_head_dim). With
+    // the parallelism taken from the keys, a task walks each cached key
+    // row whole, head after head: the cache streams front to back, where
+    // a task per head group reads a few lines of every row.
+    chunkLoop = pc;
     partials.compute_root()
-        .split(ph, g, hi, group)
-        .reorder(px, hi, g, pc, ps)
-        .fuse(g, pc, chunkLoop)
-        .parallel(chunkLoop)
+        .reorder(px, ph, ps, pc)
+        .parallel(pc)
         .vectorize(px, vec, TailStrategy::GuardWithIf);
     out.vectorize(c, vec, TailStrategy::GuardWithIf);
     for (Func *f : {&mx, &den, &weighted})
@@ -218,7 +224,8 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
     f->compute_at(partials, chunkLoop);
   if (p.decode)
-    scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop);
+    scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop,
+                   /*wholeRows=*/true);
   else
     scheduleScoresAlongKeys(qk, dims, vec, group, rows);
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
