@@ -123,6 +123,11 @@ struct Session::Bound {
   std::vector<std::array<halide_dimension_t, 4>> dims;
   std::vector<int32_t> scalars; // register values as the kernels take them
   std::vector<std::vector<void *>> args;
+  /// The step that computes the logits (the LM head, with its prologue
+  /// norm and epilogue; it works row by row), and its buffers that may hold
+  /// one row per token: activations and tokens, not weights or caches.
+  int logitsStep = -1;
+  std::vector<int> logitsRowBuffers;
 
   explicit Bound(const EntryPlan &e) : entry(e) {
     buffers.resize(e.buffers.size());
@@ -135,6 +140,28 @@ struct Session::Bound {
                                   : halide_type_t(halide_type_float, 32);
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
+    }
+    for (size_t i = 0; i < e.steps.size(); ++i) {
+      const Step &s = e.steps[i];
+      if (s.kind == Step::Kind::Launch &&
+          std::find(s.results.begin(), s.results.end(), e.logits) !=
+              s.results.end())
+        logitsStep = int(i);
+    }
+    if (logitsStep >= 0) {
+      const Step &s = e.steps[size_t(logitsStep)];
+      std::vector<int> used = s.results;
+      for (const PlanArg &a : s.args)
+        if (!a.isScalar)
+          used.push_back(a.index);
+      for (int index : used) {
+        const BufferDef &d = e.buffers[size_t(index)];
+        if ((d.kind == BufferDef::Kind::Arena ||
+             d.kind == BufferDef::Kind::Tokens) &&
+            d.shape.size() >= 2 && std::find(logitsRowBuffers.begin(), logitsRowBuffers.end(),
+                      index) == logitsRowBuffers.end())
+          logitsRowBuffers.push_back(index);
+      }
     }
     for (const Step &s : e.steps) {
       std::vector<void *> a;
@@ -231,39 +258,28 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
   bool lastRowOnly = rows == LogitRows::Last && count > 1;
   for (size_t i = 0; i < entry.steps.size(); ++i) {
     const Step &s = entry.steps[i];
-    bool logitsStep =
-        s.kind == Step::Kind::Launch &&
-        std::find(s.results.begin(), s.results.end(), entry.logits) !=
-            s.results.end();
+    bool logitsStep = int(i) == bound.logitsStep;
     if (logitsStep && rows == LogitRows::None)
       continue;
-    // The logits kernel (the LM head, with its prologue norm and epilogue)
-    // works row by row: for the last row alone, its per-row buffers are
-    // narrowed to that row for the call.
-    std::vector<std::pair<halide_buffer_t *, halide_buffer_t>> narrowed;
-    if (logitsStep && lastRowOnly) {
-      auto narrow = [&](int index) {
-        const BufferDef &d = entry.buffers[size_t(index)];
+    // For the last row's logits alone, the logits step's per-row buffers
+    // are narrowed to that row for the call, then restored.
+    struct Narrowed {
+      halide_buffer_t *buffer;
+      uint8_t *host;
+      int32_t extent;
+    };
+    std::vector<Narrowed> narrowed;
+    if (logitsStep && lastRowOnly)
+      for (int index : bound.logitsRowBuffers) {
         halide_buffer_t &b = bound.buffers[size_t(index)];
-        int outer = b.dimensions - 1;
-        if ((d.kind != BufferDef::Kind::Arena &&
-             d.kind != BufferDef::Kind::Tokens) ||
-            outer < 1 || b.dim[outer].extent != count)
-          return;
-        for (const auto &[buffer, saved] : narrowed)
-          if (buffer == &b)
-            return;
-        narrowed.push_back({&b, b});
-        b.host += (count - 1) * int64_t(b.dim[outer].stride) *
+        halide_dimension_t &rowsDim = b.dim[b.dimensions - 1];
+        if (rowsDim.extent != count)
+          continue;
+        narrowed.push_back({&b, b.host, rowsDim.extent});
+        b.host += (count - 1) * int64_t(rowsDim.stride) *
                   int64_t(b.type.bytes());
-        b.dim[outer].extent = 1;
-      };
-      for (const PlanArg &a : s.args)
-        if (!a.isScalar)
-          narrow(a.index);
-      for (int r : s.results)
-        narrow(r);
-    }
+        rowsDim.extent = 1;
+      }
     if (s.kind == Step::Kind::KvWrite) {
       const halide_buffer_t &k = bound.buffers[size_t(s.keys)];
       const halide_buffer_t &v = bound.buffers[size_t(s.values)];
@@ -283,10 +299,9 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       account(s, bound, std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count());
-    for (auto &[buffer, saved] : narrowed) {
-      buffer->host = saved.host;
-      buffer->dim[buffer->dimensions - 1].extent =
-          saved.dim[saved.dimensions - 1].extent;
+    for (const Narrowed &n : narrowed) {
+      n.buffer->host = n.host;
+      n.buffer->dim[n.buffer->dimensions - 1].extent = n.extent;
     }
     if (rc != 0)
       return Error(fmt::format("kernel {} failed ({}): {}",
