@@ -15,9 +15,7 @@ usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -56,9 +54,9 @@ def main():
                               "--disable-fusion=all"] + weights, args, tmp)
             got = golden.run([opts.program] + weights, args, tmp)
             golden.compare(name, got, ref, opts.tol, "interpreter", failures)
-            lean = subprocess.run([opts.program] + weights + args + ["--json"],
-                                  capture_output=True, text=True, check=True)
-            lean_ids = json.loads(lean.stdout.splitlines()[-1])["generated_ids"]
+            lean, _ = golden.run([opts.program] + weights, args, tmp,
+                                 logits=False)
+            lean_ids = lean["generated_ids"]
             if lean_ids != got[0]["generated_ids"]:
                 failures.append(f"{name}: ids without --logits-out {lean_ids} "
                                 f"!= with it {got[0]['generated_ids']}")

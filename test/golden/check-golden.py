@@ -74,14 +74,19 @@ def conclude(failures):
     return 0
 
 
-def run(program, args, tmp):
+def run(program, args, tmp, logits=True):
+    """The program's --json report and, with `logits`, every logits row
+    (--logits-out); without, None."""
     out = os.path.join(tmp, "logits.npy")
-    cmd = program + args + ["--json", "--logits-out", out]
+    cmd = program + args + ["--json"]
+    if logits:
+        cmd += ["--logits-out", out]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"FAIL: {' '.join(cmd)} exited {proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1]), read_npy(out)
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report, read_npy(out) if logits else None
 
 
 def main():
