@@ -104,9 +104,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "fusion.json"))
     opts = ap.parse_args()
-    bindir = os.path.join(opts.build, "bin")
-    work = os.path.join(opts.build, "bench")
-    os.makedirs(work, exist_ok=True)
+    bindir, work = bench.workspace(opts.build)
     tfmc = os.path.join(bindir, "tfmc")
 
     models = opts.models.split(",")

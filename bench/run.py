@@ -59,6 +59,13 @@ def weight_bytes(m):
     return 4 * (l * per_layer + d + v * d)  # tied: the LM head reads embed
 
 
+def workspace(build):
+    """The build's bin directory and its bench/ work directory (created)."""
+    work = os.path.join(build, "bench")
+    os.makedirs(work, exist_ok=True)
+    return os.path.join(build, "bin"), work
+
+
 def prompt_ids(n):
     """The benchmark prompt: n token ids spread over the vocabulary."""
     return ",".join(str(1 + (i * 7919) % 31999) for i in range(n))
@@ -85,9 +92,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "results.json"))
     opts = ap.parse_args()
-    bindir = os.path.join(opts.build, "bin")
-    work = os.path.join(opts.build, "bench")
-    os.makedirs(work, exist_ok=True)
+    bindir, work = workspace(opts.build)
 
     programs = {}
     for name, m in MODELS.items():

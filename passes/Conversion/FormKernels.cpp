@@ -145,7 +145,7 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
         add("task_rows", b.getI64IntegerAttr(32));
       }
     }
-    // One task per (head, query row); the head geometry sizes the tasks.
+    // The head geometry sizes the tasks.
     int64_t heads = attention.getNumHeads();
     auto valueType = cast<RankedTensorType>(attention.getValue().getType());
     add("head_dim", b.getI64IntegerAttr(attention.getHeadDim()));
