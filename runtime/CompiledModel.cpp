@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <mutex>
+#include <sys/mman.h>
 
 using namespace tfm::rt;
 
@@ -135,7 +136,7 @@ struct Session::Bound {
     scalars.resize(e.registers.size());
     for (size_t i = 0; i < buffers.size(); ++i) {
       halide_buffer_t &b = buffers[i];
-      std::memset(&b, 0, sizeof(b));
+      b = halide_buffer_t();
       b.type = e.buffers[i].isInt ? halide_type_t(halide_type_int, 32)
                                   : halide_type_t(halide_type_float, 32);
       b.dimensions = int32_t(e.buffers[i].shape.size());
@@ -177,12 +178,42 @@ struct Session::Bound {
   }
 };
 
-Session::Session(const CompiledModel &model) : model_(model) {
+ZeroPages::ZeroPages(size_t bytes) : bytes_(bytes) {
+  if (bytes == 0)
+    return;
+  // Private anonymous pages read as zero and are committed on first write;
+  // no reservation, so a long context's cache is not refused up front.
+  void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p != MAP_FAILED)
+    data_ = static_cast<float *>(p);
+}
+
+ZeroPages::~ZeroPages() {
+  if (data_)
+    munmap(data_, bytes_);
+}
+
+namespace {
+size_t cacheFloats(const Plan &p) {
+  return size_t(p.layers * p.maxSeqLen * p.kvHeads * (p.headDim + p.vHeadDim));
+}
+} // namespace
+
+float *Session::keys(int64_t layer) const {
+  const Plan &p = model_.plan();
+  return cache_.data() + layer * p.maxSeqLen * p.kvHeads * p.headDim;
+}
+
+float *Session::values(int64_t layer) const {
+  const Plan &p = model_.plan();
+  return cache_.data() + p.layers * p.maxSeqLen * p.kvHeads * p.headDim +
+         layer * p.maxSeqLen * p.kvHeads * p.vHeadDim;
+}
+
+Session::Session(const CompiledModel &model)
+    : model_(model), cache_(cacheFloats(model.plan()) * sizeof(float)) {
   const Plan &p = model.plan();
-  keys_.assign(size_t(p.layers),
-               std::vector<float>(size_t(p.maxSeqLen * p.kvHeads * p.headDim)));
-  values_.assign(size_t(p.layers), std::vector<float>(size_t(
-                                       p.maxSeqLen * p.kvHeads * p.vHeadDim)));
   size_t arena = size_t(std::max(p.prefill.arenaBytes, p.decode.arenaBytes));
   arena = (arena + kAlignment - 1) / kAlignment * kAlignment;
   arena_ = static_cast<float *>(std::aligned_alloc(kAlignment,
@@ -198,6 +229,13 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
                     LogitRows rows) {
   const Plan &p = model_.plan();
   Bound &bound = &entry == &p.decode ? *decodeBound_ : *prefillBound_;
+  if (cache_.bytes() > 0 && !cache_.data())
+    return Error(fmt::format("cannot map {:.1f} GiB for the KV cache of {} "
+                             "positions",
+                             double(cache_.bytes()) / double(1 << 30),
+                             p.maxSeqLen));
+  if (!arena_)
+    return Error("cannot allocate the activation arena");
   if (pos < 0 || count < 1 || pos + count > p.maxSeqLen)
     return Error(fmt::format("positions [{}, {}) are outside the KV cache of "
                              "{} positions",
@@ -239,18 +277,18 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       b.host = reinterpret_cast<uint8_t *>(arena_) + d.offset;
       break;
     case BufferDef::Kind::Keys:
-      b.host = reinterpret_cast<uint8_t *>(keys_[size_t(d.index)].data());
+      b.host = reinterpret_cast<uint8_t *>(keys(d.index));
       break;
     case BufferDef::Kind::Values:
-      b.host = reinterpret_cast<uint8_t *>(values_[size_t(d.index)].data());
+      b.host = reinterpret_cast<uint8_t *>(values(d.index));
       break;
     case BufferDef::Kind::KeySlots:
-      b.host = reinterpret_cast<uint8_t *>(keys_[size_t(d.index)].data() +
-                                           regs[size_t(d.at)] * b.dim[0].extent);
+      b.host = reinterpret_cast<uint8_t *>(keys(d.index) + regs[size_t(d.at)] *
+                                                               b.dim[0].extent);
       break;
     case BufferDef::Kind::ValueSlots:
-      b.host = reinterpret_cast<uint8_t *>(values_[size_t(d.index)].data() +
-                                           regs[size_t(d.at)] * b.dim[0].extent);
+      b.host = reinterpret_cast<uint8_t *>(
+          values(d.index) + regs[size_t(d.at)] * b.dim[0].extent);
       break;
     }
   }
@@ -285,9 +323,9 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       const halide_buffer_t &v = bound.buffers[size_t(s.values)];
       int64_t rows = k.dim[1].extent, at = regs[s.pos];
       int64_t kw = k.dim[0].extent, vw = v.dim[0].extent;
-      std::memcpy(keys_[size_t(s.layer)].data() + at * kw, k.host,
+      std::memcpy(keys(s.layer) + at * kw, k.host,
                   size_t(rows * kw) * sizeof(float));
-      std::memcpy(values_[size_t(s.layer)].data() + at * vw, v.host,
+      std::memcpy(values(s.layer) + at * vw, v.host,
                   size_t(rows * vw) * sizeof(float));
       continue;
     }

@@ -52,7 +52,28 @@ private:
   std::deque<std::vector<float>> concatenated_;
 };
 
+/// Zero-filled memory that the system commits page by page as it is first
+/// written: a KV cache sized for every position costs only the positions a
+/// session has filled.
+class ZeroPages {
+public:
+  ZeroPages() = default;
+  explicit ZeroPages(size_t bytes);
+  ZeroPages(const ZeroPages &) = delete;
+  ZeroPages &operator=(const ZeroPages &) = delete;
+  ~ZeroPages();
+
+  /// Null when the mapping failed.
+  float *data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+
+private:
+  float *data_ = nullptr;
+  size_t bytes_ = 0;
+};
+
 /// One generation stream: KV caches, an arena, and the current position.
+/// The caches take memory only for the positions written.
 class Session : public ModelRunner {
 public:
   explicit Session(const CompiledModel &model);
@@ -87,7 +108,10 @@ private:
   bool profiling_ = false;
   std::vector<KernelStats> stats_;
   const CompiledModel &model_;
-  std::vector<std::vector<float>> keys_, values_;
+  float *keys(int64_t layer) const;
+  float *values(int64_t layer) const;
+  /// Every layer's keys, then every layer's values.
+  ZeroPages cache_;
   float *arena_ = nullptr;
   std::unique_ptr<Bound> prefillBound_, decodeBound_;
 };
