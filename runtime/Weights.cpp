@@ -51,12 +51,14 @@ Expected<float *> WeightTable::allocate(const std::string &name,
         owned_.size(), memoryBudget_ / (1 << 30)));
   Entry entry;
   entry.shape = std::move(shape);
-  std::vector<float> &buffer = owned_.emplace_back(size_t(entry.numel()));
-  ownedBytes_ += buffer.size() * sizeof(float);
-  entry.data = buffer.data();
+  // Not zero-filled: the caller writes every element (for a large weight
+  // the pages are then first touched by whichever thread fills them).
+  float *buffer = owned_.emplace_back(new float[size_t(entry.numel())]).get();
+  ownedBytes_ += uint64_t(entry.numel()) * sizeof(float);
+  entry.data = buffer;
   entry.owned = int(owned_.size() - 1);
   entries_[name] = std::move(entry);
-  return buffer.data();
+  return buffer;
 }
 
 uint64_t WeightTable::release(const std::string &name) {
@@ -75,9 +77,8 @@ uint64_t WeightTable::release(const std::string &name) {
       madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
     return 0;
   }
-  std::vector<float> &buffer = owned_[size_t(it->second.owned)];
-  uint64_t bytes = buffer.size() * sizeof(float);
-  std::vector<float>().swap(buffer);
+  uint64_t bytes = uint64_t(it->second.numel()) * sizeof(float);
+  owned_[size_t(it->second.owned)].reset();
   ownedBytes_ -= bytes;
   it->second.data = nullptr;
   it->second.owned = -1;
@@ -325,11 +326,20 @@ bool endsWith(const std::string &s, std::string_view suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-/// The random values of one weight (see randomWeights).
-void fillRandom(float *out, const WeightRequest &req, uint64_t seed) {
+/// Elements per block of random values: each block has its own generator
+/// state, so threads can split one large tensor.
+constexpr int64_t kRandomBlock = int64_t(1) << 20;
+
+int64_t elements(const WeightRequest &req) {
   int64_t n = 1;
   for (int64_t d : req.shape)
     n *= d;
+  return n;
+}
+
+/// Block `block` of the random values of one weight (see randomWeights).
+void fillRandom(float *out, const WeightRequest &req, uint64_t seed,
+                int64_t block) {
   double mean = 0, std = 0;
   if (endsWith(req.name, "norm.weight")) {
     mean = 1.0;
@@ -340,14 +350,19 @@ void fillRandom(float *out, const WeightRequest &req, uint64_t seed) {
     std = 1.0 / std::sqrt(double(req.shape.back()));
   }
   uint64_t state = seed * 0x2545f4914f6cdd1dull ^ fnv1a(req.name);
-  for (int64_t i = 0; i < n; i += 2) {
-    // Box-Muller: two normals from two uniforms in (0, 1].
-    double u1 = (double(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53;
-    double u2 = double(splitmix64(state) >> 11) * 0x1.0p-53;
-    double r = std::sqrt(-2.0 * std::log(u1));
-    out[i] = float(mean + std * r * std::cos(2 * M_PI * u2));
-    if (i + 1 < n)
-      out[i + 1] = float(mean + std * r * std::sin(2 * M_PI * u2));
+  state ^= uint64_t(block) * 0x9fb21c651e98df25ull;
+  int64_t begin = block * kRandomBlock;
+  int64_t end = std::min(elements(req), begin + kRandomBlock);
+  // Uniform in [-sqrt(3), sqrt(3)) (variance 1) from 24 random bits per
+  // value, two values per 64-bit draw: no transcendental per value, so a
+  // billion-parameter model's weights take seconds.
+  float scale = float(std * std::sqrt(3.0) * 0x1.0p-23), offset = float(mean);
+  for (int64_t i = begin; i < end; i += 2) {
+    uint64_t bits = splitmix64(state);
+    out[i] = offset + scale * float(int32_t(bits >> 40) - (1 << 23));
+    if (i + 1 < end)
+      out[i + 1] =
+          offset + scale * float(int32_t((bits >> 8) & 0xffffff) - (1 << 23));
   }
 }
 
@@ -371,16 +386,23 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
                              "GiB available",
                              requests.size(), total / (1 << 30),
                              table.memoryBudget_ / (1 << 30)));
-  std::vector<std::pair<float *, const WeightRequest *>> jobs;
+  struct Job {
+    float *out;
+    const WeightRequest *request;
+    int64_t block;
+  };
+  std::vector<Job> jobs;
   for (const WeightRequest &req : requests) {
     auto buffer = table.allocate(req.name, req.shape);
     if (!buffer)
       return Error("random weights: " + buffer.error().message());
-    jobs.push_back({*buffer, &req});
+    for (int64_t b = 0; b * kRandomBlock < elements(req); ++b)
+      jobs.push_back({*buffer, &req, b});
   }
-  // Each tensor depends only on (seed, name), so threads can split them.
+  // Each block depends only on (seed, name, block), so threads can split
+  // them.
   parallelFor(jobs.size(), [&](size_t j) {
-    fillRandom(jobs[j].first, *jobs[j].second, seed);
+    fillRandom(jobs[j].out, *jobs[j].request, seed, jobs[j].block);
   });
   return table;
 }

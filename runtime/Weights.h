@@ -11,6 +11,7 @@
 #include "runtime/WeightNames.h"
 
 #include <deque>
+#include <memory>
 
 namespace tfm::rt {
 
@@ -60,7 +61,8 @@ private:
                              std::vector<int64_t> shape);
 
   std::map<std::string, Entry> entries_;
-  std::deque<std::vector<float>> owned_;
+  /// Uninitialized when allocated: every element is then written.
+  std::deque<std::unique_ptr<float[]>> owned_;
   std::shared_ptr<WeightSource> source_;
   std::string origin_;
   uint64_t ownedBytes_ = 0;
@@ -78,8 +80,9 @@ Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource> source,
                                   const std::vector<WeightRequest> &requests,
                                   const WeightLayout &layout);
 
-/// Seeded random weights: gains (names ending in `norm.weight`) near 1,
-/// biases near 0, matrices with std 1/sqrt(fan-in). The value of each
+/// Seeded random weights, uniformly distributed: gains (names ending in
+/// `norm.weight`) around 1 with std 0.05, biases around 0 with std 0.02,
+/// matrices around 0 with std 1/sqrt(fan-in). The value of each
 /// element depends only on (seed, weight name, index). Fails when they would
 /// not fit in memory.
 Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &requests,
