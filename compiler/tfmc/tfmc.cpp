@@ -41,47 +41,52 @@ namespace {
 
 enum class Emit { Spec, Graph, Fused, Kernels, Halide, Host, Obj, Exe, Lib };
 
+// Named to sort before LLVM's categories in --help.
+cl::OptionCategory tfmcCategory("Compiler options");
+
 cl::opt<std::string> inputPath(cl::Positional, cl::desc("<model config>"),
-                               cl::Required);
+                               cl::Required, cl::cat(tfmcCategory));
 cl::opt<Emit> emit(
     "emit", cl::desc("The stage to stop at and print or write"),
     cl::init(Emit::Graph),
-    cl::values(
-        clEnumValN(Emit::Spec, "spec", "the resolved model spec (JSON)"),
-        clEnumValN(Emit::Graph, "graph", "graph-level tfm IR"),
-        clEnumValN(Emit::Fused, "fused",
-                   "tfm IR after the fusion passes (fused ops)"),
-        clEnumValN(Emit::Kernels, "kernels", "kernel-level tfm IR"),
-        clEnumValN(Emit::Halide, "halide",
-                   "Halide's lowered statement of each kernel"),
-        clEnumValN(Emit::Host, "host", "the host plan of the program"),
-        clEnumValN(Emit::Obj, "obj", "objects (kernels, runtime, glue) "
-                                     "into the directory -o"),
-        clEnumValN(Emit::Exe, "exe", "an executable (tfmc compile)"),
-        clEnumValN(Emit::Lib, "lib", "a shared library with tfm/runtime.h")));
+    cl::values(clEnumValN(Emit::Spec, "spec", "the resolved model spec (JSON)"),
+               clEnumValN(Emit::Graph, "graph", "graph-level tfm IR"),
+               clEnumValN(Emit::Fused, "fused",
+                          "tfm IR after the fusion passes (fused ops)"),
+               clEnumValN(Emit::Kernels, "kernels", "kernel-level tfm IR"),
+               clEnumValN(Emit::Halide, "halide",
+                          "Halide's lowered statement of each kernel"),
+               clEnumValN(Emit::Host, "host", "the host plan of the program"),
+               clEnumValN(Emit::Obj, "obj",
+                          "objects (kernels, runtime, glue) "
+                          "into the directory -o"),
+               clEnumValN(Emit::Exe, "exe", "an executable (tfmc compile)"),
+               clEnumValN(Emit::Lib, "lib",
+                          "a shared library with tfm/runtime.h")),
+    cl::cat(tfmcCategory));
 cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
-                                cl::value_desc("file"), cl::init("-"));
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(tfmcCategory));
 cl::opt<std::string> dumpDir("dump-dir",
                              cl::desc("Also write every stage into DIR"),
-                             cl::value_desc("DIR"));
-cl::opt<std::string> target("target",
-                            cl::desc("Code generation target (host)"),
-                            cl::init("host"));
+                             cl::value_desc("DIR"), cl::cat(tfmcCategory));
+cl::opt<std::string> target("target", cl::desc("Code generation target (host)"),
+                            cl::init("host"), cl::cat(tfmcCategory));
 cl::opt<int64_t> prefillChunk(
     "prefill-chunk",
     cl::desc("Longest prompt piece one prefill call processes (default 256)"),
-    cl::init(256));
-cl::opt<std::string> cacheDir(
-    "cache-dir",
-    cl::desc("Compiled-kernel cache (default $XDG_CACHE_HOME/tfm)"),
-    cl::value_desc("DIR"));
+    cl::init(256), cl::cat(tfmcCategory));
+cl::opt<std::string>
+    cacheDir("cache-dir",
+             cl::desc("Compiled-kernel cache (default $XDG_CACHE_HOME/tfm)"),
+             cl::value_desc("DIR"), cl::cat(tfmcCategory));
 cl::opt<std::string> disableFusion(
     "disable-fusion",
     cl::desc("Fusions to leave out: all, or a comma-separated list of "
              "attention-kvcache, rope-qk, glu, norm-residual"),
-    cl::value_desc("LIST"), cl::init("none"));
+    cl::value_desc("LIST"), cl::init("none"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
-                      cl::init(false));
+                      cl::init(false), cl::cat(tfmcCategory));
 
 /// Writes `text` to DIR/name, reporting failures.
 bool writeDump(const std::string &name, llvm::StringRef text) {
@@ -150,6 +155,15 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
+  // --help lists tfmc's own options and MLIR's IR-printing ones; the code
+  // generators' options linked in with LLVM stay behind --help-hidden.
+  for (auto &[name, option] : cl::getRegisteredOptions()) {
+    bool ours = option->Categories.size() == 1 &&
+                option->Categories.front() == &tfmcCategory;
+    if (!ours && !name.starts_with("mlir-") && name != "help" &&
+        name != "help-hidden" && name != "version")
+      option->setHiddenFlag(cl::ReallyHidden);
+  }
   cl::ParseCommandLineOptions(
       argc, argv,
       "tfm model compiler\n\n"
