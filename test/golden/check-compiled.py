@@ -9,13 +9,22 @@ program compiled without fusions must also generate the same ids. Without
 --logits-out a program computes only the last prompt row's logits; it must
 generate the same ids as with them.
 
+With --layers L (for models too big to run whole here), CONFIG's layer
+count is cut to L and the cut model is compiled into a fresh program. Its
+kernels must be the full model's (every one found in the kernel cache that
+compiled the full model, as many as the full model has), so the check runs
+every kernel at the model's real shapes; only the depth differs.
+
 usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
                          [--weights PATH] [--tol T] [--prefill-only]
-                         [--unfused PROG]
+                         [--unfused PROG] [--layers L]
 """
 
 import argparse
+import json
 import os
+import re
+import subprocess
 import sys
 import tempfile
 
@@ -23,6 +32,41 @@ sys.path.insert(0, os.path.dirname(__file__))
 from importlib import import_module
 
 golden = import_module("check-golden")
+
+
+# Where each config format keeps its layer count.
+LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer")
+
+
+def cut_depth(config, layers, tfmc, tmp):
+    """A copy of `config` with `layers` layers, compiled; returns (config
+    path, program path) or raises with the reason."""
+    with open(config) as f:
+        spec = json.load(f)
+    key = next((k for k in LAYER_KEYS if k in spec), None)
+    if key is None:
+        raise RuntimeError(f"{config}: no layer count ({', '.join(LAYER_KEYS)})")
+    spec[key] = layers
+    cut = os.path.join(tmp, "config.json")
+    with open(cut, "w") as f:
+        json.dump(spec, f)
+    full_ir = subprocess.run([tfmc, config, "--emit=kernels"], check=True,
+                             capture_output=True, text=True).stdout
+    full = full_ir.count("tfm.kernel ")
+    program = os.path.join(tmp, "program")
+    done = subprocess.run([tfmc, "compile", cut, "-o", program], check=True,
+                          capture_output=True, text=True)
+    m = re.search(r"(\d+) kernels \((\d+) cached\)", done.stderr)
+    if not m:
+        raise RuntimeError(f"no kernel count in tfmc's report: {done.stderr}")
+    kernels, cached = int(m.group(1)), int(m.group(2))
+    print(f"{layers} of the model's layers: {kernels} kernels, {cached} "
+          f"cached; the full model has {full}")
+    if kernels != full or cached != kernels:
+        raise RuntimeError(f"the {layers}-layer model's kernels are not the "
+                           f"full model's ({kernels} kernels, {cached} from "
+                           f"the cache; the full model has {full})")
+    return cut, program
 
 
 def main():
@@ -37,7 +81,11 @@ def main():
     parser.add_argument("--unfused")
     parser.add_argument("--prefill-only", action="store_true",
                         help="skip the one-token-at-a-time run (big models)")
+    parser.add_argument("--layers", type=int,
+                        help="run the model cut to this many layers")
     opts = parser.parse_args()
+    if opts.layers and opts.unfused:
+        parser.error("--unfused takes a full-depth program; not with --layers")
     weights = ["--weights", opts.weights] if opts.weights else []
     ids = opts.ids.split(",")
     runs = {
@@ -49,12 +97,20 @@ def main():
         del runs["one token at a time"]
     failures = []
     with tempfile.TemporaryDirectory() as tmp:
+        config, program = opts.config, opts.program
+        if opts.layers:
+            try:
+                config, program = cut_depth(config, opts.layers, opts.tfmc,
+                                            tmp)
+            except (RuntimeError, subprocess.CalledProcessError) as e:
+                return golden.conclude([f"cutting to {opts.layers} layers: "
+                                        f"{getattr(e, 'stderr', None) or e}"])
         for name, args in runs.items():
-            ref = golden.run([opts.tfmc, "run", opts.config,
+            ref = golden.run([opts.tfmc, "run", config,
                               "--disable-fusion=all"] + weights, args, tmp)
-            got = golden.run([opts.program] + weights, args, tmp)
+            got = golden.run([program] + weights, args, tmp)
             golden.compare(name, got, ref, opts.tol, "interpreter", failures)
-            lean, _ = golden.run([opts.program] + weights, args, tmp,
+            lean, _ = golden.run([program] + weights, args, tmp,
                                  logits=False)
             lean_ids = lean["generated_ids"]
             if lean_ids != got[0]["generated_ids"]:
