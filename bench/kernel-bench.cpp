@@ -6,10 +6,12 @@
 // with a STREAM-style triad. Prints one JSON object per measurement.
 //
 //   kernel-bench gemm S N K [--param name=value]... [--threads T]
+//                           [--no-avx512]
 //   kernel-bench gemv N K   [--param name=value]... [--threads T] [--cold]
 //
 // --cold cycles through enough copies of W (256 MiB) that every call reads
 // it from memory, as decode does with a model larger than the caches.
+// --no-avx512 keeps a GEMM on AVX2 (tfmc --avx512=off).
 //   kernel-bench triad      [--threads T]
 //
 //===----------------------------------------------------------------------===//
@@ -77,7 +79,8 @@ struct Projection {
   mlir::tfm::KernelOp kernel;
 
   Projection(bool decode, int64_t n, int64_t k,
-             const std::vector<std::pair<std::string, int64_t>> &overrides) {
+             const std::vector<std::pair<std::string, int64_t>> &overrides,
+             bool avx512) {
     mlir::DialectRegistry registry;
     tfm::registerAllTfmDialects(registry);
     context.appendDialectRegistry(registry);
@@ -93,7 +96,8 @@ struct Projection {
                        " -> " + y + "\n  return %y : " + y + "\n}";
     module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
     mlir::PassManager pm(&context);
-    mlir::tfm::buildKernelPipeline(pm, "host");
+    mlir::tfm::buildKernelPipeline(
+        pm, "host", avx512 ? tfm::halide::hostWideTarget() : "");
     if (mlir::failed(pm.run(*module)))
       std::abort();
     module->walk([&](mlir::tfm::KernelOp op) { kernel = op; });
@@ -131,11 +135,13 @@ int main(int argc, char **argv) {
   std::vector<int64_t> dims;
   std::vector<std::pair<std::string, int64_t>> overrides;
   int threads = int(std::thread::hardware_concurrency());
-  bool cold = false;
+  bool cold = false, avx512 = true;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--cold") {
       cold = true;
+    } else if (a == "--no-avx512") {
+      avx512 = false;
     } else if (a == "--threads" && i + 1 < argc) {
       threads = std::atoi(argv[++i]);
     } else if (a == "--param" && i + 1 < argc) {
@@ -194,9 +200,10 @@ int main(int argc, char **argv) {
   double flops = 2.0 * double(s) * double(n) * double(k);
   double bytes = 4.0 * double(s * k + n * k + s * n);
 
-  Projection proj(decode, n, k, overrides);
+  Projection proj(decode, n, k, overrides, avx512);
   tfm::halide::KernelPipeline p = tfm::halide::buildPipeline(proj.kernel);
-  Halide::Target target(tfm::halide::resolveTarget("host"));
+  Halide::Target target(
+      tfm::halide::resolveTarget(proj.kernel.getTarget().str()));
   tfm::halide::scheduleCpu(p, proj.kernel.getSchedule(), target);
   Halide::Buffer<float> xb(x.data(), int(k), int(s)),
       yb(y.data(), int(n), int(s));

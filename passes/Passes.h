@@ -43,7 +43,9 @@ void buildFusionPipeline(OpPassManager &pm,
 
 /// Graph level to kernel level for `target`: form kernels, then clean up
 /// the host functions (CSE merges the size computations the launches need).
-void buildKernelPipeline(OpPassManager &pm, const std::string &target);
+/// Prefill products that fit its vectors go to `wideTarget` if not empty.
+void buildKernelPipeline(OpPassManager &pm, const std::string &target,
+                         const std::string &wideTarget = "");
 
 /// Registers the passes above and the named pipelines (`tfm-graph`,
 /// `tfm-fuse`, `tfm-kernels`).

@@ -28,13 +28,21 @@ def TfmFormKernels : Pass<"tfm-form-kernels", "::mlir::ModuleOp"> {
     parameters chosen from the anchor op and the phase; the entry function
     calls it with `tfm.launch`. Kernels that compute the same thing (the
     same layer in every layer) are one symbol. Weights, KV-cache writes and
-    reads, and index arithmetic stay in the host functions.
+    reads, and index arithmetic stay in the host functions. With a wide
+    target, prefill products whose output and input widths are whole
+    vectors of it (and at least one register tile of outputs) are
+    scheduled for it.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "The code generation target (host, or a Halide target string)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "f32 lanes of the target's vectors (8 for AVX2)">,
+    Option<"wideTarget", "wide-target", "std::string", /*default=*/"\"\"",
+           "A target with wider vectors for the prefill matrix products "
+           "(empty: none); those kernels get it as their target">,
+    Option<"wideVectorWidth", "wide-vector-width", "int64_t",
+           /*default=*/"16", "f32 lanes of the wide target's vectors">,
   ];
   let dependentDialects = ["::mlir::tfm::TfmDialect",
                            "::mlir::tensor::TensorDialect",

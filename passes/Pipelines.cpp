@@ -42,9 +42,11 @@ void tfm::buildFusionPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-void tfm::buildKernelPipeline(OpPassManager &pm, const std::string &target) {
+void tfm::buildKernelPipeline(OpPassManager &pm, const std::string &target,
+                              const std::string &wideTarget) {
   TfmFormKernelsOptions options;
   options.target = target;
+  options.wideTarget = wideTarget;
   pm.addPass(createTfmFormKernels(options));
   pm.addPass(createCSEPass());
 }

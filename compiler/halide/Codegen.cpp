@@ -93,9 +93,8 @@ void compileOne(ir::KernelOp kernel, const std::string &target,
 
 } // namespace
 
-std::string kernelFunctionName(ir::KernelOp kernel,
-                               const std::string &resolvedTarget) {
-  return "tfm_k_" + kernelHash(kernel, resolvedTarget);
+std::string kernelFunctionName(ir::KernelOp kernel) {
+  return "tfm_k_" + kernelHash(kernel, resolveTarget(kernel.getTarget().str()));
 }
 
 std::string defaultCacheDir() {
@@ -109,24 +108,33 @@ std::string defaultCacheDir() {
 }
 
 std::string resolveTarget(const std::string &target) {
-  if (target != "host")
+  if (target != "host" && target != "host-avx512")
     return target;
   // Halide 14 (LLVM 14) miscompiles predicated vector stores for AVX-512
   // targets (the guarded tails of vectorized loops write past small
   // allocations and crash), so the host target stops at AVX2 + FMA, the
-  // ISA the schedules are written for.
+  // ISA the schedules are written for. Only the prefill products, whose
+  // AVX-512 schedule has no vector tails, use AVX-512 ("host-avx512").
   Target host = get_host_target();
   for (Target::Feature f :
        {Target::AVX512, Target::AVX512_KNL, Target::AVX512_Skylake,
         Target::AVX512_Cannonlake, Target::AVX512_SapphireRapids})
     host = host.without_feature(f);
+  if (target == "host-avx512")
+    host = host.with_feature(Target::AVX512).with_feature(
+        Target::AVX512_Skylake);
   return host.to_string();
 }
 
-bool lowerKernel(ir::KernelOp kernel, const std::string &target,
-                 std::string &stmt, std::string &error) {
+std::string hostWideTarget() {
+  return get_host_target().has_feature(Target::AVX512_Skylake)
+             ? "host-avx512"
+             : "";
+}
+
+bool lowerKernel(ir::KernelOp kernel, std::string &stmt, std::string &error) {
   try {
-    std::string resolved = resolveTarget(target);
+    std::string resolved = resolveTarget(kernel.getTarget().str());
     llvm::SmallString<128> path;
     if (auto ec = llvm::sys::fs::createTemporaryFile("tfm-kernel", "stmt",
                                                      path)) {
@@ -188,7 +196,8 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
   for (size_t i = 0; i < kernels.size(); ++i) {
     CompiledKernel &k = out.kernels[i];
     k.symbol = kernels[i].getSymName().str();
-    k.function = kernelFunctionName(kernels[i], target);
+    k.target = resolveTarget(kernels[i].getTarget().str());
+    k.function = kernelFunctionName(kernels[i]);
     std::string base = dir + "/" + k.function;
     k.object = base + ".o";
     if (options.wantStmt)
@@ -228,7 +237,7 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
     if (!k.assembly.empty())
       outputs[OutputFileType::assembly] = k.assembly;
     try {
-      compileOne(kernels[i], target, k.function, outputs);
+      compileOne(kernels[i], k.target, k.function, outputs);
     } catch (const Halide::Error &e) {
       std::lock_guard<std::mutex> lock(mutex);
       if (firstError.empty())

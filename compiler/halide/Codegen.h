@@ -38,6 +38,7 @@ struct CompiledKernel {
   std::string object;
   std::string stmt;     // path, when asked for
   std::string assembly; // path, when asked for
+  std::string target; // the resolved Halide target of this kernel
   bool cached = false;
 };
 
@@ -51,13 +52,18 @@ struct CompiledModule {
 /// else ~/.cache/tfm.
 std::string defaultCacheDir();
 
-/// The Halide target string "host" stands for on this machine.
+/// The Halide target string "host" stands for on this machine (AVX2 at
+/// most); "host-avx512" is that plus AVX-512, for the prefill products.
 std::string resolveTarget(const std::string &target);
 
+/// The kernel target for the prefill products: "host-avx512" when this
+/// machine has AVX-512, else empty (they stay on "host").
+std::string hostWideTarget();
+
 /// The C symbol of a kernel's compiled function: a hash of everything that
-/// determines its code, so equal kernels of different models share objects.
-std::string kernelFunctionName(mlir::tfm::KernelOp kernel,
-                               const std::string &resolvedTarget);
+/// determines its code (its target resolved), so equal kernels of
+/// different models share objects.
+std::string kernelFunctionName(mlir::tfm::KernelOp kernel);
 
 /// Compiles every tfm.kernel of `module` into `workDir` (or the cache) and
 /// the Halide runtime for the target. Errors are strings naming the kernel.
@@ -65,9 +71,10 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
                     const std::string &workDir, CompiledModule &out,
                     std::string &error);
 
-/// The lowered Halide statement of one kernel (for --emit=halide).
-bool lowerKernel(mlir::tfm::KernelOp kernel, const std::string &target,
-                 std::string &stmt, std::string &error);
+/// The lowered Halide statement of one kernel for its target (for
+/// --emit=halide).
+bool lowerKernel(mlir::tfm::KernelOp kernel, std::string &stmt,
+                 std::string &error);
 
 } // namespace tfm::halide
 

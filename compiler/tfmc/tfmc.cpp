@@ -88,6 +88,23 @@ cl::opt<std::string> disableFusion(
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
 
+enum class Avx512 { Auto, On, Off };
+cl::opt<Avx512> avx512(
+    "avx512",
+    cl::desc("AVX-512 for the prefill matrix products (--target=host only)"),
+    cl::init(Avx512::Auto),
+    cl::values(clEnumValN(Avx512::Auto, "auto", "when this machine has it"),
+               clEnumValN(Avx512::On, "on", "always"),
+               clEnumValN(Avx512::Off, "off", "never: AVX2 throughout")),
+    cl::cat(tfmcCategory));
+
+/// The kernel target of the prefill products (empty: the program's).
+std::string wideTarget() {
+  if (target != "host" || avx512 == Avx512::Off)
+    return "";
+  return avx512 == Avx512::On ? "host-avx512" : halide::hostWideTarget();
+}
+
 /// Writes `text` to DIR/name, reporting failures.
 bool writeDump(const std::string &name, llvm::StringRef text) {
   llvm::SmallString<256> path(dumpDir.getValue());
@@ -229,7 +246,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   if (emit != Emit::Graph)
     mlir::tfm::buildFusionPipeline(pm, disabled);
   if (emit != Emit::Graph && emit != Emit::Fused)
-    mlir::tfm::buildKernelPipeline(pm, target);
+    mlir::tfm::buildKernelPipeline(pm, target, wideTarget());
   if (mlir::failed(pm.run(*module)))
     return 1;
   std::string ir = printModule(*module);
@@ -244,12 +261,11 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   if (emit == Emit::Kernels)
     return writeText(ir);
 
-  std::string resolved = halide::resolveTarget(target);
   if (emit == Emit::Halide) {
     std::string all;
     for (mlir::tfm::KernelOp k : module->getOps<mlir::tfm::KernelOp>()) {
       std::string stmt, error;
-      if (!halide::lowerKernel(k, resolved, stmt, error)) {
+      if (!halide::lowerKernel(k, stmt, error)) {
         llvm::errs() << "tfmc: error: " << error << "\n";
         return 1;
       }
@@ -264,7 +280,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
           *module, *spec, prefillChunk,
           [&](mlir::Operation *k) {
             return halide::kernelFunctionName(
-                mlir::cast<mlir::tfm::KernelOp>(k), resolved);
+                mlir::cast<mlir::tfm::KernelOp>(k));
           },
           plan, error)) {
     llvm::errs() << "tfmc: error: " << error << "\n";
@@ -326,9 +342,14 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     llvm::errs() << "tfmc: error: " << error << "\n";
     return 1;
   }
+  size_t wide = 0;
+  for (const halide::CompiledKernel &k : compiled.kernels)
+    wide += k.target != compiled.target;
   llvm::errs() << llvm::formatv(
-      "tfmc: {0}: {1} kernels ({2} cached) for {3}, linked {4} in {5:f1} s\n",
+      "tfmc: {0}: {1} kernels ({2} cached) for {3}{4}, linked {5} in "
+      "{6:f1} s\n",
       spec->name, compiled.kernels.size(), cachedCount, compiled.target,
+      wide ? llvm::formatv(" ({0} with AVX-512)", wide).str() : "",
       outputPath.getValue(), seconds(start));
   return 0;
 }

@@ -105,6 +105,23 @@ bool isEpilogueOp(Operation *op) {
 
 /// The schedule template of a kernel and its parameters, chosen from the
 /// op that anchors it (the first op) and the phase.
+/// Whether a prefill product's outputs and inputs are whole vectors of
+/// `vector` lanes, with at least one register tile (3 vectors) of outputs;
+/// for a QKV product, also each half head (its rotation tables).
+bool fitsVectors(Operation *anchor, int64_t vector) {
+  if (!isa<LinearOp, LmHeadOp, LinearGluOp, QkvRopeOp>(anchor))
+    return false;
+  if (auto qkv = dyn_cast<QkvRopeOp>(anchor))
+    if (qkv.getHeadDim() % (2 * vector) != 0)
+      return false;
+  auto weight = cast<RankedTensorType>(anchor->getOperand(1).getType());
+  int64_t outputs = weight.getDimSize(0), inputs = weight.getDimSize(1);
+  if (isa<LinearGluOp>(anchor))
+    outputs /= 2; // the gate and the up half are tiled alike
+  return outputs % vector == 0 && inputs % vector == 0 &&
+         outputs >= 3 * vector;
+}
+
 DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
                               Builder &b) {
   SmallVector<NamedAttribute> params;
@@ -129,7 +146,6 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
       // A (3·vector) × 4 register tile: 3 vectors of outputs times 4 rows.
       add("tile_cols", b.getI64IntegerAttr(3 * vector));
       add("tile_rows", b.getI64IntegerAttr(4));
-      add("k_block", b.getI64IntegerAttr(256));
     }
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     tmpl = "attention";
@@ -302,9 +318,12 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
     std::string name = phase;
     for (Operation *op : group.ops)
       name += "_" + op->getName().stripDialect().str();
-    auto kernel = b.create<KernelOp>(anchor->getLoc(), name, phase, target,
-                                   chooseSchedule(anchor, decode, vectorWidth,
-                                                  b));
+    bool wide = !decode && !wideTarget.empty() &&
+                fitsVectors(anchor, wideVectorWidth);
+    auto kernel = b.create<KernelOp>(
+        anchor->getLoc(), name, phase, wide ? wideTarget : target,
+        chooseSchedule(anchor, decode, wide ? wideVectorWidth : vectorWidth,
+                       b));
     Block &body = kernel.getBlock();
     IRMapping mapping;
     for (Value v : inputs)

@@ -8,7 +8,7 @@
 // CHECK-SAME: schedule = {template = "rows", vector = 8 : i64}
 // CHECK: tfm.norm rms
 // CHECK-LABEL: tfm.kernel @prefill_linear_add_0
-// CHECK-SAME: schedule = {k_block = 256 : i64, template = "gemm", tile_cols = 24 : i64, tile_rows = 4 : i64, vector = 8 : i64}
+// CHECK-SAME: schedule = {template = "gemm", tile_cols = 24 : i64, tile_rows = 4 : i64, vector = 8 : i64}
 // CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<?x16xf32>, %[[W:.*]]: tensor<16x16xf32>, %[[H:.*]]: tensor<?x16xf32>):
 // CHECK-NEXT: %[[Y:.*]] = tfm.linear %[[X]], %[[W]]
 // CHECK-NEXT: %[[S:.*]] = tfm.add %[[H]], %[[Y]]

@@ -62,7 +62,7 @@ TEST_P(KernelTest, MatchesInterpreter) {
   auto module = mlir::parseSourceString<mlir::ModuleOp>(c.func, &context);
   ASSERT_TRUE(module) << "the case does not parse";
   mlir::PassManager pm(&context);
-  mlir::tfm::buildKernelPipeline(pm, "host");
+  mlir::tfm::buildKernelPipeline(pm, "host", halide::hostWideTarget());
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
 
   ir::LaunchOp launch;
@@ -70,6 +70,10 @@ TEST_P(KernelTest, MatchesInterpreter) {
   ASSERT_TRUE(launch) << "no kernel was formed";
   auto kernel = module->lookupSymbol<ir::KernelOp>(launch.getKernel());
   auto fn = launch->getParentOfType<mlir::func::FuncOp>();
+  // The *_wide cases are there to run the AVX-512 schedule where it exists.
+  if (c.name.find("wide") != std::string::npos)
+    EXPECT_EQ(kernel.getTarget().str(),
+              halide::hostWideTarget().empty() ? "host" : "host-avx512");
   if (c.kvChunk > 0) {
     mlir::NamedAttrList params(kernel.getSchedule());
     params.set("kv_chunk", mlir::IntegerAttr::get(
@@ -117,7 +121,7 @@ TEST_P(KernelTest, MatchesInterpreter) {
   ASSERT_TRUE(reference) << reference.error().message();
 
   halide::KernelPipeline pipeline = halide::buildPipeline(kernel);
-  Halide::Target target(halide::resolveTarget("host"));
+  Halide::Target target(halide::resolveTarget(kernel.getTarget().str()));
   halide::scheduleCpu(pipeline, kernel.getSchedule(), target);
   for (auto &[i, image] : pipeline.images)
     image.set(buffers[i]);
@@ -439,6 +443,46 @@ std::vector<Case> cases() {
         {tensor({rows, 40}), tensor({64, 40}), tensor({8}), tensor({8}),
          index(5)});
   }
+  // Prefill products in whole vectors of 16, which FormKernels gives the
+  // AVX-512 schedule on a machine with AVX-512 (column panels of 48 that
+  // shift inwards at the edge; fewer rows than a tile).
+  for (auto [s, k, n] : std::vector<std::array<int64_t, 3>>{
+           {13, 64, 112}, {2, 32, 48}}) {
+    std::string ty = "tensor<?x" + std::to_string(k) + "xf32>";
+    std::string wt = "tensor<" + std::to_string(n) + "x" + std::to_string(k) +
+                     "xf32>";
+    std::string rt = "tensor<?x" + std::to_string(n) + "xf32>";
+    add("linear_wide_" + std::to_string(s) + "x" + std::to_string(k) + "x" +
+            std::to_string(n),
+        func("prefill", {ty, "tensor<" + std::to_string(k) + "xf32>", wt},
+             "  %n = tfm.norm rms %a0 gain %a1 : tensor<" + std::to_string(k) +
+                 "xf32> eps 1.0e-5 {tfm.prologue} : " + ty +
+                 "\n  %r = tfm.linear %n, %a2 : " + ty + ", " + wt + " -> " +
+                 rt,
+             rt),
+        {tensor({s, k}), tensor({k}), tensor({n, k})});
+  }
+  add("linear_glu_wide",
+      func("prefill", {"tensor<?x48xf32>", "tensor<160x48xf32>"},
+           "  %r = tfm.linear_glu silu %a0, %a1 : tensor<?x48xf32>, "
+           "tensor<160x48xf32> -> tensor<?x80xf32>",
+           "tensor<?x80xf32>"),
+      {tensor({9, 48}), tensor({160, 48})});
+  add("lm_head_wide",
+      func("prefill", {"tensor<?x32xf32>", "tensor<208x32xf32>"},
+           "  %r = tfm.lm_head %a0, %a1 : tensor<?x32xf32>, tensor<208x32xf32> "
+           "-> tensor<?x208xf32>",
+           "tensor<?x208xf32>"),
+      {tensor({5, 32}), tensor({208, 32})});
+  // 2 query heads and 1 KV head of 32 features, all rotated.
+  add("qkv_rope_wide",
+      func("prefill", {"tensor<?x48xf32>", "tensor<128x48xf32>", "index"},
+           "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 32, "
+           "num_heads = 2, num_kv_heads = 1, rotary_dim = 32, theta = 10000.0, "
+           "v_head_dim = 32} : tensor<?x48xf32>, tensor<128x48xf32> -> "
+           "tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>",
+           "tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>"),
+      {tensor({7, 48}), tensor({128, 48}), index(3)});
   add("attention_bias",
       func("prefill",
            {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},

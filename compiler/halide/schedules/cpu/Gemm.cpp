@@ -30,9 +30,14 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
   RDom r = p.rdoms.at("dot");
   bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
   Var no("no"), ni("ni"), so("so"), si("si");
-
+  // With AVX-512 vectors (16 lanes) the last column panel shifts inwards
+  // too, so no vector has a guarded tail: Halide 14 miscompiles the
+  // predicated stores those become (FormKernels only picks 16 lanes when
+  // there are whole vectors and at least one panel of columns).
+  TailStrategy colTail =
+      vec >= 16 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   auto tile = [&](Stage stage, TailStrategy rowTail) {
-    stage.split(n, no, ni, cols, TailStrategy::GuardWithIf)
+    stage.split(n, no, ni, cols, colTail)
         .split(row, so, si, tileRows, rowTail)
         .reorder(ni, si, so, no)
         .vectorize(ni, vec, TailStrategy::GuardWithIf)
