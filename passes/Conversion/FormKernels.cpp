@@ -146,6 +146,15 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
       // A (3·vector) × 4 register tile: 3 vectors of outputs times 4 rows.
       add("tile_cols", b.getI64IntegerAttr(3 * vector));
       add("tile_rows", b.getI64IntegerAttr(4));
+      // The sum over k in blocks of at most 256 (a divisor of k, so every
+      // block is whole); none when k is short or has no such divisor.
+      int64_t k = cast<RankedTensorType>(anchor->getOperand(1).getType())
+                      .getDimSize(1);
+      for (int64_t block = 256; block >= 32 && k > 256; --block)
+        if (k % block == 0) {
+          add("k_block", b.getI64IntegerAttr(block));
+          break;
+        }
     }
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     tmpl = "attention";

@@ -74,6 +74,8 @@ TEST_P(KernelTest, MatchesInterpreter) {
   if (c.name.find("wide") != std::string::npos)
     EXPECT_EQ(kernel.getTarget().str(),
               halide::hostWideTarget().empty() ? "host" : "host-avx512");
+  if (c.name.find("blocked") != std::string::npos)
+    EXPECT_TRUE(kernel.getSchedule().get("k_block"));
   if (c.kvChunk > 0) {
     mlir::NamedAttrList params(kernel.getSchedule());
     params.set("kv_chunk", mlir::IntegerAttr::get(
@@ -179,7 +181,9 @@ std::vector<Case> cases() {
   };
   // Projections: prefill (GEMM) and decode (GEMV), odd and tile-sized shapes.
   for (auto [s, k, n] : std::vector<std::array<int64_t, 3>>{
-           {1, 37, 53}, {5, 37, 53}, {33, 256, 96}, {7, 100, 7}}) {
+           {1, 37, 53}, {5, 37, 53}, {33, 256, 96}, {7, 100, 7},
+           // k in blocks (of 160 and 256).
+           {13, 320, 53}, {6, 512, 96}}) {
     std::string ty = "tensor<?x" + std::to_string(k) + "xf32>";
     std::string wt = "tensor<" + std::to_string(n) + "x" + std::to_string(k) +
                      "xf32>";
@@ -474,6 +478,21 @@ std::vector<Case> cases() {
            "-> tensor<?x208xf32>",
            "tensor<?x208xf32>"),
       {tensor({5, 32}), tensor({208, 32})});
+  // Products whose sum over k runs in blocks (of 144).
+  add("linear_glu_blocked",
+      func("prefill", {"tensor<?x288xf32>", "tensor<80x288xf32>"},
+           "  %r = tfm.linear_glu gelu_tanh %a0, %a1 : tensor<?x288xf32>, "
+           "tensor<80x288xf32> -> tensor<?x40xf32>",
+           "tensor<?x40xf32>"),
+      {tensor({7, 288}), tensor({80, 288})});
+  add("qkv_rope_blocked",
+      func("prefill", {"tensor<?x288xf32>", "tensor<64x288xf32>", "index"},
+           "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+           "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = 10000.0, "
+           "v_head_dim = 8} : tensor<?x288xf32>, tensor<64x288xf32> -> "
+           "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>",
+           "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>"),
+      {tensor({5, 288}), tensor({64, 288}), index(2)});
   // 2 query heads and 1 KV head of 32 features, all rotated.
   add("qkv_rope_wide",
       func("prefill", {"tensor<?x48xf32>", "tensor<128x48xf32>", "index"},

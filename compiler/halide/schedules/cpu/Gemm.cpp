@@ -1,7 +1,10 @@
 //===- Gemm.cpp - prefill projections (matrix times matrix) -----*- C++ -*-===//
 //
 // C(n, s) = Σ_k X(k, s)·W(k, n). A (3·vector) × 4 register tile: 3 vectors
-// of outputs times 4 rows, accumulated over all of k in registers. W is
+// of outputs times 4 rows, accumulated in registers over a block of k
+// (k_block), each block's tile then added to the tile's total. Summing in
+// blocks cut the compiled Gemma 2 2B's logits error against the f64
+// reference from 1.4e-4 to 4e-5 (sequential f32 sums over k = 9216). W is
 // stored n-major, so each thread first copies its panel of tile_cols output
 // columns into k-major order (the "swizzle"), once, and reuses it for every
 // row of X. Parallel over column panels. When there are at least tile_rows
@@ -48,28 +51,47 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
   tile(out, TailStrategy::GuardWithIf);
 
   // The register tile (for a GLU product, one after the other for the gate
-  // and the up half, each over all of k).
+  // and the up half). With k_block, each block of k is summed in a tile of
+  // its own (`partial`, an rfactor of the dot), then added to the tile's
+  // total: the sum over k is blocked as in BLAS, so its f32 rounding error
+  // grows with the block length, not all of k.
   Var dn = dot.args()[0], ds = dot.args()[paired ? 2 : 1];
-  dot.compute_at(out, so)
-      .vectorize(dn, vec, TailStrategy::GuardWithIf)
-      .unroll(dn)
-      .unroll(ds, tileRows, TailStrategy::GuardWithIf);
-  Stage update = dot.update();
-  if (paired)
-    update.reorder(dn, ds, r.x, dot.args()[1]);
-  else
-    update.reorder(dn, ds, r.x);
-  update.vectorize(dn, vec, TailStrategy::GuardWithIf)
-      .unroll(dn)
-      .unroll(ds, tileRows, TailStrategy::GuardWithIf);
-  if (paired) {
-    dot.unroll(dot.args()[1]);
-    update.unroll(dot.args()[1]);
+  auto registerTile = [&](Func f, Stage update, std::vector<VarOrRVar> order) {
+    f.compute_at(out, so)
+        .vectorize(dn, vec, TailStrategy::GuardWithIf)
+        .unroll(dn)
+        .unroll(ds, tileRows, TailStrategy::GuardWithIf);
+    if (paired) { // the half outside the reduction over (a block of) k
+      order.insert(order.begin() + 3, dot.args()[1]);
+      f.unroll(dot.args()[1]);
+      update.unroll(dot.args()[1]);
+    }
+    update.reorder(order)
+        .vectorize(dn, vec, TailStrategy::GuardWithIf)
+        .unroll(dn)
+        .unroll(ds, tileRows, TailStrategy::GuardWithIf);
+  };
+  Func reader = dot; // the stage that reads the weight panel
+  int kBlock = param(s, "k_block", 0);
+  if (kBlock > 0) {
+    RVar rko("rko"), rki("rki");
+    Var block("block");
+    Func partial = dot.update()
+                       .split(r.x, rko, rki, kBlock, TailStrategy::GuardWithIf)
+                       .rfactor(rko, block);
+    registerTile(dot, dot.update(), {dn, ds, rko});
+    // One block's tile, computed within the total's loop over blocks; for
+    // a GLU product the gate block, then the up block.
+    registerTile(partial, partial.update(), {dn, ds, rki, block});
+    partial.compute_at(dot, rko); // (not at the row tile: once per block)
+    reader = partial;
+  } else {
+    registerTile(dot, dot.update(), {dn, ds, r.x});
   }
 
   // The swizzled panel of W for this thread's columns, k-major.
   // (For a GLU product, the gate panel then the up panel.)
-  Func panel = weight.in(dot);
+  Func panel = weight.in(reader);
   Var pk = panel.args()[0], pn = panel.args()[1];
   std::vector<Var> order{pn, pk};
   if (paired)
