@@ -14,7 +14,8 @@
 // Measured (bench/RESULTS.md, 2-core Xeon @ 2.5 GHz, S = 128): with AVX2,
 // 40-69 GFLOP/s on one thread, 50-87% of the 80 GFLOP/s AVX2 FMA peak and
 // 67-79% of OpenBLAS's AVX-512 sgemm; with AVX-512 (16 lanes, the same
-// tile shape), 90-158% of OpenBLAS in the same rounds, 1.3-2.2x AVX2.
+// tile shape, k in blocks), 80-108% of OpenBLAS in the same rounds,
+// 1.1-1.6x AVX2.
 //
 //===----------------------------------------------------------------------===//
 
