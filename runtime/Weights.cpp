@@ -330,16 +330,10 @@ bool endsWith(const std::string &s, std::string_view suffix) {
 /// state, so threads can split one large tensor.
 constexpr int64_t kRandomBlock = int64_t(1) << 20;
 
-int64_t elements(const WeightRequest &req) {
-  int64_t n = 1;
-  for (int64_t d : req.shape)
-    n *= d;
-  return n;
-}
-
-/// Block `block` of the random values of one weight (see randomWeights).
+/// Elements [begin, end) of the random values of one weight, a block of
+/// kRandomBlock (or the last, shorter one); see randomWeights.
 void fillRandom(float *out, const WeightRequest &req, uint64_t seed,
-                int64_t block) {
+                int64_t begin, int64_t end) {
   double mean = 0, std = 0;
   if (endsWith(req.name, "norm.weight")) {
     mean = 1.0;
@@ -350,9 +344,7 @@ void fillRandom(float *out, const WeightRequest &req, uint64_t seed,
     std = 1.0 / std::sqrt(double(req.shape.back()));
   }
   uint64_t state = seed * 0x2545f4914f6cdd1dull ^ fnv1a(req.name);
-  state ^= uint64_t(block) * 0x9fb21c651e98df25ull;
-  int64_t begin = block * kRandomBlock;
-  int64_t end = std::min(elements(req), begin + kRandomBlock);
+  state ^= uint64_t(begin / kRandomBlock) * 0x9fb21c651e98df25ull;
   // Uniform in [-sqrt(3), sqrt(3)) (variance 1) from 24 random bits per
   // value, two values per 64-bit draw: no transcendental per value, so a
   // billion-parameter model's weights take seconds.
@@ -389,20 +381,21 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
   struct Job {
     float *out;
     const WeightRequest *request;
-    int64_t block;
+    int64_t begin, end;
   };
   std::vector<Job> jobs;
   for (const WeightRequest &req : requests) {
     auto buffer = table.allocate(req.name, req.shape);
     if (!buffer)
       return Error("random weights: " + buffer.error().message());
-    for (int64_t b = 0; b * kRandomBlock < elements(req); ++b)
-      jobs.push_back({*buffer, &req, b});
+    int64_t n = table.find(req.name)->numel();
+    for (int64_t begin = 0; begin < n; begin += kRandomBlock)
+      jobs.push_back({*buffer, &req, begin, std::min(n, begin + kRandomBlock)});
   }
   // Each block depends only on (seed, name, block), so threads can split
   // them.
   parallelFor(jobs.size(), [&](size_t j) {
-    fillRandom(jobs[j].out, *jobs[j].request, seed, jobs[j].block);
+    fillRandom(jobs[j].out, *jobs[j].request, seed, jobs[j].begin, jobs[j].end);
   });
   return table;
 }

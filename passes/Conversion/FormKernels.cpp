@@ -103,8 +103,11 @@ bool isEpilogueOp(Operation *op) {
   return isa<AddOp, MulOp, ScaleOp, SoftcapOp, ActivationOp, GluOp>(op);
 }
 
-/// The schedule template of a kernel and its parameters, chosen from the
-/// op that anchors it (the first op) and the phase.
+/// The weight (outputs x inputs) of a product op: its operand 1.
+RankedTensorType productWeight(Operation *product) {
+  return cast<RankedTensorType>(product->getOperand(1).getType());
+}
+
 /// Whether a prefill product's outputs and inputs are whole vectors of
 /// `vector` lanes, with at least one register tile (3 vectors) of outputs;
 /// for a QKV product, also each half head (its rotation tables).
@@ -114,13 +117,16 @@ bool fitsVectors(Operation *anchor, int64_t vector) {
   if (auto qkv = dyn_cast<QkvRopeOp>(anchor))
     if (qkv.getHeadDim() % (2 * vector) != 0)
       return false;
-  auto weight = cast<RankedTensorType>(anchor->getOperand(1).getType());
+  RankedTensorType weight = productWeight(anchor);
   int64_t outputs = weight.getDimSize(0), inputs = weight.getDimSize(1);
   if (isa<LinearGluOp>(anchor))
     outputs /= 2; // the gate and the up half are tiled alike
   return outputs % vector == 0 && inputs % vector == 0 &&
          outputs >= 3 * vector;
 }
+
+/// The schedule template of a kernel and its parameters, chosen from the
+/// op that anchors it (the first op) and the phase.
 
 DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
                               Builder &b) {
@@ -148,8 +154,7 @@ DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
       add("tile_rows", b.getI64IntegerAttr(4));
       // The sum over k in blocks of at most 256 (a divisor of k, so every
       // block is whole); none when k is short or has no such divisor.
-      int64_t k = cast<RankedTensorType>(anchor->getOperand(1).getType())
-                      .getDimSize(1);
+      int64_t k = productWeight(anchor).getDimSize(1);
       for (int64_t block = 256; block >= 32 && k > 256; --block)
         if (k % block == 0) {
           add("k_block", b.getI64IntegerAttr(block));
