@@ -11,9 +11,10 @@ generate the same ids as with them.
 
 With --layers L (for models too big to run whole here), CONFIG's layer
 count is cut to L and the cut model is compiled into a fresh program. Its
-kernels must be the full model's (every one found in the kernel cache that
-compiled the full model, as many as the full model has), so the check runs
-every kernel at the model's real shapes; only the depth differs.
+kernels must be exactly the full model's (the same compiled functions in
+both host plans, each named by a hash of the kernel's IR and target), so
+the check runs every kernel at the model's real shapes; only the depth
+differs.
 
 usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
                          [--weights PATH] [--tol T] [--prefill-only]
@@ -38,6 +39,14 @@ golden = import_module("check-golden")
 LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer")
 
 
+def kernel_functions(tfmc, config):
+    """The compiled functions of a config's kernels, from its host plan: a
+    hash of each kernel's IR and target."""
+    plan = subprocess.run([tfmc, config, "--emit=host"], check=True,
+                          capture_output=True, text=True).stdout
+    return set(re.findall(r"\btfm_k_[0-9a-f]+", plan))
+
+
 def cut_depth(config, layers, tfmc, tmp):
     """A copy of `config` with `layers` layers, compiled; returns (config
     path, program path) or raises with the reason."""
@@ -50,22 +59,16 @@ def cut_depth(config, layers, tfmc, tmp):
     cut = os.path.join(tmp, "config.json")
     with open(cut, "w") as f:
         json.dump(spec, f)
-    full_ir = subprocess.run([tfmc, config, "--emit=kernels"], check=True,
-                             capture_output=True, text=True).stdout
-    full = full_ir.count("tfm.kernel ")
-    program = os.path.join(tmp, "program")
-    done = subprocess.run([tfmc, "compile", cut, "-o", program], check=True,
-                          capture_output=True, text=True)
-    m = re.search(r"(\d+) kernels \((\d+) cached\)", done.stderr)
-    if not m:
-        raise RuntimeError(f"no kernel count in tfmc's report: {done.stderr}")
-    kernels, cached = int(m.group(1)), int(m.group(2))
-    print(f"{layers} of the model's layers: {kernels} kernels, {cached} "
-          f"cached; the full model has {full}")
-    if kernels != full or cached != kernels:
+    full, part = kernel_functions(tfmc, config), kernel_functions(tfmc, cut)
+    print(f"{layers} of the model's layers: {len(part)} kernels, "
+          f"{len(part & full)} of them the full model's; it has {len(full)}")
+    if part != full:
         raise RuntimeError(f"the {layers}-layer model's kernels are not the "
-                           f"full model's ({kernels} kernels, {cached} from "
-                           f"the cache; the full model has {full})")
+                           f"full model's ({len(part - full)} of its own, "
+                           f"{len(full - part)} missing)")
+    program = os.path.join(tmp, "program")
+    subprocess.run([tfmc, "compile", cut, "-o", program], check=True,
+                   capture_output=True, text=True)
     return cut, program
 
 
