@@ -7,6 +7,42 @@
 
 using namespace tfm::rt;
 
+std::string tfm::rt::escapeWord(std::string_view text) {
+  std::string out = text.empty() ? "%" : "";
+  for (unsigned char c : text) {
+    bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                 (c >= 'A' && c <= 'Z') || c == '_' || c == '.' || c == '-' ||
+                 c == '+' || c == '/';
+    out += plain ? std::string(1, char(c)) : fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+std::optional<std::string> tfm::rt::unescapeWord(std::string_view word) {
+  if (word == "%")
+    return std::string();
+  auto hex = [](char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < word.size(); ++i) {
+    if (word[i] != '%') {
+      out += word[i];
+      continue;
+    }
+    if (i + 2 >= word.size())
+      return std::nullopt;
+    int hi = hex(word[i + 1]), lo = hex(word[i + 2]);
+    if (hi < 0 || lo < 0)
+      return std::nullopt;
+    out += char(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
 namespace {
 
 std::string sizeText(const Size &s) {
@@ -284,10 +320,11 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
   while (r.next()) {
     const auto &w = r.words();
     int64_t a = 0, b = 0, c = 0;
-    if (w[0] == "model" && w.size() >= 2) {
-      p.model = w[1];
-      for (size_t i = 2; i < w.size(); ++i)
-        p.model += " " + w[i];
+    if (w[0] == "model" && w.size() == 2) {
+      std::optional<std::string> name = unescapeWord(w[1]);
+      if (!name)
+        return r.error("bad escape in the model name");
+      p.model = *name;
     } else if (w[0] == "vocab" && w.size() == 2 && toInt(w[1], a)) {
       p.vocabSize = a;
     } else if (w[0] == "max_seq_len" && w.size() == 2 && toInt(w[1], a)) {
@@ -301,16 +338,20 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
       p.vHeadDim = c;
     } else if (w[0] == "layout" && w.size() == 7) {
       int64_t interleaved;
-      p.layout.naming = w[1];
-      if (!toInt(w[2], p.layout.numHeads) ||
+      std::optional<std::string> naming = unescapeWord(w[1]);
+      if (!naming || !toInt(w[2], p.layout.numHeads) ||
           !toInt(w[3], p.layout.numKvHeads) ||
           !toInt(w[4], p.layout.headDim) ||
           !toInt(w[5], p.layout.rotaryDim) || !toInt(w[6], interleaved))
         return r.error("bad layout");
+      p.layout.naming = *naming;
       p.layout.ropeInterleaved = interleaved != 0;
     } else if (w[0] == "weight" && w.size() >= 4 && toInt(w[1], a) &&
                a == int64_t(p.weights.size())) {
-      WeightDef d{w[2], {}, {}};
+      std::optional<std::string> name = unescapeWord(w[2]);
+      if (!name)
+        return r.error("bad weight name");
+      WeightDef d{*name, {}, {}};
       size_t i = 3;
       for (; i < w.size() && w[i] != "of"; ++i) {
         if (!toInt(w[i], b))
@@ -326,7 +367,10 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
       p.weights.push_back(d);
     } else if (w[0] == "kernel" && w.size() == 4 && toInt(w[1], a) &&
                a == int64_t(p.kernels.size())) {
-      p.kernels.push_back({w[2], w[3]});
+      std::optional<std::string> symbol = unescapeWord(w[2]);
+      if (!symbol)
+        return r.error("bad kernel name");
+      p.kernels.push_back({*symbol, w[3]});
     } else if (w[0] == "entry" && w.size() == 8 &&
                (w[1] == "prefill" || w[1] == "decode")) {
       EntryPlan &e = w[1] == "prefill" ? p.prefill : p.decode;
@@ -347,21 +391,23 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
 std::string tfm::rt::printPlan(const Plan &p) {
   std::string out = "tfm-plan 1\n";
   out += fmt::format("model {}\nvocab {}\nmax_seq_len {}\nprefill_chunk {}\n",
-                     p.model, p.vocabSize, p.maxSeqLen, p.prefillChunk);
+                     escapeWord(p.model), p.vocabSize, p.maxSeqLen,
+                     p.prefillChunk);
   out += fmt::format("cache {} {} {} {}\n", p.layers, p.kvHeads, p.headDim,
                      p.vHeadDim);
-  out += fmt::format("layout {} {} {} {} {} {}\n", p.layout.naming,
+  out += fmt::format("layout {} {} {} {} {} {}\n", escapeWord(p.layout.naming),
                      p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
                      p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);
   for (size_t i = 0; i < p.weights.size(); ++i) {
     const WeightDef &w = p.weights[i];
-    out += fmt::format("weight {} {} {}", i, w.name, fmt::join(w.shape, " "));
+    out += fmt::format("weight {} {} {}", i, escapeWord(w.name),
+                       fmt::join(w.shape, " "));
     if (!w.parts.empty())
       out += fmt::format(" of {}", fmt::join(w.parts, " "));
     out += "\n";
   }
   for (size_t i = 0; i < p.kernels.size(); ++i)
-    out += fmt::format("kernel {} {} {}\n", i, p.kernels[i].symbol,
+    out += fmt::format("kernel {} {} {}\n", i, escapeWord(p.kernels[i].symbol),
                        p.kernels[i].function);
   printEntry(out, p.prefill);
   printEntry(out, p.decode);

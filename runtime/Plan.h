@@ -14,6 +14,8 @@
 #include "runtime/WeightNames.h"
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -100,6 +102,13 @@ struct Plan {
   std::vector<KernelDef> kernels;
   EntryPlan prefill, decode;
 };
+
+/// A string as one word of the plan text: bytes other than letters, digits
+/// and `_.-+/` as %HH (an empty string is `%`), so a model name from a
+/// config can hold any byte and still never split or end a line.
+std::string escapeWord(std::string_view text);
+/// The inverse of escapeWord; nullopt for a malformed escape.
+std::optional<std::string> unescapeWord(std::string_view word);
 
 /// Parses the text form. Errors give the line.
 Expected<Plan> parsePlan(const std::string &text);

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/ModelBuilder.h"
+#include "compiler/frontend/Frontend.h"
 
 #include "dialects/Tfm/TfmOps.h"
 
@@ -338,6 +339,14 @@ OwningOpRef<ModuleOp> buildModel(MLIRContext &context,
   OpBuilder b(&context);
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
   module->setSymNameAttr(b.getStringAttr(spec.name));
+  rt::WeightLayout layout = weightLayout(spec);
+  (*module)->setAttr(
+      ir::TfmDialect::kModelAttrName,
+      ir::ModelAttr::get(&context, spec.vocabSize, spec.maxSeqLen,
+                         spec.numLayers, spec.attention.numHeads,
+                         spec.kvHeads(), spec.headDim(), spec.vHeadDim(),
+                         layout.rotaryDim, layout.ropeInterleaved,
+                         spec.tieEmbeddings, layout.naming));
   b.setInsertionPointToEnd(module->getBody());
   EntryBuilder(b, spec, /*decode=*/false).build("prefill");
   EntryBuilder(b, spec, /*decode=*/true).build("decode");

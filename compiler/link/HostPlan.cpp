@@ -1,7 +1,6 @@
 //===- HostPlan.cpp - kernel-level IR → host plan ---------------*- C++ -*-===//
 
 #include "compiler/link/HostPlan.h"
-#include "compiler/frontend/Frontend.h"
 
 #include "dialects/Tfm/TfmOps.h"
 
@@ -343,18 +342,33 @@ private:
 
 } // namespace
 
-bool buildPlan(ModuleOp module, const ModelSpec &spec, int64_t prefillChunk,
+bool buildPlan(ModuleOp module, int64_t prefillChunk,
                const std::function<std::string(Operation *)> &functionName,
                rt::Plan &plan, std::string &error) {
-  plan.model = spec.name;
-  plan.vocabSize = spec.vocabSize;
-  plan.maxSeqLen = spec.maxSeqLen;
-  plan.prefillChunk = std::min(prefillChunk, spec.maxSeqLen);
-  plan.layers = spec.numLayers;
-  plan.kvHeads = spec.kvHeads();
-  plan.headDim = spec.headDim();
-  plan.vHeadDim = spec.vHeadDim();
-  plan.layout = weightLayout(spec);
+  auto model =
+      module->getAttrOfType<ir::ModelAttr>(ir::TfmDialect::kModelAttrName);
+  if (!model) {
+    error = formatv("the module has no '{0}' attribute (the model facts a "
+                    "program needs: vocabulary, cache geometry, weight "
+                    "layout)",
+                    ir::TfmDialect::kModelAttrName)
+                .str();
+    return false;
+  }
+  plan.model = module.getSymName().value_or("").str();
+  plan.vocabSize = model.getVocab();
+  plan.maxSeqLen = model.getMaxSeqLen();
+  plan.prefillChunk = std::min(prefillChunk, model.getMaxSeqLen());
+  plan.layers = model.getLayers();
+  plan.kvHeads = model.getKvHeads();
+  plan.headDim = model.getHeadDim();
+  plan.vHeadDim = model.getVHeadDim();
+  plan.layout.naming = model.getNaming().str();
+  plan.layout.numHeads = model.getHeads();
+  plan.layout.numKvHeads = model.getKvHeads();
+  plan.layout.headDim = model.getHeadDim();
+  plan.layout.rotaryDim = model.getRotaryDim();
+  plan.layout.ropeInterleaved = model.getRopeInterleaved();
 
   llvm::StringMap<int> kernelIndex, weightIndex;
   for (ir::KernelOp k : module.getOps<ir::KernelOp>()) {

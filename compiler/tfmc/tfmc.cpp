@@ -18,6 +18,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
@@ -28,6 +29,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -162,6 +164,23 @@ int writeText(llvm::StringRef text) {
   return 0;
 }
 
+/// Parses and verifies a tfm IR file; the parser and verifier report
+/// errors with the file and line.
+mlir::OwningOpRef<mlir::ModuleOp> parseIr(mlir::MLIRContext &context,
+                                          const std::string &path) {
+  std::string error;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      mlir::openInputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "tfmc: error: " << error << "\n";
+    return nullptr;
+  }
+  llvm::SourceMgr sources;
+  sources.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+  mlir::SourceMgrDiagnosticHandler handler(sources, &context);
+  return mlir::parseSourceFile<mlir::ModuleOp>(sources, &context);
+}
+
 double seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                        since)
@@ -188,7 +207,8 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       "  tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]\n"
       "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n\n"
       "CONFIG is a tfm JSON spec, a Hugging Face config.json or a .gguf "
-      "file.\n");
+      "file;\nfor every --emit but spec it may also be tfm IR (.mlir) at "
+      "graph, fused\nor kernel level.\n");
   if (compileCommand && emit.getNumOccurrences() == 0)
     emit = Emit::Exe;
   bool binary = emit == Emit::Obj || emit == Emit::Exe || emit == Emit::Lib;
@@ -210,9 +230,12 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   }
   auto start = std::chrono::steady_clock::now();
 
-  std::optional<ModelSpec> spec = loadSpec(inputPath);
-  if (!spec)
-    return 1;
+  std::unique_ptr<mlir::MLIRContext> context = makeContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  // A .mlir input is tfm IR at graph, fused or kernel level (tfm-opt's
+  // output, say); it enters the pipeline at its own level.
+  bool irInput = llvm::StringRef(inputPath).ends_with(".mlir");
+  bool kernelLevel = false;
   if (!dumpDir.empty()) {
     if (std::error_code ec = llvm::sys::fs::create_directories(dumpDir)) {
       llvm::errs() << "tfmc: error: " << dumpDir
@@ -220,17 +243,35 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       return 1;
     }
   }
-  std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
-  if (!dumpDir.empty() && !writeDump("00-spec.json", specText))
-    return 1;
-  if (emit == Emit::Spec)
-    return writeText(specText);
-
-  std::unique_ptr<mlir::MLIRContext> context = makeContext();
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      buildVerifiedModel(*context, *spec, "tfmc");
-  if (!module)
-    return 1;
+  if (irInput) {
+    if (emit == Emit::Spec) {
+      llvm::errs() << "tfmc: error: " << inputPath
+                   << ": --emit=spec needs a model config, not tfm IR\n";
+      return 1;
+    }
+    module = parseIr(*context, inputPath);
+    if (!module)
+      return 1;
+    kernelLevel = !module->getOps<mlir::tfm::KernelOp>().empty();
+    if (kernelLevel && (emit == Emit::Graph || emit == Emit::Fused)) {
+      llvm::errs() << "tfmc: error: " << inputPath
+                   << ": the IR is at kernel level; it cannot be emitted at "
+                      "graph or fused level\n";
+      return 1;
+    }
+  } else {
+    std::optional<ModelSpec> spec = loadSpec(inputPath);
+    if (!spec)
+      return 1;
+    std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
+    if (!dumpDir.empty() && !writeDump("00-spec.json", specText))
+      return 1;
+    if (emit == Emit::Spec)
+      return writeText(specText);
+    module = buildVerifiedModel(*context, *spec, "tfmc");
+    if (!module)
+      return 1;
+  }
   if (!dumpDir.empty() && !writeDump("01-built.mlir", printModule(*module)))
     return 1;
 
@@ -242,11 +283,13 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   std::set<std::string> disabled;
   if (!parseDisabledFusions(disableFusion, "tfmc", disabled))
     return 1;
-  mlir::tfm::buildGraphPipeline(pm);
-  if (emit != Emit::Graph)
-    mlir::tfm::buildFusionPipeline(pm, disabled);
-  if (emit != Emit::Graph && emit != Emit::Fused)
-    mlir::tfm::buildKernelPipeline(pm, target, wideTarget());
+  if (!kernelLevel) {
+    mlir::tfm::buildGraphPipeline(pm);
+    if (emit != Emit::Graph)
+      mlir::tfm::buildFusionPipeline(pm, disabled);
+    if (emit != Emit::Graph && emit != Emit::Fused)
+      mlir::tfm::buildKernelPipeline(pm, target, wideTarget());
+  }
   if (mlir::failed(pm.run(*module)))
     return 1;
   std::string ir = printModule(*module);
@@ -277,7 +320,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   rt::Plan plan;
   std::string error;
   if (!link::buildPlan(
-          *module, *spec, prefillChunk,
+          *module, prefillChunk,
           [&](mlir::Operation *k) {
             return halide::kernelFunctionName(
                 mlir::cast<mlir::tfm::KernelOp>(k));
@@ -348,7 +391,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
   llvm::errs() << llvm::formatv(
       "tfmc: {0}: {1} kernels ({2} cached) for {3}{4}, linked {5} in "
       "{6:f1} s\n",
-      spec->name, compiled.kernels.size(), cachedCount, compiled.target,
+      module->getSymName().value_or("model"), compiled.kernels.size(), cachedCount, compiled.target,
       wide ? llvm::formatv(" ({0} with AVX-512)", wide).str() : "",
       outputPath.getValue(), seconds(start));
   return 0;

@@ -98,4 +98,28 @@ def Tfm_RopeScalingAttr : Tfm_Attr<"RopeScaling", "rope_scaling"> {
   let genVerifyDecl = 1;
 }
 
+// What a compiled program must know of its model beyond the ops: the sizes
+// it checks tokens and positions against, the KV-cache geometry it
+// allocates, and how its weights are named and laid out in checkpoint
+// files. The builder sets it on the module as `tfm.model`; the host plan
+// and the linker read it from there, so a module from any source (tfmc,
+// tfm-opt, a file) links on its own.
+def Tfm_ModelAttr : Tfm_Attr<"Model", "model"> {
+  let summary = "model facts a compiled program needs";
+  let parameters = (ins
+    "int64_t":$vocab,
+    "int64_t":$max_seq_len,
+    "int64_t":$layers,
+    "int64_t":$heads,
+    "int64_t":$kv_heads,
+    "int64_t":$head_dim,
+    "int64_t":$v_head_dim,
+    "int64_t":$rotary_dim,
+    "bool":$rope_interleaved,
+    "bool":$tied_embeddings,
+    StringRefParameter<"checkpoint tensor naming">:$naming);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // TFM_ATTRS_TD

@@ -8,6 +8,9 @@
 #include "dialects/Tfm/TfmDialect.h"
 #include "dialects/Tfm/TfmOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -75,5 +78,72 @@ LogicalResult KvCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
                        << ", kv_heads = " << kvHeads
                        << ", head_dim = " << headDim
                        << ", v_head_dim = " << vHeadDim;
+  return success();
+}
+
+LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                int64_t vocab, int64_t maxSeqLen,
+                                int64_t layers, int64_t heads, int64_t kvHeads,
+                                int64_t headDim, int64_t vHeadDim,
+                                int64_t rotaryDim, bool ropeInterleaved,
+                                bool tiedEmbeddings, StringRef naming) {
+  if (vocab < 1 || maxSeqLen < 1 || layers < 1 || heads < 1 || kvHeads < 1 ||
+      headDim < 1 || vHeadDim < 1)
+    return emitError() << "model sizes must be >= 1, got vocab = " << vocab
+                       << ", max_seq_len = " << maxSeqLen
+                       << ", layers = " << layers << ", heads = " << heads
+                       << ", kv_heads = " << kvHeads
+                       << ", head_dim = " << headDim
+                       << ", v_head_dim = " << vHeadDim;
+  if (heads % kvHeads != 0)
+    return emitError() << "model kv_heads (" << kvHeads
+                       << ") must divide heads (" << heads << ")";
+  if (rotaryDim < 0 || rotaryDim > headDim)
+    return emitError() << "model rotary_dim must be within [0, "
+                       << headDim << "], got " << rotaryDim;
+  if (naming.empty())
+    return emitError() << "model naming must not be empty";
+  return success();
+}
+
+/// `tfm.model` belongs on the module, and its KV geometry must be the one
+/// of the caches the entry functions take (one per layer).
+LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  if (attr.getName() != kModelAttrName)
+    return op->emitError() << "unknown tfm attribute '"
+                           << attr.getName().getValue() << "'";
+  auto model = dyn_cast<ModelAttr>(attr.getValue());
+  if (!model)
+    return op->emitError() << "'" << kModelAttrName
+                           << "' must be a #tfm.model attribute";
+  auto module = dyn_cast<ModuleOp>(op);
+  if (!module)
+    return op->emitError() << "'" << kModelAttrName
+                           << "' belongs on a module";
+  for (Operation &child : module.getBody()->getOperations()) {
+    auto fn = dyn_cast<FunctionOpInterface>(&child);
+    if (!fn)
+      continue;
+    int64_t caches = 0;
+    for (Type type : fn.getArgumentTypes()) {
+      auto cache = dyn_cast<KvCacheType>(type);
+      if (!cache)
+        continue;
+      ++caches;
+      if (cache.getLen() != model.getMaxSeqLen() ||
+          cache.getKvHeads() != model.getKvHeads() ||
+          cache.getHeadDim() != model.getHeadDim() ||
+          cache.getVHeadDim() != model.getVHeadDim())
+        return op->emitError()
+               << "'" << kModelAttrName << "' does not match the KV cache "
+               << cache << " of @" << fn.getName();
+    }
+    if (caches != 0 && caches != model.getLayers())
+      return op->emitError()
+             << "'" << kModelAttrName << "' has " << model.getLayers()
+             << " layers but @" << fn.getName() << " takes " << caches
+             << " caches";
+  }
   return success();
 }

@@ -23,7 +23,10 @@ def Tfm_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
   let hasConstantMaterializer = 0;
+  let hasOperationAttrVerify = 1;
   let extraClassDeclaration = [{
+    /// The module attribute that holds the #tfm.model facts.
+    static constexpr ::llvm::StringLiteral kModelAttrName = "tfm.model";
     void registerAttributes();
     void registerTypes();
   }];

@@ -1,0 +1,11 @@
+// The module's #tfm.model facts: they round-trip, and the verifier holds
+// them to the KV caches the entry functions take.
+// RUN: tfm-opt %s -split-input-file | FileCheck %s
+// RUN: tfm-opt %s -split-input-file --mlir-print-op-generic | tfm-opt -split-input-file | FileCheck %s
+
+// CHECK: module attributes {tfm.model = #tfm.model<vocab = 32, max_seq_len = 64, layers = 1, heads = 4, kv_heads = 2, head_dim = 8, v_head_dim = 8, rotary_dim = 4, rope_interleaved = true, tied_embeddings = false, naming = "gpt_neox">}
+module attributes {tfm.model = #tfm.model<vocab = 32, max_seq_len = 64, layers = 1, heads = 4, kv_heads = 2, head_dim = 8, v_head_dim = 8, rotary_dim = 4, rope_interleaved = true, tied_embeddings = false, naming = "gpt_neox">} {
+  func.func @decode(%t: tensor<1xi32>, %p: index, %c: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>) {
+    return
+  }
+}

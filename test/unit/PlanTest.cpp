@@ -1,0 +1,58 @@
+//===- PlanTest.cpp - the host plan's text form ---------------------------===//
+
+#include "runtime/Plan.h"
+
+#include <gtest/gtest.h>
+
+using namespace tfm::rt;
+
+TEST(PlanWords, EveryByteSurvivesARoundTrip) {
+  std::string all;
+  for (int c = 0; c < 256; ++c)
+    all += char(c);
+  std::string word = escapeWord(all);
+  for (char c : word)
+    EXPECT_FALSE(c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\0')
+        << "an escaped word holds a separator";
+  auto back = unescapeWord(word);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, all);
+}
+
+TEST(PlanWords, PlainNamesStayReadable) {
+  EXPECT_EQ(escapeWord("layers.3.attn.q.weight+layers.3.attn.k.weight"),
+            "layers.3.attn.q.weight+layers.3.attn.k.weight");
+  EXPECT_EQ(escapeWord("tiny llama"), "tiny%20llama");
+  EXPECT_EQ(escapeWord(""), "%");
+  EXPECT_EQ(*unescapeWord("%"), "");
+}
+
+TEST(PlanWords, MalformedEscapesAreRejected) {
+  EXPECT_FALSE(unescapeWord("a%2"));
+  EXPECT_FALSE(unescapeWord("a%zz"));
+  EXPECT_FALSE(unescapeWord("%4"));
+  EXPECT_FALSE(unescapeWord("x%"));
+}
+
+TEST(Plan, NamesWithAnyBytesRoundTrip) {
+  Plan p;
+  p.model = "x\n)\"tfmplan\" \xff\xfe end";
+  p.vocabSize = 8;
+  p.maxSeqLen = 4;
+  p.prefillChunk = 4;
+  p.layout.naming = "llama";
+  p.weights.push_back({"a b\nc", {2, 3}, {}});
+  p.kernels.push_back({"kernel\nname", "tfm_k_0"});
+  for (EntryPlan *e : {&p.prefill, &p.decode}) {
+    e->buffers.push_back({});
+    e->logits = 0;
+  }
+  p.prefill.name = "prefill";
+  p.decode.name = "decode";
+  auto parsed = parsePlan(printPlan(p));
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->model, p.model);
+  EXPECT_EQ(parsed->weights.at(0).name, "a b\nc");
+  EXPECT_EQ(parsed->kernels.at(0).symbol, "kernel\nname");
+  EXPECT_EQ(printPlan(*parsed), printPlan(p));
+}
