@@ -96,21 +96,24 @@ struct Projection {
                        " -> " + y + "\n  return %y : " + y + "\n}";
     module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
     mlir::PassManager pm(&context);
-    mlir::tfm::buildKernelPipeline(
-        pm, "host", avx512 ? tfm::halide::hostWideTarget() : "");
+    mlir::tfm::KernelTarget target;
+    if (avx512 && tfm::halide::hostWideIsa())
+      target.wideIsa = "avx512";
+    mlir::tfm::buildKernelPipeline(pm, target);
     if (mlir::failed(pm.run(*module)))
       std::abort();
     module->walk([&](mlir::tfm::KernelOp op) { kernel = op; });
-    mlir::Builder b(&context);
-    llvm::SmallVector<mlir::NamedAttribute> params(
-        kernel.getSchedule().getValue());
     for (auto &[name, value] : overrides) {
-      llvm::erase_if(params, [&](mlir::NamedAttribute a) {
-        return a.getName() == name;
-      });
-      params.push_back(b.getNamedAttr(name, b.getI64IntegerAttr(value)));
+      auto changed =
+          mlir::tfm::withScheduleParam(kernel.getScheduleAttr(), name, value);
+      if (mlir::failed(changed)) {
+        std::fprintf(stderr, "kernel-bench: --param %s=%lld does not fit the "
+                             "kernel's schedule\n",
+                     name.c_str(), (long long)value);
+        std::exit(2);
+      }
+      kernel.setScheduleAttr(*changed);
     }
-    kernel.setScheduleAttr(b.getDictionaryAttr(params));
   }
 };
 
@@ -203,8 +206,8 @@ int main(int argc, char **argv) {
   Projection proj(decode, n, k, overrides, avx512);
   tfm::halide::KernelPipeline p = tfm::halide::buildPipeline(proj.kernel);
   Halide::Target target(
-      tfm::halide::resolveTarget(proj.kernel.getTarget().str()));
-  tfm::halide::scheduleCpu(p, proj.kernel.getSchedule(), target);
+      tfm::halide::resolveTarget(proj.kernel.getTargetAttr()));
+  tfm::halide::scheduleCpu(p, proj.kernel.getScheduleAttr(), target);
   Halide::Buffer<float> xb(x.data(), int(k), int(s)),
       yb(y.data(), int(n), int(s));
   std::vector<Halide::Buffer<float>> wbs;

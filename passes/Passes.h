@@ -29,6 +29,11 @@ namespace mlir::tfm {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
+/// Marks, inside a kernel, the attention tfm-form-kernels made of a
+/// tfm.cached_attention: it reads the cache in place, so schedule selection
+/// gives it a chunked (flash) schedule.
+constexpr llvm::StringLiteral kCachedAttentionMarker = "cached_attention";
+
 /// Graph-level clean-up after the frontend: tfm folds, CSE (which also
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.
 void buildGraphPipeline(OpPassManager &pm);
@@ -41,11 +46,19 @@ const std::vector<std::string> &fusionNames();
 void buildFusionPipeline(OpPassManager &pm,
                          const std::set<std::string> &disabled = {});
 
-/// Graph level to kernel level for `target`: form kernels, then clean up
-/// the host functions (CSE merges the size computations the launches need).
-/// Prefill products that fit its vectors go to `wideTarget` if not empty.
-void buildKernelPipeline(OpPassManager &pm, const std::string &target,
-                         const std::string &wideTarget = "");
+/// The code generation target of a whole module: the kind, the vector ISA
+/// of every kernel, and a wider ISA for the prefill products that fit its
+/// vectors (empty: none).
+struct KernelTarget {
+  std::string kind = "cpu";
+  std::string isa = "avx2";
+  std::string wideIsa;
+};
+
+/// Graph level to kernel level: form kernels, select each one's target and
+/// schedule, then clean up the host functions (CSE merges the size
+/// computations the launches need).
+void buildKernelPipeline(OpPassManager &pm, const KernelTarget &target = {});
 
 /// Registers the passes above and the named pipelines (`tfm-graph`,
 /// `tfm-fuse`, `tfm-kernels`).

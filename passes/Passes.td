@@ -24,29 +24,42 @@ def TfmFormKernels : Pass<"tfm-form-kernels", "::mlir::ModuleOp"> {
     joins the kernel that produces one of its operands when that kernel's
     result has no other use, so residual adds and activations run in the
     epilogue of the projection before them. Each group becomes a
-    `tfm.kernel` symbol holding the ops, with a schedule template and its
-    parameters chosen from the anchor op and the phase; the entry function
-    calls it with `tfm.launch`. Kernels that compute the same thing (the
+    `tfm.kernel` symbol holding the ops; the entry function calls it with
+    `tfm.launch`. Kernels that compute the same thing (the
     same layer in every layer) are one symbol. Weights, KV-cache writes and
-    reads, and index arithmetic stay in the host functions. With a wide
-    target, prefill products whose output and input widths are whole
-    vectors of it (and at least one register tile of outputs) are
-    scheduled for it.
+    reads, and index arithmetic stay in the host functions. Kernels have no
+    target or schedule yet: `tfm-select-schedules` chooses them.
   }];
-  let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"host\"",
-           "The code generation target (host, or a Halide target string)">,
-    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
-           "f32 lanes of the target's vectors (8 for AVX2)">,
-    Option<"wideTarget", "wide-target", "std::string", /*default=*/"\"\"",
-           "A target with wider vectors for the prefill matrix products "
-           "(empty: none); those kernels get it as their target">,
-    Option<"wideVectorWidth", "wide-vector-width", "int64_t",
-           /*default=*/"16", "f32 lanes of the wide target's vectors">,
-  ];
   let dependentDialects = ["::mlir::tfm::TfmDialect",
                            "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def TfmSelectSchedules : Pass<"tfm-select-schedules", "::mlir::ModuleOp"> {
+  let summary = "Choose each kernel's target and schedule template";
+  let description = [{
+    Gives every `tfm.kernel` a `#tfm.target` and the typed parameters of
+    the schedule template that tiles it, chosen from the op that anchors
+    the kernel (a projection after its prologue norm, else the first op)
+    and the phase: `#tfm.gemv` for decode products, `#tfm.gemm` for prefill
+    products (k summed in blocks of at most 256), `#tfm.qkv` around either
+    for the fused QKV product, `#tfm.flash_decode` / `#tfm.flash_prefill`
+    for attention over the cache in place, `#tfm.attention` otherwise,
+    `#tfm.rows`, `#tfm.moe`, `#tfm.elementwise`. All schedule policy lives
+    here, one selection function per target kind. With `wide-isa`, prefill
+    products whose output and input widths are whole vectors of it (and at
+    least one register tile of outputs) get that ISA.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"cpu\"",
+           "The kind of target (cpu)">,
+    Option<"isa", "isa", "std::string", /*default=*/"\"avx2\"",
+           "The vector ISA of every kernel (avx2, avx512)">,
+    Option<"wideIsa", "wide-isa", "std::string", /*default=*/"\"\"",
+           "A wider ISA for the prefill matrix products (empty or none: "
+           "no such kernels)">,
+  ];
+  let dependentDialects = ["::mlir::tfm::TfmDialect"];
 }
 
 def TfmFuseNormResidual : Pass<"tfm-fuse-norm-residual", "::mlir::ModuleOp"> {

@@ -42,12 +42,13 @@ void tfm::buildFusionPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
 }
 
-void tfm::buildKernelPipeline(OpPassManager &pm, const std::string &target,
-                              const std::string &wideTarget) {
-  TfmFormKernelsOptions options;
-  options.target = target;
-  options.wideTarget = wideTarget;
-  pm.addPass(createTfmFormKernels(options));
+void tfm::buildKernelPipeline(OpPassManager &pm, const KernelTarget &target) {
+  pm.addPass(createTfmFormKernels());
+  TfmSelectSchedulesOptions options;
+  options.target = target.kind;
+  options.isa = target.isa;
+  options.wideIsa = target.wideIsa;
+  pm.addPass(createTfmSelectSchedules(options));
   pm.addPass(createCSEPass());
 }
 
@@ -60,10 +61,10 @@ void tfm::registerTfmPipelines() {
       "tfm-fuse", "Every fusion pass, graph level to fused level",
       [](OpPassManager &pm) { buildFusionPipeline(pm); });
   PassPipelineRegistration<>(
-      "tfm-kernels", "Graph level to kernel level for the host CPU",
+      "tfm-kernels", "Graph level to kernel level for the CPU (AVX2)",
       [](OpPassManager &pm) {
         buildGraphPipeline(pm);
         buildFusionPipeline(pm);
-        buildKernelPipeline(pm, "host");
+        buildKernelPipeline(pm);
       });
 }

@@ -69,8 +69,16 @@ bool exists(const std::string &path) {
 /// The kernel's algorithm with its schedule for the target.
 KernelPipeline scheduledPipeline(ir::KernelOp kernel, const Target &target) {
   KernelPipeline pipeline = buildPipeline(kernel);
-  scheduleCpu(pipeline, kernel.getSchedule(), target);
+  scheduleCpu(pipeline, kernel.getScheduleAttr(), target);
   return pipeline;
+}
+
+/// The Halide target of a kernel; throws for a kernel without one.
+std::string kernelTargetString(ir::KernelOp kernel) {
+  if (!kernel.getTargetAttr())
+    throw CompileError("kernel @" + kernel.getSymName().str() +
+                       " has no target (run tfm-select-schedules)");
+  return resolveTarget(kernel.getTargetAttr());
 }
 
 /// Compiles one kernel to the files in `outputs` (written aside, then
@@ -94,7 +102,7 @@ void compileOne(ir::KernelOp kernel, const std::string &target,
 } // namespace
 
 std::string kernelFunctionName(ir::KernelOp kernel) {
-  return "tfm_k_" + kernelHash(kernel, resolveTarget(kernel.getTarget().str()));
+  return "tfm_k_" + kernelHash(kernel, kernelTargetString(kernel));
 }
 
 std::string defaultCacheDir() {
@@ -107,34 +115,41 @@ std::string defaultCacheDir() {
   return "";
 }
 
-std::string resolveTarget(const std::string &target) {
-  if (target != "host" && target != "host-avx512")
-    return target;
-  // Halide 14 (LLVM 14) miscompiles predicated vector stores for AVX-512
-  // targets (the guarded tails of vectorized loops write past small
-  // allocations and crash), so the host target stops at AVX2 + FMA, the
-  // ISA the schedules are written for. Only the prefill products, whose
-  // AVX-512 schedule has no vector tails, use AVX-512 ("host-avx512").
+std::string resolveTarget(ir::TargetAttr target) {
+  switch (target.getKind()) {
+  case ir::TargetKind::cpu:
+    break;
+  }
+  // This machine's CPU with vector instructions up to the ISA. Halide 14
+  // (LLVM 14) miscompiles predicated vector stores for AVX-512 targets (the
+  // guarded tails of vectorized loops write past small allocations and
+  // crash), so only kernels whose schedule has no vector tails get avx512:
+  // tfm-select-schedules gives it to the prefill products that fit.
   Target host = get_host_target();
   for (Target::Feature f :
        {Target::AVX512, Target::AVX512_KNL, Target::AVX512_Skylake,
         Target::AVX512_Cannonlake, Target::AVX512_SapphireRapids})
     host = host.without_feature(f);
-  if (target == "host-avx512")
+  switch (target.getIsa()) {
+  case ir::Isa::avx2:
+    break;
+  case ir::Isa::avx512:
     host = host.with_feature(Target::AVX512).with_feature(
         Target::AVX512_Skylake);
+    break;
+  }
   return host.to_string();
 }
 
-std::string hostWideTarget() {
-  return get_host_target().has_feature(Target::AVX512_Skylake)
-             ? "host-avx512"
-             : "";
+std::optional<ir::Isa> hostWideIsa() {
+  if (get_host_target().has_feature(Target::AVX512_Skylake))
+    return ir::Isa::avx512;
+  return std::nullopt;
 }
 
 bool lowerKernel(ir::KernelOp kernel, std::string &stmt, std::string &error) {
   try {
-    std::string resolved = resolveTarget(kernel.getTarget().str());
+    std::string resolved = kernelTargetString(kernel);
     llvm::SmallString<128> path;
     if (auto ec = llvm::sys::fs::createTemporaryFile("tfm-kernel", "stmt",
                                                      path)) {
@@ -172,7 +187,9 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
   }
   std::string target;
   try {
-    target = resolveTarget(options.target);
+    target = resolveTarget(ir::TargetAttr::get(module.getContext(),
+                                               ir::TargetKind::cpu,
+                                               ir::Isa::avx2));
     out.target = target;
     out.runtimeObject =
         (llvm::Twine(dir) + "/halide-runtime-" +
@@ -196,7 +213,12 @@ bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
   for (size_t i = 0; i < kernels.size(); ++i) {
     CompiledKernel &k = out.kernels[i];
     k.symbol = kernels[i].getSymName().str();
-    k.target = resolveTarget(kernels[i].getTarget().str());
+    try {
+      k.target = kernelTargetString(kernels[i]);
+    } catch (const Halide::Error &e) {
+      error = e.what();
+      return false;
+    }
     k.function = kernelFunctionName(kernels[i]);
     std::string base = dir + "/" + k.function;
     k.object = base + ".o";

@@ -14,14 +14,13 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace tfm::halide {
 
 struct CodegenOptions {
-  /// "host" or a Halide target string.
-  std::string target = "host";
   /// Where compiled kernels are cached; empty: no caching.
   std::string cacheDir;
   /// Also produce the lowered statement / the assembly of each kernel.
@@ -52,13 +51,13 @@ struct CompiledModule {
 /// else ~/.cache/tfm.
 std::string defaultCacheDir();
 
-/// The Halide target string "host" stands for on this machine (AVX2 at
-/// most); "host-avx512" is that plus AVX-512, for the prefill products.
-std::string resolveTarget(const std::string &target);
+/// The Halide target string of a kernel target on this machine: its CPU
+/// with vector instructions up to the target's ISA.
+std::string resolveTarget(mlir::tfm::TargetAttr target);
 
-/// The kernel target for the prefill products: "host-avx512" when this
-/// machine has AVX-512, else empty (they stay on "host").
-std::string hostWideTarget();
+/// The wider ISA for the prefill products: avx512 when this machine has
+/// AVX-512, else none (they stay on avx2).
+std::optional<mlir::tfm::Isa> hostWideIsa();
 
 /// The C symbol of a kernel's compiled function: a hash of everything that
 /// determines its code (its target resolved), so equal kernels of

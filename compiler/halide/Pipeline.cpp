@@ -52,15 +52,22 @@ Expr activate(ir::ActKind kind, Expr x) {
 class Builder {
 public:
   explicit Builder(ir::KernelOp kernel) : kernel_(kernel) {
-    auto tmpl = kernel.getSchedule().getAs<mlir::StringAttr>("template");
-    flash_ = tmpl && tmpl.getValue() == "flash_attention";
-    if (auto chunk = kernel.getSchedule().getAs<mlir::IntegerAttr>("kv_chunk"))
-      kvChunk_ = int(chunk.getInt());
+    // Attention over the cache in place is computed in chunks of keys.
+    if (auto schedule = kernel.getScheduleAttr()) {
+      if (auto d = mlir::dyn_cast<ir::FlashDecodeScheduleAttr>(schedule)) {
+        flash_ = true;
+        kvChunk_ = int(d.getKvChunk());
+      } else if (auto p =
+                     mlir::dyn_cast<ir::FlashPrefillScheduleAttr>(schedule)) {
+        flash_ = true;
+        kvChunk_ = int(p.getKvChunk());
+      }
+    }
   }
 
   KernelPipeline build() {
     KernelPipeline p;
-    p.decode = kernel_.getPhase() == "decode";
+    p.decode = kernel_.isDecode();
     mlir::Block &block = kernel_.getBlock();
     for (auto [i, arg] : llvm::enumerate(block.getArguments())) {
       std::string name = llvm::formatv("arg{0}", i).str();
@@ -528,7 +535,7 @@ private:
     // In decode, a cache shorter than a chunk is one chunk of its own
     // length. In prefill chunks are short and always whole (keys past the
     // last are masked), so a tile's scores have a constant size.
-    bool decode = kernel_.getPhase() == "decode";
+    bool decode = kernel_.isDecode();
     Expr chunkLen = decode ? min(chunk, len) : Expr(chunk);
     RDom rk(0, chunkLen, "kk");
     Expr tk = ch * chunkLen + rk;

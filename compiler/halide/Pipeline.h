@@ -53,9 +53,10 @@ struct KernelPipeline {
 /// CompileError) on internal inconsistencies.
 KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel);
 
-/// Applies the CPU schedule template named in the kernel's schedule
-/// dictionary, with its parameters.
-void scheduleCpu(KernelPipeline &pipeline, mlir::DictionaryAttr schedule,
+/// Applies the CPU schedule template the kernel's schedule attribute is
+/// for, with its parameters.
+void scheduleCpu(KernelPipeline &pipeline,
+                 mlir::tfm::ScheduleAttrInterface schedule,
                  const Halide::Target &target);
 
 } // namespace tfm::halide

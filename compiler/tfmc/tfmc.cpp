@@ -72,7 +72,9 @@ cl::opt<std::string> outputPath("o", cl::desc("Output file (default: stdout)"),
 cl::opt<std::string> dumpDir("dump-dir",
                              cl::desc("Also write every stage into DIR"),
                              cl::value_desc("DIR"), cl::cat(tfmcCategory));
-cl::opt<std::string> target("target", cl::desc("Code generation target (host)"),
+cl::opt<std::string> target("target",
+                            cl::desc("Code generation target: host (this "
+                                     "machine's CPU)"),
                             cl::init("host"), cl::cat(tfmcCategory));
 cl::opt<int64_t> prefillChunk(
     "prefill-chunk",
@@ -92,19 +94,22 @@ cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
 
 enum class Avx512 { Auto, On, Off };
 cl::opt<Avx512> avx512(
-    "avx512",
-    cl::desc("AVX-512 for the prefill matrix products (--target=host only)"),
+    "avx512", cl::desc("AVX-512 for the prefill matrix products"),
     cl::init(Avx512::Auto),
     cl::values(clEnumValN(Avx512::Auto, "auto", "when this machine has it"),
                clEnumValN(Avx512::On, "on", "always"),
                clEnumValN(Avx512::Off, "off", "never: AVX2 throughout")),
     cl::cat(tfmcCategory));
 
-/// The kernel target of the prefill products (empty: the program's).
-std::string wideTarget() {
-  if (target != "host" || avx512 == Avx512::Off)
-    return "";
-  return avx512 == Avx512::On ? "host-avx512" : halide::hostWideTarget();
+/// What tfm-select-schedules targets: this machine's CPU with AVX2, the
+/// prefill products that fit with AVX-512 as --avx512 says.
+mlir::tfm::KernelTarget kernelTarget() {
+  mlir::tfm::KernelTarget t;
+  bool wide = avx512 == Avx512::On ||
+              (avx512 == Avx512::Auto && halide::hostWideIsa());
+  if (wide)
+    t.wideIsa = mlir::tfm::stringifyIsa(mlir::tfm::Isa::avx512).str();
+  return t;
 }
 
 /// Writes `text` to DIR/name, reporting failures.
@@ -224,6 +229,11 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       return 1;
     }
   }
+  if (target != "host") {
+    llvm::errs() << "tfmc: error: --target: unknown target '" << target
+                 << "' (known: host)\n";
+    return 1;
+  }
   if (prefillChunk < 1) {
     llvm::errs() << "tfmc: error: --prefill-chunk must be >= 1\n";
     return 1;
@@ -288,7 +298,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     if (emit != Emit::Graph)
       mlir::tfm::buildFusionPipeline(pm, disabled);
     if (emit != Emit::Graph && emit != Emit::Fused)
-      mlir::tfm::buildKernelPipeline(pm, target, wideTarget());
+      mlir::tfm::buildKernelPipeline(pm, kernelTarget());
   }
   if (mlir::failed(pm.run(*module)))
     return 1;
@@ -343,7 +353,6 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     return 1;
   }
   halide::CodegenOptions options;
-  options.target = target;
   options.cacheDir = noCache ? "" : (cacheDir.empty()
                                          ? halide::defaultCacheDir()
                                          : cacheDir.getValue());

@@ -122,4 +122,6 @@ def Tfm_ModelAttr : Tfm_Attr<"Model", "model"> {
   let genVerifyDecl = 1;
 }
 
+include "dialects/Tfm/TfmSchedules.td"
+
 #endif // TFM_ATTRS_TD

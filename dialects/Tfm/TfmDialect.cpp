@@ -18,6 +18,7 @@ using namespace mlir::tfm;
 
 #include "dialects/Tfm/TfmDialect.cpp.inc"
 #include "dialects/Tfm/TfmEnums.cpp.inc"
+#include "dialects/Tfm/TfmAttrInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/Tfm/TfmAttrs.cpp.inc"

@@ -29,11 +29,21 @@ struct FieldParser<llvm::APFloat> {
 
 #include "dialects/Tfm/TfmDialect.h.inc"
 #include "dialects/Tfm/TfmEnums.h.inc"
+#include "dialects/Tfm/TfmAttrInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/Tfm/TfmAttrs.h.inc"
 
 #define GET_TYPEDEF_CLASSES
 #include "dialects/Tfm/TfmTypes.h.inc"
+
+namespace mlir::tfm {
+/// `schedule` with one integer parameter set to `value`, for experiments
+/// (tests and benchmarks that try other tile sizes); failure when the
+/// schedule has no such parameter or the value does not verify.
+FailureOr<ScheduleAttrInterface>
+withScheduleParam(ScheduleAttrInterface schedule, StringRef name,
+                  int64_t value);
+} // namespace mlir::tfm
 
 #endif // TFM_DIALECTS_TFM_TFMDIALECT_H

@@ -432,15 +432,11 @@ LogicalResult LinearGluOp::verify() {
 //===----------------------------------------------------------------------===//
 
 void KernelOp::build(OpBuilder &builder, OperationState &state, StringRef name,
-                     StringRef phase, StringRef target,
-                     DictionaryAttr schedule) {
+                     Phase phase) {
   state.addAttribute(getSymNameAttrName(state.name),
                      builder.getStringAttr(name));
   state.addAttribute(getPhaseAttrName(state.name),
-                     builder.getStringAttr(phase));
-  state.addAttribute(getTargetAttrName(state.name),
-                     builder.getStringAttr(target));
-  state.addAttribute(getScheduleAttrName(state.name), schedule);
+                     PhaseAttr::get(builder.getContext(), phase));
   state.addRegion()->emplaceBlock();
 }
 
@@ -456,9 +452,8 @@ LogicalResult KernelOp::verify() {
     return emitOpError("body must end with tfm.yield");
   if (yield.getValues().empty())
     return emitOpError("must yield at least one value");
-  if (getPhase() != "decode" && getPhase() != "prefill")
-    return emitOpError("phase must be \"decode\" or \"prefill\", got \"")
-           << getPhase() << "\"";
+  if (getSchedule() && !getTarget())
+    return emitOpError("has a schedule but no target");
   for (Type t : block.getArgumentTypes())
     if (!isa<RankedTensorType, IndexType>(t))
       return emitOpError("arguments must be ranked tensors or indices, got ")

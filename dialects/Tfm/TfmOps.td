@@ -503,34 +503,41 @@ def Tfm_KernelOp : Tfm_Op<"kernel", [Symbol, IsolatedFromAbove]> {
     The body computes its results (most kernels have one; a fused QKV
     projection has three) from the block arguments (tensors and index
     scalars) with graph-level ops; the backend lowers it to one Halide
-    pipeline. `phase` is `decode` (one token) or `prefill`; `target` is the
-    Halide target string; `schedule` holds the parameters the schedule
-    template for this kernel uses (tile sizes, vector width, ...). Layers
-    that compute the same thing share one kernel.
+    pipeline. `phase` is `decode` (one token) or `prefill`. Schedule
+    selection adds where the kernel runs (`target`, a #tfm.target) and
+    the parameters of the schedule template that tiles it (`schedule`,
+    one of #tfm.gemm, #tfm.gemv, #tfm.qkv, #tfm.attention,
+    #tfm.flash_decode, #tfm.flash_prefill, #tfm.rows, #tfm.moe,
+    #tfm.elementwise); code generation needs both. Layers that compute
+    the same thing share one kernel.
 
     ```mlir
-    tfm.kernel @decode_linear_0 {phase = "decode", schedule = {...}, target = "..."} {
+    tfm.kernel @decode_linear_0 decode on #tfm.target<cpu, isa = avx2>
+        schedule #tfm.gemv<vector = 8, rows_per_task = 32> {
     ^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32>):
       %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32> -> tensor<1x64xf32>
       tfm.yield %y : tensor<1x64xf32>
     }
     ```
   }];
-  let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$phase,
-                       StrAttr:$target, DictionaryAttr:$schedule);
+  let arguments = (ins SymbolNameAttr:$sym_name, Tfm_PhaseAttr:$phase,
+                       OptionalAttr<Tfm_TargetAttr>:$target,
+                       OptionalAttr<Tfm_ScheduleAttrInterface>:$schedule);
   let regions = (region SizedRegion<1>:$body);
-  let assemblyFormat = "$sym_name attr-dict-with-keyword $body";
+  let assemblyFormat = [{
+    $sym_name custom<EnumKeyword>($phase) (`on` $target^)?
+    (`schedule` $schedule^)? attr-dict-with-keyword $body
+  }];
   let hasVerifier = 1;
   let skipDefaultBuilders = 1;
   let builders = [
-    OpBuilder<(ins "::llvm::StringRef":$name, "::llvm::StringRef":$phase,
-                   "::llvm::StringRef":$target,
-                   "::mlir::DictionaryAttr":$schedule)>
+    OpBuilder<(ins "::llvm::StringRef":$name, "::mlir::tfm::Phase":$phase)>
   ];
   let extraClassDeclaration = [{
     ::mlir::Block &getBlock() { return getBody().front(); }
     /// The values the kernel computes (the yield's operands).
     ::mlir::OperandRange getResultValues();
+    bool isDecode() { return getPhase() == ::mlir::tfm::Phase::decode; }
   }];
 }
 

@@ -26,11 +26,9 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// Marks an attention that came from tfm.cached_attention (the kernel reads
-/// the cache in place, chunked) and a norm that runs in the prologue of the
-/// projection reading it. Both are dropped once the kernel is formed.
-constexpr StringLiteral kFlashMarker = "tfm.cached";
-constexpr StringLiteral kPrologueMarker = "tfm.prologue";
+/// Marks a norm that runs in the prologue of the projection reading it,
+/// while groups are formed.
+constexpr StringLiteral kPrologueMarker = "prologue_norm";
 
 /// Projections that can normalize their input in a prologue stage.
 bool takesPrologueNorm(Operation *op) {
@@ -84,7 +82,7 @@ void expandFusedOps(func::FuncOp fn) {
           read.getValue(), ca.getPos(), ca.getBias(), ca.getNumHeadsAttr(),
           ca.getNumKvHeadsAttr(), ca.getHeadDimAttr(), ca.getScaleAttr(),
           ca.getCausalAttr(), ca.getWindowAttr(), ca.getSoftcapAttr());
-      attention->setAttr(kFlashMarker, b.getUnitAttr());
+      attention->setAttr(kCachedAttentionMarker, b.getUnitAttr());
       ca.getResult().replaceAllUsesWith(attention.getResult());
       ca.getNewCache().replaceAllUsesWith(write.getResult());
     }
@@ -101,100 +99,6 @@ bool isHostOp(Operation *op) {
 /// Elementwise ops that can run in the epilogue of their operand's kernel.
 bool isEpilogueOp(Operation *op) {
   return isa<AddOp, MulOp, ScaleOp, SoftcapOp, ActivationOp, GluOp>(op);
-}
-
-/// The weight (outputs x inputs) of a product op: its operand 1.
-RankedTensorType productWeight(Operation *product) {
-  return cast<RankedTensorType>(product->getOperand(1).getType());
-}
-
-/// Whether a prefill product's outputs and inputs are whole vectors of
-/// `vector` lanes, with at least one register tile (3 vectors) of outputs;
-/// for a QKV product, also each half head (its rotation tables).
-bool fitsVectors(Operation *anchor, int64_t vector) {
-  if (!isa<LinearOp, LmHeadOp, LinearGluOp, QkvRopeOp>(anchor))
-    return false;
-  if (auto qkv = dyn_cast<QkvRopeOp>(anchor))
-    if (qkv.getHeadDim() % (2 * vector) != 0)
-      return false;
-  RankedTensorType weight = productWeight(anchor);
-  int64_t outputs = weight.getDimSize(0), inputs = weight.getDimSize(1);
-  if (isa<LinearGluOp>(anchor))
-    outputs /= 2; // the gate and the up half are tiled alike
-  return outputs % vector == 0 && inputs % vector == 0 &&
-         outputs >= 3 * vector;
-}
-
-/// The schedule template of a kernel and its parameters, chosen from the
-/// op that anchors it (the first op) and the phase.
-
-DictionaryAttr chooseSchedule(Operation *anchor, bool decode, int64_t vector,
-                              Builder &b) {
-  SmallVector<NamedAttribute> params;
-  auto add = [&](StringRef name, Attribute value) {
-    params.push_back(b.getNamedAttr(name, value));
-  };
-  StringRef tmpl = "elementwise";
-  if (isa<LinearOp, LmHeadOp, LinearGluOp, QkvRopeOp>(anchor)) {
-    tmpl = decode ? "gemv" : "gemm";
-    if (auto qkv = dyn_cast<QkvRopeOp>(anchor)) {
-      // The product is tiled as any projection; the three outputs (with
-      // their norms and rotation) are then written row by row.
-      add("product", b.getStringAttr(tmpl));
-      tmpl = "qkv";
-      add("head_dim", b.getI64IntegerAttr(qkv.getHeadDim()));
-    }
-    if (decode) {
-      // Each task computes a block of output rows; the reduction over the
-      // input features is vectorized.
-      add("rows_per_task", b.getI64IntegerAttr(4 * vector));
-    } else {
-      // A (3·vector) × 4 register tile: 3 vectors of outputs times 4 rows.
-      add("tile_cols", b.getI64IntegerAttr(3 * vector));
-      add("tile_rows", b.getI64IntegerAttr(4));
-      // The sum over k in blocks of at most 256 (a divisor of k, so every
-      // block is whole); none when k is short or has no such divisor.
-      int64_t k = productWeight(anchor).getDimSize(1);
-      for (int64_t block = 256; block >= 32 && k > 256; --block)
-        if (k % block == 0) {
-          add("k_block", b.getI64IntegerAttr(block));
-          break;
-        }
-    }
-  } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
-    tmpl = "attention";
-    if (anchor->hasAttr(kFlashMarker)) {
-      // Keys in chunks whose partial softmaxes are merged: in decode the
-      // chunks are tasks of their own (flash-decoding); in prefill a task
-      // of 32 (query row, head) pairs of one KV head walks them, in tiles
-      // of 4 pairs.
-      tmpl = "flash_attention";
-      add("kv_chunk", b.getI64IntegerAttr(decode ? 256 : 64));
-      if (!decode) {
-        add("query_rows", b.getI64IntegerAttr(4));
-        add("task_rows", b.getI64IntegerAttr(32));
-      }
-    }
-    // The head geometry sizes the tasks.
-    int64_t heads = attention.getNumHeads();
-    auto valueType = cast<RankedTensorType>(attention.getValue().getType());
-    add("head_dim", b.getI64IntegerAttr(attention.getHeadDim()));
-    add("v_head_dim", b.getI64IntegerAttr(valueType.getDimSize(1) /
-                                          attention.getNumKvHeads()));
-    add("heads", b.getI64IntegerAttr(heads));
-    add("kv_heads", b.getI64IntegerAttr(attention.getNumKvHeads()));
-  } else if (isa<NormOp>(anchor)) {
-    tmpl = "rows";
-  } else if (isa<MoeOp>(anchor)) {
-    tmpl = "moe";
-  } else if (isa<EmbedOp, PositionOp, RopeOp>(anchor)) {
-    tmpl = "rows";
-  } else if (isa<AlibiOp, RelativeBiasOp>(anchor)) {
-    tmpl = "bias";
-  }
-  add("template", b.getStringAttr(tmpl));
-  add("vector", b.getI64IntegerAttr(vector));
-  return b.getDictionaryAttr(params);
 }
 
 /// The value whose dimension 0 is the sequence dimension of `anchor`'s
@@ -227,6 +131,15 @@ Value sizeOfDim0(Value v, OpBuilder &b, Location loc) {
   return b.create<tensor::DimOp>(loc, v, zero);
 }
 
+/// Two kernels compute the same thing: the same phase and bodies equal op
+/// by op (names, attributes, types, and operands that correspond).
+bool sameKernel(KernelOp a, KernelOp b) {
+  if (a.getPhase() != b.getPhase())
+    return false;
+  return OperationEquivalence::isRegionEquivalentTo(
+      &a.getBody(), &b.getBody(), OperationEquivalence::IgnoreLocations);
+}
+
 struct Group {
   SmallVector<Operation *> ops;
   /// The op that picks the schedule (ops before it form a prologue).
@@ -256,18 +169,17 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::StringMap<KernelOp> byBody;
+    SmallVector<KernelOp> kernels;
     llvm::StringMap<int> counters;
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
     for (func::FuncOp fn : funcs)
-      if (failed(formKernels(fn, byBody, counters)))
+      if (failed(formKernels(fn, kernels, counters)))
         return signalPassFailure();
   }
 
-  LogicalResult formKernels(func::FuncOp fn, llvm::StringMap<KernelOp> &byBody,
+  LogicalResult formKernels(func::FuncOp fn, SmallVector<KernelOp> &kernels,
                             llvm::StringMap<int> &counters) {
-    bool decode = fn.getName() == "decode";
-    std::string phase = decode ? "decode" : "prefill";
+    Phase phase = fn.getName() == "decode" ? Phase::decode : Phase::prefill;
     expandFusedOps(fn);
 
     // Group ops: an epilogue op joins the group whose output it consumes
@@ -306,12 +218,11 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
     }
 
     for (Group &group : groups)
-      outline(group, phase, decode, byBody, counters);
+      outline(group, phase, kernels, counters);
     return success();
   }
 
-  void outline(Group &group, const std::string &phase, bool decode,
-               llvm::StringMap<KernelOp> &byBody,
+  void outline(Group &group, Phase phase, SmallVector<KernelOp> &kernels,
                llvm::StringMap<int> &counters) {
     MLIRContext *ctx = &getContext();
     Operation *anchor = group.anchorOp();
@@ -329,46 +240,31 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
 
     // Build the kernel body in a detached kernel op.
     OpBuilder b(ctx);
-    std::string name = phase;
+    std::string name = stringifyPhase(phase).str();
     for (Operation *op : group.ops)
       name += "_" + op->getName().stripDialect().str();
-    bool wide = !decode && !wideTarget.empty() &&
-                fitsVectors(anchor, wideVectorWidth);
-    auto kernel = b.create<KernelOp>(
-        anchor->getLoc(), name, phase, wide ? wideTarget : target,
-        chooseSchedule(anchor, decode, wide ? wideVectorWidth : vectorWidth,
-                       b));
+    auto kernel = b.create<KernelOp>(anchor->getLoc(), name, phase);
     Block &body = kernel.getBlock();
     IRMapping mapping;
     for (Value v : inputs)
       mapping.map(v, body.addArgument(v.getType(), v.getLoc()));
     b.setInsertionPointToEnd(&body);
-    for (Operation *op : group.ops) {
-      Operation *clone = b.clone(*op, mapping);
-      clone->removeAttr(kFlashMarker);
-      clone->removeAttr(kPrologueMarker);
-    }
+    for (Operation *op : group.ops)
+      b.clone(*op, mapping)->removeAttr(kPrologueMarker);
     SmallVector<Value> yielded;
     for (Value v : outputs)
       yielded.push_back(mapping.lookup(v));
     b.create<YieldOp>(anchor->getLoc(), yielded);
 
-    // Identical bodies (and schedules) share one symbol.
-    std::string key;
-    {
-      llvm::raw_string_ostream os(key);
-      OpPrintingFlags flags;
-      flags.printGenericOpForm();
-      kernel->print(os, flags);
-      // The name is not part of what the kernel computes.
-      size_t at = key.find("sym_name");
-      if (at != std::string::npos)
-        key.erase(at, key.find_first_of(",}", at) - at);
-    }
-    auto found = byBody.find(key);
+    // Kernels that compute the same thing (the same phase and a
+    // structurally equal body) share one symbol.
     KernelOp symbol;
-    if (found != byBody.end()) {
-      symbol = found->second;
+    for (KernelOp existing : kernels)
+      if (sameKernel(existing, kernel)) {
+        symbol = existing;
+        break;
+      }
+    if (symbol) {
       kernel->erase();
     } else {
       int n = counters[name]++;
@@ -378,7 +274,7 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
       module.getBody()->getOperations().insert(Block::iterator(fn),
                                                kernel.getOperation());
       symbol = kernel;
-      byBody[key] = kernel;
+      kernels.push_back(kernel);
     }
 
     // The launch replaces the group where its last op was.

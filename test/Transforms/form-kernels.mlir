@@ -4,11 +4,10 @@
 // Two identical layers share their kernels; the residual add runs in the
 // epilogue of the projection before it; launches get their sizes from the
 // token count.
-// CHECK-LABEL: tfm.kernel @prefill_norm_0
-// CHECK-SAME: schedule = {template = "rows", vector = 8 : i64}
+// Kernels have no target or schedule yet (tfm-select-schedules adds them).
+// CHECK-LABEL: tfm.kernel @prefill_norm_0 prefill {
 // CHECK: tfm.norm rms
-// CHECK-LABEL: tfm.kernel @prefill_linear_add_0
-// CHECK-SAME: schedule = {template = "gemm", tile_cols = 24 : i64, tile_rows = 4 : i64, vector = 8 : i64}
+// CHECK-LABEL: tfm.kernel @prefill_linear_add_0 prefill {
 // CHECK-NEXT: ^bb0(%[[X:.*]]: tensor<?x16xf32>, %[[W:.*]]: tensor<16x16xf32>, %[[H:.*]]: tensor<?x16xf32>):
 // CHECK-NEXT: %[[Y:.*]] = tfm.linear %[[X]], %[[W]]
 // CHECK-NEXT: %[[S:.*]] = tfm.add %[[H]], %[[Y]]
@@ -38,10 +37,9 @@ func.func @prefill(%h: tensor<?x16xf32>) -> tensor<?x16xf32> {
 // -----
 
 // A result used twice is not fused into (the epilogue would run twice); a
-// decode kernel gets the GEMV template and needs no sizes; a GLU joins the
+// decode kernel needs no sizes; a GLU joins the
 // up projection and reads the gate as an input.
 // CHECK-LABEL: tfm.kernel @decode_linear_0
-// CHECK-SAME: schedule = {rows_per_task = 32 : i64, template = "gemv", vector = 8 : i64}
 // CHECK-LABEL: tfm.kernel @decode_activation_0
 // CHECK-LABEL: tfm.kernel @decode_linear_glu_0
 // CHECK: tfm.linear
@@ -65,10 +63,8 @@ func.func @decode(%x: tensor<1x16xf32>) -> (tensor<1x32xf32>, tensor<1x32xf32>) 
 
 // Cache ops stay on the host; attention reads the cache view, whose length
 // sizes the bias; the bias kernel gets both sizes.
-// CHECK-LABEL: tfm.kernel @prefill_alibi_0
-// CHECK-SAME: template = "bias"
-// CHECK-LABEL: tfm.kernel @prefill_attention_0
-// CHECK-SAME: template = "attention"
+// CHECK-LABEL: tfm.kernel @prefill_alibi_0 prefill {
+// CHECK-LABEL: tfm.kernel @prefill_attention_0 prefill {
 // CHECK-LABEL: func.func @prefill
 // CHECK: %[[N:.*]] = tensor.dim %arg0
 // CHECK: %[[LEN:.*]] = arith.addi %arg2, %[[N]]

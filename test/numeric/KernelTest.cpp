@@ -62,7 +62,10 @@ TEST_P(KernelTest, MatchesInterpreter) {
   auto module = mlir::parseSourceString<mlir::ModuleOp>(c.func, &context);
   ASSERT_TRUE(module) << "the case does not parse";
   mlir::PassManager pm(&context);
-  mlir::tfm::buildKernelPipeline(pm, "host", halide::hostWideTarget());
+  mlir::tfm::KernelTarget kernelTarget;
+  if (halide::hostWideIsa())
+    kernelTarget.wideIsa = "avx512";
+  mlir::tfm::buildKernelPipeline(pm, kernelTarget);
   ASSERT_TRUE(mlir::succeeded(pm.run(*module)));
 
   ir::LaunchOp launch;
@@ -72,15 +75,20 @@ TEST_P(KernelTest, MatchesInterpreter) {
   auto fn = launch->getParentOfType<mlir::func::FuncOp>();
   // The *_wide cases are there to run the AVX-512 schedule where it exists.
   if (c.name.find("wide") != std::string::npos)
-    EXPECT_EQ(kernel.getTarget().str(),
-              halide::hostWideTarget().empty() ? "host" : "host-avx512");
-  if (c.name.find("blocked") != std::string::npos)
-    EXPECT_TRUE(kernel.getSchedule().get("k_block"));
+    EXPECT_EQ(kernel.getTargetAttr().getIsa(),
+              halide::hostWideIsa().value_or(ir::Isa::avx2));
+  if (c.name.find("blocked") != std::string::npos) {
+    mlir::Attribute schedule = kernel.getScheduleAttr();
+    if (auto qkv = mlir::dyn_cast<ir::QkvScheduleAttr>(schedule))
+      schedule = qkv.getProduct();
+    auto gemm = mlir::dyn_cast<ir::GemmScheduleAttr>(schedule);
+    EXPECT_TRUE(gemm && gemm.getKBlock() > 0);
+  }
   if (c.kvChunk > 0) {
-    mlir::NamedAttrList params(kernel.getSchedule());
-    params.set("kv_chunk", mlir::IntegerAttr::get(
-                               mlir::IntegerType::get(&context, 64), c.kvChunk));
-    kernel.setScheduleAttr(params.getDictionary(&context));
+    auto chunked =
+        ir::withScheduleParam(kernel.getScheduleAttr(), "kv_chunk", c.kvChunk);
+    ASSERT_TRUE(mlir::succeeded(chunked));
+    kernel.setScheduleAttr(*chunked);
   }
 
   // Random inputs, bound to the kernel's arguments through the launch.
@@ -123,8 +131,8 @@ TEST_P(KernelTest, MatchesInterpreter) {
   ASSERT_TRUE(reference) << reference.error().message();
 
   halide::KernelPipeline pipeline = halide::buildPipeline(kernel);
-  Halide::Target target(halide::resolveTarget(kernel.getTarget().str()));
-  halide::scheduleCpu(pipeline, kernel.getSchedule(), target);
+  Halide::Target target(halide::resolveTarget(kernel.getTargetAttr()));
+  halide::scheduleCpu(pipeline, kernel.getScheduleAttr(), target);
   for (auto &[i, image] : pipeline.images)
     image.set(buffers[i]);
   for (auto &[i, scalar] : pipeline.scalars)
@@ -346,7 +354,7 @@ std::vector<Case> cases() {
     // The same as a cached attention (what tfm.cached_attention becomes at
     // the kernel level), in chunks of 4 keys: partial softmaxes merged.
     std::string cached = attrs;
-    cached.insert(cached.size() - 1, ", tfm.cached");
+    cached.insert(cached.size() - 1, ", cached_attention");
     add(std::string(a.name) + "_chunked",
         func(a.decode ? "decode" : "prefill", {q, k, k, "index"},
              "  %r = tfm.attention %a0, %a1, %a2 at %a3 " + cached + " : " +
@@ -361,7 +369,7 @@ std::vector<Case> cases() {
       func("decode", {"tensor<1x32xf32>", "tensor<?x16xf32>", "index"},
            "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
            "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, window = 70, "
-           "tfm.cached} : tensor<1x32xf32>, tensor<?x16xf32>, "
+           "cached_attention} : tensor<1x32xf32>, tensor<?x16xf32>, "
            "tensor<?x16xf32> -> tensor<1x32xf32>",
            "tensor<1x32xf32>"),
       {tensor({1, 32}), tensor({100, 16}), index(99)}, 1e-10, 16);
@@ -369,7 +377,7 @@ std::vector<Case> cases() {
   add("attention_chunked_short_prefill",
       func("prefill", {"tensor<?x16xf32>", "tensor<?x16xf32>", "index"},
            "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 2, "
-           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, tfm.cached} "
+           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, cached_attention} "
            ": tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> "
            "tensor<?x16xf32>",
            "tensor<?x16xf32>"),
@@ -380,7 +388,7 @@ std::vector<Case> cases() {
       func("prefill", {"tensor<?x64xf32>", "tensor<?x64xf32>", "index"},
            "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
            "num_kv_heads = 4, head_dim = 16, scale = 0.25, causal, "
-           "tfm.cached} : tensor<?x64xf32>, tensor<?x64xf32>, "
+           "cached_attention} : tensor<?x64xf32>, tensor<?x64xf32>, "
            "tensor<?x64xf32> -> tensor<?x64xf32>",
            "tensor<?x64xf32>"),
       {tensor({37, 64}), tensor({57, 64}), index(20)}, 1e-10, 8);
@@ -388,7 +396,7 @@ std::vector<Case> cases() {
       func("prefill", {"tensor<?x64xf32>", "tensor<?x32xf32>", "index"},
            "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
            "num_kv_heads = 2, head_dim = 16, scale = 0.25, causal, "
-           "window = 13, tfm.cached} : tensor<?x64xf32>, tensor<?x32xf32>, "
+           "window = 13, cached_attention} : tensor<?x64xf32>, tensor<?x32xf32>, "
            "tensor<?x32xf32> -> tensor<?x64xf32>",
            "tensor<?x64xf32>"),
       {tensor({30, 64}), tensor({41, 32}), index(11)}, 1e-10, 8);
@@ -397,7 +405,7 @@ std::vector<Case> cases() {
            {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},
            "  %r = tfm.attention %a0, %a1, %a1 at %a2 bias %a3 : "
            "tensor<3x?x?xf32> {num_heads = 3, num_kv_heads = 3, head_dim = 4, "
-           "scale = 0.5, causal, tfm.cached} : tensor<?x12xf32>, "
+           "scale = 0.5, causal, cached_attention} : tensor<?x12xf32>, "
            "tensor<?x12xf32>, tensor<?x12xf32> -> tensor<?x12xf32>",
            "tensor<?x12xf32>"),
       {tensor({4, 12}), tensor({11, 12}), index(7), tensor({3, 4, 11})}, 1e-10,
@@ -419,7 +427,7 @@ std::vector<Case> cases() {
     add("norm_prologue_linear_" + phase,
         func(phase, {x, "tensor<40xf32>", "tensor<40xf32>", "tensor<29x40xf32>"},
              "  %n = tfm.norm layer %a0 gain %a1 : tensor<40xf32> bias %a2 : "
-             "tensor<40xf32> eps 1.0e-5 {tfm.prologue} : " + x +
+             "tensor<40xf32> eps 1.0e-5 {prologue_norm} : " + x +
                  "\n  %r = tfm.linear %n, %a3 : " + x +
                  ", tensor<29x40xf32> -> tensor<" + s + "x29xf32>",
              "tensor<" + s + "x29xf32>"),
@@ -460,7 +468,7 @@ std::vector<Case> cases() {
             std::to_string(n),
         func("prefill", {ty, "tensor<" + std::to_string(k) + "xf32>", wt},
              "  %n = tfm.norm rms %a0 gain %a1 : tensor<" + std::to_string(k) +
-                 "xf32> eps 1.0e-5 {tfm.prologue} : " + ty +
+                 "xf32> eps 1.0e-5 {prologue_norm} : " + ty +
                  "\n  %r = tfm.linear %n, %a2 : " + ty + ", " + wt + " -> " +
                  rt,
              rt),

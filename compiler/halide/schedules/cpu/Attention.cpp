@@ -28,6 +28,7 @@
 #include "compiler/halide/schedules/cpu/Common.h"
 
 #include <algorithm>
+#include <optional>
 
 using namespace Halide;
 
@@ -117,13 +118,10 @@ struct Heads {
   int vec, hd, vhd, group;
 };
 
-static Heads headsOf(mlir::DictionaryAttr s) {
-  int vhd = param(s, "v_head_dim", 0), hd = param(s, "head_dim", 0);
-  int heads = param(s, "heads", 0), kvHeads = param(s, "kv_heads", 0);
-  if (vhd <= 0 || hd <= 0 || heads <= 0 || kvHeads <= 0)
-    throw CompileError("attention schedule needs head_dim, v_head_dim, heads "
-                       "and kv_heads");
-  return {param(s, "vector", 8), hd, vhd, heads / kvHeads};
+template <typename ScheduleAttr>
+static Heads headsOf(ScheduleAttr s) {
+  return {int(s.getVector()), int(s.getHeadDim()), int(s.getVHeadDim()),
+          int(s.getHeads() / s.getKvHeads())};
 }
 
 /// One parallel task per (KV-head group, `rows` query rows) of `out`: a
@@ -147,7 +145,7 @@ static Var taskPerGroupAndRows(Func out, Var c, Var row, const Heads &h,
   return task;
 }
 
-void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleAttention(KernelPipeline &p, ir::AttentionScheduleAttr s,
                        const Target &) {
   Heads h = headsOf(s);
   int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
@@ -167,9 +165,11 @@ void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   scheduleWeighted(weighted, keys.x, vec, vhd, group, 1);
 }
 
-void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
-                            const Target &) {
-  Heads h = headsOf(s);
+/// Attention in chunks of keys (the chunk length is the algorithm's): in
+/// decode (no `tiles`) flash-decoding; in prefill, tasks of `tiles->second`
+/// (query row, head) pairs in tiles of `tiles->first`.
+static void scheduleChunked(KernelPipeline &p, const Heads &h,
+                            std::optional<std::pair<int, int>> tiles) {
   int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
@@ -186,7 +186,7 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   // for `rows` query rows.
   Var chunkLoop;
   int rows = 1;
-  if (p.decode) {
+  if (!tiles) {
     // Flash-decoding: every chunk of keys is a task of its own, for all
     // heads; the merge afterwards is O(chunks · heads · v_head_dim). With
     // the parallelism taken from the keys, a task walks each cached key
@@ -206,9 +206,8 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
     // transposed once per task (keys_t); then each tile of `rows` query
     // rows computes its scores from it, vectorized along the keys, and its
     // weighted values, each value vector serving the whole tile.
-    rows = std::max(1, param(s, "query_rows", 4) / group);
-    int blockRows =
-        std::max(1, param(s, "task_rows", 32) / group / rows) * rows;
+    rows = std::max(1, tiles->first / group);
+    int blockRows = std::max(1, tiles->second / group / rows) * rows;
     Var task = taskPerGroupAndRows(out, c, row, h, blockRows);
     for (Func *f : {&mx, &den, &weighted, &partials})
       f->compute_at(out, task);
@@ -223,7 +222,7 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   }
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
     f->compute_at(partials, chunkLoop);
-  if (p.decode)
+  if (!tiles)
     scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop,
                    /*wholeRows=*/true);
   else
@@ -231,6 +230,17 @@ void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
   prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
   scheduleWeighted(cacc, keys.x, vec, vhd, group, rows);
   scheduleWeighted(weighted, chunks.x, vec, vhd, group, 1);
+}
+
+void scheduleFlashDecode(KernelPipeline &p, ir::FlashDecodeScheduleAttr s,
+                         const Target &) {
+  scheduleChunked(p, headsOf(s), std::nullopt);
+}
+
+void scheduleFlashPrefill(KernelPipeline &p, ir::FlashPrefillScheduleAttr s,
+                          const Target &) {
+  scheduleChunked(p, headsOf(s),
+                  std::pair{int(s.getQueryRows()), int(s.getTaskRows())});
 }
 
 } // namespace tfm::halide::cpu

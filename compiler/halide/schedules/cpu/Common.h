@@ -1,4 +1,9 @@
-//===- Common.h - helpers shared by the CPU schedule templates --*- C++ -*-===//
+//===- Common.h - the CPU schedule templates --------------------*- C++ -*-===//
+//
+// One template per schedule attribute; each reads only its own typed
+// parameters (chosen by tfm-select-schedules).
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef TFM_COMPILER_HALIDE_SCHEDULES_CPU_COMMON_H
 #define TFM_COMPILER_HALIDE_SCHEDULES_CPU_COMMON_H
@@ -7,38 +12,39 @@
 
 namespace tfm::halide::cpu {
 
-/// An integer schedule parameter, or `fallback` when absent.
-int param(mlir::DictionaryAttr schedule, llvm::StringRef name, int fallback);
+namespace ir = mlir::tfm;
 
 /// The stage `role` of the pipeline (it must exist).
 Halide::Func &stage(KernelPipeline &p, const std::string &role);
 
-void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleGemm(KernelPipeline &p, ir::GemmScheduleAttr s,
                   const Halide::Target &t);
 /// Tiles `out` (whose stage "dot" is a projection's reduction) as a decode
 /// GEMV over its feature coordinate `n`.
 void tileGemv(KernelPipeline &p, Halide::Func out, Halide::Var n,
-              mlir::DictionaryAttr s);
+              ir::GemvScheduleAttr s);
 /// Tiles `out` as a prefill GEMM over (n, row), with `rows` rows.
 void tileGemm(KernelPipeline &p, Halide::Func out, Halide::Var n,
-              Halide::Var row, Halide::Expr rows, mlir::DictionaryAttr s);
+              Halide::Var row, Halide::Expr rows, ir::GemmScheduleAttr s);
 /// A norm computed in the prologue of a projection kernel (stage
 /// "prologue"), once per kernel call, before the product.
-void schedulePrologue(KernelPipeline &p, mlir::DictionaryAttr s);
+void schedulePrologue(KernelPipeline &p, int vector);
 
-void scheduleQkv(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s,
                  const Halide::Target &t);
-void scheduleFlashAttention(KernelPipeline &p, mlir::DictionaryAttr s,
-                            const Halide::Target &t);
-void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s,
-                  const Halide::Target &t);
-void scheduleAttention(KernelPipeline &p, mlir::DictionaryAttr s,
-                       const Halide::Target &t);
-void scheduleRows(KernelPipeline &p, mlir::DictionaryAttr s,
-                  const Halide::Target &t);
-void scheduleElementwise(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleFlashDecode(KernelPipeline &p, ir::FlashDecodeScheduleAttr s,
                          const Halide::Target &t);
-void scheduleMoe(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleFlashPrefill(KernelPipeline &p, ir::FlashPrefillScheduleAttr s,
+                          const Halide::Target &t);
+void scheduleGemv(KernelPipeline &p, ir::GemvScheduleAttr s,
+                  const Halide::Target &t);
+void scheduleAttention(KernelPipeline &p, ir::AttentionScheduleAttr s,
+                       const Halide::Target &t);
+void scheduleRows(KernelPipeline &p, ir::RowsScheduleAttr s,
+                  const Halide::Target &t);
+void scheduleElementwise(KernelPipeline &p, ir::ElementwiseScheduleAttr s,
+                         const Halide::Target &t);
+void scheduleMoe(KernelPipeline &p, ir::MoeScheduleAttr s,
                  const Halide::Target &t);
 
 } // namespace tfm::halide::cpu

@@ -26,10 +26,10 @@ using namespace Halide;
 namespace tfm::halide::cpu {
 
 void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
-              mlir::DictionaryAttr s) {
-  int vec = param(s, "vector", 8);
-  int cols = param(s, "tile_cols", 3 * vec);
-  int tileRows = param(s, "tile_rows", 4);
+              ir::GemmScheduleAttr s) {
+  int vec = int(s.getVector());
+  int cols = int(s.getTileCols());
+  int tileRows = int(s.getTileRows());
   Func &dot = stage(p, "dot");
   Func &weight = stage(p, "dot_weight");
   RDom r = p.rdoms.at("dot");
@@ -37,8 +37,8 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
   Var no("no"), ni("ni"), so("so"), si("si");
   // With AVX-512 vectors (16 lanes) the last column panel shifts inwards
   // too, so no vector has a guarded tail: Halide 14 miscompiles the
-  // predicated stores those become (FormKernels only picks 16 lanes when
-  // there are whole vectors and at least one panel of columns).
+  // predicated stores those become (tfm-select-schedules only picks 16
+  // lanes when there are whole vectors and at least one panel of columns).
   TailStrategy colTail =
       vec >= 16 ? TailStrategy::ShiftInwards : TailStrategy::GuardWithIf;
   auto tile = [&](Stage stage, TailStrategy rowTail) {
@@ -73,7 +73,7 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
         .unroll(ds, tileRows, TailStrategy::GuardWithIf);
   };
   Func reader = dot; // the stage that reads the weight panel
-  int kBlock = param(s, "k_block", 0);
+  int kBlock = int(s.getKBlock());
   if (kBlock > 0) {
     RVar rko("rko"), rki("rki");
     Var block("block");
@@ -103,8 +103,8 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
       .vectorize(pn, vec, TailStrategy::GuardWithIf);
 }
 
-void scheduleGemm(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
-  schedulePrologue(p, s);
+void scheduleGemm(KernelPipeline &p, ir::GemmScheduleAttr s, const Target &) {
+  schedulePrologue(p, int(s.getVector()));
   tileGemm(p, p.output, p.vars[0], p.vars[1],
            p.output.output_buffer().dim(1).extent(), s);
 }

@@ -21,9 +21,9 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-void tileGemv(KernelPipeline &p, Func out, Var n, mlir::DictionaryAttr s) {
-  int vec = param(s, "vector", 8);
-  int rows = param(s, "rows_per_task", 32);
+void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
+  int vec = int(s.getVector());
+  int rows = int(s.getRowsPerTask());
   constexpr int kGroup = 4;
   Func &dot = stage(p, "dot");
   RDom r = p.rdoms.at("dot");
@@ -68,8 +68,8 @@ void tileGemv(KernelPipeline &p, Func out, Var n, mlir::DictionaryAttr s) {
   dot.unroll(dn, kGroup, TailStrategy::GuardWithIf);
 }
 
-void scheduleGemv(KernelPipeline &p, mlir::DictionaryAttr s, const Target &t) {
-  schedulePrologue(p, s);
+void scheduleGemv(KernelPipeline &p, ir::GemvScheduleAttr s, const Target &) {
+  schedulePrologue(p, int(s.getVector()));
   tileGemv(p, p.output, p.vars[0], s);
 }
 

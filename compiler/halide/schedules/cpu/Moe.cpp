@@ -14,8 +14,8 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-void scheduleMoe(KernelPipeline &p, mlir::DictionaryAttr s, const Target &) {
-  int vec = param(s, "vector", 8);
+void scheduleMoe(KernelPipeline &p, ir::MoeScheduleAttr s, const Target &) {
+  int vec = int(s.getVector());
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
   out.vectorize(c, vec, TailStrategy::GuardWithIf);

@@ -17,9 +17,8 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-void scheduleRows(KernelPipeline &p, mlir::DictionaryAttr s,
-                  const Target &) {
-  int vec = param(s, "vector", 8);
+void scheduleRows(KernelPipeline &p, ir::RowsScheduleAttr s, const Target &) {
+  int vec = int(s.getVector());
   Func &out = p.output;
   Var inner = p.vars[0], row = p.vars.back();
   out.vectorize(inner, vec, TailStrategy::GuardWithIf);
@@ -36,11 +35,10 @@ void scheduleRows(KernelPipeline &p, mlir::DictionaryAttr s,
           p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
 }
 
-void schedulePrologue(KernelPipeline &p, mlir::DictionaryAttr s) {
+void schedulePrologue(KernelPipeline &p, int vec) {
   auto it = p.stages.find("prologue");
   if (it == p.stages.end())
     return;
-  int vec = param(s, "vector", 8);
   Func &norm = it->second;
   Var c = norm.args()[0], row = norm.args()[1];
   norm.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
@@ -51,18 +49,16 @@ void schedulePrologue(KernelPipeline &p, mlir::DictionaryAttr s) {
       p.stages[role].compute_at(norm, row);
 }
 
-void scheduleQkv(KernelPipeline &p, mlir::DictionaryAttr s,
-                 const Target &) {
-  int vec = param(s, "vector", 8);
-  schedulePrologue(p, s);
+void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
+  int vec = int(s.getVectorLanes());
+  schedulePrologue(p, vec);
   Func &product = stage(p, "product");
   Var c = product.args()[0], row = product.args()[1];
   product.compute_root();
-  auto inner = s.getAs<mlir::StringAttr>("product");
-  if (inner && inner.getValue() == "gemm")
-    tileGemm(p, product, c, row, p.rows, s);
+  if (auto gemm = mlir::dyn_cast<ir::GemmScheduleAttr>(s.getProduct()))
+    tileGemm(p, product, c, row, p.rows, gemm);
   else
-    tileGemv(p, product, c, s);
+    tileGemv(p, product, c, mlir::cast<ir::GemvScheduleAttr>(s.getProduct()));
   // Q, K and V read their columns of the product; Q's and K's norms and
   // rotations happen on the way, row by row.
   for (Func &out : p.outputs) {
@@ -84,9 +80,9 @@ void scheduleQkv(KernelPipeline &p, mlir::DictionaryAttr s,
           p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
 }
 
-void scheduleElementwise(KernelPipeline &p, mlir::DictionaryAttr s,
+void scheduleElementwise(KernelPipeline &p, ir::ElementwiseScheduleAttr s,
                          const Target &) {
-  int vec = param(s, "vector", 8);
+  int vec = int(s.getVector());
   Func &out = p.output;
   out.vectorize(p.vars[0], vec, TailStrategy::GuardWithIf);
   if (!p.decode && p.vars.size() > 1)

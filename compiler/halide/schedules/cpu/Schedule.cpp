@@ -1,17 +1,13 @@
-//===- Schedule.cpp - pick the CPU schedule template of a kernel -*- C++ -*-===//
+//===- Schedule.cpp - apply a kernel's CPU schedule template ----*- C++ -*-===//
 
 #include "compiler/halide/schedules/cpu/Common.h"
 
+#include "llvm/ADT/TypeSwitch.h"
+
 using namespace Halide;
+namespace ir = mlir::tfm;
 
 namespace tfm::halide {
-
-int cpu::param(mlir::DictionaryAttr schedule, llvm::StringRef name,
-               int fallback) {
-  if (auto attr = schedule.getAs<mlir::IntegerAttr>(name))
-    return int(attr.getInt());
-  return fallback;
-}
 
 Func &cpu::stage(KernelPipeline &p, const std::string &role) {
   auto it = p.stages.find(role);
@@ -20,28 +16,34 @@ Func &cpu::stage(KernelPipeline &p, const std::string &role) {
   return it->second;
 }
 
-void scheduleCpu(KernelPipeline &p, mlir::DictionaryAttr schedule,
+void scheduleCpu(KernelPipeline &p, ir::ScheduleAttrInterface schedule,
                  const Target &target) {
-  auto tmpl = schedule.getAs<mlir::StringAttr>("template");
-  std::string name = tmpl ? tmpl.str() : "elementwise";
-  if (name == "gemm")
-    cpu::scheduleGemm(p, schedule, target);
-  else if (name == "gemv")
-    cpu::scheduleGemv(p, schedule, target);
-  else if (name == "attention")
-    cpu::scheduleAttention(p, schedule, target);
-  else if (name == "flash_attention")
-    cpu::scheduleFlashAttention(p, schedule, target);
-  else if (name == "qkv")
-    cpu::scheduleQkv(p, schedule, target);
-  else if (name == "rows" || name == "bias")
-    cpu::scheduleRows(p, schedule, target);
-  else if (name == "moe")
-    cpu::scheduleMoe(p, schedule, target);
-  else if (name == "elementwise")
-    cpu::scheduleElementwise(p, schedule, target);
-  else
-    throw CompileError("unknown schedule template '" + name + "'");
+  if (!schedule)
+    throw CompileError("the kernel has no schedule (run tfm-select-schedules)");
+  llvm::TypeSwitch<mlir::Attribute>(schedule)
+      .Case([&](ir::GemmScheduleAttr s) { cpu::scheduleGemm(p, s, target); })
+      .Case([&](ir::GemvScheduleAttr s) { cpu::scheduleGemv(p, s, target); })
+      .Case([&](ir::QkvScheduleAttr s) { cpu::scheduleQkv(p, s, target); })
+      .Case([&](ir::AttentionScheduleAttr s) {
+        cpu::scheduleAttention(p, s, target);
+      })
+      .Case([&](ir::FlashDecodeScheduleAttr s) {
+        cpu::scheduleFlashDecode(p, s, target);
+      })
+      .Case([&](ir::FlashPrefillScheduleAttr s) {
+        cpu::scheduleFlashPrefill(p, s, target);
+      })
+      .Case([&](ir::RowsScheduleAttr s) { cpu::scheduleRows(p, s, target); })
+      .Case([&](ir::MoeScheduleAttr s) { cpu::scheduleMoe(p, s, target); })
+      .Case([&](ir::ElementwiseScheduleAttr s) {
+        cpu::scheduleElementwise(p, s, target);
+      })
+      .Default([&](mlir::Attribute a) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        os << a;
+        throw CompileError("no CPU schedule template for " + text);
+      });
 }
 
 } // namespace tfm::halide
