@@ -16,29 +16,41 @@ void tfm::buildGraphPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+namespace {
+
+/// A fusion pass by the name --disable-fusion takes.
+struct Fusion {
+  const char *name;
+  std::unique_ptr<Pass> (*create)();
+};
+
+/// Every fusion, in the order they run. Attention first: the QKV fusion
+/// then finds the cached attention's operands; the norm fusion last, so it
+/// sees the fused projections that read the normalized value.
+const Fusion kFusions[] = {
+    {"attention-kvcache", [] { return tfm::createTfmFuseAttentionKvCache(); }},
+    {"rope-qk", [] { return tfm::createTfmFuseRopeQk(); }},
+    {"glu", [] { return tfm::createTfmFuseGlu(); }},
+    {"norm-residual", [] { return tfm::createTfmFuseNormResidual(); }},
+};
+
+} // namespace
+
 const std::vector<std::string> &tfm::fusionNames() {
-  // Attention first: the QKV fusion then finds the cached attention's
-  // operands; the norm fusion last, so it sees the fused projections that
-  // read the normalized value.
-  static const std::vector<std::string> names{
-      "attention-kvcache", "rope-qk", "glu", "norm-residual"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> all;
+    for (const Fusion &f : kFusions)
+      all.push_back(f.name);
+    return all;
+  }();
   return names;
 }
 
 void tfm::buildFusionPipeline(OpPassManager &pm,
                               const std::set<std::string> &disabled) {
-  for (const std::string &name : fusionNames()) {
-    if (disabled.count(name))
-      continue;
-    if (name == "attention-kvcache")
-      pm.addPass(createTfmFuseAttentionKvCache());
-    else if (name == "rope-qk")
-      pm.addPass(createTfmFuseRopeQk());
-    else if (name == "glu")
-      pm.addPass(createTfmFuseGlu());
-    else if (name == "norm-residual")
-      pm.addPass(createTfmFuseNormResidual());
-  }
+  for (const Fusion &f : kFusions)
+    if (!disabled.count(f.name))
+      pm.addPass(f.create());
   pm.addPass(createCSEPass());
 }
 

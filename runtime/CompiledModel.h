@@ -12,22 +12,12 @@
 #include "runtime/Generate.h"
 #include "runtime/Plan.h"
 #include "runtime/Weights.h"
+#include "tfm/embedded.h"
 
 #include <deque>
 #include <memory>
 
 namespace tfm::rt {
-
-/// A kernel's Halide argv entry point: buffers and scalars by pointer, the
-/// output buffer last.
-using KernelFunction = int (*)(void **);
-
-/// What the generated part of a compiled program provides.
-struct EmbeddedModel {
-  const char *planText;
-  const KernelFunction *kernels;
-  size_t numKernels;
-};
 
 class CompiledModel {
 public:
@@ -118,10 +108,6 @@ private:
 
 /// Sets the number of worker threads the kernels use (0: all cores).
 void setNumThreads(int threads);
-
-/// The main() of compiled executables: the flags of `tfmc run` plus
-/// --bench and --threads.
-int programMain(int argc, char **argv, const EmbeddedModel &model);
 
 } // namespace tfm::rt
 

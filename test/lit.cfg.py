@@ -19,6 +19,8 @@ config.environment["PATH"] = path
 
 config.substitutions.append(("%python", config.python_executable))
 config.substitutions.append(("%tfm_src", config.tfm_source_root))
+config.substitutions.append(("%tfm_build", config.tfm_obj_root))
+config.substitutions.append(("%cmake", config.cmake_command))
 config.substitutions.append(("%examples",
                              os.path.join(config.tfm_source_root, "examples")))
 config.substitutions.append(("%fixtures",

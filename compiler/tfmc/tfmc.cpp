@@ -43,6 +43,9 @@ namespace {
 
 enum class Emit { Spec, Graph, Fused, Kernels, Halide, Host, Obj, Exe, Lib };
 
+/// argv[0], to find tfmc's own folder (and what it links programs with).
+const char *executableArg0 = "tfmc";
+
 // Named to sort before LLVM's categories in --help.
 cl::OptionCategory tfmcCategory("Compiler options");
 
@@ -239,6 +242,16 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     return 1;
   }
   auto start = std::chrono::steady_clock::now();
+  link::LinkResources resources;
+  if (binary) {
+    std::string error;
+    std::string self = llvm::sys::fs::getMainExecutable(
+        executableArg0, reinterpret_cast<void *>(&makeContext));
+    if (!link::LinkResources::find(self, resources, error)) {
+      llvm::errs() << "tfmc: error: " << error << "\n";
+      return 1;
+    }
+  }
 
   std::unique_ptr<mlir::MLIRContext> context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module;
@@ -381,7 +394,8 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     link::OutputKind kind = emit == Emit::Exe   ? link::OutputKind::Executable
                             : emit == Emit::Lib ? link::OutputKind::SharedLibrary
                                                 : link::OutputKind::Objects;
-    ok = link::linkProgram(plan, compiled, kind, work.str().str(), outputPath,
+    ok = link::linkProgram(plan, compiled, resources, kind, work.str().str(),
+                           outputPath,
                            error);
     if (!dumpDir.empty()) {
       auto glue = llvm::MemoryBuffer::getFile(work + "/glue.cpp");
@@ -460,6 +474,7 @@ std::optional<ModelSpec> tfm::loadSpec(const std::string &path) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  executableArg0 = argv[0];
   if (argc >= 2 && std::strcmp(argv[1], "run") == 0)
     return runCommand(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) {
