@@ -106,6 +106,16 @@ public:
       p.outputs.push_back(out);
     }
     p.output = p.outputs.front();
+    // Results of a tfm.add_norm are computed row by row: the residual sum
+    // beside a projection's output, or both results of an add_norm kernel
+    // (whose row statistics belong to the normalized output).
+    p.statsOwner = p.output;
+    for (auto [i, result] : llvm::enumerate(kernel_.getResultValues()))
+      if (auto addNorm = result.getDefiningOp<ir::AddNormOp>()) {
+        p.rowOutputs.push_back(i);
+        if (result == addNorm.getNormed())
+          p.statsOwner = p.outputs[i];
+      }
     if (!block.empty() && block.front().getNumOperands() > 0 &&
         mlir::isa<mlir::RankedTensorType>(block.front().getOperand(0).getType()))
       p.rows = rowsOf(block.front().getOperand(0));
@@ -189,6 +199,7 @@ private:
         })
         .Case([&](ir::PositionOp p) { position(p); })
         .Case([&](ir::NormOp n) { norm(n); })
+        .Case([&](ir::AddNormOp a) { addNorm(a); })
         .Case([&](ir::LinearOp l) {
           define(l.getResult(),
                  linear(f(l.getInput()), f(l.getWeight()),
@@ -300,6 +311,29 @@ private:
         !mlir::isa<ir::YieldOp>(*result.getUsers().begin()))
       stages_["prologue"] = out;
     define(result, out);
+  }
+
+  /// tfm.add_norm: the residual sum (as tfm.add computes it), and its
+  /// norm over whole rows, which is the prologue of a projection reading
+  /// it in the same kernel.
+  void addNorm(ir::AddNormOp a) {
+    Var c("c"), s("s");
+    Func lhs = f(a.getLhs()), rhs = f(a.getRhs()), sum("add");
+    double alpha = a.getAlpha().convertToDouble();
+    sum(c, s) = alpha == 1.0 ? lhs(c, s) + rhs(c, s)
+                             : float(alpha) * lhs(c, s) + rhs(c, s);
+    define(a.getSum(), sum);
+    Func out = normalize(sum, int(size(a.getLhs(), 1)),
+                         a.getKind() == ir::NormKind::rms,
+                         float(a.getEps().convertToDouble()),
+                         a.getGain() ? f(a.getGain()) : Func(),
+                         a.getBias() ? f(a.getBias()) : Func(),
+                         float(a.getGainOffset().convertToDouble()), "");
+    mlir::Value normed = a.getNormed();
+    if (normed.hasOneUse() &&
+        !mlir::isa<ir::YieldOp>(*normed.getUsers().begin()))
+      stages_["prologue"] = out;
+    define(normed, out);
   }
 
   /// tfm.norm of `x` over groups of `group` features; its statistics are

@@ -32,6 +32,12 @@ struct KernelPipeline {
   /// The kernel's results, in yield order; `output` is the first.
   std::vector<Halide::Func> outputs;
   Halide::Func output;
+  /// Outputs computed row by row beside the anchor's (by position in
+  /// `outputs`): the results of a tfm.add_norm.
+  std::vector<size_t> rowOutputs;
+  /// The output at whose rows per-row statistics (stages "stats", "mean")
+  /// are computed, for row-wise kernels.
+  Halide::Func statsOwner;
   /// The number of rows (the sequence extent) of the kernel's input.
   Halide::Expr rows;
   /// The op that anchors the kernel ("linear", "attention", ...).

@@ -26,67 +26,51 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// Marks a norm that runs in the prologue of the projection reading it,
-/// while groups are formed.
-constexpr StringLiteral kPrologueMarker = "prologue_norm";
-
 /// Projections that can normalize their input in a prologue stage.
 bool takesPrologueNorm(Operation *op) {
   return isa<LinearOp, LinearGluOp, QkvRopeOp, LmHeadOp>(op);
 }
 
-/// Fused ops the kernel level spells with graph ops: add_norm becomes the
-/// add (an epilogue of its rhs's producer) and the norm (a prologue of its
-/// single projection reader when there is one, otherwise a kernel of its
-/// own); cached_attention becomes the host's cache write and read and an
-/// attention kernel marked to read the cache in chunks.
-void expandFusedOps(func::FuncOp fn) {
-  SmallVector<Operation *> fused;
-  fn.walk([&](Operation *op) {
-    if (isa<AddNormOp, CachedAttentionOp>(op))
-      fused.push_back(op);
-  });
-  for (Operation *op : fused) {
-    OpBuilder b(op);
-    if (auto an = dyn_cast<AddNormOp>(op)) {
-      auto add = b.create<AddOp>(an.getLoc(), an.getLhs(), an.getRhs(),
-                                 an.getAlphaAttr());
-      auto norm = b.create<NormOp>(
-          an.getLoc(), an.getType(0), an.getKindAttr(), add.getResult(),
-          an.getGain(), an.getBias(), an.getEpsAttr(), IntegerAttr(),
-          an.getGainOffsetAttr());
-      Value normed = an.getNormed();
-      if (normed.hasOneUse()) {
-        OpOperand &use = *normed.getUses().begin();
-        if (takesPrologueNorm(use.getOwner()) && use.getOperandNumber() == 0)
-          norm->setAttr(kPrologueMarker, b.getUnitAttr());
-      }
-      an.getSum().replaceAllUsesWith(add.getResult());
-      normed.replaceAllUsesWith(norm.getResult());
-    } else {
-      auto ca = cast<CachedAttentionOp>(op);
-      auto write = b.create<KvWriteOp>(ca.getLoc(), ca.getCache().getType(),
-                                       ca.getCache(), ca.getKey(),
-                                       ca.getValue(), ca.getPos());
-      auto cache = ca.getCache().getType();
-      auto rows = [&](int64_t width) {
-        return RankedTensorType::get({ShapedType::kDynamic, width},
-                                     b.getF32Type());
-      };
-      auto read = b.create<KvReadOp>(
-          ca.getLoc(), rows(cache.getKvHeads() * cache.getHeadDim()),
-          rows(cache.getKvHeads() * cache.getVHeadDim()), write.getResult(),
-          ca.getLen());
-      auto attention = b.create<AttentionOp>(
-          ca.getLoc(), ca.getType(0), ca.getQuery(), read.getKey(),
-          read.getValue(), ca.getPos(), ca.getBias(), ca.getNumHeadsAttr(),
-          ca.getNumKvHeadsAttr(), ca.getHeadDimAttr(), ca.getScaleAttr(),
-          ca.getCausalAttr(), ca.getWindowAttr(), ca.getSoftcapAttr());
-      attention->setAttr(kCachedAttentionMarker, b.getUnitAttr());
-      ca.getResult().replaceAllUsesWith(attention.getResult());
-      ca.getNewCache().replaceAllUsesWith(write.getResult());
-    }
-    op->erase();
+/// A tfm.add_norm whose normalized value only a projection reads (as its
+/// input) runs in that projection's kernel, as its prologue: the
+/// normalized rows never go to memory.
+bool isPrologue(Operation *op) {
+  auto addNorm = dyn_cast<AddNormOp>(op);
+  if (!addNorm || !addNorm.getNormed().hasOneUse())
+    return false;
+  OpOperand &use = *addNorm.getNormed().getUses().begin();
+  return takesPrologueNorm(use.getOwner()) && use.getOperandNumber() == 0;
+}
+
+/// The host does the cache write of a tfm.cached_attention (kernels are
+/// pure); the attention runs in a kernel over the cache views of rows
+/// [0, len), marked to read them in place, in chunks.
+void expandCachedAttention(func::FuncOp fn) {
+  SmallVector<CachedAttentionOp> fused;
+  fn.walk([&](CachedAttentionOp op) { fused.push_back(op); });
+  for (CachedAttentionOp ca : fused) {
+    OpBuilder b(ca);
+    auto write = b.create<KvWriteOp>(ca.getLoc(), ca.getCache().getType(),
+                                     ca.getCache(), ca.getKey(),
+                                     ca.getValue(), ca.getPos());
+    auto cache = ca.getCache().getType();
+    auto rows = [&](int64_t width) {
+      return RankedTensorType::get({ShapedType::kDynamic, width},
+                                   b.getF32Type());
+    };
+    auto read = b.create<KvReadOp>(
+        ca.getLoc(), rows(cache.getKvHeads() * cache.getHeadDim()),
+        rows(cache.getKvHeads() * cache.getVHeadDim()), write.getResult(),
+        ca.getLen());
+    auto attention = b.create<AttentionOp>(
+        ca.getLoc(), ca.getType(0), ca.getQuery(), read.getKey(),
+        read.getValue(), ca.getPos(), ca.getBias(), ca.getNumHeadsAttr(),
+        ca.getNumKvHeadsAttr(), ca.getHeadDimAttr(), ca.getScaleAttr(),
+        ca.getCausalAttr(), ca.getWindowAttr(), ca.getSoftcapAttr());
+    attention->setAttr(kCachedAttentionMarker, b.getUnitAttr());
+    ca.getResult().replaceAllUsesWith(attention.getResult());
+    ca.getNewCache().replaceAllUsesWith(write.getResult());
+    ca->erase();
   }
 }
 
@@ -151,15 +135,21 @@ struct Group {
     Operation *last = ops.back();
     return last->getNumResults() == 1 ? last->getResult(0) : Value();
   }
-  /// Values computed in the group and read outside it.
+  /// Values computed in the group and read outside it: the anchor's and
+  /// its epilogue's first, then a prologue's (a residual sum).
   SmallVector<Value> outputs() const {
     llvm::SmallPtrSet<Operation *, 8> in(ops.begin(), ops.end());
     SmallVector<Value> out;
-    for (Operation *op : ops)
+    auto collect = [&](Operation *op) {
       for (Value r : op->getResults())
         if (llvm::any_of(r.getUsers(),
                          [&](Operation *u) { return !in.contains(u); }))
           out.push_back(r);
+    };
+    for (size_t i = anchor; i < ops.size(); ++i)
+      collect(ops[i]);
+    for (size_t i = 0; i < anchor; ++i)
+      collect(ops[i]);
     return out;
   }
 };
@@ -180,15 +170,15 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
   LogicalResult formKernels(func::FuncOp fn, SmallVector<KernelOp> &kernels,
                             llvm::StringMap<int> &counters) {
     Phase phase = fn.getName() == "decode" ? Phase::decode : Phase::prefill;
-    expandFusedOps(fn);
+    expandCachedAttention(fn);
 
     // Group ops: an epilogue op joins the group whose output it consumes
-    // when that output has no other use; a prologue norm joins the
+    // when that output has no other use; a prologue add_norm joins the
     // projection that reads it.
     std::vector<Group> groups;
     DenseMap<Value, size_t> groupOfTail;
     for (Operation &op : fn.getBody().front()) {
-      if (isHostOp(&op) || op.hasAttr(kPrologueMarker))
+      if (isHostOp(&op) || isPrologue(&op))
         continue;
       if (isEpilogueOp(&op)) {
         std::optional<size_t> target;
@@ -206,9 +196,9 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
         }
       }
       Group group{{&op}};
-      if (op.getNumOperands() > 0)
-        if (Operation *norm = op.getOperand(0).getDefiningOp())
-          if (norm->hasAttr(kPrologueMarker)) {
+      if (takesPrologueNorm(&op))
+        if (auto norm = op.getOperand(0).getDefiningOp<AddNormOp>())
+          if (isPrologue(norm) && op.getOperand(0) == norm.getNormed()) {
             group.ops.insert(group.ops.begin(), norm);
             group.anchor = 1;
           }
@@ -250,7 +240,7 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
       mapping.map(v, body.addArgument(v.getType(), v.getLoc()));
     b.setInsertionPointToEnd(&body);
     for (Operation *op : group.ops)
-      b.clone(*op, mapping)->removeAttr(kPrologueMarker);
+      b.clone(*op, mapping);
     SmallVector<Value> yielded;
     for (Value v : outputs)
       yielded.push_back(mapping.lookup(v));

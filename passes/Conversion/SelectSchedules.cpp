@@ -31,7 +31,7 @@ Operation *anchorOf(KernelOp kernel) {
   Block &body = kernel.getBlock();
   Operation *first = &body.front();
   Operation *second = first->getNextNode();
-  if (isa<NormOp>(first) && second && isProduct(second) &&
+  if (isa<NormOp, AddNormOp>(first) && second && isProduct(second) &&
       second->getNumOperands() > 0 &&
       second->getOperand(0).getDefiningOp() == first)
     return second;
@@ -123,7 +123,7 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
           headDim, vHeadDim, heads, kvHeads);
   } else if (isa<MoeOp>(anchor)) {
     schedule = MoeScheduleAttr::get(ctx, lanes);
-  } else if (isa<NormOp, EmbedOp, PositionOp, RopeOp, AlibiOp,
+  } else if (isa<NormOp, AddNormOp, EmbedOp, PositionOp, RopeOp, AlibiOp,
                  RelativeBiasOp>(anchor)) {
     schedule = RowsScheduleAttr::get(ctx, lanes);
   } else {

@@ -84,3 +84,28 @@ func.func @prefill(%q: tensor<?x16xf32>, %unused: index, %pos: index, %cache: !c
       : tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> tensor<?x16xf32>
   return %o : tensor<?x16xf32>
 }
+
+// -----
+
+// A tfm.add_norm whose normalized value only a projection reads is that
+// projection's prologue: one kernel yields the product and the residual
+// sum. One whose normalized value has other readers is a kernel of its own.
+// CHECK-LABEL: tfm.kernel @prefill_add_norm_linear_0 prefill {
+// CHECK-NEXT: ^bb0(%[[H:.*]]: tensor<?x16xf32>, %[[Y:.*]]: tensor<?x16xf32>, %[[G:.*]]: tensor<16xf32>, %[[W:.*]]: tensor<16x16xf32>):
+// CHECK-NEXT: %[[S:.*]], %[[N:.*]] = tfm.add_norm rms %[[H]], %[[Y]] gain %[[G]]
+// CHECK-NEXT: %[[P:.*]] = tfm.linear %[[N]], %[[W]]
+// CHECK-NEXT: tfm.yield %[[P]], %[[S]]
+// CHECK-LABEL: tfm.kernel @prefill_add_norm_0 prefill {
+// CHECK: tfm.add_norm rms
+// CHECK-NEXT: tfm.yield %{{.*}}, %{{.*}} : tensor<?x16xf32>, tensor<?x16xf32>
+// CHECK-LABEL: func.func @prefill
+// CHECK: %[[R:.*]]:2 = tfm.launch @prefill_add_norm_linear_0(%arg0, %arg1, %{{.*}}, %{{.*}}) dims(%{{.*}}, %{{.*}})
+// CHECK: %[[T:.*]]:2 = tfm.launch @prefill_add_norm_0(%[[R]]#1, %[[R]]#0, %{{.*}})
+func.func @prefill(%h: tensor<?x16xf32>, %y: tensor<?x16xf32>) -> (tensor<?x16xf32>, tensor<?x16xf32>) {
+  %g = tfm.weight "g" : tensor<16xf32>
+  %w = tfm.weight "w" : tensor<16x16xf32>
+  %s, %n = tfm.add_norm rms %h, %y gain %g : tensor<16xf32> eps 1.0e-5 : tensor<?x16xf32>
+  %p = tfm.linear %n, %w : tensor<?x16xf32>, tensor<16x16xf32> -> tensor<?x16xf32>
+  %s2, %n2 = tfm.add_norm rms %s, %p gain %g : tensor<16xf32> eps 1.0e-5 : tensor<?x16xf32>
+  return %s2, %n2 : tensor<?x16xf32>, tensor<?x16xf32>
+}

@@ -424,14 +424,26 @@ std::vector<Case> cases() {
                  x + ", tensor<106x40xf32> -> tensor<" + s + "x53xf32>",
              "tensor<" + s + "x53xf32>"),
         {tensor({rows, 40}), tensor({106, 40}), tensor({106})});
-    add("norm_prologue_linear_" + phase,
-        func(phase, {x, "tensor<40xf32>", "tensor<40xf32>", "tensor<29x40xf32>"},
-             "  %n = tfm.norm layer %a0 gain %a1 : tensor<40xf32> bias %a2 : "
-             "tensor<40xf32> eps 1.0e-5 {prologue_norm} : " + x +
-                 "\n  %r = tfm.linear %n, %a3 : " + x +
-                 ", tensor<29x40xf32> -> tensor<" + s + "x29xf32>",
-             "tensor<" + s + "x29xf32>"),
-        {tensor({rows, 40}), tensor({40}), tensor({40}), tensor({29, 40})});
+    // A residual add and its norm in the prologue of the projection that
+    // reads it; the kernel also yields the sum.
+    std::string y = "tensor<" + s + "x29xf32>";
+    add("add_norm_prologue_linear_" + phase,
+        "func.func @" + phase + "(%a0: " + x + ", %a1: " + x +
+            ", %a2: tensor<40xf32>, %a3: tensor<40xf32>, %a4: "
+            "tensor<29x40xf32>) -> (" + y + ", " + x + ") {\n"
+            "  %s, %n = tfm.add_norm layer %a0, %a1 gain %a2 : tensor<40xf32> "
+            "bias %a3 : tensor<40xf32> eps 1.0e-5 {alpha = 0.5} : " + x +
+            "\n  %r = tfm.linear %n, %a4 : " + x + ", tensor<29x40xf32> -> " +
+            y + "\n  return %r, %s : " + y + ", " + x + "\n}",
+        {tensor({rows, 40}), tensor({rows, 40}), tensor({40}), tensor({40}),
+         tensor({29, 40})});
+    // A tfm.add_norm no projection reads: a row-wise kernel of its own.
+    add("add_norm_" + phase,
+        func(phase, {x, x, "tensor<40xf32>"},
+             "  %r:2 = tfm.add_norm rms %a0, %a1 gain %a2 : tensor<40xf32> "
+             "eps 1.0e-6 {gain_offset = 1.0} : " + x,
+             x + ", " + x),
+        {tensor({rows, 40}), tensor({rows, 40}), tensor({40})});
     // 4 query heads and 2 KV heads of 8 features, 6 of them rotated.
     std::string q = "tensor<" + s + "x32xf32>", kv = "tensor<" + s + "x16xf32>";
     add("qkv_rope_" + phase,
@@ -466,13 +478,13 @@ std::vector<Case> cases() {
     std::string rt = "tensor<?x" + std::to_string(n) + "xf32>";
     add("linear_wide_" + std::to_string(s) + "x" + std::to_string(k) + "x" +
             std::to_string(n),
-        func("prefill", {ty, "tensor<" + std::to_string(k) + "xf32>", wt},
-             "  %n = tfm.norm rms %a0 gain %a1 : tensor<" + std::to_string(k) +
-                 "xf32> eps 1.0e-5 {prologue_norm} : " + ty +
-                 "\n  %r = tfm.linear %n, %a2 : " + ty + ", " + wt + " -> " +
-                 rt,
-             rt),
-        {tensor({s, k}), tensor({k}), tensor({n, k})});
+        "func.func @prefill(%a0: " + ty + ", %a1: " + ty + ", %a2: tensor<" +
+            std::to_string(k) + "xf32>, %a3: " + wt + ") -> (" + rt + ", " +
+            ty + ") {\n  %s, %n = tfm.add_norm rms %a0, %a1 gain %a2 : tensor<" +
+            std::to_string(k) + "xf32> eps 1.0e-5 : " + ty +
+            "\n  %r = tfm.linear %n, %a3 : " + ty + ", " + wt + " -> " + rt +
+            "\n  return %r, %s : " + rt + ", " + ty + "\n}",
+        {tensor({s, k}), tensor({s, k}), tensor({k}), tensor({n, k})});
   }
   add("linear_glu_wide",
       func("prefill", {"tensor<?x48xf32>", "tensor<160x48xf32>"},

@@ -19,19 +19,20 @@ namespace tfm::halide::cpu {
 
 void scheduleRows(KernelPipeline &p, ir::RowsScheduleAttr s, const Target &) {
   int vec = int(s.getVector());
-  Func &out = p.output;
-  Var inner = p.vars[0], row = p.vars.back();
-  out.vectorize(inner, vec, TailStrategy::GuardWithIf);
-  if (!p.decode || p.vars.size() > 2)
-    out.parallel(row);
+  for (Func &out : p.outputs) {
+    Var inner = out.args()[0], row = out.args().back();
+    out.vectorize(inner, vec, TailStrategy::GuardWithIf);
+    if (!p.decode || out.dimensions() > 2)
+      out.parallel(row);
+  }
+  Func &owner = p.statsOwner;
+  Var row = owner.args().back();
   for (const char *role : {"stats", "mean"})
-    if (p.stages.count(role)) {
-      Func &f = p.stages[role];
-      f.compute_at(out, row);
-    }
+    if (p.stages.count(role))
+      p.stages[role].compute_at(owner, row);
   for (const char *role : {"cos", "sin"})
     if (p.stages.count(role))
-      p.stages[role].compute_at(out, row).vectorize(
+      p.stages[role].compute_at(owner, row).vectorize(
           p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
 }
 
@@ -47,6 +48,13 @@ void schedulePrologue(KernelPipeline &p, int vec) {
   for (const char *role : {"stats", "mean"})
     if (p.stages.count(role))
       p.stages[role].compute_at(norm, row);
+  // The residual sum the prologue normalizes, also a result of the kernel.
+  for (size_t i : p.rowOutputs) {
+    Func &sum = p.outputs[i];
+    sum.vectorize(sum.args()[0], vec, TailStrategy::GuardWithIf);
+    if (!p.decode)
+      sum.parallel(sum.args()[1]);
+  }
 }
 
 void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
@@ -61,7 +69,9 @@ void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
     tileGemv(p, product, c, mlir::cast<ir::GemvScheduleAttr>(s.getProduct()));
   // Q, K and V read their columns of the product; Q's and K's norms and
   // rotations happen on the way, row by row.
-  for (Func &out : p.outputs) {
+  for (auto [i, out] : llvm::enumerate(p.outputs)) {
+    if (llvm::is_contained(p.rowOutputs, i))
+      continue; // scheduled with the prologue
     out.vectorize(out.args()[0], vec, TailStrategy::GuardWithIf);
     if (!p.decode)
       out.parallel(out.args()[1]);
