@@ -204,7 +204,8 @@ int main(int argc, char **argv) {
   double bytes = 4.0 * double(s * k + n * k + s * n);
 
   Projection proj(decode, n, k, overrides, avx512);
-  tfm::halide::KernelPipeline p = tfm::halide::buildPipeline(proj.kernel);
+  tfm::halide::KernelPipeline p = tfm::halide::buildPipeline(
+      proj.kernel, tfm::halide::algorithmOptions(proj.kernel));
   Halide::Target target(
       tfm::halide::resolveTarget(proj.kernel.getTargetAttr()));
   tfm::halide::scheduleCpu(p, proj.kernel.getScheduleAttr(), target);

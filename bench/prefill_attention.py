@@ -38,7 +38,7 @@ def attention_ms(profile_text):
     total = 0.0
     for line in profile_text.splitlines():
         w = line.split()
-        if len(w) >= 3 and re.match(r"prefill_attention_\d+$", w[0]):
+        if len(w) >= 3 and re.match(r"prefill_(cached_)?attention_\d+$", w[0]):
             total += float(w[2])
     return total
 

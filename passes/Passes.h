@@ -29,11 +29,6 @@ namespace mlir::tfm {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// Marks, inside a kernel, the attention tfm-form-kernels made of a
-/// tfm.cached_attention: it reads the cache in place, so schedule selection
-/// gives it a chunked (flash) schedule.
-constexpr llvm::StringLiteral kCachedAttentionMarker = "cached_attention";
-
 /// Graph-level clean-up after the frontend: tfm folds, CSE (which also
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.
 void buildGraphPipeline(OpPassManager &pm);

@@ -27,8 +27,13 @@ def TfmFormKernels : Pass<"tfm-form-kernels", "::mlir::ModuleOp"> {
     `tfm.kernel` symbol holding the ops; the entry function calls it with
     `tfm.launch`. Kernels that compute the same thing (the
     same layer in every layer) are one symbol. Weights, KV-cache writes and
-    reads, and index arithmetic stay in the host functions. Kernels have no
-    target or schedule yet: `tfm-select-schedules` chooses them.
+    reads, and index arithmetic stay in the host functions. Fused ops stay
+    whole in their kernels: a `tfm.add_norm` whose normalized value only a
+    projection reads is that projection's prologue (the kernel also yields
+    the sum), any other is a row-wise kernel; a `tfm.cached_attention`
+    kernel takes the cache, which the host writes the call's keys and
+    values into first (kernels are pure). Kernels have no target or
+    schedule yet: `tfm-select-schedules` chooses them.
   }];
   let dependentDialects = ["::mlir::tfm::TfmDialect",
                            "::mlir::tensor::TensorDialect",

@@ -24,18 +24,80 @@ using rt::layerWeight;
 
 namespace {
 
+// One conversion per enum, each an exhaustive switch: with -Werror=switch a
+// kind added to ModelSpec or the dialect fails to compile here until it is
+// handled, rather than silently becoming another kind.
+
 ir::NormKind toIr(NormKind k) {
-  return k == NormKind::Rms ? ir::NormKind::rms : ir::NormKind::layer;
+  switch (k) {
+  case NormKind::Rms:
+    return ir::NormKind::rms;
+  case NormKind::Layer:
+    return ir::NormKind::layer;
+  }
+  llvm_unreachable("a norm kind the dialect has no name for");
 }
 
 ir::ActKind toIr(Activation a) {
   switch (a) {
-  case Activation::Relu: return ir::ActKind::relu;
-  case Activation::Gelu: return ir::ActKind::gelu;
-  case Activation::GeluTanh: return ir::ActKind::gelu_tanh;
-  case Activation::Silu: return ir::ActKind::silu;
+  case Activation::Relu:
+    return ir::ActKind::relu;
+  case Activation::Gelu:
+    return ir::ActKind::gelu;
+  case Activation::GeluTanh:
+    return ir::ActKind::gelu_tanh;
+  case Activation::Silu:
+    return ir::ActKind::silu;
   }
-  return ir::ActKind::silu;
+  llvm_unreachable("an activation the dialect has no name for");
+}
+
+ir::RopeLayout toIr(RopeLayout l) {
+  switch (l) {
+  case RopeLayout::Half:
+    return ir::RopeLayout::half;
+  case RopeLayout::Interleaved:
+    return ir::RopeLayout::interleaved;
+  }
+  llvm_unreachable("a RoPE layout the dialect has no name for");
+}
+
+/// None: no scaling attribute.
+std::optional<ir::RopeScalingKind> toIr(RopeScaling s) {
+  switch (s) {
+  case RopeScaling::None:
+    return std::nullopt;
+  case RopeScaling::Linear:
+    return ir::RopeScalingKind::linear;
+  case RopeScaling::Ntk:
+    return ir::RopeScalingKind::ntk;
+  case RopeScaling::Llama3:
+    return ir::RopeScalingKind::llama3;
+  }
+  llvm_unreachable("a RoPE scaling the dialect has no name for");
+}
+
+/// None: no position op.
+std::optional<ir::PositionKind> toIr(AbsolutePosition p) {
+  switch (p) {
+  case AbsolutePosition::None:
+    return std::nullopt;
+  case AbsolutePosition::Sinusoidal:
+    return ir::PositionKind::sinusoidal;
+  case AbsolutePosition::Learned:
+    return ir::PositionKind::learned;
+  }
+  llvm_unreachable("a position kind the dialect has no name for");
+}
+
+ir::MoeScoring toIr(MoeScoring s) {
+  switch (s) {
+  case MoeScoring::Softmax:
+    return ir::MoeScoring::softmax;
+  case MoeScoring::Sigmoid:
+    return ir::MoeScoring::sigmoid;
+  }
+  llvm_unreachable("a router scoring the dialect has no name for");
 }
 
 /// Builds one entry point. `decode` fixes the sequence length to 1.
@@ -132,16 +194,13 @@ private:
     if (s_.embeddingScale != 1.0)
       h = b_.create<ir::ScaleOp>(loc_, h,
                                  b_.getF64FloatAttr(s_.embeddingScale));
-    if (s_.absolutePosition != AbsolutePosition::None) {
-      bool learned = s_.absolutePosition == AbsolutePosition::Learned;
-      Value table = learned ? weight("pos_embed.weight",
-                                     {s_.maxSeqLen, s_.hiddenSize})
-                            : Value();
+    if (std::optional<ir::PositionKind> kind = toIr(s_.absolutePosition)) {
+      Value table = *kind == ir::PositionKind::learned
+                        ? weight("pos_embed.weight",
+                                 {s_.maxSeqLen, s_.hiddenSize})
+                        : Value();
       h = b_.create<ir::PositionOp>(
-          loc_, h.getType(),
-          ir::PositionKindAttr::get(b_.getContext(),
-                                    learned ? ir::PositionKind::learned
-                                            : ir::PositionKind::sinusoidal),
+          loc_, h.getType(), ir::PositionKindAttr::get(b_.getContext(), *kind),
           h, pos_, table);
     }
     if (s_.embeddingNorm)
@@ -248,20 +307,13 @@ private:
   Value rope(Value x, int64_t headDim) {
     const RopeSpec &r = s_.attention.rope;
     ir::RopeScalingAttr scaling;
-    if (r.scaling != RopeScaling::None) {
-      ir::RopeScalingKind kind =
-          r.scaling == RopeScaling::Linear ? ir::RopeScalingKind::linear
-          : r.scaling == RopeScaling::Ntk  ? ir::RopeScalingKind::ntk
-                                           : ir::RopeScalingKind::llama3;
+    if (std::optional<ir::RopeScalingKind> kind = toIr(r.scaling)) {
       scaling = ir::RopeScalingAttr::get(
-          b_.getContext(), kind, llvm::APFloat(r.factor),
+          b_.getContext(), *kind, llvm::APFloat(r.factor),
           llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
           r.originalMaxPositions);
     }
-    auto layout = ir::RopeLayoutAttr::get(
-        b_.getContext(), r.layout == RopeLayout::Half
-                             ? ir::RopeLayout::half
-                             : ir::RopeLayout::interleaved);
+    auto layout = ir::RopeLayoutAttr::get(b_.getContext(), toIr(r.layout));
     return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,
                                  b_.getI64IntegerAttr(headDim),
                                  b_.getI64IntegerAttr(s_.rotaryDim()),
@@ -313,10 +365,7 @@ private:
         ir::ActKindAttr::get(b_.getContext(), toIr(s_.ffn.activation)),
         b_.getI64IntegerAttr(e), b_.getI64IntegerAttr(m.topK),
         b_.getI64IntegerAttr(m.numShared),
-        ir::MoeScoringAttr::get(b_.getContext(),
-                                m.scoring == MoeScoring::Softmax
-                                    ? ir::MoeScoring::softmax
-                                    : ir::MoeScoring::sigmoid),
+        ir::MoeScoringAttr::get(b_.getContext(), toIr(m.scoring)),
         m.normTopK ? b_.getUnitAttr() : UnitAttr(),
         b_.getF64FloatAttr(m.routedScale));
   }

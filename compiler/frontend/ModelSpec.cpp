@@ -12,7 +12,11 @@ double ModelSpec::attentionScale() const {
 }
 
 const char *tfm::toString(NormKind v) {
-  return v == NormKind::Rms ? "rms" : "layer";
+  switch (v) {
+  case NormKind::Rms: return "rms";
+  case NormKind::Layer: return "layer";
+  }
+  return "?";
 }
 
 const char *tfm::toString(Activation v) {

@@ -68,7 +68,7 @@ bool exists(const std::string &path) {
 
 /// The kernel's algorithm with its schedule for the target.
 KernelPipeline scheduledPipeline(ir::KernelOp kernel, const Target &target) {
-  KernelPipeline pipeline = buildPipeline(kernel);
+  KernelPipeline pipeline = buildPipeline(kernel, algorithmOptions(kernel));
   scheduleCpu(pipeline, kernel.getScheduleAttr(), target);
   return pipeline;
 }

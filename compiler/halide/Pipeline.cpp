@@ -51,19 +51,8 @@ Expr activate(ir::ActKind kind, Expr x) {
 
 class Builder {
 public:
-  explicit Builder(ir::KernelOp kernel) : kernel_(kernel) {
-    // Attention over the cache in place is computed in chunks of keys.
-    if (auto schedule = kernel.getScheduleAttr()) {
-      if (auto d = mlir::dyn_cast<ir::FlashDecodeScheduleAttr>(schedule)) {
-        flash_ = true;
-        kvChunk_ = int(d.getKvChunk());
-      } else if (auto p =
-                     mlir::dyn_cast<ir::FlashPrefillScheduleAttr>(schedule)) {
-        flash_ = true;
-        kvChunk_ = int(p.getKvChunk());
-      }
-    }
-  }
+  Builder(ir::KernelOp kernel, const AlgorithmOptions &options)
+      : kernel_(kernel), kvChunk_(options.kvChunk) {}
 
   KernelPipeline build() {
     KernelPipeline p;
@@ -82,6 +71,26 @@ public:
         funcs_[arg] = f;
         p.images[i] = image;
         p.arguments.push_back(image);
+      } else if (auto cache = mlir::dyn_cast<ir::KvCacheType>(arg.getType())) {
+        // A KV cache: its keys and its values, every position, as two
+        // buffers.
+        std::pair<ImageParam, ImageParam> images{
+            ImageParam(Float(32), 2, name + "_keys"),
+            ImageParam(Float(32), 2, name + "_values")};
+        int64_t widths[] = {cache.getKvHeads() * cache.getHeadDim(),
+                            cache.getKvHeads() * cache.getVHeadDim()};
+        Func views[2] = {Func(name + "_keys_in"), Func(name + "_values_in")};
+        for (int j = 0; j < 2; ++j) {
+          ImageParam &image = j == 0 ? images.first : images.second;
+          constrain(image, mlir::RankedTensorType::get(
+                               {cache.getLen(), widths[j]},
+                               mlir::Float32Type::get(arg.getContext())));
+          Var c("c"), t("t");
+          views[j](c, t) = image(c, t);
+          p.arguments.push_back(image);
+        }
+        caches_[arg] = {views[0], views[1]};
+        p.caches[i] = images;
       } else {
         Param<int32_t> scalar(name);
         scalars_[arg] = scalar;
@@ -244,12 +253,8 @@ private:
           define(m.getResult(), out);
         })
         .Case([&](ir::RopeOp r) { rope(r); })
-        .Case([&](ir::AttentionOp a) {
-          if (flash_)
-            flashAttention(a);
-          else
-            attention(a);
-        })
+        .Case([&](ir::AttentionOp a) { attention(a); })
+        .Case([&](ir::CachedAttentionOp a) { cachedAttention(a); })
         .Case([&](ir::AlibiOp a) { alibi(a); })
         .Case([&](ir::RelativeBiasOp r) { relativeBias(r); })
         .Case([&](ir::MoeOp m) { moe(m); })
@@ -299,7 +304,7 @@ private:
 
   void norm(ir::NormOp n) {
     Func out = normalize(f(n.getInput()), int(n.getGroupSizeOrRow()),
-                         n.getKind() == ir::NormKind::rms,
+                         n.getKind(),
                          float(n.getEps().convertToDouble()),
                          n.getGain() ? f(n.getGain()) : Func(),
                          n.getBias() ? f(n.getBias()) : Func(),
@@ -324,7 +329,7 @@ private:
                              : float(alpha) * lhs(c, s) + rhs(c, s);
     define(a.getSum(), sum);
     Func out = normalize(sum, int(size(a.getLhs(), 1)),
-                         a.getKind() == ir::NormKind::rms,
+                         a.getKind(),
                          float(a.getEps().convertToDouble()),
                          a.getGain() ? f(a.getGain()) : Func(),
                          a.getBias() ? f(a.getBias()) : Func(),
@@ -338,8 +343,16 @@ private:
 
   /// tfm.norm of `x` over groups of `group` features; its statistics are
   /// the stages `<prefix>stats` (and `<prefix>mean`).
-  Func normalize(Func x, int group, bool rms, float eps, Func gain, Func bias,
-                 float offset, const std::string &prefix) {
+  Func normalize(Func x, int group, ir::NormKind kind, float eps, Func gain,
+                 Func bias, float offset, const std::string &prefix) {
+    bool rms = false; // RMSNorm: no mean subtracted
+    switch (kind) {
+    case ir::NormKind::rms:
+      rms = true;
+      break;
+    case ir::NormKind::layer:
+      break;
+    }
     Var c("c"), s("s"), g("g");
     RDom r(0, group, "i");
     Func mean(prefix + "mean"), stats(prefix + "stats");
@@ -455,13 +468,12 @@ private:
     k(c, s) = product(qw + c, s);
     v(c, s) = product(qw + kw + c, s);
     if (auto kind = op.getNorm()) {
-      bool rms = *kind == ir::NormKind::rms;
       float eps = float(op.getNormEps()->convertToDouble());
       float offset = float(op.getNormGainOffset().convertToDouble());
       auto group = op.getNormGroup();
-      q = normalize(q, group ? int(*group) : qw, rms, eps, f(op.getQGain()),
+      q = normalize(q, group ? int(*group) : qw, *kind, eps, f(op.getQGain()),
                     Func(), offset, "q_");
-      k = normalize(k, group ? int(*group) : kw, rms, eps, f(op.getKGain()),
+      k = normalize(k, group ? int(*group) : kw, *kind, eps, f(op.getKGain()),
                     Func(), offset, "k_");
     }
     llvm::SmallVector<double> freqs = op.getInverseFrequencies();
@@ -476,9 +488,10 @@ private:
   /// scaled, soft-capped and biased, the lowest float where `masked`
   /// (causal, window, or `outside`). Keys and bias are read at key row
   /// `row`, queries and bias at query row `queryRow`.
-  Func attentionLogits(ir::AttentionOp a, Var t, Var h, Var s, RDom rd,
+  template <typename AttentionT>
+  Func attentionLogits(AttentionT a, Func key, Var t, Var h, Var s, RDom rd,
                        Expr row, Expr queryRow, Expr outside, Expr &masked) {
-    Func q = f(a.getQuery()), key = f(a.getKey());
+    Func q = f(a.getQuery());
     int hd = int(a.getHeadDim());
     int group = int(a.getNumHeads() / a.getNumKvHeads());
     // The keys as (key, dimension, KV head): inlined, it is the cache read
@@ -521,7 +534,7 @@ private:
 
     RDom rd(0, hd, "dd");
     Expr masked;
-    Func logits = attentionLogits(a, t, h, s, rd, t, s,
+    Func logits = attentionLogits(a, f(a.getKey()), t, h, s, rd, t, s,
                                   Internal::const_false(), masked);
 
     RDom rt(0, len, "tt");
@@ -542,19 +555,23 @@ private:
     define(a.getResult(), out);
   }
 
-  /// Attention over the cache in chunks of kv_chunk keys: each chunk's
+  /// tfm.cached_attention: attention over the cache in place, in chunks of
+  /// kv_chunk keys: each chunk's
   /// softmax is computed on its own (its max, denominator and weighted
   /// values: the "partials" stage), then the chunks are merged, rescaled to
   /// the global max. No score row longer than a chunk exists.
-  void flashAttention(ir::AttentionOp a) {
+  void cachedAttention(ir::CachedAttentionOp a) {
     Var c("c"), s("s"), t("t"), h("h"), e("e"), x("x"), ch("ch");
-    Func value = f(a.getValue());
+    // The cache in place: the host has written this call's keys and
+    // values into it (see tfm.kernel), so rows [0, len) are all there.
+    auto [key, value] = caches_.at(a.getCache());
+    ir::KvCacheType cache = a.getCache().getType();
     int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
     int hd = int(a.getHeadDim());
-    int vhd = int(size(a.getValue(), 1)) / kvHeads;
+    int vhd = int(cache.getVHeadDim());
     int group = heads / kvHeads;
     int chunk = kvChunk_;
-    Expr len = extent(a.getKey(), 0);
+    Expr len = scalar(a.getLen());
     Expr last = len - 1;
 
     RDom rd(0, hd, "dd");
@@ -563,7 +580,7 @@ private:
     // the last row, and its results are never stored.
     Expr masked;
     Expr lastRow = rowsOf(a.getQuery()) - 1;
-    Func logits = attentionLogits(a, t, h, s, rd, min(t, last),
+    Func logits = attentionLogits(a, key, t, h, s, rd, min(t, last),
                                   min(s, lastRow), t > last, masked);
 
     // In decode, a cache shorter than a chunk is one chunk of its own
@@ -756,19 +773,31 @@ private:
   }
 
   ir::KernelOp kernel_;
-  bool flash_ = false;
-  int kvChunk_ = 256;
+  int kvChunk_;
   llvm::DenseMap<Value, Func> funcs_;
   llvm::DenseMap<Value, Expr> scalars_;
   llvm::DenseMap<Value, ImageParam> images_;
+  llvm::DenseMap<Value, std::pair<Func, Func>> caches_;
   std::map<std::string, Func> stages_;
   std::map<std::string, RDom> rdoms_;
 };
 
 } // namespace
 
-KernelPipeline buildPipeline(ir::KernelOp kernel) {
-  return Builder(kernel).build();
+KernelPipeline buildPipeline(ir::KernelOp kernel,
+                             const AlgorithmOptions &options) {
+  return Builder(kernel, options).build();
+}
+
+AlgorithmOptions algorithmOptions(ir::KernelOp kernel) {
+  AlgorithmOptions options;
+  if (auto schedule = kernel.getScheduleAttr()) {
+    if (auto d = mlir::dyn_cast<ir::FlashDecodeScheduleAttr>(schedule))
+      options.kvChunk = int(d.getKvChunk());
+    else if (auto p = mlir::dyn_cast<ir::FlashPrefillScheduleAttr>(schedule))
+      options.kvChunk = int(p.getKvChunk());
+  }
+  return options;
 }
 
 } // namespace tfm::halide

@@ -29,6 +29,8 @@ struct KernelPipeline {
   /// tests): images (tensors) and scalars (indices), by argument position.
   std::map<size_t, Halide::ImageParam> images;
   std::map<size_t, Halide::Param<int32_t>> scalars;
+  /// KV caches: their keys and values, every position (two arguments).
+  std::map<size_t, std::pair<Halide::ImageParam, Halide::ImageParam>> caches;
   /// The kernel's results, in yield order; `output` is the first.
   std::vector<Halide::Func> outputs;
   Halide::Func output;
@@ -55,9 +57,19 @@ struct KernelPipeline {
   std::vector<int64_t> extents;
 };
 
+/// The one choice of a schedule that shapes the algorithm itself: the
+/// length of the key chunks a cached attention merges.
+struct AlgorithmOptions {
+  int kvChunk = 256;
+};
+
+/// The algorithm options the kernel's schedule asks for.
+AlgorithmOptions algorithmOptions(mlir::tfm::KernelOp kernel);
+
 /// Builds the algorithm of `kernel`. Throws Halide::Error (or
 /// CompileError) on internal inconsistencies.
-KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel);
+KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel,
+                             const AlgorithmOptions &options);
 
 /// Applies the CPU schedule template the kernel's schedule attribute is
 /// for, with its parameters.

@@ -250,7 +250,7 @@ private:
   Status norm(ir::NormOp n) {
     set(n.getResult(),
         normalize(tensor(n.getInput()), optTensor(n.getGain()),
-                  optTensor(n.getBias()), n.getKind() == ir::NormKind::rms,
+                  optTensor(n.getBias()), n.getKind(),
                   n.getEps().convertToDouble(), n.getGroupSizeOrRow(),
                   n.getGainOffset().convertToDouble()));
     return Status::ok();
@@ -258,8 +258,16 @@ private:
 
   /// tfm.norm over groups of `group` features.
   static Tensor normalize(const Tensor &x, const Tensor *gain,
-                          const Tensor *bias, bool rms, double eps,
-                          int64_t group, double offset) {
+                          const Tensor *bias, ir::NormKind kind,
+                          double eps, int64_t group, double offset) {
+    bool rms = false; // RMSNorm: no mean subtracted
+    switch (kind) {
+    case ir::NormKind::rms:
+      rms = true;
+      break;
+    case ir::NormKind::layer:
+      break;
+    }
     Tensor y = Tensor::zeros(x.shape);
     for (int64_t g = 0; g < x.numel() / group; ++g) {
       const float *in = x.data + g * group;
@@ -541,7 +549,7 @@ private:
       sum.mutableData()[i] = float(alpha * lhs.data[i] + double(rhs.data[i]));
     set(a.getNormed(),
         normalize(sum, optTensor(a.getGain()), optTensor(a.getBias()),
-                  a.getKind() == ir::NormKind::rms,
+                  a.getKind(),
                   a.getEps().convertToDouble(), lhs.shape[1],
                   a.getGainOffset().convertToDouble()));
     set(a.getSum(), std::move(sum));
@@ -557,13 +565,12 @@ private:
     Tensor q = columns(all, 0, qw), k = columns(all, qw, kw),
            v = columns(all, qw + kw, vw);
     if (auto kind = op.getNorm()) {
-      bool rms = *kind == ir::NormKind::rms;
       double eps = op.getNormEps()->convertToDouble(),
              offset = op.getNormGainOffset().convertToDouble();
       auto group = op.getNormGroup();
-      q = normalize(q, &tensor(op.getQGain()), nullptr, rms, eps,
+      q = normalize(q, &tensor(op.getQGain()), nullptr, *kind, eps,
                     group ? int64_t(*group) : qw, offset);
-      k = normalize(k, &tensor(op.getKGain()), nullptr, rms, eps,
+      k = normalize(k, &tensor(op.getKGain()), nullptr, *kind, eps,
                     group ? int64_t(*group) : kw, offset);
     }
     int64_t pos = index(op.getPos());
@@ -822,6 +829,11 @@ Interpreter::evaluate(Block &block, const std::vector<InterpreterValue> &args,
       break;
     case InterpreterValue::Kind::Index:
       eval[arg] = value.index;
+      break;
+    case InterpreterValue::Kind::Cache:
+      if (!value.cache)
+        return Error("evaluate: a cache argument without a cache");
+      eval[arg] = Cache(value.cache);
       break;
     }
   }

@@ -38,13 +38,14 @@ struct KvBuffer {
   std::vector<float> keys, values;
 };
 
-/// An argument of Interpreter::evaluate: an f32 tensor, i32 token ids, or
-/// an index.
+/// An argument of Interpreter::evaluate: an f32 tensor, i32 token ids, an
+/// index, or a KV cache.
 struct InterpreterValue {
-  enum class Kind { Tensor, Tokens, Index } kind = Kind::Tensor;
+  enum class Kind { Tensor, Tokens, Index, Cache } kind = Kind::Tensor;
   Tensor tensor;
   std::vector<int32_t> tokens;
   int64_t index = 0;
+  std::shared_ptr<KvBuffer> cache;
 };
 
 class Interpreter {

@@ -160,6 +160,20 @@ private:
               use(b->second);
             } else if (auto r = regs_.find(arg); r != regs_.end()) {
               step.args.push_back({true, r->second});
+            } else if (auto layer = layers_.find(arg); layer != layers_.end()) {
+              // A KV cache: its keys and values, every position.
+              auto cache = cast<ir::KvCacheType>(arg.getType());
+              for (bool keys : {true, false}) {
+                rt::BufferDef def;
+                def.kind = keys ? rt::BufferDef::Kind::Keys
+                                : rt::BufferDef::Kind::Values;
+                def.index = layer->second;
+                int64_t width =
+                    cache.getKvHeads() *
+                    (keys ? cache.getHeadDim() : cache.getVHeadDim());
+                def.shape = {{cache.getLen(), -1}, {width, -1}};
+                step.args.push_back({false, addBuffer(def, 0)});
+              }
             } else {
               error = "a launch argument the host plan does not know";
               return false;
@@ -278,20 +292,36 @@ private:
         .Default([](Operation *) { return false; });
   }
 
-  /// A launch result whose only reader is a cache write, together with the
-  /// other half of that write from the same launch (the fused QKV kernel's
-  /// K and V), is written by the kernel straight into its cache rows.
+  /// The one cache write among `v`'s readers, when every other reader is a
+  /// kernel launch (which may read the rows from the cache as well).
+  static ir::KvWriteOp onlyCacheWrite(Value v) {
+    ir::KvWriteOp write;
+    for (Operation *user : v.getUsers()) {
+      if (auto w = dyn_cast<ir::KvWriteOp>(user)) {
+        if (write && write != w)
+          return nullptr;
+        write = w;
+      } else if (!isa<ir::LaunchOp>(user)) {
+        return nullptr;
+      }
+    }
+    return write;
+  }
+
+  /// A launch result that is written to the cache (and otherwise only read
+  /// by kernels), together with the other half of that write from the same
+  /// launch (the fused QKV kernel's K and V), is written by the kernel
+  /// straight into its cache rows; kernels that read it read those rows.
   void bindCacheSlots(ir::LaunchOp launch, Value result, rt::BufferDef &def) {
-    if (!result.hasOneUse())
-      return;
-    auto write = dyn_cast<ir::KvWriteOp>(*result.getUsers().begin());
+    ir::KvWriteOp write = onlyCacheWrite(result);
     if (!write || write.getKey() == write.getValue())
       return;
     Value other = write.getKey() == result ? write.getValue() : write.getKey();
     auto layer = layers_.find(write.getCache());
     auto pos = regs_.find(write.getPos());
     if (other.getDefiningOp() != launch.getOperation() ||
-        !other.hasOneUse() || layer == layers_.end() || pos == regs_.end())
+        onlyCacheWrite(other) != write || layer == layers_.end() ||
+        pos == regs_.end())
       return;
     def.kind = write.getKey() == result ? rt::BufferDef::Kind::KeySlots
                                         : rt::BufferDef::Kind::ValueSlots;

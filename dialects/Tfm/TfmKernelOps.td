@@ -18,8 +18,11 @@ def Tfm_KernelOp : Tfm_Op<"kernel", [Symbol, IsolatedFromAbove]> {
   let summary = "a group of graph ops compiled as one kernel";
   let description = [{
     The body computes its results (most kernels have one; a fused QKV
-    projection has three) from the block arguments (tensors and index
-    scalars) with graph-level ops; the backend lowers it to one Halide
+    projection has three) from the block arguments (tensors, index scalars
+    and KV caches) with graph-level and fused ops; kernels are pure: a KV
+    cache argument is read as it is, after the host's writes (a
+    tfm.cached_attention in a kernel reads the cache the host wrote its
+    keys and values into); the backend lowers it to one Halide
     pipeline. `phase` is `decode` (one token) or `prefill`. Schedule
     selection adds where the kernel runs (`target`, a #tfm.target) and
     the parameters of the schedule template that tiles it (`schedule`,

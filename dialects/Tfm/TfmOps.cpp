@@ -455,8 +455,9 @@ LogicalResult KernelOp::verify() {
   if (getSchedule() && !getTarget())
     return emitOpError("has a schedule but no target");
   for (Type t : block.getArgumentTypes())
-    if (!isa<RankedTensorType, IndexType>(t))
-      return emitOpError("arguments must be ranked tensors or indices, got ")
+    if (!isa<RankedTensorType, IndexType, KvCacheType>(t))
+      return emitOpError("arguments must be ranked tensors, indices or KV "
+                         "caches, got ")
              << t;
   return success();
 }

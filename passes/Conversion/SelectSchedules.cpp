@@ -103,17 +103,23 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
   } else if (isProduct(anchor)) {
     schedule = productSchedule(anchor, decode, lanes);
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
-    int64_t heads = attention.getNumHeads(), kvHeads = attention.getNumKvHeads();
-    int64_t headDim = attention.getHeadDim();
+    // Attention over keys and values given as whole rows.
+    int64_t kvHeads = attention.getNumKvHeads();
     int64_t vHeadDim =
         cast<RankedTensorType>(attention.getValue().getType()).getDimSize(1) /
         kvHeads;
-    // An attention over the cache in place (from tfm.cached_attention)
-    // splits the keys into chunks whose partial softmaxes are merged.
-    if (!attention->hasAttr(kCachedAttentionMarker))
-      schedule = AttentionScheduleAttr::get(ctx, lanes, headDim, vHeadDim,
-                                            heads, kvHeads);
-    else if (decode)
+    schedule = AttentionScheduleAttr::get(ctx, lanes, attention.getHeadDim(),
+                                          vHeadDim, attention.getNumHeads(),
+                                          kvHeads);
+  } else if (auto cached = dyn_cast<CachedAttentionOp>(anchor)) {
+    // Attention over the cache in place, in chunks of keys whose partial
+    // softmaxes are merged: in decode each chunk is a task over every head
+    // (flash-decoding); in prefill a task of 32 (query row, head) pairs
+    // walks the chunks of 64 its rows can see, in tiles of 4 pairs.
+    KvCacheType cache = cached.getCache().getType();
+    int64_t heads = cached.getNumHeads(), kvHeads = cached.getNumKvHeads();
+    int64_t headDim = cached.getHeadDim(), vHeadDim = cache.getVHeadDim();
+    if (decode)
       schedule = FlashDecodeScheduleAttr::get(ctx, lanes, /*kv_chunk=*/256,
                                               headDim, vHeadDim, heads,
                                               kvHeads);

@@ -109,3 +109,22 @@ func.func @prefill(%h: tensor<?x16xf32>, %y: tensor<?x16xf32>) -> (tensor<?x16xf
   %s2, %n2 = tfm.add_norm rms %s, %p gain %g : tensor<16xf32> eps 1.0e-5 : tensor<?x16xf32>
   return %s2, %n2 : tensor<?x16xf32>, tensor<?x16xf32>
 }
+
+// -----
+
+// A tfm.cached_attention keeps its form in its kernel, which takes the
+// cache; the host writes this call's keys and values first (kernels are
+// pure), and the kernel reads the cache it wrote.
+!cache = !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>
+// CHECK-LABEL: tfm.kernel @decode_cached_attention_0 decode {
+// CHECK-NEXT: ^bb0(%[[Q:.*]]: tensor<1x32xf32>, %[[K:.*]]: tensor<1x16xf32>, %[[V:.*]]: tensor<1x16xf32>, %[[C:.*]]: !tfm.kv_cache<{{.*}}>, %[[P:.*]]: index, %[[N:.*]]: index):
+// CHECK-NEXT: %[[R:.*]], %{{.*}} = tfm.cached_attention %[[Q]], %[[K]], %[[V]] into %[[C]] at %[[P]] len %[[N]]
+// CHECK-NEXT: tfm.yield %[[R]]
+// CHECK-LABEL: func.func @decode
+// CHECK: %[[W:.*]] = tfm.kv_write %arg1, %arg2 into %arg3 at %arg4
+// CHECK-NEXT: %[[O:.*]] = tfm.launch @decode_cached_attention_0(%arg0, %arg1, %arg2, %[[W]], %arg4, %arg5)
+// CHECK-NEXT: return %[[O]], %[[W]]
+func.func @decode(%q: tensor<1x32xf32>, %k: tensor<1x16xf32>, %v: tensor<1x16xf32>, %c: !cache, %pos: index, %len: index) -> (tensor<1x32xf32>, !cache) {
+  %r, %c2 = tfm.cached_attention %q, %k, %v into %c at %pos len %len {num_heads = 4, num_kv_heads = 2, head_dim = 8, scale = 0.35, causal} : tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32> into !cache -> tensor<1x32xf32>
+  return %r, %c2 : tensor<1x32xf32>, !cache
+}

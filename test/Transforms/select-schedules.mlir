@@ -49,23 +49,24 @@ tfm.kernel @prefill_norm_0 prefill {
 
 // -----
 
-// Attention over whole key rows, and over the cache in place (from a
-// tfm.cached_attention) in chunks: flash-decoding, chunked prefill.
+// Attention over whole key rows, and tfm.cached_attention over the cache in
+// place, in chunks: flash-decoding, chunked prefill.
 // CHECK-LABEL: tfm.kernel @decode_attention_0 decode on <cpu, isa = avx2> schedule #tfm.attention<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
-// CHECK-LABEL: tfm.kernel @decode_attention_1 decode on <cpu, isa = avx2> schedule #tfm.flash_decode<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
-// CHECK-LABEL: tfm.kernel @prefill_attention_0 prefill on <cpu, isa = avx2> schedule #tfm.flash_prefill<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
+// CHECK-LABEL: tfm.kernel @decode_cached_attention_0 decode on <cpu, isa = avx2> schedule #tfm.flash_decode<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
+// CHECK-LABEL: tfm.kernel @prefill_cached_attention_0 prefill on <cpu, isa = avx2> schedule #tfm.flash_prefill<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
+!cache = !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 16, v_head_dim = 16>
 tfm.kernel @decode_attention_0 decode {
 ^bb0(%q: tensor<1x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %p: index):
   %o = tfm.attention %q, %k, %v at %p {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64} : tensor<1x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<1x64xf32>
   tfm.yield %o : tensor<1x64xf32>
 }
-tfm.kernel @decode_attention_1 decode {
-^bb0(%q: tensor<1x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %p: index):
-  %o = tfm.attention %q, %k, %v at %p {cached_attention, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64} : tensor<1x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<1x64xf32>
+tfm.kernel @decode_cached_attention_0 decode {
+^bb0(%q: tensor<1x64xf32>, %k: tensor<1x32xf32>, %v: tensor<1x32xf32>, %c: !cache, %p: index, %n: index):
+  %o, %c2 = tfm.cached_attention %q, %k, %v into %c at %p len %n {head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64} : tensor<1x64xf32>, tensor<1x32xf32>, tensor<1x32xf32> into !cache -> tensor<1x64xf32>
   tfm.yield %o : tensor<1x64xf32>
 }
-tfm.kernel @prefill_attention_0 prefill {
-^bb0(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %p: index):
-  %o = tfm.attention %q, %k, %v at %p {cached_attention, causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> -> tensor<?x64xf32>
+tfm.kernel @prefill_cached_attention_0 prefill {
+^bb0(%q: tensor<?x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %c: !cache, %p: index, %n: index):
+  %o, %c2 = tfm.cached_attention %q, %k, %v into %c at %p len %n {causal, head_dim = 16 : i64, num_heads = 4 : i64, num_kv_heads = 2 : i64, scale = 2.500000e-01 : f64} : tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32> into !cache -> tensor<?x64xf32>
   tfm.yield %o : tensor<?x64xf32>
 }

@@ -30,14 +30,21 @@ namespace ir = mlir::tfm;
 namespace {
 
 struct Arg {
-  enum class Kind { Tensor, Tokens, Index } kind = Kind::Tensor;
-  std::vector<int64_t> shape; // tensors and tokens
-  int64_t value = 0;          // index; for tokens, the vocabulary size
+  enum class Kind { Tensor, Tokens, Index, Cache } kind = Kind::Tensor;
+  /// Tensors and tokens: the shape; a cache: capacity, KV heads, head_dim,
+  /// v_head_dim.
+  std::vector<int64_t> shape;
+  /// An index; for tokens, the vocabulary size; for a cache, how many
+  /// positions hold data before the kernel's write.
+  int64_t value = 0;
 };
 
 Arg tensor(std::vector<int64_t> shape) { return {Arg::Kind::Tensor, shape, 0}; }
 Arg tokens(int64_t n, int64_t vocab) { return {Arg::Kind::Tokens, {n}, vocab}; }
 Arg index(int64_t v) { return {Arg::Kind::Index, {}, v}; }
+Arg cache(int64_t capacity, int64_t kvHeads, int64_t headDim, int64_t filled) {
+  return {Arg::Kind::Cache, {capacity, kvHeads, headDim, headDim}, filled};
+}
 
 struct Case {
   std::string name;
@@ -91,50 +98,102 @@ TEST_P(KernelTest, MatchesInterpreter) {
     kernel.setScheduleAttr(*chunked);
   }
 
-  // Random inputs, bound to the kernel's arguments through the launch.
+  // Random inputs, bound to the kernel's arguments through the launch. A
+  // KV cache comes after the other inputs: the host's write into it (the
+  // launch reads the cache a tfm.kv_write made) needs their values.
   std::mt19937 rng(42);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<InterpreterValue> values;
-  std::vector<Halide::Buffer<>> buffers;
-  for (mlir::Value operand : launch.getArgs()) {
-    auto blockArg = mlir::dyn_cast<mlir::BlockArgument>(operand);
-    ASSERT_TRUE(blockArg && blockArg.getOwner() == &fn.getBody().front())
+  size_t n = launch.getArgs().size();
+  std::vector<InterpreterValue> values(n);
+  std::vector<Halide::Buffer<>> buffers(n);
+  std::map<size_t, std::pair<Halide::Buffer<float>, Halide::Buffer<float>>>
+      caches;
+  std::map<unsigned, const Tensor *> byArgument;
+  auto argumentOf = [&](mlir::Value v) {
+    auto blockArg = mlir::dyn_cast<mlir::BlockArgument>(v);
+    EXPECT_TRUE(blockArg && blockArg.getOwner() == &fn.getBody().front())
         << "kernel inputs must be the case function's arguments";
-    const Arg &a = c.args.at(blockArg.getArgNumber());
-    InterpreterValue v;
-    std::vector<int> extents(a.shape.rbegin(), a.shape.rend());
-    if (a.kind == Arg::Kind::Index) {
-      v.kind = InterpreterValue::Kind::Index;
-      v.index = a.value;
-      buffers.emplace_back();
-    } else if (a.kind == Arg::Kind::Tokens) {
-      v.kind = InterpreterValue::Kind::Tokens;
-      Halide::Buffer<int32_t> b(extents);
-      std::uniform_int_distribution<int32_t> id(0, int32_t(a.value - 1));
-      for (int64_t i = 0; i < a.shape[0]; ++i)
-        v.tokens.push_back(b(int(i)) = id(rng));
-      buffers.push_back(b);
-    } else {
-      v.tensor = Tensor::zeros(a.shape);
-      Halide::Buffer<float> b(extents);
-      float *data = v.tensor.mutableData();
-      for (int64_t i = 0; i < v.tensor.numel(); ++i)
-        data[i] = normal(rng);
-      std::copy_n(data, v.tensor.numel(), b.data());
-      buffers.push_back(b);
+    return blockArg ? blockArg.getArgNumber() : 0u;
+  };
+  for (bool cachePass : {false, true})
+    for (size_t i = 0; i < n; ++i) {
+      mlir::Value operand = launch.getArgs()[i];
+      auto write = operand.getDefiningOp<ir::KvWriteOp>();
+      if (write != nullptr) {
+        if (!cachePass)
+          continue;
+        // The cache before this call's write: `a.value` positions of
+        // random keys and values; the kernel sees it after the write.
+        const Arg &a = c.args.at(argumentOf(write.getCache()));
+        ASSERT_EQ(a.kind, Arg::Kind::Cache);
+        auto kv = std::make_shared<KvBuffer>();
+        kv->capacity = a.shape[0];
+        kv->kvHeads = a.shape[1];
+        kv->headDim = a.shape[2];
+        kv->vHeadDim = a.shape[3];
+        kv->filled = a.value;
+        int64_t kw = kv->kvHeads * kv->headDim, vw = kv->kvHeads * kv->vHeadDim;
+        Halide::Buffer<float> keys(int(kw), int(kv->capacity)),
+            vals(int(vw), int(kv->capacity));
+        keys.fill(0.0f);
+        vals.fill(0.0f);
+        for (int64_t i2 = 0; i2 < a.value * kw; ++i2)
+          kv->keys.push_back(keys.data()[i2] = normal(rng));
+        for (int64_t i2 = 0; i2 < a.value * vw; ++i2)
+          kv->values.push_back(vals.data()[i2] = normal(rng));
+        const Tensor *k = byArgument.at(argumentOf(write.getKey()));
+        const Tensor *v = byArgument.at(argumentOf(write.getValue()));
+        int64_t pos = c.args.at(argumentOf(write.getPos())).value;
+        std::copy_n(k->data, k->numel(), keys.data() + pos * kw);
+        std::copy_n(v->data, v->numel(), vals.data() + pos * vw);
+        values[i].kind = InterpreterValue::Kind::Cache;
+        values[i].cache = kv;
+        caches[i] = {keys, vals};
+        continue;
+      }
+      if (cachePass)
+        continue;
+      unsigned number = argumentOf(operand);
+      const Arg &a = c.args.at(number);
+      InterpreterValue &v = values[i];
+      std::vector<int> extents(a.shape.rbegin(), a.shape.rend());
+      if (a.kind == Arg::Kind::Index) {
+        v.kind = InterpreterValue::Kind::Index;
+        v.index = a.value;
+      } else if (a.kind == Arg::Kind::Tokens) {
+        v.kind = InterpreterValue::Kind::Tokens;
+        Halide::Buffer<int32_t> b(extents);
+        std::uniform_int_distribution<int32_t> id(0, int32_t(a.value - 1));
+        for (int64_t j = 0; j < a.shape[0]; ++j)
+          v.tokens.push_back(b(int(j)) = id(rng));
+        buffers[i] = b;
+      } else {
+        ASSERT_EQ(a.kind, Arg::Kind::Tensor);
+        v.tensor = Tensor::zeros(a.shape);
+        Halide::Buffer<float> b(extents);
+        float *data = v.tensor.mutableData();
+        for (int64_t j = 0; j < v.tensor.numel(); ++j)
+          data[j] = normal(rng);
+        std::copy_n(data, v.tensor.numel(), b.data());
+        buffers[i] = b;
+        byArgument[number] = &v.tensor;
+      }
     }
-    values.push_back(std::move(v));
-  }
 
   rt::WeightTable none;
   auto reference = Interpreter::evaluate(kernel.getBlock(), values, none);
   ASSERT_TRUE(reference) << reference.error().message();
 
-  halide::KernelPipeline pipeline = halide::buildPipeline(kernel);
+  halide::KernelPipeline pipeline =
+      halide::buildPipeline(kernel, halide::algorithmOptions(kernel));
   Halide::Target target(halide::resolveTarget(kernel.getTargetAttr()));
   halide::scheduleCpu(pipeline, kernel.getScheduleAttr(), target);
   for (auto &[i, image] : pipeline.images)
     image.set(buffers[i]);
+  for (auto &[i, images] : pipeline.caches) {
+    images.first.set(caches.at(i).first);
+    images.second.set(caches.at(i).second);
+  }
   for (auto &[i, scalar] : pipeline.scalars)
     scalar.set(int32_t(values[i].index));
   ASSERT_EQ(reference->size(), pipeline.outputs.size());
@@ -186,6 +245,42 @@ std::vector<Case> cases() {
                  double nmse = 1e-10, int64_t kvChunk = 0) {
     out.push_back(
         {std::move(name), std::move(f), std::move(args), nmse, kvChunk});
+  };
+  // tfm.cached_attention of `s` query rows at `pos` over a cache of pos + s
+  // + 3 positions, in chunks of `chunk` keys; scale 0.3 (0.5 with a bias of
+  // its own, [heads, s, pos + s]).
+  auto addCached = [&](std::string name, bool decode, int64_t heads,
+                       int64_t kv, int64_t hd, int64_t s, int64_t pos,
+                       std::string extra, int64_t chunk, bool bias = false) {
+    int64_t qw = heads * hd, kw = kv * hd, len = pos + s;
+    std::string rows = decode ? "1" : "?";
+    std::string q = "tensor<" + rows + "x" + std::to_string(qw) + "xf32>";
+    std::string k = "tensor<" + rows + "x" + std::to_string(kw) + "xf32>";
+    std::string cacheType = "!tfm.kv_cache<len = " + std::to_string(len + 3) +
+                            ", kv_heads = " + std::to_string(kv) +
+                            ", head_dim = " + std::to_string(hd) +
+                            ", v_head_dim = " + std::to_string(hd) + ">";
+    std::string biasType = "tensor<" + std::to_string(heads) + "x?x?xf32>";
+    std::vector<std::string> types{q, k, k, cacheType, "index", "index"};
+    std::vector<Arg> args{tensor({s, qw}), tensor({s, kw}), tensor({s, kw}),
+                          cache(len + 3, kv, hd, pos), index(pos), index(len)};
+    if (bias) {
+      types.push_back(biasType);
+      args.push_back(tensor({heads, s, len}));
+    }
+    std::string attrs = "{num_heads = " + std::to_string(heads) +
+                        ", num_kv_heads = " + std::to_string(kv) +
+                        ", head_dim = " + std::to_string(hd) + ", scale = " +
+                        (bias ? "0.5" : "0.3") + ", " + extra + "}";
+    add(name,
+        func(decode ? "decode" : "prefill", types,
+             "  %r, %c = tfm.cached_attention %a0, %a1, %a2 into %a3 at %a4 "
+             "len %a5 " +
+                 (bias ? "bias %a6 : " + biasType + " " : std::string()) +
+                 attrs + " : " + q + ", " + k + ", " + k + " into " +
+                 cacheType + " -> " + q,
+             q),
+        std::move(args), 1e-10, chunk);
   };
   // Projections: prefill (GEMM) and decode (GEMV), odd and tile-sized shapes.
   for (auto [s, k, n] : std::vector<std::array<int64_t, 3>>{
@@ -351,65 +446,26 @@ std::vector<Case> cases() {
              q),
         {tensor({a.s, qw}), tensor({a.len, kw}), tensor({a.len, kw}),
          index(a.pos)});
-    // The same as a cached attention (what tfm.cached_attention becomes at
-    // the kernel level), in chunks of 4 keys: partial softmaxes merged.
-    std::string cached = attrs;
-    cached.insert(cached.size() - 1, ", cached_attention");
-    add(std::string(a.name) + "_chunked",
-        func(a.decode ? "decode" : "prefill", {q, k, k, "index"},
-             "  %r = tfm.attention %a0, %a1, %a2 at %a3 " + cached + " : " +
-                 q + ", " + k + ", " + k + " -> " + q,
-             q),
-        {tensor({a.s, qw}), tensor({a.len, kw}), tensor({a.len, kw}),
-         index(a.pos)},
-        1e-10, 4);
+    // The same as a tfm.cached_attention over a cache of len + 3 positions
+    // (the first pos filled before, this call's keys and values written by
+    // the host), in chunks of 4 keys: partial softmaxes merged.
+    addCached(std::string(a.name) + "_chunked", a.decode, a.heads, a.kv, a.hd,
+              a.s, a.pos, a.extra, 4);
   }
   // Flash-decoding over a longer cache: 7 chunks of 16, the last partial.
-  add("attention_chunked_long_decode",
-      func("decode", {"tensor<1x32xf32>", "tensor<?x16xf32>", "index"},
-           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
-           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, window = 70, "
-           "cached_attention} : tensor<1x32xf32>, tensor<?x16xf32>, "
-           "tensor<?x16xf32> -> tensor<1x32xf32>",
-           "tensor<1x32xf32>"),
-      {tensor({1, 32}), tensor({100, 16}), index(99)}, 1e-10, 16);
+  addCached("attention_chunked_long_decode", true, 4, 2, 8, 1, 99,
+            "causal, window = 70", 16);
   // A cache shorter than one chunk.
-  add("attention_chunked_short_prefill",
-      func("prefill", {"tensor<?x16xf32>", "tensor<?x16xf32>", "index"},
-           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 2, "
-           "num_kv_heads = 2, head_dim = 8, scale = 0.35, causal, cached_attention} "
-           ": tensor<?x16xf32>, tensor<?x16xf32>, tensor<?x16xf32> -> "
-           "tensor<?x16xf32>",
-           "tensor<?x16xf32>"),
-      {tensor({3, 16}), tensor({5, 16}), index(2)}, 1e-10, 16);
+  addCached("attention_chunked_short_prefill", false, 2, 2, 8, 3, 2, "causal",
+            16);
   // Prefill in tiles of 4 query rows (the last one partial) over chunks of
   // 8 keys, chunks after a tile's last row or before its window skipped.
-  add("attention_chunked_long_prefill",
-      func("prefill", {"tensor<?x64xf32>", "tensor<?x64xf32>", "index"},
-           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
-           "num_kv_heads = 4, head_dim = 16, scale = 0.25, causal, "
-           "cached_attention} : tensor<?x64xf32>, tensor<?x64xf32>, "
-           "tensor<?x64xf32> -> tensor<?x64xf32>",
-           "tensor<?x64xf32>"),
-      {tensor({37, 64}), tensor({57, 64}), index(20)}, 1e-10, 8);
-  add("attention_chunked_window_prefill",
-      func("prefill", {"tensor<?x64xf32>", "tensor<?x32xf32>", "index"},
-           "  %r = tfm.attention %a0, %a1, %a1 at %a2 {num_heads = 4, "
-           "num_kv_heads = 2, head_dim = 16, scale = 0.25, causal, "
-           "window = 13, cached_attention} : tensor<?x64xf32>, tensor<?x32xf32>, "
-           "tensor<?x32xf32> -> tensor<?x64xf32>",
-           "tensor<?x64xf32>"),
-      {tensor({30, 64}), tensor({41, 32}), index(11)}, 1e-10, 8);
-  add("attention_chunked_bias",
-      func("prefill",
-           {"tensor<?x12xf32>", "tensor<?x12xf32>", "index", "tensor<3x?x?xf32>"},
-           "  %r = tfm.attention %a0, %a1, %a1 at %a2 bias %a3 : "
-           "tensor<3x?x?xf32> {num_heads = 3, num_kv_heads = 3, head_dim = 4, "
-           "scale = 0.5, causal, cached_attention} : tensor<?x12xf32>, "
-           "tensor<?x12xf32>, tensor<?x12xf32> -> tensor<?x12xf32>",
-           "tensor<?x12xf32>"),
-      {tensor({4, 12}), tensor({11, 12}), index(7), tensor({3, 4, 11})}, 1e-10,
-      4);
+  addCached("attention_chunked_long_prefill", false, 4, 4, 16, 37, 20,
+            "causal", 8);
+  addCached("attention_chunked_window_prefill", false, 4, 2, 16, 30, 11,
+            "causal, window = 13", 8);
+  addCached("attention_chunked_bias", false, 3, 3, 4, 4, 7, "causal", 4,
+            /*bias=*/true);
 
   // Fused projections: GLU over [gate; up], QKV with RoPE (and QK-norm and
   // biases) in the epilogue, a norm in a projection's prologue.
