@@ -75,6 +75,10 @@ def plan_bytes(plan_text, context):
             for d in dims:
                 d = d.strip()
                 n *= regs[int(d[1:])] if d.startswith("%") else int(d)
+            if w[2] in ("keys", "values"):
+                # A cache view: a cached attention's covers every position,
+                # but the kernel reads the context and this call's row.
+                n = (context + 1) * int(dims[-1])
             shapes[int(w[0][1:])] = (n, dims)
         elif w[0] == "launch":
             name = kernels[int(w[1])]

@@ -334,7 +334,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       start = std::chrono::steady_clock::now();
     int rc = model_.kernel(s.kernel)(bound.args[i].data());
     if (profiling_)
-      account(s, bound, std::chrono::duration<double>(
+      account(s, bound, pos + count, std::chrono::duration<double>(
                             std::chrono::steady_clock::now() - start)
                             .count());
     for (const Narrowed &n : narrowed) {
@@ -367,19 +367,30 @@ int64_t elements(const halide_buffer_t &b) {
 
 } // namespace
 
-void Session::account(const Step &step, const Bound &bound, double seconds) {
+void Session::account(const Step &step, const Bound &bound,
+                      int64_t cachedRows, double seconds) {
   if (stats_.size() < model_.plan().kernels.size())
     stats_.resize(model_.plan().kernels.size());
   KernelStats &k = stats_[size_t(step.kernel)];
   ++k.calls;
   k.seconds += seconds;
-  // Bytes moved: every buffer argument read once, the results written once.
+  // Bytes moved: every buffer argument read once, the results written once;
+  // of a view of the whole cache, the positions filled so far.
   double bytes = 0;
   for (int r : step.results)
     bytes += 4.0 * double(elements(bound.buffers[size_t(r)]));
-  for (const PlanArg &a : step.args)
-    if (!a.isScalar)
-      bytes += 4.0 * double(elements(bound.buffers[size_t(a.index)]));
+  for (const PlanArg &a : step.args) {
+    if (a.isScalar)
+      continue;
+    const halide_buffer_t &b = bound.buffers[size_t(a.index)];
+    BufferDef::Kind kind = bound.entry.buffers[size_t(a.index)].kind;
+    bool cache = kind == BufferDef::Kind::Keys ||
+                 kind == BufferDef::Kind::Values;
+    bytes += 4.0 * (cache ? double(b.dim[0].extent) *
+                                double(std::min<int64_t>(b.dim[1].extent,
+                                                         cachedRows))
+                          : double(elements(b)));
+  }
   k.bytes += bytes;
   // FLOPs of projections (the bulk of the work): 2·rows·N·K.
   const std::string &symbol = model_.plan().kernels[size_t(step.kernel)].symbol;
@@ -387,11 +398,14 @@ void Session::account(const Step &step, const Bound &bound, double seconds) {
                     symbol.find("_lm_head") != std::string::npos ||
                     symbol.find("_qkv_rope") != std::string::npos;
   if (projection && !step.args.empty() && !step.args[0].isScalar) {
-    // The input is the first argument; the weight the first later matrix
-    // with as many columns (a prologue norm's gains come in between).
+    // The input is the first argument; the weight the first later weight
+    // matrix with as many columns (a prologue's residual and gains come in
+    // between).
     const halide_buffer_t &x = bound.buffers[size_t(step.args[0].index)];
     for (size_t i = 1; i < step.args.size() && x.dimensions == 2; ++i) {
-      if (step.args[i].isScalar)
+      if (step.args[i].isScalar ||
+          bound.entry.buffers[size_t(step.args[i].index)].kind !=
+              BufferDef::Kind::Weight)
         continue;
       const halide_buffer_t &w = bound.buffers[size_t(step.args[i].index)];
       if (w.dimensions == 2 && w.dim[0].extent == x.dim[0].extent) {

@@ -90,7 +90,10 @@ public:
 
 private:
   struct Bound;
-  void account(const Step &step, const Bound &bound, double seconds);
+  /// Adds one kernel call to the profile; `cachedRows` positions of the
+  /// KV cache hold data.
+  void account(const Step &step, const Bound &bound, int64_t cachedRows,
+               double seconds);
   struct KernelStats {
     int64_t calls = 0;
     double seconds = 0, flops = 0, bytes = 0;
