@@ -8,7 +8,7 @@
 #ifndef TFM_PASSES_PASSES_H
 #define TFM_PASSES_PASSES_H
 
-#include "dialects/Tfm/TfmDialect.h"
+#include "dialects/Tfm/TfmOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -28,6 +28,12 @@ namespace mlir::tfm {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
+
+/// The ops that multiply by a weight matrix: they take a norm prologue in
+/// their kernel and are tiled by the matrix-product schedules.
+inline bool isProjection(Operation *op) {
+  return isa<LinearOp, LinearGluOp, QkvRopeOp, LmHeadOp>(op);
+}
 
 /// Graph-level clean-up after the frontend: tfm folds, CSE (which also
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.

@@ -74,23 +74,19 @@ public:
       } else if (auto cache = mlir::dyn_cast<ir::KvCacheType>(arg.getType())) {
         // A KV cache: its keys and its values, every position, as two
         // buffers.
-        std::pair<ImageParam, ImageParam> images{
-            ImageParam(Float(32), 2, name + "_keys"),
-            ImageParam(Float(32), 2, name + "_values")};
-        int64_t widths[] = {cache.getKvHeads() * cache.getHeadDim(),
-                            cache.getKvHeads() * cache.getVHeadDim()};
-        Func views[2] = {Func(name + "_keys_in"), Func(name + "_values_in")};
-        for (int j = 0; j < 2; ++j) {
-          ImageParam &image = j == 0 ? images.first : images.second;
+        auto view = [&](const std::string &part, int64_t width) {
+          ImageParam image(Float(32), 2, name + "_" + part);
           constrain(image, mlir::RankedTensorType::get(
-                               {cache.getLen(), widths[j]},
+                               {cache.getLen(), width},
                                mlir::Float32Type::get(arg.getContext())));
-          Var c("c"), t("t");
-          views[j](c, t) = image(c, t);
           p.arguments.push_back(image);
-        }
-        caches_[arg] = {views[0], views[1]};
-        p.caches[i] = images;
+          return image;
+        };
+        ImageParam keys = view("keys", cache.getKvHeads() * cache.getHeadDim());
+        ImageParam values =
+            view("values", cache.getKvHeads() * cache.getVHeadDim());
+        caches_[arg] = {keys, values};
+        p.caches[i] = {keys, values};
       } else {
         Param<int32_t> scalar(name);
         scalars_[arg] = scalar;
@@ -230,11 +226,8 @@ private:
           define(g.getResult(), out);
         })
         .Case([&](ir::AddOp a) {
-          Func lhs = f(a.getLhs()), rhs = f(a.getRhs()), out("add");
-          double alpha = a.getAlpha().convertToDouble();
-          out(c, s) = alpha == 1.0 ? lhs(c, s) + rhs(c, s)
-                                   : float(alpha) * lhs(c, s) + rhs(c, s);
-          define(a.getResult(), out);
+          define(a.getResult(), residualAdd(f(a.getLhs()), f(a.getRhs()),
+                                            a.getAlpha().convertToDouble()));
         })
         .Case([&](ir::MulOp m) {
           Func lhs = f(m.getLhs()), rhs = f(m.getRhs()), out("mul");
@@ -309,9 +302,21 @@ private:
                          n.getGain() ? f(n.getGain()) : Func(),
                          n.getBias() ? f(n.getBias()) : Func(),
                          float(n.getGainOffset().convertToDouble()), "");
-    // A norm read by another op of its kernel (the kernel former puts
-    // norms there only before a projection) is that op's prologue.
-    mlir::Value result = n.getResult();
+    defineNorm(n.getResult(), out);
+  }
+
+  /// alpha·lhs + rhs, as tfm.add computes it.
+  static Func residualAdd(Func lhs, Func rhs, double alpha) {
+    Var c("c"), s("s");
+    Func out("add");
+    out(c, s) = alpha == 1.0 ? lhs(c, s) + rhs(c, s)
+                             : float(alpha) * lhs(c, s) + rhs(c, s);
+    return out;
+  }
+
+  /// Defines a normalized value. One read by another op of its kernel
+  /// (norms are there only before a projection) is that op's prologue.
+  void defineNorm(mlir::Value result, Func out) {
     if (result.hasOneUse() &&
         !mlir::isa<ir::YieldOp>(*result.getUsers().begin()))
       stages_["prologue"] = out;
@@ -322,11 +327,8 @@ private:
   /// norm over whole rows, which is the prologue of a projection reading
   /// it in the same kernel.
   void addNorm(ir::AddNormOp a) {
-    Var c("c"), s("s");
-    Func lhs = f(a.getLhs()), rhs = f(a.getRhs()), sum("add");
-    double alpha = a.getAlpha().convertToDouble();
-    sum(c, s) = alpha == 1.0 ? lhs(c, s) + rhs(c, s)
-                             : float(alpha) * lhs(c, s) + rhs(c, s);
+    Func sum = residualAdd(f(a.getLhs()), f(a.getRhs()),
+                           a.getAlpha().convertToDouble());
     define(a.getSum(), sum);
     Func out = normalize(sum, int(size(a.getLhs(), 1)),
                          a.getKind(),
@@ -334,25 +336,14 @@ private:
                          a.getGain() ? f(a.getGain()) : Func(),
                          a.getBias() ? f(a.getBias()) : Func(),
                          float(a.getGainOffset().convertToDouble()), "");
-    mlir::Value normed = a.getNormed();
-    if (normed.hasOneUse() &&
-        !mlir::isa<ir::YieldOp>(*normed.getUsers().begin()))
-      stages_["prologue"] = out;
-    define(normed, out);
+    defineNorm(a.getNormed(), out);
   }
 
   /// tfm.norm of `x` over groups of `group` features; its statistics are
   /// the stages `<prefix>stats` (and `<prefix>mean`).
   Func normalize(Func x, int group, ir::NormKind kind, float eps, Func gain,
                  Func bias, float offset, const std::string &prefix) {
-    bool rms = false; // RMSNorm: no mean subtracted
-    switch (kind) {
-    case ir::NormKind::rms:
-      rms = true;
-      break;
-    case ir::NormKind::layer:
-      break;
-    }
+    bool rms = !ir::subtractsMean(kind);
     Var c("c"), s("s"), g("g");
     RDom r(0, group, "i");
     Func mean(prefix + "mean"), stats(prefix + "stats");
@@ -564,7 +555,8 @@ private:
     Var c("c"), s("s"), t("t"), h("h"), e("e"), x("x"), ch("ch");
     // The cache in place: the host has written this call's keys and
     // values into it (see tfm.kernel), so rows [0, len) are all there.
-    auto [key, value] = caches_.at(a.getCache());
+    auto [keys, values] = caches_.at(a.getCache());
+    Func key = keys, value = values;
     ir::KvCacheType cache = a.getCache().getType();
     int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
     int hd = int(a.getHeadDim());
@@ -777,7 +769,7 @@ private:
   llvm::DenseMap<Value, Func> funcs_;
   llvm::DenseMap<Value, Expr> scalars_;
   llvm::DenseMap<Value, ImageParam> images_;
-  llvm::DenseMap<Value, std::pair<Func, Func>> caches_;
+  llvm::DenseMap<Value, std::pair<ImageParam, ImageParam>> caches_;
   std::map<std::string, Func> stages_;
   std::map<std::string, RDom> rdoms_;
 };

@@ -260,14 +260,7 @@ private:
   static Tensor normalize(const Tensor &x, const Tensor *gain,
                           const Tensor *bias, ir::NormKind kind,
                           double eps, int64_t group, double offset) {
-    bool rms = false; // RMSNorm: no mean subtracted
-    switch (kind) {
-    case ir::NormKind::rms:
-      rms = true;
-      break;
-    case ir::NormKind::layer:
-      break;
-    }
+    bool rms = !ir::subtractsMean(kind);
     Tensor y = Tensor::zeros(x.shape);
     for (int64_t g = 0; g < x.numel() / group; ++g) {
       const float *in = x.data + g * group;

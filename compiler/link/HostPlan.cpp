@@ -163,17 +163,10 @@ private:
             } else if (auto layer = layers_.find(arg); layer != layers_.end()) {
               // A KV cache: its keys and values, every position.
               auto cache = cast<ir::KvCacheType>(arg.getType());
-              for (bool keys : {true, false}) {
-                rt::BufferDef def;
-                def.kind = keys ? rt::BufferDef::Kind::Keys
-                                : rt::BufferDef::Kind::Values;
-                def.index = layer->second;
-                int64_t width =
-                    cache.getKvHeads() *
-                    (keys ? cache.getHeadDim() : cache.getVHeadDim());
-                def.shape = {{cache.getLen(), -1}, {width, -1}};
-                step.args.push_back({false, addBuffer(def, 0)});
-              }
+              auto [keys, values] =
+                  cacheViews(cache, layer->second, {cache.getLen(), -1});
+              step.args.push_back({false, keys});
+              step.args.push_back({false, values});
             } else {
               error = "a launch argument the host plan does not know";
               return false;
@@ -267,17 +260,10 @@ private:
           rt::Size len;
           if (layer == layers_.end() || !sizeOf(r.getLen(), len))
             return false;
-          auto cache = r.getCache().getType();
-          for (bool keys : {true, false}) {
-            rt::BufferDef def;
-            def.kind = keys ? rt::BufferDef::Kind::Keys
-                            : rt::BufferDef::Kind::Values;
-            def.index = layer->second;
-            int64_t width = cache.getKvHeads() * (keys ? cache.getHeadDim()
-                                                       : cache.getVHeadDim());
-            def.shape = {len, {width, -1}};
-            bufs_[keys ? r.getKey() : r.getValue()] = addBuffer(def, 0);
-          }
+          auto [keys, values] =
+              cacheViews(r.getCache().getType(), layer->second, len);
+          bufs_[r.getKey()] = keys;
+          bufs_[r.getValue()] = values;
           return true;
         })
         .Case([&](func::ReturnOp ret) {
@@ -290,6 +276,23 @@ private:
           return true;
         })
         .Default([](Operation *) { return false; });
+  }
+
+  /// Views of the keys and the values of `layer`'s cache, rows [0, rows).
+  std::pair<int, int> cacheViews(ir::KvCacheType cache, int layer,
+                                 rt::Size rows) {
+    int views[2];
+    for (bool keys : {true, false}) {
+      rt::BufferDef def;
+      def.kind =
+          keys ? rt::BufferDef::Kind::Keys : rt::BufferDef::Kind::Values;
+      def.index = layer;
+      int64_t width = cache.getKvHeads() *
+                      (keys ? cache.getHeadDim() : cache.getVHeadDim());
+      def.shape = {rows, {width, -1}};
+      views[keys ? 0 : 1] = addBuffer(def, 0);
+    }
+    return {views[0], views[1]};
   }
 
   /// The one cache write among `v`'s readers, when every other reader is a

@@ -9,6 +9,8 @@
 
 #include "mlir/AsmParser/AsmParser.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace mlir::tfm;
 
@@ -163,9 +165,18 @@ mlir::tfm::withScheduleParam(ScheduleAttrInterface schedule, StringRef name,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << schedule;
+  // A whole parameter name: after `<` or `, ` (so `head_dim` is not found
+  // inside `v_head_dim`).
   std::string entry = (name + " = ").str();
   std::string replacement = entry + std::to_string(value);
-  size_t at = text.find(entry);
+  size_t at = std::string::npos;
+  for (const char *before : {"<", ", "}) {
+    size_t found = text.find(before + entry);
+    if (found != std::string::npos) {
+      at = found + std::strlen(before);
+      break;
+    }
+  }
   if (at != std::string::npos) {
     size_t end = text.find_first_of(",>", at);
     text.replace(at, end - at, replacement);

@@ -26,11 +26,6 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// Projections that can normalize their input in a prologue stage.
-bool takesPrologueNorm(Operation *op) {
-  return isa<LinearOp, LinearGluOp, QkvRopeOp, LmHeadOp>(op);
-}
-
 /// A tfm.add_norm whose normalized value only a projection reads (as its
 /// input) runs in that projection's kernel, as its prologue: the
 /// normalized rows never go to memory.
@@ -39,7 +34,7 @@ bool isPrologue(Operation *op) {
   if (!addNorm || !addNorm.getNormed().hasOneUse())
     return false;
   OpOperand &use = *addNorm.getNormed().getUses().begin();
-  return takesPrologueNorm(use.getOwner()) && use.getOperandNumber() == 0;
+  return isProjection(use.getOwner()) && use.getOperandNumber() == 0;
 }
 
 /// Kernels are pure, so the host does the cache write of a
@@ -181,7 +176,7 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
         }
       }
       Group group{{&op}};
-      if (takesPrologueNorm(&op))
+      if (isProjection(&op))
         if (auto norm = op.getOperand(0).getDefiningOp<AddNormOp>())
           if (isPrologue(norm) && op.getOperand(0) == norm.getNormed()) {
             group.ops.insert(group.ops.begin(), norm);

@@ -20,18 +20,13 @@ using namespace mlir::tfm;
 
 namespace {
 
-/// Projections whose kernels use the matrix-product templates.
-bool isProduct(Operation *op) {
-  return isa<LinearOp, LmHeadOp, LinearGluOp, QkvRopeOp>(op);
-}
-
 /// The op a kernel's schedule is chosen for: its first, or the projection
 /// after a prologue norm.
 Operation *anchorOf(KernelOp kernel) {
   Block &body = kernel.getBlock();
   Operation *first = &body.front();
   Operation *second = first->getNextNode();
-  if (isa<NormOp, AddNormOp>(first) && second && isProduct(second) &&
+  if (isa<NormOp, AddNormOp>(first) && second && isProjection(second) &&
       second->getNumOperands() > 0 &&
       second->getOperand(0).getDefiningOp() == first)
     return second;
@@ -49,7 +44,7 @@ RankedTensorType productWeight(Operation *product) {
 /// schedule needs this: it has no vector tails, because Halide 14
 /// miscompiles predicated AVX-512 stores.
 bool fitsVectors(Operation *anchor, int64_t lanes) {
-  if (!isProduct(anchor))
+  if (!isProjection(anchor))
     return false;
   if (auto qkv = dyn_cast<QkvRopeOp>(anchor))
     if (qkv.getHeadDim() % (2 * lanes) != 0)
@@ -100,7 +95,7 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
     // rotation) are then written row by row.
     schedule = QkvScheduleAttr::get(
         ctx, productSchedule(anchor, decode, lanes), qkv.getHeadDim());
-  } else if (isProduct(anchor)) {
+  } else if (isProjection(anchor)) {
     schedule = productSchedule(anchor, decode, lanes);
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     // Attention over keys and values given as whole rows.
