@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -34,6 +35,13 @@ namespace mlir::tfm {
 inline bool isProjection(Operation *op) {
   return isa<LinearOp, LinearGluOp, QkvRopeOp, LmHeadOp>(op);
 }
+
+/// The fusion patterns, one set per fusion pass (`tfm-fuse-<name>`); a
+/// pass applies its set with the greedy driver.
+void populateFuseAttentionKvCachePatterns(RewritePatternSet &patterns);
+void populateFuseRopeQkPatterns(RewritePatternSet &patterns);
+void populateFuseGluPatterns(RewritePatternSet &patterns);
+void populateFuseNormResidualPatterns(RewritePatternSet &patterns);
 
 /// Graph-level clean-up after the frontend: tfm folds, CSE (which also
 /// merges repeated `tfm.weight` ops, e.g. a tied embedding), dead-op removal.

@@ -21,37 +21,43 @@ using namespace mlir::tfm;
 
 namespace {
 
-struct FuseAttentionKvCachePass
-    : tfm::impl::TfmFuseAttentionKvCacheBase<FuseAttentionKvCachePass> {
-  void runOnOperation() override {
-    SmallVector<AttentionOp> attentions;
-    getOperation().walk([&](AttentionOp a) { attentions.push_back(a); });
-    for (AttentionOp a : attentions)
-      fuse(a);
-  }
+struct FuseAttentionKvCache : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
 
-  static void fuse(AttentionOp a) {
+  LogicalResult matchAndRewrite(AttentionOp a,
+                                PatternRewriter &rewriter) const override {
     auto read = a.getKey().getDefiningOp<KvReadOp>();
     if (!read || a.getValue() != read.getValue() ||
         !read.getKey().hasOneUse() || !read.getValue().hasOneUse())
-      return;
+      return failure();
     auto write = read.getCache().getDefiningOp<KvWriteOp>();
     if (!write || write.getPos() != a.getPos() ||
         !usersAfter(write.getResult(), a, read))
-      return;
-    OpBuilder b(a);
-    auto fused = b.create<CachedAttentionOp>(
-        a.getLoc(), a.getType(), write.getType(), a.getQuery(),
-        write.getKey(), write.getValue(), write.getCache(), write.getPos(),
-        read.getLen(), a.getBias(), a.getNumHeadsAttr(),
-        a.getNumKvHeadsAttr(), a.getHeadDimAttr(), a.getScaleAttr(),
-        a.getCausalAttr(), a.getWindowAttr(), a.getSoftcapAttr());
-    a.getResult().replaceAllUsesWith(fused.getResult());
-    a->erase();
-    read->erase();
-    write.getResult().replaceAllUsesWith(fused.getNewCache());
-    write->erase();
+      return failure();
+    auto fused = rewriter.create<CachedAttentionOp>(
+        a.getLoc(), a.getType(), write.getType(), a.getQuery(), write.getKey(),
+        write.getValue(), write.getCache(), write.getPos(), read.getLen(),
+        a.getBias(), a.getNumHeadsAttr(), a.getNumKvHeadsAttr(),
+        a.getHeadDimAttr(), a.getScaleAttr(), a.getCausalAttr(),
+        a.getWindowAttr(), a.getSoftcapAttr());
+    rewriter.replaceOp(a, fused.getResult());
+    rewriter.eraseOp(read);
+    rewriter.replaceOp(write, fused.getNewCache());
+    return success();
+  }
+};
+
+struct FuseAttentionKvCachePass
+    : tfm::impl::TfmFuseAttentionKvCacheBase<FuseAttentionKvCachePass> {
+  void runOnOperation() override {
+    if (failed(
+            applyFusion(getOperation(), populateFuseAttentionKvCachePatterns)))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void tfm::populateFuseAttentionKvCachePatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseAttentionKvCache>(patterns.getContext());
+}

@@ -19,39 +19,45 @@ using namespace mlir::tfm;
 
 namespace {
 
-struct FuseGluPass : tfm::impl::TfmFuseGluBase<FuseGluPass> {
-  void runOnOperation() override {
-    SmallVector<GluOp> glus;
-    getOperation().walk([&](GluOp g) { glus.push_back(g); });
-    for (GluOp g : glus)
-      fuse(g);
-  }
+struct FuseGlu : OpRewritePattern<GluOp> {
+  using OpRewritePattern::OpRewritePattern;
 
-  static void fuse(GluOp g) {
+  LogicalResult matchAndRewrite(GluOp g,
+                                PatternRewriter &rewriter) const override {
     auto gate = g.getGate().getDefiningOp<LinearOp>();
     auto up = g.getUp().getDefiningOp<LinearOp>();
     if (!gate || !up || gate == up || gate.getInput() != up.getInput() ||
-        !gate->hasOneUse() || !up->hasOneUse() ||
-        !isWeight(gate.getWeight()) || !isWeight(up.getWeight()) ||
+        !gate->hasOneUse() || !up->hasOneUse() || !isWeight(gate.getWeight()) ||
+        !isWeight(up.getWeight()) ||
         bool(gate.getBias()) != bool(up.getBias()) ||
         gate.getWeight().getType() != up.getWeight().getType())
-      return;
+      return failure();
     if (gate.getBias() &&
         (!isWeight(gate.getBias()) || !isWeight(up.getBias())))
-      return;
-    OpBuilder b(g);
+      return failure();
     Location loc = g.getLoc();
-    Value weight = concatRows(b, loc, {gate.getWeight(), up.getWeight()});
+    Value weight =
+        concatRows(rewriter, loc, {gate.getWeight(), up.getWeight()});
     Value bias = gate.getBias()
-                     ? concatRows(b, loc, {gate.getBias(), up.getBias()})
+                     ? concatRows(rewriter, loc, {gate.getBias(), up.getBias()})
                      : Value();
-    auto fused = b.create<LinearGluOp>(loc, g.getType(), g.getActAttr(),
-                                       gate.getInput(), weight, bias);
-    g.getResult().replaceAllUsesWith(fused.getResult());
-    g->erase();
-    gate->erase();
-    up->erase();
+    rewriter.replaceOpWithNewOp<LinearGluOp>(g, g.getType(), g.getActAttr(),
+                                             gate.getInput(), weight, bias);
+    rewriter.eraseOp(gate);
+    rewriter.eraseOp(up);
+    return success();
+  }
+};
+
+struct FuseGluPass : tfm::impl::TfmFuseGluBase<FuseGluPass> {
+  void runOnOperation() override {
+    if (failed(applyFusion(getOperation(), populateFuseGluPatterns)))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void tfm::populateFuseGluPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseGlu>(patterns.getContext());
+}

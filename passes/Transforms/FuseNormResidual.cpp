@@ -33,40 +33,45 @@ using namespace mlir::tfm;
 
 namespace {
 
-struct FuseNormResidualPass
-    : tfm::impl::TfmFuseNormResidualBase<FuseNormResidualPass> {
-  void runOnOperation() override {
-    SmallVector<NormOp> norms;
-    getOperation().walk([&](NormOp n) { norms.push_back(n); });
-    for (NormOp n : norms)
-      fuse(n);
-  }
+struct FuseNormResidual : OpRewritePattern<NormOp> {
+  using OpRewritePattern::OpRewritePattern;
 
-  static void fuse(NormOp n) {
+  LogicalResult matchAndRewrite(NormOp n,
+                                PatternRewriter &rewriter) const override {
     auto add = n.getInput().getDefiningOp<AddOp>();
     if (!add || add->getBlock() != n->getBlock())
-      return;
+      return failure();
     // Per-head norms (QK-norm) are not residual norms.
     if (n.getGroupSize() &&
         int64_t(*n.getGroupSize()) !=
             cast<RankedTensorType>(n.getType()).getDimSize(1))
-      return;
+      return failure();
     // A sum read by two norms: fusing both would compute the add twice.
     int norms = 0;
     for (Operation *user : add->getUsers())
       norms += isa<NormOp>(user);
     if (norms != 1 || !usersAfter(add.getResult(), n, n))
-      return;
-    OpBuilder b(n);
-    auto fused = b.create<AddNormOp>(
+      return failure();
+    auto fused = rewriter.create<AddNormOp>(
         n.getLoc(), n.getType(), n.getType(), n.getKindAttr(), add.getLhs(),
         add.getRhs(), n.getGain(), n.getBias(), n.getEpsAttr(),
         n.getGainOffsetAttr(), add.getAlphaAttr());
-    n.getResult().replaceAllUsesWith(fused.getNormed());
-    n->erase();
-    add.getResult().replaceAllUsesWith(fused.getSum());
-    add->erase();
+    rewriter.replaceOp(n, fused.getNormed());
+    rewriter.replaceOp(add, fused.getSum());
+    return success();
+  }
+};
+
+struct FuseNormResidualPass
+    : tfm::impl::TfmFuseNormResidualBase<FuseNormResidualPass> {
+  void runOnOperation() override {
+    if (failed(applyFusion(getOperation(), populateFuseNormResidualPatterns)))
+      signalPassFailure();
   }
 };
 
 } // namespace
+
+void tfm::populateFuseNormResidualPatterns(RewritePatternSet &patterns) {
+  patterns.add<FuseNormResidual>(patterns.getContext());
+}

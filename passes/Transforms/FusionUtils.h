@@ -6,25 +6,33 @@
 #include "dialects/Tfm/TfmOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::tfm {
+
+/// The body of a fusion pass: applies the patterns `populate` adds to
+/// `root` until none matches.
+inline LogicalResult applyFusion(Operation *root,
+                                 void (*populate)(RewritePatternSet &)) {
+  RewritePatternSet patterns(root->getContext());
+  populate(patterns);
+  return applyPatternsAndFoldGreedily(root, std::move(patterns));
+}
 
 /// True when every user of `v`, except `except`, comes after `point` in
 /// its block (so a replacement built at `point` dominates them).
 inline bool usersAfter(Value v, Operation *point, Operation *except = nullptr) {
   for (Operation *user : v.getUsers())
-    if (user != except &&
-        (user->getBlock() != point->getBlock() ||
-         !point->isBeforeInBlock(user)))
+    if (user != except && (user->getBlock() != point->getBlock() ||
+                           !point->isBeforeInBlock(user)))
       return false;
   return true;
 }
 
 /// A `tfm.weight` result: a compiled program can concatenate such tensors
 /// once, when it loads the weights.
-inline bool isWeight(Value v) {
-  return v && v.getDefiningOp<WeightOp>();
-}
+inline bool isWeight(Value v) { return v && v.getDefiningOp<WeightOp>(); }
 
 /// The rows of `parts` stacked (a `tfm.concat`), built at the builder's
 /// insertion point.

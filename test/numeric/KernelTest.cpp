@@ -81,9 +81,10 @@ TEST_P(KernelTest, MatchesInterpreter) {
   auto kernel = module->lookupSymbol<ir::KernelOp>(launch.getKernel());
   auto fn = launch->getParentOfType<mlir::func::FuncOp>();
   // The *_wide cases are there to run the AVX-512 schedule where it exists.
-  if (c.name.find("wide") != std::string::npos)
+  if (c.name.find("wide") != std::string::npos) {
     EXPECT_EQ(kernel.getTargetAttr().getIsa(),
               halide::hostWideIsa().value_or(ir::Isa::avx2));
+  }
   if (c.name.find("blocked") != std::string::npos) {
     mlir::Attribute schedule = kernel.getScheduleAttr();
     if (auto qkv = mlir::dyn_cast<ir::QkvScheduleAttr>(schedule))
