@@ -121,7 +121,7 @@ std::optional<ModelSpec> tfm::readGgufConfig(const rt::GgufFile &file,
     spec.norm.eps = 1e-5;
   f.number(p + "rope.freq_base", attn.rope.theta, true);
   f.integer(p + "rope.dimension_count", attn.rope.rotaryDim, 2, false);
-  attn.rope.layout = RopeLayout::Interleaved;
+  attn.rope.layout = RopeLayout::interleaved;
 
   std::string scalingType;
   if (f.string(p + "rope.scaling.type", scalingType) &&

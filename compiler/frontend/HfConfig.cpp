@@ -44,11 +44,11 @@ enum class Family {
 
 std::optional<Activation> hfActivation(StringRef name) {
   return llvm::StringSwitch<std::optional<Activation>>(name)
-      .Cases("silu", "swish", Activation::Silu)
-      .Case("gelu", Activation::Gelu)
+      .Cases("silu", "swish", Activation::silu)
+      .Case("gelu", Activation::gelu)
       .Cases("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh",
-             Activation::GeluTanh)
-      .Case("relu", Activation::Relu)
+             Activation::gelu_tanh)
+      .Case("relu", Activation::relu)
       .Default(std::nullopt);
 }
 
@@ -128,7 +128,7 @@ ModelSpec gptStyleSpec(const std::string &name) {
   ModelSpec spec;
   spec.name = name;
   spec.weightNaming = name;
-  spec.norm.kind = NormKind::Layer;
+  spec.norm.kind = NormKind::layer;
   spec.norm.bias = true;
   spec.attention.qkvBias = spec.attention.outBias = true;
   spec.ffn.kind = FfnKind::Mlp;
@@ -231,7 +231,7 @@ std::optional<ModelSpec> readBloom(JsonFields &f, const std::string &type) {
   readTokenId(f, "bos_token_id", spec.bosTokenId);
   readTokenId(f, "eos_token_id", spec.eosTokenId);
   spec.ffn.hiddenSize = 4 * spec.hiddenSize;
-  spec.ffn.activation = Activation::GeluTanh;
+  spec.ffn.activation = Activation::gelu_tanh;
   spec.embeddingNorm = true;
   spec.attention.position = AttentionPosition::Alibi;
   spec.tieEmbeddings = true;
@@ -302,7 +302,7 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
   readTokenId(f, "bos_token_id", spec.bosTokenId);
   readTokenId(f, "eos_token_id", spec.eosTokenId);
 
-  spec.norm.kind = NormKind::Rms;
+  spec.norm.kind = NormKind::rms;
   spec.norm.eps = *family == Family::Mixtral || *family == Family::Olmo2
                       ? 1e-5
                       : 1e-6;

@@ -10,9 +10,11 @@
 
 #include "compiler/frontend/Frontend.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringSet.h"
 
 #include <initializer_list>
+#include <type_traits>
 
 namespace tfm {
 
@@ -51,9 +53,15 @@ public:
   bool boolean(llvm::StringRef key, std::optional<bool> &out);
   bool string(llvm::StringRef key, std::string &out);
 
+  /// A keyword among every case of E (a spec enum or a dialect kind).
+  template <typename E> bool keyword(llvm::StringRef key, E &out) {
+    return keyword(key, out, allCases<E>());
+  }
+
   /// A keyword among `choices`, spelled as toString() spells them.
   template <typename E>
-  bool keyword(llvm::StringRef key, E &out, std::initializer_list<E> choices) {
+  bool keyword(llvm::StringRef key, E &out,
+               llvm::ArrayRef<std::common_type_t<E>> choices) {
     const llvm::json::Value *v = raw(key);
     if (!v || v->getAsNull())
       return false;

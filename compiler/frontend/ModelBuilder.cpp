@@ -24,43 +24,11 @@ using rt::layerWeight;
 
 namespace {
 
-// One conversion per enum, each an exhaustive switch: with -Werror=switch a
-// kind added to ModelSpec or the dialect fails to compile here until it is
-// handled, rather than silently becoming another kind.
-
-ir::NormKind toIr(NormKind k) {
-  switch (k) {
-  case NormKind::Rms:
-    return ir::NormKind::rms;
-  case NormKind::Layer:
-    return ir::NormKind::layer;
-  }
-  llvm_unreachable("a norm kind the dialect has no name for");
-}
-
-ir::ActKind toIr(Activation a) {
-  switch (a) {
-  case Activation::Relu:
-    return ir::ActKind::relu;
-  case Activation::Gelu:
-    return ir::ActKind::gelu;
-  case Activation::GeluTanh:
-    return ir::ActKind::gelu_tanh;
-  case Activation::Silu:
-    return ir::ActKind::silu;
-  }
-  llvm_unreachable("an activation the dialect has no name for");
-}
-
-ir::RopeLayout toIr(RopeLayout l) {
-  switch (l) {
-  case RopeLayout::Half:
-    return ir::RopeLayout::half;
-  case RopeLayout::Interleaved:
-    return ir::RopeLayout::interleaved;
-  }
-  llvm_unreachable("a RoPE layout the dialect has no name for");
-}
+// The spec's own choices become IR by one conversion per enum, each an
+// exhaustive switch: with -Werror=switch a choice added to ModelSpec fails
+// to compile here until it is handled, rather than silently becoming
+// another. Kinds the IR names (norms, activations, RoPE layouts, router
+// scorings) are the dialect's enums already.
 
 /// None: no scaling attribute.
 std::optional<ir::RopeScalingKind> toIr(RopeScaling s) {
@@ -88,16 +56,6 @@ std::optional<ir::PositionKind> toIr(AbsolutePosition p) {
     return ir::PositionKind::learned;
   }
   llvm_unreachable("a position kind the dialect has no name for");
-}
-
-ir::MoeScoring toIr(MoeScoring s) {
-  switch (s) {
-  case MoeScoring::Softmax:
-    return ir::MoeScoring::softmax;
-  case MoeScoring::Sigmoid:
-    return ir::MoeScoring::sigmoid;
-  }
-  llvm_unreachable("a router scoring the dialect has no name for");
 }
 
 /// Builds one entry point. `decode` fixes the sequence length to 1.
@@ -175,7 +133,7 @@ private:
     Value bias = s_.norm.bias ? weight(prefix + ".bias", {group}) : Value();
     auto type = cast<RankedTensorType>(x.getType());
     return b_.create<ir::NormOp>(
-        loc_, type, ir::NormKindAttr::get(b_.getContext(), toIr(s_.norm.kind)),
+        loc_, type, ir::NormKindAttr::get(b_.getContext(), s_.norm.kind),
         x, gain, bias, b_.getF64FloatAttr(s_.norm.eps),
         wholeRow ? IntegerAttr() : b_.getI64IntegerAttr(group),
         b_.getF64FloatAttr(s_.norm.gainOffset));
@@ -248,6 +206,34 @@ private:
     return h;
   }
 
+  /// The attention bias the position scheme adds to the scores (none for
+  /// RoPE, which rotates Q and K instead).
+  Value positionBias(int64_t l, int64_t heads) {
+    const AttentionSpec &a = s_.attention;
+    auto biasType = RankedTensorType::get(
+        {heads, decode_ ? 1 : ShapedType::kDynamic, ShapedType::kDynamic},
+        b_.getF32Type());
+    switch (a.position) {
+    case AttentionPosition::None:
+    case AttentionPosition::Rope:
+      return Value();
+    case AttentionPosition::Alibi:
+      return b_.create<ir::AlibiOp>(loc_, biasType, pos_, seqLen_, totalLen_,
+                                    b_.getI64IntegerAttr(heads));
+    case AttentionPosition::Relative: {
+      int64_t owner = a.relative.shared ? 0 : l;
+      Value table = weight(layerWeight(owner, "attn.rel_bias.weight"),
+                           {a.relative.numBuckets, heads});
+      return b_.create<ir::RelativeBiasOp>(
+          loc_, biasType, table, pos_, seqLen_, totalLen_,
+          b_.getI64IntegerAttr(a.relative.numBuckets),
+          b_.getI64IntegerAttr(a.relative.maxDistance),
+          a.relative.bidirectional ? b_.getUnitAttr() : UnitAttr());
+    }
+    }
+    llvm_unreachable("a position scheme without a bias rule");
+  }
+
   Value attention(int64_t l, Value x, Value &cache) {
     auto name = [&](StringRef rest) { return layerWeight(l, rest); };
     const AttentionSpec &a = s_.attention;
@@ -276,23 +262,7 @@ private:
     auto read = b_.create<ir::KvReadOp>(loc_, keysType, valuesType, cache,
                                         totalLen_);
 
-    Value bias;
-    auto biasType = RankedTensorType::get(
-        {heads, decode_ ? 1 : ShapedType::kDynamic, ShapedType::kDynamic},
-        b_.getF32Type());
-    if (a.position == AttentionPosition::Alibi) {
-      bias = b_.create<ir::AlibiOp>(loc_, biasType, pos_, seqLen_, totalLen_,
-                                    b_.getI64IntegerAttr(heads));
-    } else if (a.position == AttentionPosition::Relative) {
-      int64_t owner = a.relative.shared ? 0 : l;
-      Value table = weight(layerWeight(owner, "attn.rel_bias.weight"),
-                           {a.relative.numBuckets, heads});
-      bias = b_.create<ir::RelativeBiasOp>(
-          loc_, biasType, table, pos_, seqLen_, totalLen_,
-          b_.getI64IntegerAttr(a.relative.numBuckets),
-          b_.getI64IntegerAttr(a.relative.maxDistance),
-          a.relative.bidirectional ? b_.getUnitAttr() : UnitAttr());
-    }
+    Value bias = positionBias(l, heads);
     int64_t window = s_.windowOf(l);
     Value o = b_.create<ir::AttentionOp>(
         loc_, act(heads * vhd), q, read.getKey(), read.getValue(), pos_, bias,
@@ -313,7 +283,7 @@ private:
           llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
           r.originalMaxPositions);
     }
-    auto layout = ir::RopeLayoutAttr::get(b_.getContext(), toIr(r.layout));
+    auto layout = ir::RopeLayoutAttr::get(b_.getContext(), r.layout);
     return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,
                                  b_.getI64IntegerAttr(headDim),
                                  b_.getI64IntegerAttr(s_.rotaryDim()),
@@ -331,12 +301,12 @@ private:
       Value gate = linear(x, name("ffn.gate"), f.hiddenSize, d, f.bias);
       Value up = linear(x, name("ffn.up"), f.hiddenSize, d, f.bias);
       hidden = b_.create<ir::GluOp>(
-          loc_, ir::ActKindAttr::get(b_.getContext(), toIr(f.activation)),
+          loc_, ir::ActKindAttr::get(b_.getContext(), f.activation),
           gate, up);
     } else {
       Value up = linear(x, name("ffn.up"), f.hiddenSize, d, f.bias);
       hidden = b_.create<ir::ActivationOp>(
-          loc_, ir::ActKindAttr::get(b_.getContext(), toIr(f.activation)),
+          loc_, ir::ActKindAttr::get(b_.getContext(), f.activation),
           up);
     }
     return linear(hidden, name("ffn.down"), d, f.hiddenSize, f.bias);
@@ -362,10 +332,10 @@ private:
     return b_.create<ir::MoeOp>(
         loc_, x.getType(), x, router, gate, up, down, sharedGate, sharedUp,
         sharedDown, sharedRouter,
-        ir::ActKindAttr::get(b_.getContext(), toIr(s_.ffn.activation)),
+        ir::ActKindAttr::get(b_.getContext(), s_.ffn.activation),
         b_.getI64IntegerAttr(e), b_.getI64IntegerAttr(m.topK),
         b_.getI64IntegerAttr(m.numShared),
-        ir::MoeScoringAttr::get(b_.getContext(), toIr(m.scoring)),
+        ir::MoeScoringAttr::get(b_.getContext(), m.scoring),
         m.normTopK ? b_.getUnitAttr() : UnitAttr(),
         b_.getF64FloatAttr(m.routedScale));
   }

@@ -10,26 +10,58 @@
 #ifndef TFM_COMPILER_FRONTEND_MODELSPEC_H
 #define TFM_COMPILER_FRONTEND_MODELSPEC_H
 
+#include "dialects/Tfm/TfmEnums.h"
+
 #include <cstdint>
+#include <iterator>
+#include <type_traits>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tfm {
 
-enum class NormKind { Rms, Layer };
-enum class Activation { Relu, Gelu, GeluTanh, Silu };
+// Kinds the IR names are the dialect's enums (TfmAttrs.td): a spec keyword
+// is the kind's name there, and a kind added to the dialect is a keyword.
+using NormKind = mlir::tfm::NormKind;
+using Activation = mlir::tfm::ActKind;
+using RopeLayout = mlir::tfm::RopeLayout;
+using MoeScoring = mlir::tfm::MoeScoring;
+
+// Choices of the spec alone, which the builder turns into IR structure.
+// Each enum's spec keywords sit beside it, one per case, in order.
+template <typename E> struct SpecKeywords;
+#define TFM_SPEC_ENUM(Name, Last, ...)                                        \
+  template <> struct SpecKeywords<Name> {                                     \
+    static constexpr const char *words[] = {__VA_ARGS__};                     \
+    static_assert(std::size(words) == size_t(Name::Last) + 1,                 \
+                  "one keyword per case of " #Name);                          \
+  }
+
 enum class AbsolutePosition { None, Sinusoidal, Learned };
+TFM_SPEC_ENUM(AbsolutePosition, Learned, "none", "sinusoidal", "learned");
 enum class NormPlacement { Pre, Post, Sandwich, PostSublayer };
+TFM_SPEC_ENUM(NormPlacement, PostSublayer, "pre", "post", "sandwich",
+              "post_sublayer");
 enum class QkNorm { None, PerHead, Full };
+TFM_SPEC_ENUM(QkNorm, Full, "none", "per_head", "full");
 enum class AttentionPosition { None, Rope, Alibi, Relative };
-enum class RopeLayout { Half, Interleaved };
+TFM_SPEC_ENUM(AttentionPosition, Relative, "none", "rope", "alibi",
+              "relative");
 enum class RopeScaling { None, Linear, Ntk, Llama3 };
+TFM_SPEC_ENUM(RopeScaling, Llama3, "none", "linear", "ntk", "llama3");
 enum class FfnKind { Glu, Mlp };
-enum class MoeScoring { Softmax, Sigmoid };
+TFM_SPEC_ENUM(FfnKind, Mlp, "glu", "mlp");
+#undef TFM_SPEC_ENUM
+
+/// Whether E is one of the spec's own enums (it has SpecKeywords).
+template <typename E, typename = void> struct IsSpecEnum : std::false_type {};
+template <typename E>
+struct IsSpecEnum<E, std::void_t<decltype(SpecKeywords<E>::words)>>
+    : std::true_type {};
 
 struct NormSpec {
-  NormKind kind = NormKind::Rms;
+  NormKind kind = NormKind::rms;
   double eps = 1e-5;
   bool bias = false;
   /// Added to stored gains (Gemma stores gain - 1).
@@ -40,7 +72,7 @@ struct RopeSpec {
   double theta = 10000;
   /// Rotated features per head; 0 means head_dim.
   int64_t rotaryDim = 0;
-  RopeLayout layout = RopeLayout::Half;
+  RopeLayout layout = RopeLayout::half;
   RopeScaling scaling = RopeScaling::None;
   double factor = 1;
   double lowFreqFactor = 1;
@@ -81,7 +113,7 @@ struct MoeSpec {
   int64_t numShared = 0;
   int64_t sharedHiddenSize = 0; // 0: hiddenSize * numShared
   bool sharedRouter = false;
-  MoeScoring scoring = MoeScoring::Softmax;
+  MoeScoring scoring = MoeScoring::softmax;
   bool normTopK = true;
   double routedScale = 1;
   /// Layers [0, firstDenseLayers) use the dense FFN.
@@ -90,7 +122,7 @@ struct MoeSpec {
 
 struct FfnSpec {
   FfnKind kind = FfnKind::Glu;
-  Activation activation = Activation::Silu;
+  Activation activation = Activation::silu;
   int64_t hiddenSize = 0;
   bool bias = false;
   MoeSpec moe;
@@ -163,17 +195,27 @@ struct ModelSpec {
   }
 };
 
-/// Keyword spellings shared by the JSON reader, the writer and the docs.
-const char *toString(NormKind);
-const char *toString(Activation);
-const char *toString(AbsolutePosition);
-const char *toString(NormPlacement);
-const char *toString(QkNorm);
-const char *toString(AttentionPosition);
-const char *toString(RopeLayout);
-const char *toString(RopeScaling);
-const char *toString(FfnKind);
-const char *toString(MoeScoring);
+/// The keyword of a case, shared by the JSON reader, the writer and the
+/// docs: a spec enum's from SpecKeywords, a dialect kind's its name in the
+/// IR.
+template <typename E> const char *toString(E v) {
+  if constexpr (IsSpecEnum<E>::value)
+    return SpecKeywords<E>::words[size_t(v)];
+  else
+    return mlir::tfm::stringifyEnum(v).data();
+}
+
+/// Every case of a spec enum or a dialect kind, in order.
+template <typename E> std::vector<E> allCases() {
+  if constexpr (IsSpecEnum<E>::value) {
+    std::vector<E> cases;
+    for (size_t i = 0; i < std::size(SpecKeywords<E>::words); ++i)
+      cases.push_back(E(i));
+    return cases;
+  } else {
+    return mlir::tfm::enumCases<E>();
+  }
+}
 
 } // namespace tfm
 

@@ -40,7 +40,7 @@ void SpecDiagnostics::warning(const std::string &where,
 namespace {
 
 void readNorm(JsonFields &f, NormSpec &norm) {
-  f.keyword("kind", norm.kind, {NormKind::Rms, NormKind::Layer});
+  f.keyword("kind", norm.kind);
   f.number("eps", norm.eps, /*positive=*/true);
   f.boolean("bias", norm.bias);
   f.number("gain_offset", norm.gainOffset, /*positive=*/false);
@@ -50,7 +50,7 @@ void readNorm(JsonFields &f, NormSpec &norm) {
 void readRope(JsonFields &f, RopeSpec &rope) {
   f.number("theta", rope.theta, /*positive=*/true);
   f.integer("rotary_dim", rope.rotaryDim, 0);
-  f.keyword("layout", rope.layout, {RopeLayout::Half, RopeLayout::Interleaved});
+  f.keyword("layout", rope.layout);
   if (const json::Object *s = f.object("scaling")) {
     JsonFields sf(*s, f.pathOf("scaling"), f.diags());
     if (!sf.has("type"))
@@ -78,7 +78,7 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
   f.integer("v_head_dim", a.vHeadDim, 1);
   f.boolean("qkv_bias", a.qkvBias);
   f.boolean("out_bias", a.outBias);
-  f.keyword("qk_norm", a.qkNorm, {QkNorm::None, QkNorm::PerHead, QkNorm::Full});
+  f.keyword("qk_norm", a.qkNorm);
   f.number("scale", a.scale, /*positive=*/true);
   f.number("softcap", a.softcap, /*positive=*/true);
   f.boolean("causal", a.causal);
@@ -109,9 +109,7 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
                           describeJson(*w));
     }
   }
-  f.keyword("position", a.position,
-            {AttentionPosition::None, AttentionPosition::Rope,
-             AttentionPosition::Alibi, AttentionPosition::Relative});
+  f.keyword("position", a.position);
   if (const json::Object *r = f.object("rope")) {
     JsonFields rf(*r, f.pathOf("rope"), f.diags());
     readRope(rf, a.rope);
@@ -127,13 +125,9 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
   f.finish();
 }
 
-constexpr std::initializer_list<Activation> kActivations = {
-    Activation::Relu, Activation::Gelu, Activation::GeluTanh,
-    Activation::Silu};
-
 void readFfn(JsonFields &f, FfnSpec &ffn) {
-  f.keyword("kind", ffn.kind, {FfnKind::Glu, FfnKind::Mlp});
-  f.keyword("activation", ffn.activation, kActivations);
+  f.keyword("kind", ffn.kind);
+  f.keyword("activation", ffn.activation);
   f.requiredInteger("hidden_size", ffn.hiddenSize, 1);
   f.boolean("bias", ffn.bias);
   if (const json::Object *m = f.object("moe")) {
@@ -145,8 +139,7 @@ void readFfn(JsonFields &f, FfnSpec &ffn) {
     mf.integer("num_shared", moe.numShared, 0);
     mf.integer("shared_hidden_size", moe.sharedHiddenSize, 1);
     mf.boolean("shared_router", moe.sharedRouter);
-    mf.keyword("scoring", moe.scoring,
-               {MoeScoring::Softmax, MoeScoring::Sigmoid});
+    mf.keyword("scoring", moe.scoring);
     mf.boolean("norm_topk", moe.normTopK);
     mf.number("routed_scale", moe.routedScale, /*positive=*/true);
     mf.integer("first_dense_layers", moe.firstDenseLayers, 0);
@@ -183,9 +176,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   if (const json::Object *o = f.object("embedding")) {
     JsonFields ef(*o, "embedding", diags);
     ef.number("scale", spec.embeddingScale, /*positive=*/true);
-    ef.keyword("position", spec.absolutePosition,
-               {AbsolutePosition::None, AbsolutePosition::Sinusoidal,
-                AbsolutePosition::Learned});
+    ef.keyword("position", spec.absolutePosition);
     ef.boolean("tied", spec.tieEmbeddings);
     ef.boolean("norm", spec.embeddingNorm);
     ef.finish();
@@ -196,9 +187,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   }
   if (const json::Object *o = f.object("block")) {
     JsonFields bf(*o, "block", diags);
-    bf.keyword("norm_placement", spec.placement,
-               {NormPlacement::Pre, NormPlacement::Post,
-                NormPlacement::Sandwich, NormPlacement::PostSublayer});
+    bf.keyword("norm_placement", spec.placement);
     bf.boolean("parallel", spec.parallel);
     bf.boolean("shared_norm", spec.sharedNorm);
     bf.number("residual_alpha", spec.residualAlpha, /*positive=*/true);
@@ -444,7 +433,7 @@ rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {
   layout.headDim = s.headDim();
   layout.rotaryDim = s.rotaryDim();
   layout.ropeInterleaved = s.attention.position == AttentionPosition::Rope &&
-                           s.attention.rope.layout == RopeLayout::Interleaved;
+                           s.attention.rope.layout == RopeLayout::interleaved;
   return layout;
 }
 

@@ -1,8 +1,9 @@
 //===- Pipeline.h - a tfm.kernel as a Halide pipeline -----------*- C++ -*-===//
 //
 // The algorithm half of the backend: one Halide Func per op of a kernel,
-// composed (elementwise ops inline into their producer). The schedule half
-// lives in schedules/<target>/ and finds the stages it tiles by name.
+// composed (elementwise ops inline into their producer), each op lowered by
+// its family's rule (ops/). The schedule half lives in schedules/<target>/
+// and places the stages the rules name by role (Stages).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,55 @@
 #include <vector>
 
 namespace tfm::halide {
+
+/// A projection's product x·wᵀ: the reduction over k, what it reads, and
+/// its domain.
+struct ProductStages {
+  Halide::Func dot, input, weight;
+  Halide::RDom k;
+};
+
+/// A norm's per-row statistics: the sum of squares (of deviations from the
+/// mean, for a LayerNorm) and the sum for the mean.
+struct NormStages {
+  Halide::Func stats, mean;
+};
+
+/// An attention's stages. Chunked attention over a cache (tfm.cached_
+/// attention) also has the chunk stages and the `chunks` domain.
+struct AttentionStages {
+  Halide::Func keysT, qk, logits, max, prob, denom, weighted;
+  Halide::Func chunkMax, chunkDenom, chunkWeighted, partials, chunkScale;
+  Halide::RDom keys, headDim, chunks;
+};
+
+/// A mixture of experts' routing and expert products.
+struct MoeStages {
+  Halide::Func routerLogits, routerScore, routerMax, routerDenom, rank, chosen,
+      weight, total, expertGate, expertUp, expertOut, routed;
+  Halide::Func sharedRouter, sharedGate, sharedUp, sharedOut;
+  /// Every stage above that the kernel has.
+  std::vector<Halide::Func> all() const;
+};
+
+/// The stages the schedule templates place, by role. A role the kernel
+/// does not have is an undefined Func (or RDom).
+struct Stages {
+  /// The product of the kernel's projection (tfm.linear, tfm.lm_head,
+  /// tfm.linear_glu, tfm.qkv_rope).
+  ProductStages product;
+  /// tfm.qkv_rope's whole product, which Q, K and V read columns of.
+  Halide::Func qkvProduct;
+  /// A norm read by the kernel's projection, computed before the product.
+  Halide::Func prologue;
+  /// The statistics of the kernel's norm (a norm kernel's or the
+  /// prologue's), and of tfm.qkv_rope's QK-norms.
+  NormStages norm, qNorm, kNorm;
+  /// RoPE's angle tables, shared by every rotation of the kernel.
+  Halide::Func ropeCos, ropeSin;
+  AttentionStages attention;
+  MoeStages moe;
+};
 
 /// The Halide form of one kernel. Coordinates are innermost first: element
 /// (s, c) of a `seq x features` tensor is func(c, s).
@@ -37,20 +87,14 @@ struct KernelPipeline {
   /// Outputs computed row by row beside the anchor's (by position in
   /// `outputs`): the results of a tfm.add_norm.
   std::vector<size_t> rowOutputs;
-  /// The output at whose rows per-row statistics (stages "stats", "mean")
-  /// are computed, for row-wise kernels.
+  /// The output at whose rows the norm statistics are computed, for
+  /// row-wise kernels.
   Halide::Func statsOwner;
   /// The number of rows (the sequence extent) of the kernel's input.
   Halide::Expr rows;
-  /// The op that anchors the kernel ("linear", "attention", ...).
-  std::string anchor;
   bool decode = false;
-  /// Stages the schedule templates refer to, by role: "dot" (a projection's
-  /// reduction), "scores", "max", "denom", "sum" (attention), "stats"
-  /// (norms), ...
-  std::map<std::string, Halide::Func> stages;
-  /// The reduction domains of those stages, by the same roles.
-  std::map<std::string, Halide::RDom> rdoms;
+  /// The stages the schedule templates place.
+  Stages stages;
   /// The pure coordinates of the output, innermost first.
   std::vector<Halide::Var> vars;
   /// Static extents of the output, innermost first (-1: dynamic).
@@ -66,8 +110,9 @@ struct AlgorithmOptions {
 /// The algorithm options the kernel's schedule asks for.
 AlgorithmOptions algorithmOptions(mlir::tfm::KernelOp kernel);
 
-/// Builds the algorithm of `kernel`. Throws Halide::Error (or
-/// CompileError) on internal inconsistencies.
+/// Builds the algorithm of `kernel` from the lowering rule of each of its
+/// ops (ops/). Throws Halide::Error (or CompileError) on internal
+/// inconsistencies and for an op that has no rule.
 KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel,
                              const AlgorithmOptions &options);
 

@@ -137,7 +137,7 @@ private:
               w.getName(), int(plan_.weights.size()));
           if (added)
             plan_.weights.push_back(
-                {w.getName().str(), {shape.begin(), shape.end()}});
+                {w.getName().str(), {shape.begin(), shape.end()}, {}});
           rt::BufferDef def;
           def.kind = rt::BufferDef::Kind::Weight;
           def.index = it->second;

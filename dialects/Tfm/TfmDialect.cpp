@@ -82,16 +82,6 @@ LogicalResult KvCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-bool mlir::tfm::subtractsMean(NormKind kind) {
-  switch (kind) {
-  case NormKind::rms:
-    return false;
-  case NormKind::layer:
-    return true;
-  }
-  llvm_unreachable("a norm kind without a definition");
-}
-
 LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t vocab, int64_t maxSeqLen,
                                 int64_t layers, int64_t heads, int64_t kvHeads,

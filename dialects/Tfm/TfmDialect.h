@@ -28,7 +28,7 @@ struct FieldParser<llvm::APFloat> {
 } // namespace mlir
 
 #include "dialects/Tfm/TfmDialect.h.inc"
-#include "dialects/Tfm/TfmEnums.h.inc"
+#include "dialects/Tfm/TfmEnums.h"
 #include "dialects/Tfm/TfmAttrInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
@@ -38,10 +38,6 @@ struct FieldParser<llvm::APFloat> {
 #include "dialects/Tfm/TfmTypes.h.inc"
 
 namespace mlir::tfm {
-/// Whether a norm of `kind` subtracts the row mean (LayerNorm) or not
-/// (RMSNorm): the one fact about a norm kind its lowerings branch on.
-bool subtractsMean(NormKind kind);
-
 /// `schedule` with one integer parameter set to `value`, for experiments
 /// (tests and benchmarks that try other tile sizes); failure when the
 /// schedule has no such parameter or the value does not verify.

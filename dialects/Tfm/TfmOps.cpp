@@ -61,6 +61,8 @@ void printEnumKeyword(OpAsmPrinter &printer, Operation *, AttrT attr) {
 
 } // namespace
 
+#include "dialects/Tfm/TfmOpInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/Tfm/TfmOps.cpp.inc"
 

@@ -15,6 +15,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/Tfm/TfmOpInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/Tfm/TfmOps.h.inc"
 

@@ -12,6 +12,7 @@
 include "dialects/Tfm/TfmDialect.td"
 include "dialects/Tfm/TfmAttrs.td"
 include "dialects/Tfm/TfmTypes.td"
+include "dialects/Tfm/TfmInterfaces.td"
 include "mlir/IR/CommonAttrConstraints.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
@@ -192,7 +193,7 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure]> {
+def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure, Tfm_AttentionBiasOpInterface]> {
   let summary = "ALiBi attention bias";
   let description = [{
     Bias[h, i, j] = slope_h · (j − (pos + i)) with the geometric slopes of
@@ -211,7 +212,8 @@ def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure]> {
   }];
 }
 
-def Tfm_RelativeBiasOp : Tfm_Op<"relative_bias", [Pure]> {
+def Tfm_RelativeBiasOp
+    : Tfm_Op<"relative_bias", [Pure, Tfm_AttentionBiasOpInterface]> {
   let summary = "T5 bucketed relative position bias";
   let description = [{
     Bias[h, i, j] = table[bucket(j − (pos + i)), h], where bucket() is T5's

@@ -256,10 +256,8 @@ struct FormKernelsPass : tfm::impl::TfmFormKernelsBase<FormKernelsPass> {
       resultTypes.push_back(resultType);
       // The size of each dimension of the result that is not static.
       SmallVector<Value> perDim(resultType.getRank());
-      if (auto alibi = dyn_cast<AlibiOp>(anchor)) {
-        perDim = {Value(), alibi.getQueryLen(), alibi.getKeyLen()};
-      } else if (auto rel = dyn_cast<RelativeBiasOp>(anchor)) {
-        perDim = {Value(), rel.getQueryLen(), rel.getKeyLen()};
+      if (auto bias = dyn_cast<AttentionBiasOpInterface>(anchor)) {
+        perDim = {Value(), bias.getQueryLen(), bias.getKeyLen()};
       } else if (resultType.isDynamicDim(0)) {
         perDim[0] = sizeOfDim0(sequenceSource(group.ops.front()), b,
                                 last->getLoc());

@@ -124,8 +124,8 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
           headDim, vHeadDim, heads, kvHeads);
   } else if (isa<MoeOp>(anchor)) {
     schedule = MoeScheduleAttr::get(ctx, lanes);
-  } else if (isa<NormOp, AddNormOp, EmbedOp, PositionOp, RopeOp, AlibiOp,
-                 RelativeBiasOp>(anchor)) {
+  } else if (isa<NormOp, AddNormOp, EmbedOp, PositionOp, RopeOp,
+                 AttentionBiasOpInterface>(anchor)) {
     schedule = RowsScheduleAttr::get(ctx, lanes);
   } else {
     schedule = ElementwiseScheduleAttr::get(ctx, lanes);

@@ -92,7 +92,7 @@ LogicalResult fuse(Operation *attention, PatternRewriter &rewriter) {
         bool(l.getBias()) != bool(vl.getBias()) ||
         (l.getBias() && !isWeight(l.getBias())))
       return failure();
-  if (!sameRotation(qc->rope, kc->rope) || qc->rope.getHeadDim() != hd ||
+  if (!sameRotation(qc->rope, kc->rope) || int64_t(qc->rope.getHeadDim()) != hd ||
       !sameNorm(qc->norm, kc->norm))
     return failure();
   int64_t vFeatures = cast<RankedTensorType>(v.getType()).getDimSize(1);

@@ -151,9 +151,11 @@ void scheduleAttention(KernelPipeline &p, ir::AttentionScheduleAttr s,
   int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
-  Func &qk = stage(p, "qk"), &mx = stage(p, "max"), &prob = stage(p, "prob"),
-       &den = stage(p, "denom"), &weighted = stage(p, "weighted");
-  RDom keys = p.rdoms.at("keys"), dims = p.rdoms.at("head_dim");
+  AttentionStages &a = p.stages.attention;
+  Func &qk = need(a.qk, "qk"), &mx = need(a.max, "max"),
+       &prob = need(a.prob, "prob"), &den = need(a.denom, "denom"),
+       &weighted = need(a.weighted, "weighted");
+  RDom keys = need(a.keys, "keys"), dims = need(a.headDim, "head_dim");
 
   Var task = taskPerGroupAndRows(out, c, row, h);
   for (Func *f : {&qk, &mx, &prob, &den, &weighted})
@@ -173,13 +175,15 @@ static void scheduleChunked(KernelPipeline &p, const Heads &h,
   int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
-  Func &qk = stage(p, "qk"), &prob = stage(p, "prob"),
-       &cmax = stage(p, "chunk_max"), &cden = stage(p, "chunk_denom"),
-       &cacc = stage(p, "chunk_weighted"), &partials = stage(p, "partials"),
-       &mx = stage(p, "max"), &den = stage(p, "denom"),
-       &weighted = stage(p, "weighted");
-  RDom keys = p.rdoms.at("keys"), dims = p.rdoms.at("head_dim"),
-       chunks = p.rdoms.at("chunks");
+  AttentionStages &a = p.stages.attention;
+  Func &qk = need(a.qk, "qk"), &prob = need(a.prob, "prob"),
+       &cmax = need(a.chunkMax, "chunk_max"),
+       &cden = need(a.chunkDenom, "chunk_denom"),
+       &cacc = need(a.chunkWeighted, "chunk_weighted"),
+       &partials = need(a.partials, "partials"), &mx = need(a.max, "max"),
+       &den = need(a.denom, "denom"), &weighted = need(a.weighted, "weighted");
+  RDom keys = need(a.keys, "keys"), dims = need(a.headDim, "head_dim"),
+       chunks = need(a.chunks, "chunks");
   Var px = partials.args()[0], ph = partials.args()[1],
       ps = partials.args()[2], pc = partials.args()[3];
   // One chunk of one head group is computed at partials' loop `chunkLoop`,
@@ -215,7 +219,7 @@ static void scheduleChunked(KernelPipeline &p, const Heads &h,
     partials.split(ps, tile, tileRow, rows, TailStrategy::GuardWithIf)
         .reorder(px, ph, tileRow, tile, pc)
         .vectorize(px, vec, TailStrategy::GuardWithIf);
-    Func &keysT = stage(p, "keys_t");
+    Func &keysT = need(a.keysT, "keys_t");
     keysT.compute_at(partials, pc)
         .vectorize(keysT.args()[0], vec, TailStrategy::RoundUp);
     chunkLoop = tile;

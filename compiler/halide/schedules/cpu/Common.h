@@ -14,12 +14,14 @@ namespace tfm::halide::cpu {
 
 namespace ir = mlir::tfm;
 
-/// The stage `role` of the pipeline (it must exist).
-Halide::Func &stage(KernelPipeline &p, const std::string &role);
+/// `stage`, which the template needs: an error names `role` when the
+/// kernel lacks it.
+Halide::Func &need(Halide::Func &stage, const char *role);
+Halide::RDom need(Halide::RDom domain, const char *role);
 
 void scheduleGemm(KernelPipeline &p, ir::GemmScheduleAttr s,
                   const Halide::Target &t);
-/// Tiles `out` (whose stage "dot" is a projection's reduction) as a decode
+/// Tiles `out` (whose stage `product.dot` is a projection's reduction) as a decode
 /// GEMV over its feature coordinate `n`.
 void tileGemv(KernelPipeline &p, Halide::Func out, Halide::Var n,
               ir::GemvScheduleAttr s);
@@ -27,7 +29,7 @@ void tileGemv(KernelPipeline &p, Halide::Func out, Halide::Var n,
 void tileGemm(KernelPipeline &p, Halide::Func out, Halide::Var n,
               Halide::Var row, Halide::Expr rows, ir::GemmScheduleAttr s);
 /// A norm computed in the prologue of a projection kernel (stage
-/// "prologue"), once per kernel call, before the product.
+/// `prologue`), once per kernel call, before the product.
 void schedulePrologue(KernelPipeline &p, int vector);
 
 void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s,

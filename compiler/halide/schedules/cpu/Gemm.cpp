@@ -30,9 +30,10 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
   int vec = int(s.getVector());
   int cols = int(s.getTileCols());
   int tileRows = int(s.getTileRows());
-  Func &dot = stage(p, "dot");
-  Func &weight = stage(p, "dot_weight");
-  RDom r = p.rdoms.at("dot");
+  ProductStages &product = p.stages.product;
+  Func &dot = need(product.dot, "product.dot");
+  Func &weight = need(product.weight, "product.weight");
+  RDom r = need(product.k, "product.k");
   bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
   Var no("no"), ni("ni"), so("so"), si("si");
   // With AVX-512 vectors (16 lanes) the last column panel shifts inwards

@@ -25,8 +25,8 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
   int vec = int(s.getVector());
   int rows = int(s.getRowsPerTask());
   constexpr int kGroup = 4;
-  Func &dot = stage(p, "dot");
-  RDom r = p.rdoms.at("dot");
+  Func &dot = need(p.stages.product.dot, "product.dot");
+  RDom r = need(p.stages.product.k, "product.k");
   bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
   Var no("no"), ni("ni"), group("group"), member("member");
   out.split(n, no, ni, rows, TailStrategy::GuardWithIf)

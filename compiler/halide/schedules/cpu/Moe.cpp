@@ -21,14 +21,12 @@ void scheduleMoe(KernelPipeline &p, ir::MoeScheduleAttr s, const Target &) {
   out.vectorize(c, vec, TailStrategy::GuardWithIf);
   if (!p.decode)
     out.parallel(row);
-  for (auto &[role, f] : p.stages)
+  MoeStages &moe = p.stages.moe;
+  for (Func f : moe.all())
     f.compute_at(out, row);
-  for (const char *role : {"expert_gate", "expert_up", "shared_gate",
-                           "shared_up"})
-    if (p.stages.count(role)) {
-      Func &f = p.stages[role];
+  for (Func f : {moe.expertGate, moe.expertUp, moe.sharedGate, moe.sharedUp})
+    if (f.defined())
       f.vectorize(f.args()[0], vec, TailStrategy::GuardWithIf);
-    }
 }
 
 } // namespace tfm::halide::cpu

@@ -27,27 +27,26 @@ void scheduleRows(KernelPipeline &p, ir::RowsScheduleAttr s, const Target &) {
   }
   Func &owner = p.statsOwner;
   Var row = owner.args().back();
-  for (const char *role : {"stats", "mean"})
-    if (p.stages.count(role))
-      p.stages[role].compute_at(owner, row);
-  for (const char *role : {"cos", "sin"})
-    if (p.stages.count(role))
-      p.stages[role].compute_at(owner, row).vectorize(
-          p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
+  for (Func f : {p.stages.norm.stats, p.stages.norm.mean})
+    if (f.defined())
+      f.compute_at(owner, row);
+  for (Func f : {p.stages.ropeCos, p.stages.ropeSin})
+    if (f.defined())
+      f.compute_at(owner, row).vectorize(f.args()[0], vec,
+                                         TailStrategy::GuardWithIf);
 }
 
 void schedulePrologue(KernelPipeline &p, int vec) {
-  auto it = p.stages.find("prologue");
-  if (it == p.stages.end())
+  Func &norm = p.stages.prologue;
+  if (!norm.defined())
     return;
-  Func &norm = it->second;
   Var c = norm.args()[0], row = norm.args()[1];
   norm.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
   if (!p.decode)
     norm.parallel(row);
-  for (const char *role : {"stats", "mean"})
-    if (p.stages.count(role))
-      p.stages[role].compute_at(norm, row);
+  for (Func f : {p.stages.norm.stats, p.stages.norm.mean})
+    if (f.defined())
+      f.compute_at(norm, row);
   // The residual sum the prologue normalizes, also a result of the kernel.
   for (size_t i : p.rowOutputs) {
     Func &sum = p.outputs[i];
@@ -60,7 +59,7 @@ void schedulePrologue(KernelPipeline &p, int vec) {
 void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
   int vec = int(s.getVectorLanes());
   schedulePrologue(p, vec);
-  Func &product = stage(p, "product");
+  Func &product = need(p.stages.qkvProduct, "qkv_product");
   Var c = product.args()[0], row = product.args()[1];
   product.compute_root();
   if (auto gemm = mlir::dyn_cast<ir::GemmScheduleAttr>(s.getProduct()))
@@ -76,18 +75,14 @@ void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
     if (!p.decode)
       out.parallel(out.args()[1]);
   }
-  const char *prefixes[] = {"q_", "k_"};
-  for (int i = 0; i < 2; ++i)
-    for (const char *role : {"stats", "mean"}) {
-      auto it = p.stages.find(std::string(prefixes[i]) + role);
-      if (it != p.stages.end())
-        it->second.compute_at(p.outputs[size_t(i)],
-                              p.outputs[size_t(i)].args()[1]);
-    }
-  for (const char *role : {"cos", "sin"})
-    if (p.stages.count(role))
-      p.stages[role].compute_root().vectorize(
-          p.stages[role].args()[0], vec, TailStrategy::GuardWithIf);
+  const NormStages *norms[] = {&p.stages.qNorm, &p.stages.kNorm};
+  for (size_t i = 0; i < 2; ++i)
+    for (Func f : {norms[i]->stats, norms[i]->mean})
+      if (f.defined())
+        f.compute_at(p.outputs[i], p.outputs[i].args()[1]);
+  for (Func f : {p.stages.ropeCos, p.stages.ropeSin})
+    if (f.defined())
+      f.compute_root().vectorize(f.args()[0], vec, TailStrategy::GuardWithIf);
 }
 
 void scheduleElementwise(KernelPipeline &p, ir::ElementwiseScheduleAttr s,

@@ -9,11 +9,18 @@ namespace ir = mlir::tfm;
 
 namespace tfm::halide {
 
-Func &cpu::stage(KernelPipeline &p, const std::string &role) {
-  auto it = p.stages.find(role);
-  if (it == p.stages.end())
-    throw CompileError("schedule: the kernel has no '" + role + "' stage");
-  return it->second;
+Func &cpu::need(Func &stage, const char *role) {
+  if (!stage.defined())
+    throw CompileError(std::string("schedule: the kernel has no '") + role +
+                       "' stage");
+  return stage;
+}
+
+RDom cpu::need(RDom domain, const char *role) {
+  if (!domain.defined())
+    throw CompileError(std::string("schedule: the kernel has no '") + role +
+                       "' domain");
+  return domain;
 }
 
 void scheduleCpu(KernelPipeline &p, ir::ScheduleAttrInterface schedule,

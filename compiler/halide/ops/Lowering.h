@@ -1,0 +1,152 @@
+//===- Lowering.h - the Halide lowering of one op family --------*- C++ -*-===//
+//
+// Each op family's file (Elementwise, Norm, Position, Linear, Attention,
+// Moe) defines one rule per op: the op's Halide Funcs, read from the
+// Funcs of its operands and defined for its results, and the stages a
+// schedule template places. A family adds its rules to the table with its
+// add…Lowerings function; Pipeline.cpp calls each of those once.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_COMPILER_HALIDE_OPS_LOWERING_H
+#define TFM_COMPILER_HALIDE_OPS_LOWERING_H
+
+#include "compiler/halide/Pipeline.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+#include <functional>
+
+namespace tfm::halide {
+
+namespace ir = mlir::tfm;
+
+/// The state of one kernel's lowering: the Func of every value defined so
+/// far, the kernel's arguments, and the stages for the schedule.
+class Lowering {
+public:
+  Lowering(ir::KernelOp kernel, const AlgorithmOptions &options)
+      : decode_(kernel.isDecode()), options_(options) {}
+
+  /// The Func (tensor), index expression (scalar) or cache buffers (keys,
+  /// values) of a value of the kernel.
+  Halide::Func f(mlir::Value v) const { return funcs_.at(v); }
+  Halide::Expr scalar(mlir::Value v) const { return scalars_.at(v); }
+  std::pair<Halide::ImageParam, Halide::ImageParam>
+  cache(mlir::Value v) const {
+    return caches_.at(v);
+  }
+  /// `v`'s Func, or an undefined one for an absent optional operand.
+  Halide::Func optional(mlir::Value v) const {
+    return v ? f(v) : Halide::Func();
+  }
+
+  /// Extent of MLIR dimension `dim` of `v`: static, or read from the input
+  /// buffer it is (reductions only run over such dimensions).
+  Halide::Expr extent(mlir::Value v, int64_t dim) const;
+  /// The sequence extent of `v`: its dimension 0, traced back to the
+  /// kernel argument it is computed from.
+  Halide::Expr rowsOf(mlir::Value v) const;
+  /// The static size of dimension `dim` of `v`.
+  static int64_t size(mlir::Value v, int64_t dim);
+
+  void define(mlir::Value result, Halide::Func func) { funcs_[result] = func; }
+  /// A tensor argument: its buffer and the Func that reads it.
+  void defineArgument(mlir::Value arg, Halide::ImageParam image,
+                      Halide::Func func) {
+    images_[arg] = image;
+    funcs_[arg] = func;
+  }
+  void defineScalar(mlir::Value arg, Halide::Expr e) { scalars_[arg] = e; }
+  void defineCache(mlir::Value arg, Halide::ImageParam keys,
+                   Halide::ImageParam values) {
+    caches_[arg] = {keys, values};
+  }
+
+  bool decode() const { return decode_; }
+  const AlgorithmOptions &options() const { return options_; }
+
+  /// What the schedule templates place.
+  Stages stages;
+
+private:
+  bool decode_;
+  AlgorithmOptions options_;
+  llvm::DenseMap<mlir::Value, Halide::Func> funcs_;
+  llvm::DenseMap<mlir::Value, Halide::Expr> scalars_;
+  llvm::DenseMap<mlir::Value, Halide::ImageParam> images_;
+  llvm::DenseMap<mlir::Value, std::pair<Halide::ImageParam, Halide::ImageParam>>
+      caches_;
+};
+
+/// The lowering rule of every op that has one, by op.
+class LoweringTable {
+public:
+  using Rule = std::function<void(mlir::Operation *, Lowering &)>;
+
+  template <typename OpT> void add(void (*rule)(OpT, Lowering &)) {
+    rules_[mlir::TypeID::get<OpT>()] = [rule](mlir::Operation *op,
+                                              Lowering &l) {
+      rule(mlir::cast<OpT>(op), l);
+    };
+  }
+
+  /// The rule for `op`, or null.
+  const Rule *find(mlir::Operation *op) const {
+    auto it = rules_.find(op->getName().getTypeID());
+    return it == rules_.end() ? nullptr : &it->second;
+  }
+
+private:
+  llvm::DenseMap<mlir::TypeID, Rule> rules_;
+};
+
+/// The families (one file each under ops/).
+void addElementwiseLowerings(LoweringTable &table);
+void addNormLowerings(LoweringTable &table);
+void addPositionLowerings(LoweringTable &table);
+void addLinearLowerings(LoweringTable &table);
+void addAttentionLowerings(LoweringTable &table);
+void addMoeLowerings(LoweringTable &table);
+
+// Formulas one family lends another.
+
+/// The activation `kind` of `x` (Elementwise.cpp).
+Halide::Expr activate(ir::ActKind kind, Halide::Expr x);
+/// alpha·lhs + rhs, as tfm.add computes it (Elementwise.cpp).
+Halide::Func residualAdd(Halide::Func lhs, Halide::Func rhs, double alpha);
+
+/// A norm's settings, as tfm.norm, tfm.add_norm and tfm.qkv_rope carry
+/// them.
+struct NormParams {
+  int group;
+  ir::NormKind kind;
+  float eps;
+  Halide::Func gain, bias;
+  float gainOffset;
+};
+/// tfm.norm of `x` over groups of `group` features; its statistics are
+/// written to `stats` (Norm.cpp).
+Halide::Func normalize(Halide::Func x, const NormParams &params,
+                       NormStages &stats, const std::string &prefix);
+
+/// x · wᵀ (+ bias) over `k` features: the stages of `l.stages.product`
+/// (Linear.cpp).
+Halide::Func product(Lowering &l, Halide::Func x, Halide::Func w,
+                     Halide::Func bias, int k);
+
+/// tfm.rope of `x` (Position.cpp); the angle tables are the stages
+/// `ropeCos` and `ropeSin`, built once per kernel and shared by every
+/// rotation in it.
+struct Rotation {
+  Halide::Expr pos;
+  int headDim, rotaryDim;
+  ir::RopeLayout layout;
+  llvm::SmallVector<double> inverseFrequencies;
+};
+Halide::Func rotate(Lowering &l, Halide::Func x, const Rotation &rotation,
+                    int features);
+
+} // namespace tfm::halide
+
+#endif // TFM_COMPILER_HALIDE_OPS_LOWERING_H

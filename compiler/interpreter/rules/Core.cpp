@@ -1,0 +1,81 @@
+//===- Core.cpp - index arithmetic, weights and concatenation ---*- C++ -*-===//
+
+#include "compiler/interpreter/rules/Rules.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using llvm::formatv;
+
+namespace tfm::interp {
+namespace {
+
+Status unsupported(mlir::Operation *op) {
+  return Error(
+      formatv("interpreter: unsupported op '{0}'", op->getName()).str());
+}
+
+Status constant(mlir::arith::ConstantOp c, Frame &frame) {
+  auto attr = mlir::dyn_cast<mlir::IntegerAttr>(c.getValue());
+  if (!attr || !c.getType().isIndex())
+    return unsupported(c);
+  frame.set(c.getResult(), attr.getInt());
+  return Status::ok();
+}
+
+Status addIndex(mlir::arith::AddIOp a, Frame &frame) {
+  if (!a.getType().isIndex())
+    return unsupported(a);
+  frame.set(a.getResult(), frame.index(a.getLhs()) + frame.index(a.getRhs()));
+  return Status::ok();
+}
+
+Status dim(mlir::tensor::DimOp d, Frame &frame) {
+  int64_t i = frame.index(d.getIndex());
+  RtValue &src = frame[d.getSource()];
+  int64_t size = std::holds_alternative<Tokens>(src)
+                     ? int64_t(std::get<Tokens>(src).size())
+                     : std::get<Tensor>(src).shape.at(size_t(i));
+  frame.set(d.getResult(), size);
+  return Status::ok();
+}
+
+Status weight(ir::WeightOp w, Frame &frame) {
+  const rt::WeightTable::Entry *e = frame.weights().find(w.getName().str());
+  if (!e)
+    return Error(formatv("{0}: no weight '{1}'", frame.weights().origin(),
+                         w.getName())
+                     .str());
+  Tensor t;
+  t.shape = e->shape;
+  t.data = e->data;
+  frame.set(w.getResult(), std::move(t));
+  return Status::ok();
+}
+
+Status concat(ir::ConcatOp c, Frame &frame) {
+  std::vector<int64_t> shape = frame.tensor(c.getInputs().front()).shape;
+  shape[0] = 0;
+  for (mlir::Value v : c.getInputs())
+    shape[0] += frame.tensor(v).shape[0];
+  Tensor y = Tensor::zeros(shape);
+  float *out = y.mutableData();
+  for (mlir::Value v : c.getInputs()) {
+    const Tensor &t = frame.tensor(v);
+    out = std::copy_n(t.data, t.numel(), out);
+  }
+  frame.set(c.getResult(), std::move(y));
+  return Status::ok();
+}
+
+} // namespace
+
+void addCoreRules(RuleTable &table) {
+  table.add(constant);
+  table.add(addIndex);
+  table.add(dim);
+  table.add(weight);
+  table.add(concat);
+}
+
+} // namespace tfm::interp

@@ -1,0 +1,100 @@
+//===- Linear.cpp - projections: linear, lm_head, linear_glu, qkv_rope -*- C++ -*-===//
+//
+// The fused projections do the same arithmetic as the ops they replace,
+// op by op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/interpreter/rules/Rules.h"
+
+namespace tfm::interp {
+namespace {
+
+/// Columns [from, from + count) of a seq x features tensor.
+Tensor columns(const Tensor &x, int64_t from, int64_t count) {
+  int64_t seq = x.shape[0], features = x.shape[1];
+  Tensor y = Tensor::zeros({seq, count});
+  for (int64_t i = 0; i < seq; ++i)
+    std::copy_n(x.data + i * features + from, count,
+                y.mutableData() + i * count);
+  return y;
+}
+
+Status linearOp(ir::LinearOp l, Frame &frame) {
+  frame.set(l.getResult(),
+            linear(frame.tensor(l.getInput()), frame.tensor(l.getWeight()),
+                   frame.optTensor(l.getBias())));
+  return Status::ok();
+}
+
+Status lmHead(ir::LmHeadOp l, Frame &frame) {
+  frame.set(l.getResult(), linear(frame.tensor(l.getInput()),
+                                  frame.tensor(l.getWeight()), nullptr));
+  return Status::ok();
+}
+
+Status linearGlu(ir::LinearGluOp g, Frame &frame) {
+  Tensor all = linear(frame.tensor(g.getInput()), frame.tensor(g.getWeight()),
+                      frame.optTensor(g.getBias()));
+  int64_t f = all.shape[1] / 2;
+  Tensor gate = columns(all, 0, f), up = columns(all, f, f);
+  Tensor y = Tensor::zeros(gate.shape);
+  for (int64_t i = 0; i < gate.numel(); ++i)
+    y.mutableData()[i] =
+        float(activate(g.getAct(), gate.data[i]) * double(up.data[i]));
+  frame.set(g.getResult(), std::move(y));
+  return Status::ok();
+}
+
+Status qkvRope(ir::QkvRopeOp op, Frame &frame) {
+  Tensor all = linear(frame.tensor(op.getInput()),
+                      frame.tensor(op.getWeight()),
+                      frame.optTensor(op.getBias()));
+  int64_t hd = op.getHeadDim(), qw = op.getNumHeads() * hd,
+          kw = op.getNumKvHeads() * hd,
+          vw = op.getNumKvHeads() * op.getVHeadDim();
+  Tensor q = columns(all, 0, qw), k = columns(all, qw, kw),
+         v = columns(all, qw + kw, vw);
+  if (auto kind = op.getNorm()) {
+    double eps = op.getNormEps()->convertToDouble(),
+           offset = op.getNormGainOffset().convertToDouble();
+    auto group = op.getNormGroup();
+    q = normalize(q, &frame.tensor(op.getQGain()), nullptr, *kind, eps,
+                  group ? int64_t(*group) : qw, offset);
+    k = normalize(k, &frame.tensor(op.getKGain()), nullptr, *kind, eps,
+                  group ? int64_t(*group) : kw, offset);
+  }
+  int64_t pos = frame.index(op.getPos());
+  llvm::SmallVector<double> inv = op.getInverseFrequencies();
+  frame.set(op.getQuery(),
+            rotate(q, pos, hd, op.getRotaryDim(), op.getLayout(), inv));
+  frame.set(op.getKey(),
+            rotate(k, pos, hd, op.getRotaryDim(), op.getLayout(), inv));
+  frame.set(op.getValue(), std::move(v));
+  return Status::ok();
+}
+
+} // namespace
+
+Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b) {
+  int64_t seq = x.shape[0], k = x.shape[1], n = w.shape[0];
+  Tensor y = Tensor::zeros({seq, n});
+  for (int64_t i = 0; i < seq; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = b ? double(b->data[j]) : 0.0;
+      const float *xr = x.data + i * k, *wr = w.data + j * k;
+      for (int64_t c = 0; c < k; ++c)
+        acc += double(xr[c]) * double(wr[c]);
+      y.mutableData()[i * n + j] = float(acc);
+    }
+  return y;
+}
+
+void addLinearRules(RuleTable &table) {
+  table.add(linearOp);
+  table.add(lmHead);
+  table.add(linearGlu);
+  table.add(qkvRope);
+}
+
+} // namespace tfm::interp
