@@ -10,6 +10,7 @@
 #include "runtime/CompiledModel.h"
 #include "runtime/Sampling.h"
 
+#include <cmath>
 #include <fmt/format.h>
 
 using namespace tfm::rt;
@@ -135,6 +136,19 @@ tfm_status tfm_sampler_create(const tfm_sampling *params,
                               tfm_sampler **sampler) {
   if (!params || !sampler)
     return fail(TFM_ERROR_ARGUMENT, "tfm_sampler_create: NULL argument");
+  if (!std::isfinite(params->temperature) || params->temperature < 0)
+    return fail(TFM_ERROR_ARGUMENT,
+                fmt::format("tfm_sampler_create: temperature {} is not a "
+                            "number >= 0",
+                            params->temperature));
+  if (params->top_k < 0)
+    return fail(TFM_ERROR_ARGUMENT,
+                fmt::format("tfm_sampler_create: top_k {} is negative",
+                            params->top_k));
+  if (!std::isfinite(params->top_p))
+    return fail(TFM_ERROR_ARGUMENT,
+                fmt::format("tfm_sampler_create: top_p {} is not a number",
+                            params->top_p));
   SamplingParams p;
   p.temperature = params->temperature;
   p.topK = params->top_k;

@@ -4,7 +4,12 @@
 #include "runtime/Npy.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <fmt/format.h>
 
 using namespace tfm::rt;
@@ -29,13 +34,55 @@ Status checkIds(const std::vector<int32_t> &ids, int64_t vocab,
 
 } // namespace
 
+Status tfm::rt::checkRun(const RunOptions &options, int64_t vocab,
+                         int64_t maxSeqLen) {
+  if (Status s = checkIds(options.promptIds, vocab, "--prompt-ids"); !s)
+    return s;
+  if (Status s = checkIds(options.forceIds, vocab, "--force-ids"); !s)
+    return s;
+  const int64_t promptLen = int64_t(options.promptIds.size());
+  const int64_t picks = !options.forceIds.empty()
+                            ? int64_t(options.forceIds.size()) + 1
+                            : options.numTokens;
+  const int64_t decodeCalls = picks > 0 ? picks - 1 : 0;
+  // Compared without the sum, which a huge -n would overflow.
+  if (promptLen > maxSeqLen || decodeCalls > maxSeqLen - promptLen)
+    return Error(fmt::format("the prompt ({} tokens) and {} decode steps need "
+                             "{} positions, but the model's KV cache holds {} "
+                             "(max_seq_len)",
+                             promptLen, decodeCalls,
+                             decodeCalls > INT64_MAX - promptLen
+                                 ? std::string("more than 2^63")
+                                 : std::to_string(promptLen + decodeCalls),
+                             maxSeqLen));
+  if (!options.logitsOut.empty()) {
+    // Checked now, so that a long run does not end unable to write.
+    const std::string &path = options.logitsOut;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0) {
+      if (!S_ISREG(st.st_mode))
+        return Error(fmt::format("--logits-out: {} is not a regular file",
+                                 path));
+      if (::access(path.c_str(), W_OK) != 0)
+        return Error(fmt::format("--logits-out: cannot write {}: {}", path,
+                                 std::strerror(errno)));
+    } else {
+      std::string dir = std::filesystem::path(path).parent_path().string();
+      if (dir.empty())
+        dir = ".";
+      if (::access(dir.c_str(), W_OK) != 0)
+        return Error(fmt::format("--logits-out: cannot create {}: {}", path,
+                                 std::strerror(errno)));
+    }
+  }
+  return Status::ok();
+}
+
 Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
                                              const RunOptions &options,
                                              std::FILE *stream) {
   const int64_t vocab = runner.vocabSize();
-  if (Status s = checkIds(options.promptIds, vocab, "--prompt-ids"); !s)
-    return Error(s.message());
-  if (Status s = checkIds(options.forceIds, vocab, "--force-ids"); !s)
+  if (Status s = checkRun(options, vocab, runner.maxSeqLen()); !s)
     return Error(s.message());
 
   GenerationResult r;
@@ -46,12 +93,6 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
   const int64_t picks = scoring ? int64_t(options.forceIds.size()) + 1
                                 : options.numTokens;
   const int64_t decodeCalls = picks > 0 ? picks - 1 : 0;
-  if (promptLen + decodeCalls > runner.maxSeqLen())
-    return Error(fmt::format("the prompt ({} tokens) and {} decode steps need "
-                             "{} positions, but the model's KV cache holds {} "
-                             "(max_seq_len)",
-                             promptLen, decodeCalls, promptLen + decodeCalls,
-                             runner.maxSeqLen()));
 
   const bool keepLogits = !options.logitsOut.empty();
   Sampler sampler(options.sampling);
@@ -104,6 +145,11 @@ static std::string idList(const std::vector<int32_t> &ids,
 
 int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
                            const std::string &tool) {
+  if (Status s = checkRun(options, runner.vocabSize(), runner.maxSeqLen());
+      !s) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
+    return kExitUsage;
+  }
   std::FILE *stream = nullptr;
   if (!options.json) {
     std::printf("prompt ids: %s\ngenerated ids:",

@@ -49,6 +49,18 @@ struct GenerationResult {
   int64_t logitsRows = 0;
 };
 
+/// Exit codes of programs and `tfmc run`: 0 success, 1 a failure while
+/// loading or running (weights, kernels, memory), 2 a bad command line
+/// (flags, token ids, lengths, output paths), found before any weight is
+/// loaded.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+/// Everything about a run that can be checked without weights: token ids
+/// within `vocab`, the prompt and generation within `maxSeqLen` positions,
+/// a --logits-out that can be written.
+Status checkRun(const RunOptions &options, int64_t vocab, int64_t maxSeqLen);
+
 /// Runs the prompt and the decode steps the options ask for. In text mode
 /// `stream` (if not null) gets each generated id as soon as it is chosen.
 Expected<GenerationResult> generate(ModelRunner &runner,

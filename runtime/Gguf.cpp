@@ -160,6 +160,14 @@ public:
       if (numel < 0)
         return Error(fmt::format("{}: tensor '{}' is too large", path(),
                                  t.name));
+      // Checked before the product, which could wrap to a small size.
+      if (uint64_t(numel / info->blockSize) >
+          file_.size() / uint64_t(info->typeSize))
+        return Error(fmt::format("{}: tensor '{}' ({} {} elements) needs "
+                                 "more bytes than the file has ({}); the "
+                                 "file is truncated or corrupt",
+                                 path(), t.name, numel, info->name,
+                                 file_.size()));
       t.nbytes = uint64_t(numel / info->blockSize) * uint64_t(info->typeSize);
       if (out_.tensorIndex_.count(t.name))
         return Error(
@@ -270,9 +278,26 @@ private:
       uint64_t count;
       if (!u32(elemType, what) || !u64(count, what))
         return false;
-      if (count > file_.size()) {
-        error_ = fmt::format("{}: {} has corrupt length {}", path(), what,
-                             count);
+      // Each element takes at least its scalar's bytes (a string its
+      // 8-byte length): a larger count runs past the end of the file.
+      uint64_t least = minimumSize(T(elemType));
+      if (least == 0 || count > (file_.size() - pos_) / least) {
+        if (least == 0)
+          error_ = fmt::format("{}: {} has unknown element type {}", path(),
+                               what, elemType);
+        else
+          error_ = fmt::format("{}: truncated file: {} claims {} elements, "
+                               "more than the {} bytes left hold",
+                               path(), what, count, file_.size() - pos_);
+        return false;
+      }
+      // Each element is expanded in memory; bound the total, so a small
+      // file cannot ask for gigabytes.
+      arrayElements_ += count;
+      if (arrayElements_ > kMaxArrayElements) {
+        error_ = fmt::format("{}: {} brings the metadata arrays to {} "
+                             "elements, more than tfm reads ({})",
+                             path(), what, arrayElements_, kMaxArrayElements);
         return false;
       }
       v.elementType = T(elemType);
@@ -286,9 +311,28 @@ private:
     return false;
   }
 
+  /// The bytes a value of `type` takes at least in the file (0: unknown).
+  static uint64_t minimumSize(GgufValue::Type type) {
+    using T = GgufValue::Type;
+    switch (type) {
+    case T::U8: case T::I8: case T::Bool: return 1;
+    case T::U16: case T::I16: return 2;
+    case T::U32: case T::I32: case T::F32: return 4;
+    case T::U64: case T::I64: case T::F64: return 8;
+    case T::String: return 8;
+    case T::Array: return 12;
+    }
+    return 0;
+  }
+
+  /// Metadata array elements in all, at most: real files have a few
+  /// vocabularies of up to ~256k entries (tokens, scores, types, merges).
+  static constexpr uint64_t kMaxArrayElements = uint64_t(1) << 22;
+
   GgufFile &out_;
   const MappedFile &file_;
   uint64_t pos_ = 0;
+  uint64_t arrayElements_ = 0;
   std::string error_;
 };
 

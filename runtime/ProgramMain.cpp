@@ -17,7 +17,7 @@ int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
   if (!options) {
     std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
                  options.error().message().c_str());
-    return 2;
+    return kExitUsage;
   }
   if (options->help) {
     auto plan = parsePlan(embedded.planText);
@@ -28,13 +28,25 @@ int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
                   long(plan->maxSeqLen));
     return 0;
   }
+  // Everything the command line can get wrong is reported before the
+  // weights load (which can take long), and before anything is printed.
+  auto plan = parsePlan(embedded.planText);
+  if (!plan) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                 plan.error().message().c_str());
+    return kExitFailure;
+  }
+  if (Status s = checkRun(*options, plan->vocabSize, plan->maxSeqLen); !s) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
+    return kExitUsage;
+  }
   setNumThreads(int(options->threads));
   auto model = CompiledModel::load(embedded, options->weights,
                                    options->weightSeed);
   if (!model) {
     std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
                  model.error().message().c_str());
-    return 1;
+    return kExitFailure;
   }
   Session session(**model);
   if (options->profile)

@@ -11,6 +11,9 @@ using namespace tfm::rt;
 
 namespace {
 
+/// More worker threads than any machine tfm runs on has cores.
+constexpr int64_t kMaxThreads = 4096;
+
 bool parseInt(const std::string &s, int64_t &out) {
   if (s.empty())
     return false;
@@ -171,8 +174,10 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
     } else if (flag == "--threads" && flags.benchFlags) {
       if (!takeValue())
         return missing("a thread count");
-      if (!parseInt(value, o.threads) || o.threads < 1)
-        return bad("a thread count >= 1");
+      if (!parseInt(value, o.threads) || o.threads < 1 ||
+          o.threads > kMaxThreads)
+        return bad(fmt::format("a thread count from 1 to {}", kMaxThreads)
+                       .c_str());
     } else if (flag == "--repeats" && flags.benchFlags) {
       if (!takeValue())
         return missing("a repeat count");
@@ -236,6 +241,9 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
          "  --threads N          worker threads (default: all cores)\n"
          "  --repeats N          --bench: timed runs after the warm-up "
          "(default 5)\n";
-  s += "  -h, --help           show this help\n";
+  s += "  -h, --help           show this help\n"
+       "\nexit status: 0 done; 1 the weights, a kernel or memory failed; 2 a "
+       "bad command line\n(flags, token ids, lengths, output paths), reported "
+       "before any weight loads\n";
   return s;
 }

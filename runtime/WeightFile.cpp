@@ -19,7 +19,9 @@ namespace fs = std::filesystem;
 
 Expected<std::shared_ptr<MappedFile>>
 MappedFile::open(const std::string &path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // Non-blocking, so that a FIFO is refused below instead of waiting for a
+  // writer (it changes nothing for a regular file).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     return Error(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   struct stat st;
@@ -30,7 +32,12 @@ MappedFile::open(const std::string &path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Error(fmt::format("{}: not a regular file", path));
+    return Error(fmt::format("{}: not a regular file ({})", path,
+                             S_ISFIFO(st.st_mode)  ? "a pipe"
+                             : S_ISDIR(st.st_mode) ? "a folder"
+                             : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)
+                                 ? "a device"
+                                 : "not a file with data"));
   }
   std::shared_ptr<MappedFile> file(new MappedFile());
   file->path_ = path;
@@ -118,6 +125,56 @@ constexpr SafetensorsDType kSafetensorsDTypes[] = {
     {"U64", DType::Unsupported, 8},
 };
 
+/// The data section must be the tensors' bytes exactly, each tensor once,
+/// in the order of its offsets: no overlap (two tensors sharing bytes), no
+/// hole, nothing after the last. The format requires it, and it leaves no
+/// room to hide other content in a weight file.
+Status checkLayout(const std::string &file, const JsonValue &header,
+                   uint64_t dataSize) {
+  struct Range {
+    int64_t begin, end;
+    const std::string *name;
+  };
+  std::vector<Range> ranges;
+  for (const auto &[name, entry] : header.object) {
+    if (name == "__metadata__")
+      continue;
+    const JsonValue *offsets = entry.get("data_offsets");
+    if (!offsets || offsets->kind != JsonValue::Kind::Array ||
+        offsets->array.size() != 2 || !offsets->array[0].isInteger ||
+        !offsets->array[1].isInteger)
+      continue; // reported with the tensor
+    int64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
+    if (begin < 0 || end < begin)
+      return Error(fmt::format("{}: tensor '{}': invalid data_offsets [{}, {})",
+                               file, name, begin, end));
+    ranges.push_back({begin, end, &name});
+  }
+  std::sort(ranges.begin(), ranges.end(), [](const Range &a, const Range &b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  int64_t at = 0;
+  const std::string *previous = nullptr;
+  for (const Range &r : ranges) {
+    if (r.begin < at)
+      return Error(fmt::format("{}: tensors '{}' and '{}' overlap (bytes "
+                               "[{}, {}) of the data section)",
+                               file, *previous, *r.name, r.begin,
+                               std::min(at, r.end)));
+    if (r.begin > at)
+      return Error(fmt::format("{}: bytes [{}, {}) of the data section belong "
+                               "to no tensor (before '{}')",
+                               file, at, r.begin, *r.name));
+    at = std::max(at, r.end);
+    previous = r.name;
+  }
+  if (uint64_t(at) < dataSize)
+    return Error(fmt::format("{}: {} bytes after the last tensor's data belong "
+                             "to no tensor",
+                             file, dataSize - uint64_t(at)));
+  return Status::ok();
+}
+
 Status SafetensorsSet::addFile(const std::string &file,
                                const std::map<std::string, std::string> *only) {
   auto mapped = MappedFile::open(file);
@@ -152,8 +209,10 @@ Status SafetensorsSet::addFile(const std::string &file,
       if (it == only->end() || it->second != file)
         continue;
     }
+    // (A structured binding cannot be captured in C++17.)
+    const std::string &tensorName = name;
     auto bad = [&](const std::string &why) {
-      return Error(fmt::format("{}: tensor '{}': {}", file, name, why));
+      return Error(fmt::format("{}: tensor '{}': {}", file, tensorName, why));
     };
     const JsonValue *dtype = entry.get("dtype");
     const JsonValue *shape = entry.get("shape");
@@ -185,8 +244,11 @@ Status SafetensorsSet::addFile(const std::string &file,
     }
     int64_t numel = t.numel();
     int64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
-    if (numel < 0 || begin < 0 || end < begin)
-      return bad("invalid shape or data_offsets");
+    if (numel < 0 || numel > INT64_MAX / elemSize)
+      return bad(fmt::format("shape {} of {} is too large", shapeString(t.shape),
+                             t.dtypeName));
+    if (begin < 0 || end < begin)
+      return bad(fmt::format("invalid data_offsets [{}, {})", begin, end));
     if (uint64_t(end) > dataSize)
       return bad(fmt::format("data [{}, {}) extends past the end of the data "
                              "section ({} bytes); the file is truncated",
@@ -202,6 +264,9 @@ Status SafetensorsSet::addFile(const std::string &file,
       return bad("appears in more than one file");
     tensors_.emplace(name, std::move(t));
   }
+  // After each tensor's own checks, so that a bad entry is named first.
+  if (Status s = checkLayout(file, *header, dataSize); !s)
+    return s;
   files_.push_back(std::move(f));
   return Status::ok();
 }
@@ -237,6 +302,14 @@ tfm::rt::openSafetensorsIndex(const std::string &indexPath) {
     if (file.kind != JsonValue::Kind::String)
       return Error(fmt::format("{}: weight_map['{}'] must be a file name",
                                indexPath, name));
+    // A shard is a file beside the index: no folders, no way out of the
+    // checkpoint's folder.
+    if (file.string.empty() || file.string == "." || file.string == ".." ||
+        file.string.find('/') != std::string::npos ||
+        file.string.find('\0') != std::string::npos)
+      return Error(fmt::format("{}: weight_map['{}'] names '{}', which is not "
+                               "a file in the checkpoint's folder",
+                               indexPath, name, file.string));
     std::string shard = (dir / file.string).string();
     owner[name] = shard;
     if (std::find(shards.begin(), shards.end(), shard) == shards.end())

@@ -221,10 +221,17 @@ Expected<WeightTable> tfm::rt::loadWeights(
           missing = s;
           break;
         }
+      // A file without an output projection ties it to the embedding: the
+      // program was compiled for an untied model.
+      std::string hint;
+      if (req.name == "lm_head.weight")
+        hint = "; the file has no output projection of its own, so its "
+               "embedding is tied: compile the model with embedding.tied "
+               "(tie_word_embeddings in a Hugging Face config)";
       return Error(fmt::format("{}: missing tensor '{}' (for tfm weight "
-                               "'{}' of shape {})",
+                               "'{}' of shape {}){}",
                                source->path(), missing, req.name,
-                               shapeString(req.shape)));
+                               shapeString(req.shape), hint));
     }
 
     // Check every source's shape: one source has the requested shape, a

@@ -47,6 +47,11 @@ private:
 
 enum class ConfigFormat { TfmSpec, HuggingFace, Gguf };
 
+/// Why `path` cannot be read as an input file (it does not exist, or it is
+/// a folder, a pipe or a device, which would block or never end), or
+/// nothing when it is a regular file.
+std::optional<std::string> checkInputFile(const std::string &path);
+
 /// Reads `path`, deciding its format from its content: GGUF magic, a JSON
 /// object with `model_type` (Hugging Face), or a tfm spec. The result is
 /// validated; on any error it is empty and `diags` says why.

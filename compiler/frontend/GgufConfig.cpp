@@ -50,8 +50,8 @@ public:
     if (!v)
       return false;
     std::optional<double> d = v->asDouble();
-    if (!d || (positive && !(*d > 0))) {
-      diags_.error(key, formatv("expected a {0}number, got {1}",
+    if (!d || !std::isfinite(*d) || (positive && !(*d > 0))) {
+      diags_.error(key, formatv("expected a finite {0}number, got {1}",
                                 positive ? "positive " : "", describe(*v)));
       return false;
     }
@@ -160,6 +160,10 @@ std::optional<ModelSpec> tfm::readGgufConfig(const rt::GgufFile &file,
       diags.error(p + "vocab_size",
                   "missing, and neither tokenizer.ggml.tokens nor "
                   "token_embd.weight gives the vocabulary size");
+    if (spec.vocabSize == 0)
+      diags.error(p + "vocab_size",
+                  "the vocabulary is empty (tokenizer.ggml.tokens has no "
+                  "tokens, or token_embd.weight no rows)");
   }
   int64_t id;
   if (f.integer("tokenizer.ggml.bos_token_id", id, 0, false))

@@ -71,6 +71,25 @@ void readTokenId(JsonFields &f, StringRef key, std::optional<int64_t> &out) {
                       describeJson(*v));
 }
 
+/// The rotary dimensions a fraction `pct` of a head's `headDim` gives
+/// (rounded down, as the reference implementations do). A fraction outside
+/// (0, 1], or one that rounds to no dimension, is an error: rotary_dim 0
+/// would mean the whole head.
+int64_t partialRotary(SpecDiagnostics &diags, const char *key, int64_t headDim,
+                      double pct) {
+  if (pct > 1) {
+    diags.error(key, "expected a number in (0, 1], got " + formatNumber(pct));
+    return 0;
+  }
+  auto dims = int64_t(double(headDim) * pct);
+  if (dims < 2)
+    diags.error(key, formatv("{0} of a head of {1} rounds to {2} rotary "
+                             "dimensions; at least 2 are needed",
+                             formatNumber(pct), headDim, dims)
+                         .str());
+  return dims;
+}
+
 void readRopeScaling(JsonFields &f, ModelSpec &spec) {
   const json::Object *obj = f.object("rope_scaling");
   if (!obj)
@@ -203,13 +222,9 @@ std::optional<ModelSpec> readGptNeox(JsonFields &f, const std::string &type) {
   double pct = 0.25;
   f.number("rotary_pct", pct, /*positive=*/true);
   f.number("partial_rotary_factor", pct, /*positive=*/true);
-  if (pct > 1) {
-    f.diags().error("rotary_pct",
-                    "expected a number in (0, 1], got " + formatNumber(pct));
-  } else if (attn.numHeads > 0) {
-    attn.rope.rotaryDim =
-        int64_t(double(spec.hiddenSize / attn.numHeads) * pct);
-  }
+  if (attn.numHeads > 0)
+    attn.rope.rotaryDim = partialRotary(f.diags(), "rotary_pct",
+                                        spec.hiddenSize / attn.numHeads, pct);
   readRopeScaling(f, spec);
   f.raw("classifier_dropout");
   return finishHf(f, spec);
@@ -314,13 +329,11 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
   readRopeScaling(f, spec);
   double partial = 1.0;
   if (f.number("partial_rotary_factor", partial, /*positive=*/true)) {
-    if (partial > 1) {
-      diags.error("partial_rotary_factor",
-                  "expected a number in (0, 1], got " + formatNumber(partial));
-    } else if (attn.numHeads > 0) {
+    if (attn.numHeads > 0) {
       int64_t headDim =
           attn.headDim ? attn.headDim : spec.hiddenSize / attn.numHeads;
-      attn.rope.rotaryDim = int64_t(double(headDim) * partial);
+      attn.rope.rotaryDim =
+          partialRotary(diags, "partial_rotary_factor", headDim, partial);
     }
   }
 

@@ -164,9 +164,18 @@ void JsonFields::finish() {
       unknown.push_back(kv.first.str());
   std::sort(unknown.begin(), unknown.end());
   for (const std::string &key : unknown) {
+    // A key is the file's text: shown clipped, with control bytes escaped.
+    std::string shown;
+    for (char c : llvm::StringRef(key).take_front(60))
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        shown += llvm::formatv("\\x{0:x-2}", static_cast<unsigned char>(c)).str();
+      else
+        shown += c;
+    if (key.size() > 60)
+      shown += llvm::formatv("... ({0} bytes)", key.size()).str();
     if (unknown_ == UnknownKeys::Error)
-      diags_.error(pathOf(key), "unknown key");
+      diags_.error(pathOf(shown), "unknown key");
     else
-      diags_.warning(pathOf(key), "unknown key, ignored");
+      diags_.warning(pathOf(shown), "unknown key, ignored");
   }
 }

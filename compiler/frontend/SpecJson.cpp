@@ -10,6 +10,7 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -89,8 +90,8 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
                         formatv("expected a window >= 0 (0: global), got {0}",
                                 *single)
                             .str());
-      else
-        a.window = {*single};
+      else if (*single > 0)
+        a.window = {*single}; // 0, one global window, is no window
     } else if (const json::Array *arr = w->getAsArray(); arr && !arr->empty()) {
       for (size_t i = 0; i < arr->size(); ++i) {
         std::optional<int64_t> v = (*arr)[i].getAsInteger();
@@ -221,6 +222,8 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
   auto err = [&](const char *where, const std::string &msg) {
     diags.error(where, msg);
   };
+  if (s.vocabSize < 1 && !diags.hasErrors())
+    err("vocab_size", "the vocabulary is empty");
   // Sizes far beyond any real model are typos; bounding them also keeps
   // every product of sizes within int64.
   struct Bound {
@@ -399,7 +402,10 @@ json::Value tfm::specToJson(const ModelSpec &s) {
     ffn["moe"] = nullptr;
   }
   return json::Object{
-      {"name", s.name},
+      // A GGUF's general.name may hold any bytes; JSON text holds UTF-8
+      // only, so invalid sequences print as U+FFFD here (the compiled
+      // program keeps the name's bytes as they are).
+      {"name", json::isUTF8(s.name) ? s.name : json::fixUTF8(s.name)},
       {"weight_naming", s.weightNaming},
       {"vocab_size", s.vocabSize},
       {"hidden_size", s.hiddenSize},
@@ -441,9 +447,65 @@ rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {
 // Format detection
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// The deepest nesting of arrays and objects tfm reads; llvm::json parses
+/// by recursion, so deeper text would exhaust the stack.
+constexpr int kMaxJsonDepth = 256;
+/// The largest JSON config tfm reads (real ones are a few KiB).
+constexpr uint64_t kMaxJsonBytes = 64 << 20;
+
+/// The byte offset at which `text` nests deeper than `limit`, if it does.
+std::optional<size_t> tooDeep(llvm::StringRef text, int limit) {
+  int depth = 0;
+  bool inString = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (inString) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
+    } else if (c == '"') {
+      inString = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit)
+        return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+std::optional<std::string> tfm::checkInputFile(const std::string &path) {
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(path, status))
+    return "cannot read: " + ec.message();
+  switch (status.type()) {
+  case llvm::sys::fs::file_type::regular_file:
+    return std::nullopt;
+  case llvm::sys::fs::file_type::directory_file:
+    return std::string("is a folder, not a file");
+  case llvm::sys::fs::file_type::fifo_file:
+    return std::string("is a pipe (FIFO), not a regular file");
+  case llvm::sys::fs::file_type::character_file:
+  case llvm::sys::fs::file_type::block_file:
+    return std::string("is a device, not a regular file");
+  default:
+    return std::string("is not a regular file");
+  }
+}
+
 std::optional<ModelSpec> tfm::readModelConfig(const std::string &path,
                                               SpecDiagnostics &diags,
                                               ConfigFormat *format) {
+  if (std::optional<std::string> error = checkInputFile(path)) {
+    diags.error("", *error);
+    return std::nullopt;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {
@@ -466,6 +528,25 @@ std::optional<ModelSpec> tfm::readModelConfig(const std::string &path,
     }
     spec = readGgufConfig(**gguf, diags);
   } else {
+    if (text.size() > kMaxJsonBytes) {
+      diags.error("", formatv("is {0} bytes: neither a GGUF file nor a JSON "
+                              "config (at most {1} bytes)",
+                              text.size(), kMaxJsonBytes)
+                          .str());
+      return std::nullopt;
+    }
+    if (!json::isUTF8(text)) {
+      diags.error("", "is neither a GGUF file (no GGUF magic) nor a JSON "
+                      "config (it is not UTF-8 text)");
+      return std::nullopt;
+    }
+    if (std::optional<size_t> at = tooDeep(text, kMaxJsonDepth)) {
+      diags.error("", formatv("invalid JSON: nested deeper than {0} levels "
+                              "at byte {1}",
+                              kMaxJsonDepth, *at)
+                          .str());
+      return std::nullopt;
+    }
     llvm::Expected<json::Value> value = json::parse(text);
     if (!value) {
       diags.error("", "invalid JSON: " + llvm::toString(value.takeError()));

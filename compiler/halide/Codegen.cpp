@@ -177,12 +177,48 @@ bool lowerKernel(ir::KernelOp kernel, std::string &stmt, std::string &error) {
   }
 }
 
+namespace {
+
+/// Halide's compile-time warnings ("update definition 0 of function ... has
+/// not been scheduled") are notes for whoever writes schedules, not for
+/// the user: they go to the caller's sink (tfmc prints them with
+/// --verbose). Errors throw, as Halide's own reporter does.
+class Reporter : public CompileTimeErrorReporter {
+public:
+  static Reporter &get() {
+    static Reporter reporter;
+    return reporter;
+  }
+  void setSink(std::function<void(const std::string &)> sink) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    sink_ = std::move(sink);
+  }
+  void warning(const char *msg) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sink_)
+      sink_(msg);
+  }
+  void error(const char *msg) override { throw CompileError(msg); }
+
+private:
+  std::mutex mutex_;
+  std::function<void(const std::string &)> sink_;
+};
+
+} // namespace
+
 bool compileKernels(mlir::ModuleOp module, const CodegenOptions &options,
                     const std::string &workDir, CompiledModule &out,
                     std::string &error) {
+  Reporter::get().setSink(options.warning);
+  set_custom_compile_time_error_reporter(&Reporter::get());
   std::string dir = options.cacheDir.empty() ? workDir : options.cacheDir;
   if (auto ec = llvm::sys::fs::create_directories(dir)) {
     error = dir + ": cannot create directory: " + ec.message();
+    return false;
+  }
+  if (!llvm::sys::fs::is_directory(dir)) {
+    error = dir + ": not a folder (the kernel cache must be one)";
     return false;
   }
   std::string target;

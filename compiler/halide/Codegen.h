@@ -29,6 +29,9 @@ struct CodegenOptions {
   /// Called before each kernel compiles (index, count, kernel name).
   std::function<void(size_t, size_t, const std::string &, bool cached)>
       progress;
+  /// Receives Halide's compile-time warnings (notes on schedules); without
+  /// it they are dropped.
+  std::function<void(const std::string &)> warning;
 };
 
 struct CompiledKernel {

@@ -164,7 +164,25 @@ bool linkProgram(const rt::Plan &plan, const halide::CompiledModule &compiled,
     argv.push_back(k.object);
   argv.push_back(compiled.runtimeObject);
   if (kind == OutputKind::SharedLibrary) {
-    // Keep the whole runtime so the C API (tfm/runtime.h) is exported.
+    // Keep the whole runtime so the C API (tfm/runtime.h) is there, and
+    // export that API alone, bound inside the library: with several tfm
+    // libraries in one process (linked in, or dlopen'ed with RTLD_GLOBAL)
+    // each one's functions reach its own model, kernels and Halide
+    // runtime, never another's.
+    std::string exports = workDir + "/exports.map";
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(exports, ec);
+      if (ec) {
+        error = exports + ": " + ec.message();
+        return false;
+      }
+      os << "{\n  global: tfm_*;\n  local: *;\n};\n";
+    }
+    argv.push_back("-Wl,--version-script=" + exports);
+    argv.push_back("-Wl,-Bsymbolic");
+    argv.push_back("-Wl,-soname," +
+                   llvm::sys::path::filename(output).str());
     argv.push_back("-Wl,--whole-archive");
     argv.push_back(resources.runtimeLibrary);
     argv.push_back("-Wl,--no-whole-archive");

@@ -90,6 +90,12 @@ int tfm::runCommand(int argc, char **argv) {
   if (mlir::failed(pm.run(*module)))
     return 1;
 
+  // The command line is checked before the weights load.
+  if (rt::Status s = rt::checkRun(*options, spec->vocabSize, spec->maxSeqLen);
+      !s) {
+    std::fprintf(stderr, "tfmc run: error: %s\n", s.message().c_str());
+    return rt::kExitUsage;
+  }
   std::vector<rt::WeightRequest> requests = collectWeightRequests(*module);
   auto start = std::chrono::steady_clock::now();
   rt::Expected<rt::WeightTable> weights =

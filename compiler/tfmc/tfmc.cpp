@@ -94,6 +94,10 @@ cl::opt<std::string> disableFusion(
     cl::value_desc("LIST"), cl::init("none"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
+cl::opt<bool> verbose("verbose",
+                      cl::desc("Also print the Halide compiler's warnings "
+                               "about kernel schedules"),
+                      cl::init(false), cl::cat(tfmcCategory));
 
 enum class Avx512 { Auto, On, Off };
 cl::opt<Avx512> avx512(
@@ -176,6 +180,10 @@ int writeText(llvm::StringRef text) {
 /// errors with the file and line.
 mlir::OwningOpRef<mlir::ModuleOp> parseIr(mlir::MLIRContext &context,
                                           const std::string &path) {
+  if (std::optional<std::string> error = checkInputFile(path)) {
+    llvm::errs() << "tfmc: error: " << path << ": " << *error << "\n";
+    return nullptr;
+  }
   std::string error;
   std::unique_ptr<llvm::MemoryBuffer> file =
       mlir::openInputFile(path, &error);
@@ -370,6 +378,11 @@ int compileMain(int argc, char **argv, bool compileCommand) {
                                          ? halide::defaultCacheDir()
                                          : cacheDir.getValue());
   options.wantStmt = options.wantAssembly = !dumpDir.empty();
+  if (verbose)
+    options.warning = [](const std::string &message) {
+      llvm::errs() << "tfmc: halide: " << llvm::StringRef(message).rtrim()
+                   << "\n";
+    };
   size_t cachedCount = 0;
   options.progress = [&](size_t i, size_t n, const std::string &name,
                          bool cached) {

@@ -208,3 +208,89 @@ TEST(Gguf, MissingFileIsReported) {
   EXPECT_EQ(source.error().message(),
             "/nonexistent/model.gguf: cannot open: No such file or directory");
 }
+
+namespace {
+
+/// Little-endian GGUF bytes written by hand, for files GgufWriter refuses
+/// to write.
+struct RawGguf {
+  std::vector<char> bytes = {'G', 'G', 'U', 'F'};
+  RawGguf &u32(uint32_t v) { return put(&v, 4); }
+  RawGguf &u64(uint64_t v) { return put(&v, 8); }
+  RawGguf &str(const std::string &s) {
+    u64(s.size());
+    bytes.insert(bytes.end(), s.begin(), s.end());
+    return *this;
+  }
+  RawGguf &put(const void *p, size_t n) {
+    const char *c = static_cast<const char *>(p);
+    bytes.insert(bytes.end(), c, c + n);
+    return *this;
+  }
+};
+
+} // namespace
+
+TEST(Gguf, ArrayLongerThanTheFileIsTruncation) {
+  TempDir dir;
+  std::string path = dir.file("cut.gguf");
+  RawGguf g;
+  g.u32(3).u64(0).u64(1).str("tokenizer.ggml.scores").u32(9).u32(6).u64(1000);
+  g.u64(0); // 8 of the 4000 bytes the array needs
+  tfm::test::writeBytes(path, g.bytes);
+  auto file = GgufFile::open(path);
+  ASSERT_FALSE(file);
+  EXPECT_EQ(file.error().message(),
+            path + ": truncated file: metadata 'tokenizer.ggml.scores' "
+                   "claims 1000 elements, more than the 8 bytes left hold");
+}
+
+TEST(Gguf, ArraysAreBoundedInMemory) {
+  TempDir dir;
+  std::string path = dir.file("arrays.gguf");
+  // 5 MB of u8 array elements would take ~0.5 GB expanded.
+  const uint64_t count = 5u << 20;
+  RawGguf g;
+  g.u32(3).u64(0).u64(1).str("big").u32(9).u32(0).u64(count);
+  g.bytes.resize(g.bytes.size() + count);
+  tfm::test::writeBytes(path, g.bytes);
+  auto file = GgufFile::open(path);
+  ASSERT_FALSE(file);
+  EXPECT_EQ(file.error().message(),
+            path + ": metadata 'big' brings the metadata arrays to 5242880 "
+                   "elements, more than tfm reads (4194304)");
+}
+
+TEST(Gguf, TensorSizesThatWouldWrapAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("wrap.gguf");
+  // 2^31 x 2^31 f32 elements are 2^64 bytes, which wraps to 0 in 64 bits.
+  RawGguf g;
+  g.u32(3).u64(1).u64(0).str("t").u32(2).u64(uint64_t(1) << 31);
+  g.u64(uint64_t(1) << 31).u32(0).u64(0);
+  g.bytes.resize(96);
+  tfm::test::writeBytes(path, g.bytes);
+  auto file = GgufFile::open(path);
+  ASSERT_FALSE(file);
+  EXPECT_EQ(file.error().message(),
+            path + ": tensor 't' (4611686018427387904 f32 elements) needs "
+                   "more bytes than the file has (96); the file is truncated "
+                   "or corrupt");
+}
+
+TEST(Gguf, TiedFileForAnUntiedModelSaysSo) {
+  TempDir dir;
+  GgufWriter w;
+  w.addString("general.architecture", "llama");
+  w.addTensor({"token_embd.weight", {4, 64}, DType::F32, ramp(256)});
+  std::string path = dir.file("tied.gguf");
+  ASSERT_TRUE(w.write(path));
+  auto table = loadWeights(path, {{"lm_head.weight", {4, 64}}}, WeightLayout{});
+  ASSERT_FALSE(table);
+  EXPECT_EQ(table.error().message(),
+            path + ": missing tensor 'output.weight' (for tfm weight "
+                   "'lm_head.weight' of shape [4, 64]); the file has no "
+                   "output projection of its own, so its embedding is tied: "
+                   "compile the model with embedding.tied "
+                   "(tie_word_embeddings in a Hugging Face config)");
+}

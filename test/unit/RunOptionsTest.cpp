@@ -98,3 +98,15 @@ TEST(RunOptions, HelpStopsParsing) {
   ASSERT_TRUE(o);
   EXPECT_TRUE(o->help);
 }
+
+TEST(RunOptions, ThreadCountsAreBounded) {
+  // 2^31 once became a negative int; 0 and huge counts are refused.
+  EXPECT_EQ(error({"--prompt-ids", "1", "--threads", "2147483648"}, false),
+            "--threads expects a thread count from 1 to 4096, got "
+            "'2147483648'");
+  EXPECT_EQ(error({"--prompt-ids", "1", "--threads", "0"}, false),
+            "--threads expects a thread count from 1 to 4096, got '0'");
+  auto o = parse({"--prompt-ids", "1", "--threads", "8"}, false);
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->threads, 8);
+}

@@ -7,6 +7,8 @@
 #include "runtime/Weights.h"
 
 #include <cstring>
+#include <fstream>
+#include <sys/stat.h>
 
 using namespace tfm::rt;
 using tfm::test::ramp;
@@ -189,4 +191,83 @@ TEST(Safetensors, UnsupportedDtypeIsNamed) {
             path + ": tensor 'model.embed_tokens.weight' has dtype I64, which "
                    "tfm cannot load (supported: f32, f16, bf16, q8_0) (for "
                    "tfm weight 'embed.weight')");
+}
+
+TEST(Safetensors, OverlappingTensorsAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  // Two tensors on the same bytes: the format forbids it.
+  writeRaw(path,
+           R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},)"
+           R"( "b": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})",
+           8);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": tensors 'a' and 'b' overlap (bytes [0, 8) of the data "
+                   "section)");
+}
+
+TEST(Safetensors, HolesAndTrailingBytesAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  writeRaw(path,
+           R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]},)"
+           R"( "b": {"dtype": "F32", "shape": [1], "data_offsets": [8, 12]}})",
+           12);
+  auto hole = openWeights(path);
+  ASSERT_FALSE(hole);
+  EXPECT_EQ(hole.error().message(),
+            path + ": bytes [4, 8) of the data section belong to no tensor "
+                   "(before 'b')");
+
+  writeRaw(path,
+           R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+           20);
+  auto trailing = openWeights(path);
+  ASSERT_FALSE(trailing);
+  EXPECT_EQ(trailing.error().message(),
+            path + ": 16 bytes after the last tensor's data belong to no "
+                   "tensor");
+}
+
+TEST(Safetensors, SizesThatWouldWrapAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  // 2^62 f32 elements are 2^64 bytes, which wraps to 0 in 64 bits.
+  writeRaw(path,
+           R"({"a": {"dtype": "F32", "shape": [4611686018427387904], )"
+           R"("data_offsets": [0, 0]}})",
+           0);
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": tensor 'a': shape [4611686018427387904] of F32 is too "
+                   "large");
+}
+
+TEST(Safetensors, ShardsOutsideTheFolderAreRefused) {
+  TempDir dir;
+  for (const char *shard : {"../model.safetensors", "/etc/passwd",
+                            "sub/model.safetensors", ".."}) {
+    std::ofstream(dir.file("model.safetensors.index.json"))
+        << R"({"weight_map": {"a": ")" << shard << R"("}})";
+    auto source = openWeights(dir.file(""));
+    ASSERT_FALSE(source) << shard;
+    EXPECT_EQ(source.error().message(),
+              dir.file("model.safetensors.index.json") +
+                  ": weight_map['a'] names '" + shard +
+                  "', which is not a file in the checkpoint's folder");
+  }
+}
+
+TEST(Safetensors, APipeIsRefusedWithoutWaiting) {
+  TempDir dir;
+  std::string path = dir.file("weights.fifo");
+  ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+  // Opening a FIFO for reading would wait for a writer forever.
+  auto source = openWeights(path);
+  ASSERT_FALSE(source);
+  EXPECT_EQ(source.error().message(),
+            path + ": not a regular file (a pipe)");
 }

@@ -1,0 +1,49 @@
+//===- CheckRunTest.cpp - what a run is checked for before loading ---------===//
+
+#include "TempDir.h"
+
+#include "runtime/Generate.h"
+
+#include <gtest/gtest.h>
+
+using namespace tfm::rt;
+using tfm::test::TempDir;
+
+namespace {
+
+RunOptions run(std::vector<int32_t> prompt, int64_t n) {
+  RunOptions o;
+  o.promptIds = std::move(prompt);
+  o.numTokens = n;
+  return o;
+}
+
+} // namespace
+
+TEST(CheckRun, IdsAndLengths) {
+  EXPECT_TRUE(checkRun(run({1, 2}, 4), 10, 16));
+  EXPECT_EQ(checkRun(run({1, 12}, 4), 10, 16).message(),
+            "--prompt-ids: token id 12 is out of range for a vocabulary of 10");
+  EXPECT_EQ(checkRun(run({1, 2}, 16), 10, 16).message(),
+            "the prompt (2 tokens) and 15 decode steps need 17 positions, "
+            "but the model's KV cache holds 16 (max_seq_len)");
+  // -n near 2^63 once overflowed the sum and passed the check.
+  EXPECT_EQ(checkRun(run({1, 2}, INT64_MAX), 10, 16).message(),
+            "the prompt (2 tokens) and 9223372036854775806 decode steps need "
+            "more than 2^63 positions, but the model's KV cache holds 16 "
+            "(max_seq_len)");
+}
+
+TEST(CheckRun, LogitsOutMustBeWritable) {
+  TempDir dir;
+  RunOptions o = run({1}, 1);
+  o.logitsOut = dir.file("out.npy");
+  EXPECT_TRUE(checkRun(o, 10, 16));
+  o.logitsOut = dir.file("no-such-folder/out.npy");
+  EXPECT_EQ(checkRun(o, 10, 16).message(),
+            "--logits-out: cannot create " + o.logitsOut +
+                ": No such file or directory");
+  o.logitsOut = dir.file("");
+  EXPECT_EQ(checkRun(o, 10, 16).message(),
+            "--logits-out: " + o.logitsOut + " is not a regular file");
+}
