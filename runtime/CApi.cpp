@@ -11,6 +11,7 @@
 #include "runtime/Sampling.h"
 
 #include <cmath>
+#include <new>
 #include <fmt/format.h>
 
 using namespace tfm::rt;
@@ -51,12 +52,18 @@ tfm_status tfm_model_load(const char *weights_path, uint64_t random_seed,
   if (!model)
     return fail(TFM_ERROR_ARGUMENT, "tfm_model_load: model is NULL");
   *model = nullptr;
-  auto loaded = CompiledModel::load(tfmEmbeddedModel(),
-                                    weights_path ? weights_path : "",
-                                    random_seed);
-  if (!loaded)
-    return fail(TFM_ERROR_WEIGHTS, loaded.error().message());
-  *model = new tfm_model{loaded.take()};
+  // Nothing throws out of the C API: memory that runs out becomes an error.
+  try {
+    auto loaded = CompiledModel::load(tfmEmbeddedModel(),
+                                      weights_path ? weights_path : "",
+                                      random_seed);
+    if (!loaded)
+      return fail(TFM_ERROR_WEIGHTS, loaded.error().message());
+    *model = new tfm_model{loaded.take()};
+  } catch (const std::bad_alloc &) {
+    return fail(TFM_ERROR_WEIGHTS,
+                "tfm_model_load: out of memory while loading the weights");
+  }
   return TFM_OK;
 }
 
@@ -77,7 +84,18 @@ int64_t tfm_model_max_seq_len(const tfm_model *model) {
 tfm_status tfm_session_create(tfm_model *model, tfm_session **session) {
   if (!model || !session)
     return fail(TFM_ERROR_ARGUMENT, "tfm_session_create: NULL argument");
-  *session = new tfm_session{std::make_unique<Session>(*model->model), 0};
+  try {
+    *session = new tfm_session{std::make_unique<Session>(*model->model), 0};
+  } catch (const std::bad_alloc &) {
+    *session = nullptr;
+    return fail(TFM_ERROR_KERNEL,
+                "tfm_session_create: out of memory for the session's buffers");
+  }
+  if (Status s = (*session)->session->status(); !s) {
+    delete *session;
+    *session = nullptr;
+    return fail(TFM_ERROR_KERNEL, "tfm_session_create: " + s.message());
+  }
   return TFM_OK;
 }
 

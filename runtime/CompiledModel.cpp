@@ -5,6 +5,7 @@
 #include "HalideRuntime.h"
 
 #include <algorithm>
+#include <new>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -81,6 +82,20 @@ CompiledModel::load(const EmbeddedModel &embedded,
         if (d.kind == BufferDef::Kind::Weight)
           bound[size_t(d.index)] = true;
       }
+  // The concatenations are new memory: check they fit before building.
+  double concatBytes = 0;
+  for (const WeightDef &w : p.weights)
+    if (!w.parts.empty()) {
+      double n = 4.0;
+      for (int64_t d : w.shape)
+        n *= double(d);
+      concatBytes += n;
+    }
+  if (double available = availableMemoryBytes(); concatBytes > available)
+    return Error(fmt::format("the fused weights (stacked projections) need "
+                             "{:.2f} GiB of f32 memory; the system has {:.2f} "
+                             "GiB available",
+                             concatBytes / (1 << 30), available / (1 << 30)));
   std::vector<int> pendingUses(p.weights.size(), 0);
   for (const WeightDef &w : p.weights)
     for (int part : w.parts)
@@ -95,7 +110,13 @@ CompiledModel::load(const EmbeddedModel &embedded,
     for (int64_t d : w.shape)
       size *= d;
     std::vector<float> &data = model->concatenated_.emplace_back();
-    data.reserve(size_t(size));
+    try {
+      data.reserve(size_t(size));
+    } catch (const std::bad_alloc &) {
+      return Error(fmt::format("cannot allocate {:.1f} MiB for the fused "
+                               "weight '{}'",
+                               double(size) * 4 / (1 << 20), w.name));
+    }
     for (int part : w.parts) {
       const WeightDef &source = p.weights[size_t(part)];
       int64_t n = 1;
@@ -224,11 +245,8 @@ Session::Session(const CompiledModel &model)
 
 Session::~Session() { std::free(arena_); }
 
-Status Session::run(const EntryPlan &entry, const int32_t *tokens,
-                    int64_t count, int64_t pos, float *logits,
-                    LogitRows rows) {
+Status Session::status() const {
   const Plan &p = model_.plan();
-  Bound &bound = &entry == &p.decode ? *decodeBound_ : *prefillBound_;
   if (cache_.bytes() > 0 && !cache_.data())
     return Error(fmt::format("cannot map {:.1f} GiB for the KV cache of {} "
                              "positions",
@@ -236,6 +254,16 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
                              p.maxSeqLen));
   if (!arena_)
     return Error("cannot allocate the activation arena");
+  return Status::ok();
+}
+
+Status Session::run(const EntryPlan &entry, const int32_t *tokens,
+                    int64_t count, int64_t pos, float *logits,
+                    LogitRows rows) {
+  const Plan &p = model_.plan();
+  Bound &bound = &entry == &p.decode ? *decodeBound_ : *prefillBound_;
+  if (Status s = status(); !s)
+    return s;
   if (pos < 0 || count < 1 || pos + count > p.maxSeqLen)
     return Error(fmt::format("positions [{}, {}) are outside the KV cache of "
                              "{} positions",

@@ -71,6 +71,9 @@ public:
 
   int64_t vocabSize() const override { return model_.plan().vocabSize; }
   int64_t maxSeqLen() const override { return model_.plan().maxSeqLen; }
+  /// Whether the session got its memory (the KV cache, the activation
+  /// arena); every run fails with this error otherwise.
+  Status status() const;
   /// Runs in chunks of at most the plan's prefill_chunk tokens; the LM
   /// head runs only on the rows `rows` asks for.
   Status prefill(const std::vector<int32_t> &ids, int64_t pos,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <sys/stat.h>
@@ -98,6 +99,17 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
   Sampler sampler(options.sampling);
   std::vector<float> logits;
 
+  // A NaN or an infinity in the logits would be sampled as some token
+  // (token 0, say) and the run would go on: it is an error naming the step.
+  auto checkRow = [&](const float *row, const std::string &step) -> Status {
+    for (int64_t i = 0; i < vocab; ++i)
+      if (!std::isfinite(row[i]))
+        return Error(fmt::format("the logits of {} hold {} (token {}): the "
+                                 "weights or the computation went out of "
+                                 "range",
+                                 step, std::isnan(row[i]) ? "NaN" : "Inf", i));
+    return Status::ok();
+  };
   auto pick = [&](const float *row) {
     int32_t id = sampler.sample(row, vocab);
     r.generatedIds.push_back(id);
@@ -121,7 +133,12 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
 
   if (picks == 0)
     return r;
-  int32_t next = pick(logits.data() + logits.size() - size_t(vocab));
+  const float *last = logits.data() + logits.size() - size_t(vocab);
+  if (Status s = checkRow(last, fmt::format("the prompt's last position ({})",
+                                            promptLen - 1));
+      !s)
+    return Error(s.message());
+  int32_t next = pick(last);
 
   double t1 = now();
   for (int64_t step = 0; step < decodeCalls; ++step) {
@@ -131,6 +148,11 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
     if (keepLogits)
       r.logits.insert(r.logits.end(), logits.begin(), logits.end());
     ++r.logitsRows;
+    if (Status s = checkRow(logits.data(),
+                            fmt::format("decode step {} (position {})",
+                                        step + 1, promptLen + step));
+        !s)
+      return Error(s.message());
     next = pick(logits.data());
   }
   r.decodeSeconds = now() - t1;

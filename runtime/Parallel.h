@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -22,8 +23,15 @@ template <typename Job> void parallelFor(size_t count, Job job) {
   size_t threads = std::min<size_t>(
       std::max(1u, std::thread::hardware_concurrency()), count);
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t)
-    pool.emplace_back(worker);
+  for (size_t t = 1; t < threads; ++t) {
+    // A thread the system cannot give (memory or thread limits) leaves its
+    // share to the threads there are.
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error &) {
+      break;
+    }
+  }
   worker();
   for (std::thread &t : pool)
     t.join();

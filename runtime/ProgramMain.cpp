@@ -4,13 +4,29 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 using namespace tfm::rt;
+
+static int run(int argc, char **argv, const EmbeddedModel &embedded,
+               const std::string &tool);
 
 int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
   std::string tool = argc > 0 ? argv[0] : "model";
   if (size_t slash = tool.rfind('/'); slash != std::string::npos)
     tool = tool.substr(slash + 1);
+  // Memory that runs out (weights larger than the machine, a huge KV
+  // cache) is an error message, never an abort.
+  try {
+    return run(argc, argv, embedded, tool);
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "%s: error: out of memory\n", tool.c_str());
+    return kExitFailure;
+  }
+}
+
+static int run(int argc, char **argv, const EmbeddedModel &embedded,
+               const std::string &tool) {
   RunFlagSet flags;
   flags.benchFlags = true;
   auto options = parseRunOptions(argc, argv, 1, flags);
@@ -49,6 +65,10 @@ int tfm::rt::programMain(int argc, char **argv, const EmbeddedModel &embedded) {
     return kExitFailure;
   }
   Session session(**model);
+  if (Status s = session.status(); !s) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
+    return kExitFailure;
+  }
   if (options->profile)
     session.enableProfile();
   int rc = options->bench

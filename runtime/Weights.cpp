@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <fstream>
+#include <new>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -53,7 +54,12 @@ Expected<float *> WeightTable::allocate(const std::string &name,
   entry.shape = std::move(shape);
   // Not zero-filled: the caller writes every element (for a large weight
   // the pages are then first touched by whichever thread fills them).
-  float *buffer = owned_.emplace_back(new float[size_t(entry.numel())]).get();
+  float *raw = new (std::nothrow) float[size_t(entry.numel())];
+  if (!raw)
+    return Error(fmt::format("weight '{}' needs {:.1f} MiB of f32 memory, "
+                             "which cannot be allocated",
+                             name, bytes / (1 << 20)));
+  float *buffer = owned_.emplace_back(raw).get();
   ownedBytes_ += uint64_t(entry.numel()) * sizeof(float);
   entry.data = buffer;
   entry.owned = int(owned_.size() - 1);
@@ -175,6 +181,40 @@ Status extractPart(const StoredTensor &t, const WeightRecipe &recipe,
 }
 
 } // namespace
+
+/// A NaN or an infinity in a weight gives silent garbage downstream: every
+/// weight is scanned once, as it is loaded (the pages are read anyway by
+/// the first token), and the first bad value is named.
+static Status checkFinite(const WeightTable &table,
+                          const WeightSource &source) {
+  for (const auto &[name, entry] : table.entries()) {
+    if (!entry.data)
+      continue;
+    int64_t n = entry.numel();
+    const uint32_t *bits = reinterpret_cast<const uint32_t *>(entry.data);
+    int64_t bad = -1;
+    for (int64_t i = 0; i < n && bad < 0; i += 4096) {
+      // All-ones exponents, a block at a time (no early exit inside it, so
+      // the loop vectorizes).
+      uint32_t any = 0;
+      int64_t end = std::min(n, i + 4096);
+      for (int64_t j = i; j < end; ++j)
+        any |= uint32_t((bits[j] & 0x7f800000u) == 0x7f800000u);
+      if (any)
+        for (int64_t j = i; j < end && bad < 0; ++j)
+          if (!std::isfinite(entry.data[j]))
+            bad = j;
+    }
+    if (bad >= 0)
+      return Error(fmt::format("{}: weight '{}' holds {} at element {}; a "
+                               "model with non-finite weights gives no "
+                               "meaningful output",
+                               source.path(), name,
+                               std::isnan(entry.data[bad]) ? "NaN" : "Inf",
+                               bad));
+  }
+  return Status::ok();
+}
 
 Expected<WeightTable> tfm::rt::loadWeights(
     const std::string &path, const std::vector<WeightRequest> &requests,
@@ -309,6 +349,8 @@ Expected<WeightTable> tfm::rt::loadWeights(
                       layout.ropeInterleaved);
     }
   }
+  if (Status s = checkFinite(table, *source); !s)
+    return Error(s.message());
   return table;
 }
 

@@ -39,6 +39,7 @@ public:
 
   const Entry *find(const std::string &name) const;
   size_t size() const { return entries_.size(); }
+  const std::map<std::string, Entry> &entries() const { return entries_; }
   /// Where the weights came from, for messages ("FILE" or "random, seed 7").
   const std::string &origin() const { return origin_; }
   /// Bytes of f32 data converted or generated (not counting mapped views).

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 using namespace tfm::rt;
 using tfm::test::TempDir;
 
@@ -46,4 +48,43 @@ TEST(CheckRun, LogitsOutMustBeWritable) {
   o.logitsOut = dir.file("");
   EXPECT_EQ(checkRun(o, 10, 16).message(),
             "--logits-out: " + o.logitsOut + " is not a regular file");
+}
+
+namespace {
+
+/// A model whose logits turn to NaN at one decode position.
+class NanAt : public ModelRunner {
+public:
+  explicit NanAt(int64_t badPos) : badPos_(badPos) {}
+  int64_t vocabSize() const override { return 4; }
+  int64_t maxSeqLen() const override { return 16; }
+  Status prefill(const std::vector<int32_t> &ids, int64_t,
+                 std::vector<float> &logits, LogitRows) override {
+    logits.assign(ids.size() * 4, 0.5f);
+    return Status::ok();
+  }
+  Status decode(int32_t, int64_t pos, std::vector<float> &logits) override {
+    logits.assign(4, 0.5f);
+    if (pos == badPos_)
+      logits[2] = std::nanf("");
+    return Status::ok();
+  }
+
+private:
+  int64_t badPos_;
+};
+
+} // namespace
+
+TEST(Generate, NanLogitsAreAnErrorNamingTheStep) {
+  NanAt model(/*badPos=*/3);
+  auto result = generate(model, run({1, 2}, 5), nullptr);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message(),
+            "the logits of decode step 2 (position 3) hold NaN (token 2): the "
+            "weights or the computation went out of range");
+  NanAt fine(/*badPos=*/100);
+  auto ok = generate(fine, run({1, 2}, 5), nullptr);
+  ASSERT_TRUE(ok) << ok.error().message();
+  EXPECT_EQ(ok->generatedIds.size(), 5u);
 }

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sys/stat.h>
 
 using namespace tfm::rt;
@@ -270,4 +271,25 @@ TEST(Safetensors, APipeIsRefusedWithoutWaiting) {
   ASSERT_FALSE(source);
   EXPECT_EQ(source.error().message(),
             path + ": not a regular file (a pipe)");
+}
+
+TEST(Safetensors, NonFiniteWeightsAreRefused) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  std::vector<TensorData> tensors = sampleTensors();
+  tensors[3].values[7] = std::numeric_limits<float>::quiet_NaN();
+  ASSERT_TRUE(writeSafetensors(path, tensors));
+  auto nan = loadWeights(path, kRequests, WeightLayout{});
+  ASSERT_FALSE(nan);
+  EXPECT_EQ(nan.error().message(),
+            path + ": weight 'lm_head.weight' holds NaN at element 7; a "
+                   "model with non-finite weights gives no meaningful output");
+  tensors[3].values[7] = 0;
+  tensors[0].values[31] = -std::numeric_limits<float>::infinity();
+  ASSERT_TRUE(writeSafetensors(path, tensors));
+  auto inf = loadWeights(path, kRequests, WeightLayout{});
+  ASSERT_FALSE(inf);
+  EXPECT_EQ(inf.error().message(),
+            path + ": weight 'embed.weight' holds Inf at element 31; a model "
+                   "with non-finite weights gives no meaningful output");
 }
