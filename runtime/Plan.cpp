@@ -2,6 +2,8 @@
 
 #include "runtime/Plan.h"
 
+#include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
 #include <sstream>
 
@@ -160,6 +162,14 @@ bool toInt(const std::string &s, int64_t &out) {
   char *end = nullptr;
   out = std::strtoll(s.c_str(), &end, 10);
   return *end == '\0';
+}
+
+bool toReal(const std::string &s, double &out) {
+  if (s.empty())
+    return false;
+  char *end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return *end == '\0' && std::isfinite(out) && out >= 0;
 }
 
 /// "%3" → 3, "b7" → 7.
@@ -346,6 +356,10 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
         return r.error("bad layout");
       p.layout.naming = *naming;
       p.layout.ropeInterleaved = interleaved != 0;
+    } else if (w[0] == "hparams" && w.size() == 5 &&
+               toInt(w[1], p.layout.layers) && toInt(w[2], p.layout.hidden) &&
+               toReal(w[3], p.layout.ropeTheta) &&
+               toReal(w[4], p.layout.normEps)) {
     } else if (w[0] == "weight" && w.size() >= 4 && toInt(w[1], a) &&
                a == int64_t(p.weights.size())) {
       std::optional<std::string> name = unescapeWord(w[2]);
@@ -398,6 +412,8 @@ std::string tfm::rt::printPlan(const Plan &p) {
   out += fmt::format("layout {} {} {} {} {} {}\n", escapeWord(p.layout.naming),
                      p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
                      p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);
+  out += fmt::format("hparams {} {} {:.17g} {:.17g}\n", p.layout.layers,
+                     p.layout.hidden, p.layout.ropeTheta, p.layout.normEps);
   for (size_t i = 0; i < p.weights.size(); ++i) {
     const WeightDef &w = p.weights[i];
     out += fmt::format("weight {} {} {}", i, escapeWord(w.name),

@@ -33,6 +33,12 @@ struct WeightLayout {
   /// The model rotates interleaved pairs (2i, 2i+1), so its Q/K rows must be
   /// in that order; Hugging Face checkpoints store the half-split order.
   bool ropeInterleaved = false;
+  /// Hyperparameters a GGUF file states too, which must agree with these
+  /// (0: not checked).
+  int64_t layers = 0;
+  int64_t hidden = 0;
+  double ropeTheta = 0;
+  double normEps = 0;
 };
 
 /// How to build one tfm weight from stored tensors.

@@ -1,6 +1,7 @@
 //===- Weights.cpp - loading and generating weight tables -------*- C++ -*-===//
 
 #include "runtime/Weights.h"
+#include "runtime/Gguf.h"
 #include "runtime/Half.h"
 #include "runtime/Parallel.h"
 
@@ -226,9 +227,65 @@ Expected<WeightTable> tfm::rt::loadWeights(
                      layout);
 }
 
+/// A GGUF states its model's hyperparameters; every one the program was
+/// compiled with must agree, or the file is another model (same tensor
+/// shapes, other answers). Floats are compared as the f32 GGUF stores.
+static Status checkHyperparameters(const WeightSource &source,
+                                   const WeightLayout &layout) {
+  if (source.format() != WeightFormat::Gguf)
+    return Status::ok();
+  const auto &file = static_cast<const GgufFile &>(source);
+  const GgufValue *archValue = file.metadata("general.architecture");
+  if (!archValue || archValue->type != GgufValue::Type::String)
+    return Status::ok();
+  const std::string arch = archValue->string;
+  auto mismatch = [&](const std::string &key, const std::string &theirs,
+                      const std::string &ours) {
+    return Error(fmt::format("{}: {} is {}, but the program was compiled for "
+                             "{}; these weights are for another model",
+                             source.path(), key, theirs, ours));
+  };
+  auto integer = [&](const char *suffix, int64_t ours) -> Status {
+    std::string key = arch + "." + suffix;
+    const GgufValue *v = file.metadata(key);
+    if (ours <= 0 || !v)
+      return Status::ok();
+    std::optional<int64_t> theirs = v->asInt();
+    if (!theirs || *theirs != ours)
+      return mismatch(key, theirs ? std::to_string(*theirs) : v->typeName(),
+                      std::to_string(ours));
+    return Status::ok();
+  };
+  auto real = [&](const char *suffix, double ours) -> Status {
+    std::string key = arch + "." + suffix;
+    const GgufValue *v = file.metadata(key);
+    if (ours <= 0 || !v)
+      return Status::ok();
+    std::optional<double> theirs = v->asDouble();
+    if (!theirs || float(*theirs) != float(ours))
+      return mismatch(key, theirs ? fmt::format("{:g}", *theirs) : v->typeName(),
+                      fmt::format("{:g}", ours));
+    return Status::ok();
+  };
+  for (Status s : {integer("block_count", layout.layers),
+                   integer("embedding_length", layout.hidden),
+                   integer("attention.head_count", layout.numHeads),
+                   integer("attention.head_count_kv", layout.numKvHeads),
+                   integer("rope.dimension_count",
+                           layout.ropeTheta > 0 ? layout.rotaryDim : 0),
+                   real("rope.freq_base", layout.ropeTheta),
+                   real("attention.layer_norm_rms_epsilon", layout.normEps),
+                   real("attention.layer_norm_epsilon", layout.normEps)})
+    if (!s)
+      return s;
+  return Status::ok();
+}
+
 Expected<WeightTable> tfm::rt::loadWeights(
     std::shared_ptr<WeightSource> source,
     const std::vector<WeightRequest> &requests, const WeightLayout &layout) {
+  if (Status s = checkHyperparameters(*source, layout); !s)
+    return Error(s.message());
   WeightTable table;
   table.source_ = source;
   table.origin_ = source->path();

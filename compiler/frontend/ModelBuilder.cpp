@@ -365,7 +365,9 @@ OwningOpRef<ModuleOp> buildModel(MLIRContext &context,
                          spec.numLayers, spec.attention.numHeads,
                          spec.kvHeads(), spec.headDim(), spec.vHeadDim(),
                          layout.rotaryDim, layout.ropeInterleaved,
-                         spec.tieEmbeddings, layout.naming));
+                         spec.tieEmbeddings, layout.naming, layout.hidden,
+                         llvm::APFloat(layout.ropeTheta),
+                         llvm::APFloat(layout.normEps)));
   b.setInsertionPointToEnd(module->getBody());
   EntryBuilder(b, spec, /*decode=*/false).build("prefill");
   EntryBuilder(b, spec, /*decode=*/true).build("decode");

@@ -440,6 +440,12 @@ rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {
   layout.rotaryDim = s.rotaryDim();
   layout.ropeInterleaved = s.attention.position == AttentionPosition::Rope &&
                            s.attention.rope.layout == RopeLayout::interleaved;
+  layout.layers = s.numLayers;
+  layout.hidden = s.hiddenSize;
+  layout.ropeTheta = s.attention.position == AttentionPosition::Rope
+                         ? s.attention.rope.theta
+                         : 0.0;
+  layout.normEps = s.norm.eps;
   return layout;
 }
 

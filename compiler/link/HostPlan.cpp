@@ -402,6 +402,10 @@ bool buildPlan(ModuleOp module, int64_t prefillChunk,
   plan.layout.headDim = model.getHeadDim();
   plan.layout.rotaryDim = model.getRotaryDim();
   plan.layout.ropeInterleaved = model.getRopeInterleaved();
+  plan.layout.layers = model.getLayers();
+  plan.layout.hidden = model.getHidden();
+  plan.layout.ropeTheta = model.getRopeTheta().convertToDouble();
+  plan.layout.normEps = model.getNormEps().convertToDouble();
 
   llvm::StringMap<int> kernelIndex, weightIndex;
   for (ir::KernelOp k : module.getOps<ir::KernelOp>()) {

@@ -117,7 +117,14 @@ def Tfm_ModelAttr : Tfm_Attr<"Model", "model"> {
     "int64_t":$rotary_dim,
     "bool":$rope_interleaved,
     "bool":$tied_embeddings,
-    StringRefParameter<"checkpoint tensor naming">:$naming);
+    StringRefParameter<"checkpoint tensor naming">:$naming,
+    // Hyperparameters a weight file may state, which must agree with the
+    // compiled model (0: none to check).
+    DefaultValuedParameter<"int64_t", "0">:$hidden,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)",
+                           "RoPE base">:$rope_theta,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)",
+                           "norm epsilon">:$norm_eps);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

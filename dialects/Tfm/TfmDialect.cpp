@@ -87,7 +87,9 @@ LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t layers, int64_t heads, int64_t kvHeads,
                                 int64_t headDim, int64_t vHeadDim,
                                 int64_t rotaryDim, bool ropeInterleaved,
-                                bool tiedEmbeddings, StringRef naming) {
+                                bool tiedEmbeddings, StringRef naming,
+                                int64_t hidden, llvm::APFloat ropeTheta,
+                                llvm::APFloat normEps) {
   if (vocab < 1 || maxSeqLen < 1 || layers < 1 || heads < 1 || kvHeads < 1 ||
       headDim < 1 || vHeadDim < 1)
     return emitError() << "model sizes must be >= 1, got vocab = " << vocab
@@ -104,6 +106,10 @@ LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << headDim << "], got " << rotaryDim;
   if (naming.empty())
     return emitError() << "model naming must not be empty";
+  if (hidden < 0 || ropeTheta.isNegative() || !ropeTheta.isFinite() ||
+      normEps.isNegative() || !normEps.isFinite())
+    return emitError() << "model hidden, rope_theta and norm_eps must be "
+                          "finite and >= 0 (0: unknown)";
   return success();
 }
 

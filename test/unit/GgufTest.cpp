@@ -294,3 +294,75 @@ TEST(Gguf, TiedFileForAnUntiedModelSaysSo) {
                    "compile the model with embedding.tied "
                    "(tie_word_embeddings in a Hugging Face config)");
 }
+
+TEST(Gguf, HyperparametersMustMatchTheProgram) {
+  TempDir dir;
+  WeightLayout layout;
+  layout.numHeads = 8;
+  layout.numKvHeads = 4;
+  layout.headDim = 8;
+  layout.rotaryDim = 8;
+  layout.layers = 2;
+  layout.hidden = 64;
+  layout.ropeTheta = 10000;
+  layout.normEps = 1e-5;
+  auto write = [&](const std::string &key, uint32_t u, float f) {
+    GgufWriter w;
+    w.addString("general.architecture", "llama");
+    auto put = [&](const std::string &k, uint32_t v) {
+      w.addU32(k, k == key ? u : v);
+    };
+    auto putF = [&](const std::string &k, float v) {
+      w.addF32(k, k == key ? f : v);
+    };
+    put("llama.block_count", 2);
+    put("llama.embedding_length", 64);
+    put("llama.attention.head_count", 8);
+    put("llama.attention.head_count_kv", 4);
+    put("llama.rope.dimension_count", 8);
+    putF("llama.rope.freq_base", 10000.0f);
+    putF("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+    w.addTensor({"token_embd.weight", {4, 64}, DType::F32, ramp(256)});
+    std::string path = dir.file("model.gguf");
+    EXPECT_TRUE(w.write(path));
+    return path;
+  };
+  std::vector<WeightRequest> embed = {{"embed.weight", {4, 64}}};
+  // The same hyperparameters load (f32 in the file, f64 in the program).
+  auto same = loadWeights(write("", 0, 0), embed, layout);
+  ASSERT_TRUE(same) << same.error().message();
+
+  struct Case {
+    const char *key;
+    uint32_t u;
+    float f;
+    const char *message;
+  };
+  const Case cases[] = {
+      {"llama.block_count", 3, 0, "llama.block_count is 3, but the program "
+                                  "was compiled for 2"},
+      {"llama.embedding_length", 32, 0,
+       "llama.embedding_length is 32, but the program was compiled for 64"},
+      {"llama.attention.head_count", 4, 0,
+       "llama.attention.head_count is 4, but the program was compiled for 8"},
+      {"llama.attention.head_count_kv", 8, 0,
+       "llama.attention.head_count_kv is 8, but the program was compiled for "
+       "4"},
+      {"llama.rope.dimension_count", 4, 0,
+       "llama.rope.dimension_count is 4, but the program was compiled for 8"},
+      {"llama.rope.freq_base", 0, 500000.0f,
+       "llama.rope.freq_base is 500000, but the program was compiled for "
+       "10000"},
+      {"llama.attention.layer_norm_rms_epsilon", 0, 1e-6f,
+       "llama.attention.layer_norm_rms_epsilon is 1e-06, but the program was "
+       "compiled for 1e-05"},
+  };
+  for (const Case &c : cases) {
+    std::string path = write(c.key, c.u, c.f);
+    auto table = loadWeights(path, embed, layout);
+    ASSERT_FALSE(table) << c.key;
+    EXPECT_EQ(table.error().message(),
+              path + ": " + c.message +
+                  "; these weights are for another model");
+  }
+}

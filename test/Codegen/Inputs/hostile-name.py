@@ -6,7 +6,8 @@ not UTF-8. Then, given a compiled program's --help output, checks that the
 name comes back exactly.
 
   hostile-name.py write DIR                 → DIR/spec.json,
-                                              DIR/hf/config.json, DIR/name.gguf
+                                              DIR/hf/config.json, DIR/name.gguf,
+                                              DIR/other.gguf (2 blocks)
   hostile-name.py check OUTPUT_FILE [gguf]  (exit 1 unless the name is
                                               reported)
 """
@@ -28,7 +29,7 @@ SPEC = {
 GGUF_NAME = NAME.encode() + b" \x80\xc0\xaf\xff end"
 
 
-def gguf(name):
+def gguf(name, blocks=1):
     """A GGUF (version 3) with a llama's metadata and no tensors."""
     def string(b):
         return struct.pack("<Q", len(b)) + b
@@ -42,7 +43,7 @@ def gguf(name):
         kv("general.name", 8, string(name)),
         kv("llama.context_length", 4, u32(16)),
         kv("llama.embedding_length", 4, u32(32)),
-        kv("llama.block_count", 4, u32(1)),
+        kv("llama.block_count", 4, u32(blocks)),
         kv("llama.feed_forward_length", 4, u32(64)),
         kv("llama.attention.head_count", 4, u32(2)),
         kv("llama.attention.head_count_kv", 4, u32(1)),
@@ -70,6 +71,9 @@ def main():
             json.dump(HF, f)
         with open(os.path.join(sys.argv[2], "name.gguf"), "wb") as f:
             f.write(gguf(GGUF_NAME))
+        # Another model's file: two blocks where the program has one.
+        with open(os.path.join(sys.argv[2], "other.gguf"), "wb") as f:
+            f.write(gguf(GGUF_NAME, blocks=2))
         return 0
     with open(sys.argv[2], "rb") as f:
         out = f.read()

@@ -53,3 +53,8 @@ module attributes {tfm.model = #tfm.model<vocab = 8, max_seq_len = 64, layers = 
     return
   }
 }
+
+// -----
+
+// expected-error @+1 {{model hidden, rope_theta and norm_eps must be finite and >= 0 (0: unknown)}}
+module attributes {tfm.model = #tfm.model<vocab = 8, max_seq_len = 64, layers = 1, heads = 4, kv_heads = 2, head_dim = 8, v_head_dim = 8, rotary_dim = 8, rope_interleaved = false, tied_embeddings = false, naming = "llama", norm_eps = -1.0>} {}
