@@ -403,10 +403,18 @@ void Session::account(const Step &step, const Bound &bound,
   ++k.calls;
   k.seconds += seconds;
   // Bytes moved: every buffer argument read once, the results written once;
-  // of a view of the whole cache, the positions filled so far.
+  // of a view of the whole cache, the positions filled so far; of an
+  // embedding table, the rows of the tokens looked up.
+  const std::string &symbol = model_.plan().kernels[size_t(step.kernel)].symbol;
+  bool embedding = symbol.find("_embed") != std::string::npos;
   double bytes = 0;
   for (int r : step.results)
     bytes += 4.0 * double(elements(bound.buffers[size_t(r)]));
+  int64_t resultRows =
+      step.results.empty()
+          ? 0
+          : bound.buffers[size_t(step.results[0])].dim[
+                bound.buffers[size_t(step.results[0])].dimensions - 1].extent;
   for (const PlanArg &a : step.args) {
     if (a.isScalar)
       continue;
@@ -414,14 +422,18 @@ void Session::account(const Step &step, const Bound &bound,
     BufferDef::Kind kind = bound.entry.buffers[size_t(a.index)].kind;
     bool cache = kind == BufferDef::Kind::Keys ||
                  kind == BufferDef::Kind::Values;
-    bytes += 4.0 * (cache ? double(b.dim[0].extent) *
+    bool table = embedding && kind == BufferDef::Kind::Weight &&
+                 b.dimensions == 2;
+    bytes += 4.0 * (cache   ? double(b.dim[0].extent) *
                                 double(std::min<int64_t>(b.dim[1].extent,
                                                          cachedRows))
-                          : double(elements(b)));
+                    : table ? double(b.dim[0].extent) *
+                                  double(std::min<int64_t>(b.dim[1].extent,
+                                                           resultRows))
+                            : double(elements(b)));
   }
   k.bytes += bytes;
   // FLOPs of projections (the bulk of the work): 2·rows·N·K.
-  const std::string &symbol = model_.plan().kernels[size_t(step.kernel)].symbol;
   bool projection = symbol.find("_linear") != std::string::npos ||
                     symbol.find("_lm_head") != std::string::npos ||
                     symbol.find("_qkv_rope") != std::string::npos;
@@ -456,18 +468,18 @@ std::string Session::profileReport() const {
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return stats_[a].seconds > stats_[b].seconds;
   });
-  std::string out = fmt::format("{:<32} {:>7} {:>10} {:>6} {:>9} {:>8}\n",
+  std::string out = fmt::format("{:<32} {:>7} {:>10} {:>6} {:>9} {:>8} {:>10}\n",
                                 "kernel", "calls", "ms", "%", "GFLOP/s",
-                                "GB/s");
+                                "GB/s", "KB/call");
   for (size_t i : order) {
     const KernelStats &k = stats_[i];
     out += fmt::format(
-        "{:<32} {:>7} {:>10.3f} {:>6.1f} {:>9} {:>8.2f}\n",
+        "{:<32} {:>7} {:>10.3f} {:>6.1f} {:>9} {:>8.2f} {:>10.1f}\n",
         model_.plan().kernels[i].symbol, k.calls, k.seconds * 1e3,
         100.0 * k.seconds / total,
         k.flops > 0 ? fmt::format("{:.2f}", k.flops / k.seconds / 1e9)
                     : std::string("-"),
-        k.bytes / k.seconds / 1e9);
+        k.bytes / k.seconds / 1e9, k.bytes / double(k.calls) / 1e3);
   }
   out += fmt::format("{:<32} {:>7} {:>10.3f}\n", "total", "", total * 1e3);
   return out;
