@@ -121,18 +121,22 @@ static tfm_status append(tfm_session *session, const int32_t *ids,
                   fmt::format("token id {} is out of range for a vocabulary "
                               "of {}",
                               ids[i], vocab));
-  if (session->position + count > session->session->maxSeqLen())
+  if (count > session->session->maxSeqLen() - session->position)
     return fail(TFM_ERROR_RANGE,
                 fmt::format("the KV cache holds {} positions; {} are used and "
                             "{} more were given",
                             session->session->maxSeqLen(), session->position,
                             count));
   std::vector<float> out;
-  Status s = decode ? session->session->decode(ids[0], session->position, out)
-                    : session->session->prefill(
-                          std::vector<int32_t>(ids, ids + count),
-                          session->position, out,
-                          logits ? LogitRows::All : LogitRows::None);
+  Status s = Status::ok();
+  try {
+    s = decode ? session->session->decode(ids[0], session->position, out)
+               : session->session->prefill(
+                     std::vector<int32_t>(ids, ids + count), session->position,
+                     out, logits ? LogitRows::All : LogitRows::None);
+  } catch (const std::bad_alloc &) {
+    return fail(TFM_ERROR_KERNEL, "out of memory for the logits");
+  }
   if (!s)
     return fail(TFM_ERROR_KERNEL, s.message());
   if (logits)

@@ -12,6 +12,28 @@
  *   tfm_prefill(session, prompt, prompt_len, NULL);   // logits optional
  *   tfm_decode(session, token, logits);               // vocab floats
  *
+ * Ownership. A tfm_model owns its weights (the file stays mapped while the
+ * model lives) and must outlive every session created from it. Strings the
+ * API returns (tfm_model_name, tfm_last_error) belong to the library: the
+ * name lives as long as the model, an error message until the thread's
+ * next call. Every *_free accepts NULL.
+ *
+ * Threads. A model is read-only once loaded: any number of sessions made
+ * from it may run at the same time, each on its own thread, and give the
+ * same results as alone. One session, or one sampler, must not be used by
+ * two threads at once. tfm_last_error is per thread. tfm_set_num_threads
+ * sets the size of the one kernel thread pool the library's sessions share;
+ * call it before running, not while a kernel runs.
+ *
+ * Errors. Every tfm_status function returns TFM_OK or one of the codes
+ * below, with a message in tfm_last_error(); out-of-memory is a code too,
+ * never an abort. A failed tfm_prefill or tfm_decode leaves the session's
+ * position where it was.
+ *
+ * Linking. `cc app.c -I<tfm>/runtime/include libX.so -Wl,-rpath,<dir>`;
+ * the library exports this API only, so several tfm libraries can be
+ * loaded into one process (dlopen), each reaching its own model.
+ *
 \*===----------------------------------------------------------------------===*/
 
 #ifndef TFM_RUNTIME_H
@@ -25,10 +47,13 @@ extern "C" {
 
 typedef enum tfm_status {
   TFM_OK = 0,
-  TFM_ERROR_ARGUMENT = 1, /* a null pointer, an id outside the vocabulary */
-  TFM_ERROR_WEIGHTS = 2,  /* the weights file is missing, corrupt or wrong */
+  TFM_ERROR_ARGUMENT = 1, /* a null pointer, an id outside the vocabulary,
+                             sampling parameters that are not numbers */
+  TFM_ERROR_WEIGHTS = 2,  /* the weights file is missing, corrupt, another
+                             model's, or larger than the memory there is */
   TFM_ERROR_RANGE = 3,    /* the KV cache is full */
-  TFM_ERROR_KERNEL = 4    /* a kernel failed (out of memory, ...) */
+  TFM_ERROR_KERNEL = 4    /* a kernel failed, or a session's buffers could
+                             not be allocated */
 } tfm_status;
 
 typedef struct tfm_model tfm_model;
