@@ -37,6 +37,13 @@ Status checkIds(const std::vector<int32_t> &ids, int64_t vocab,
 
 Status tfm::rt::checkRun(const RunOptions &options, int64_t vocab,
                          int64_t maxSeqLen) {
+  if (options.ctx > maxSeqLen)
+    return Error(fmt::format("--ctx {} is more than the {} positions the "
+                             "model was compiled for (tfmc compile --ctx N "
+                             "sets them)",
+                             options.ctx, maxSeqLen));
+  if (options.ctx > 0)
+    maxSeqLen = options.ctx;
   if (Status s = checkIds(options.promptIds, vocab, "--prompt-ids"); !s)
     return s;
   if (Status s = checkIds(options.forceIds, vocab, "--force-ids"); !s)
@@ -49,13 +56,16 @@ Status tfm::rt::checkRun(const RunOptions &options, int64_t vocab,
   // Compared without the sum, which a huge -n would overflow.
   if (promptLen > maxSeqLen || decodeCalls > maxSeqLen - promptLen)
     return Error(fmt::format("the prompt ({} tokens) and {} decode steps need "
-                             "{} positions, but the model's KV cache holds {} "
-                             "(max_seq_len)",
+                             "{} positions, but {}",
                              promptLen, decodeCalls,
                              decodeCalls > INT64_MAX - promptLen
                                  ? std::string("more than 2^63")
                                  : std::to_string(promptLen + decodeCalls),
-                             maxSeqLen));
+                             options.ctx > 0
+                                 ? fmt::format("--ctx allows {}", maxSeqLen)
+                                 : fmt::format("the model's KV cache holds {} "
+                                               "(max_seq_len)",
+                                               maxSeqLen)));
   if (!options.logitsOut.empty()) {
     // Checked now, so that a long run does not end unable to write.
     const std::string &path = options.logitsOut;

@@ -137,6 +137,11 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
         return bad("comma-separated non-negative token ids (like 1,2,3)");
       if (flag == "--prompt-ids")
         havePrompt = true;
+    } else if (flag == "--ctx") {
+      if (!takeValue())
+        return missing("a number of positions");
+      if (!parseInt(value, o.ctx) || o.ctx < 1)
+        return bad("a number of positions >= 1");
     } else if (flag == "-n" || flag == "--max-tokens") {
       if (!takeValue())
         return missing("a token count");
@@ -231,6 +236,8 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "  --logits-out F.npy   write every logits row computed (one per "
        "prompt position, then\n"
        "                       one per decode call) as float32 [rows, vocab]\n"
+       "  --ctx N              use at most N positions of the KV cache "
+       "(default: all)\n"
        "  --json               print a JSON object (prompt_ids, "
        "generated_ids, timing)\n";
   if (flags.benchFlags)

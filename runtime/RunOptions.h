@@ -31,6 +31,8 @@ struct RunOptions {
   uint64_t weightSeed = 0;
   std::vector<int32_t> promptIds;
   int64_t numTokens = 16;
+  /// --ctx: positions of the KV cache a run may use (0: all there are).
+  int64_t ctx = 0;
   bool numTokensGiven = false;
   SamplingParams sampling;
   std::vector<int32_t> forceIds;

@@ -129,6 +129,14 @@ bool linkProgram(const rt::Plan &plan, const halide::CompiledModule &compiled,
     cxx = env;
   std::vector<std::string> common = {"-std=c++17", "-O2", "-fPIC",
                                      "-I" + resources.includeDir};
+  // Extra flags for the glue's compile and link, as a sanitizer build of
+  // the runtime needs (scripts/test --sanitize): whitespace-separated.
+  if (const char *extra = std::getenv("TFM_CXXFLAGS"); extra && *extra) {
+    llvm::SmallVector<llvm::StringRef> words;
+    llvm::StringRef(extra).split(words, ' ', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef w : words)
+      common.push_back(w.str());
+  }
 
   if (kind == OutputKind::Objects) {
     if (auto ec = llvm::sys::fs::create_directories(output)) {

@@ -92,6 +92,12 @@ cl::opt<std::string> disableFusion(
     cl::desc("Fusions to leave out: all, or a comma-separated list of "
              "attention-kvcache, rope-qk, glu, norm-residual"),
     cl::value_desc("LIST"), cl::init("none"), cl::cat(tfmcCategory));
+cl::opt<int64_t> ctx(
+    "ctx",
+    cl::desc("KV cache positions to compile for, instead of the config's "
+             "max_seq_len (a model that maps a million positions can be "
+             "compiled for the context it is used with)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
 cl::opt<bool> verbose("verbose",
@@ -294,6 +300,14 @@ int compileMain(int argc, char **argv, bool compileCommand) {
     std::optional<ModelSpec> spec = loadSpec(inputPath);
     if (!spec)
       return 1;
+    if (ctx.getNumOccurrences()) {
+      if (ctx < 1 || ctx > (int64_t(1) << 24)) {
+        llvm::errs() << "tfmc: error: --ctx must be from 1 to 16777216, got "
+                     << ctx << "\n";
+        return 2;
+      }
+      spec->maxSeqLen = ctx;
+    }
     std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
     if (!dumpDir.empty() && !writeDump("00-spec.json", specText))
       return 1;

@@ -88,3 +88,17 @@ TEST(Generate, NanLogitsAreAnErrorNamingTheStep) {
   ASSERT_TRUE(ok) << ok.error().message();
   EXPECT_EQ(ok->generatedIds.size(), 5u);
 }
+
+TEST(CheckRun, CtxLimitsThePositions) {
+  RunOptions o = run({1, 2}, 8);
+  o.ctx = 8;
+  EXPECT_EQ(checkRun(o, 10, 16).message(),
+            "the prompt (2 tokens) and 7 decode steps need 9 positions, but "
+            "--ctx allows 8");
+  o.ctx = 9;
+  EXPECT_TRUE(checkRun(o, 10, 16));
+  o.ctx = 32;
+  EXPECT_EQ(checkRun(o, 10, 16).message(),
+            "--ctx 32 is more than the 16 positions the model was compiled "
+            "for (tfmc compile --ctx N sets them)");
+}
