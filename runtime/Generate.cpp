@@ -59,8 +59,8 @@ Status tfm::rt::checkRun(const RunOptions &options, int64_t vocab,
                              "{} positions, but {}",
                              promptLen, decodeCalls,
                              decodeCalls > INT64_MAX - promptLen
-                                 ? std::string("more than 2^63")
-                                 : std::to_string(promptLen + decodeCalls),
+                                 ? fmt::format("more than 2^63")
+                                 : fmt::format("{}", promptLen + decodeCalls),
                              options.ctx > 0
                                  ? fmt::format("--ctx allows {}", maxSeqLen)
                                  : fmt::format("the model's KV cache holds {} "
