@@ -29,3 +29,14 @@ config.substitutions.append(("%fixtures",
 config.substitutions.append(("%inputs",
                              os.path.join(config.tfm_source_root, "test",
                                           "Inputs")))
+
+# A sanitizer build (scripts/test --sanitize) links programs with the flags
+# in TFM_CXXFLAGS; tests that cannot run under the sanitizers say so.
+# %cc compiles and links the C programs that use a compiled library, with
+# the same flags as the library.
+config.substitutions.append(
+    ("%cc", "cc " + os.environ.get("TFM_CXXFLAGS", "")))
+if os.environ.get("TFM_CXXFLAGS"):
+    config.environment["TFM_CXXFLAGS"] = os.environ["TFM_CXXFLAGS"]
+    if "-fsanitize" in os.environ["TFM_CXXFLAGS"]:
+        config.available_features.add("sanitizers")

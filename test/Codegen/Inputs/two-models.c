@@ -30,6 +30,8 @@ int main(int argc, char **argv) {
     printf("%s: model %s vocab %lld decode %d\n", argv[i],
            GET(lib, tfm_model_name)(model), (long long)vocab, (int)s);
     free(logits);
+    GET(lib, tfm_session_free)(session);
+    GET(lib, tfm_model_free)(model);
   }
   return 0;
 }
