@@ -1,6 +1,7 @@
 /* Uses a compiled model through the C API: greedy generation, then errors. */
 #include "tfm/runtime.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,6 +50,10 @@ int main(void) {
   tfm_model *bad;
   s = tfm_model_load("/nonexistent.gguf", 0, &bad);
   printf("bad weights: %d %s\n", (int)s, tfm_last_error());
+  tfm_sampling nan = {NAN, 0, 1.0f, 0};
+  tfm_sampler *none;
+  s = tfm_sampler_create(&nan, &none);
+  printf("nan temperature: %d %s\n", (int)s, tfm_last_error());
 
   tfm_sampler_free(sampler);
   tfm_session_free(session);
