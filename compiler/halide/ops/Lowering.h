@@ -12,10 +12,10 @@
 #define TFM_COMPILER_HALIDE_OPS_LOWERING_H
 
 #include "compiler/halide/Pipeline.h"
+#include "dialects/Tfm/TfmOpTable.h"
 
 #include "llvm/ADT/DenseMap.h"
 
-#include <functional>
 
 namespace tfm::halide {
 
@@ -80,26 +80,7 @@ private:
 };
 
 /// The lowering rule of every op that has one, by op.
-class LoweringTable {
-public:
-  using Rule = std::function<void(mlir::Operation *, Lowering &)>;
-
-  template <typename OpT> void add(void (*rule)(OpT, Lowering &)) {
-    rules_[mlir::TypeID::get<OpT>()] = [rule](mlir::Operation *op,
-                                              Lowering &l) {
-      rule(mlir::cast<OpT>(op), l);
-    };
-  }
-
-  /// The rule for `op`, or null.
-  const Rule *find(mlir::Operation *op) const {
-    auto it = rules_.find(op->getName().getTypeID());
-    return it == rules_.end() ? nullptr : &it->second;
-  }
-
-private:
-  llvm::DenseMap<mlir::TypeID, Rule> rules_;
-};
+using LoweringTable = mlir::tfm::OpTable<void, Lowering>;
 
 /// The families (one file each under ops/).
 void addElementwiseLowerings(LoweringTable &table);

@@ -12,12 +12,12 @@
 
 #include "compiler/interpreter/Interpreter.h"
 
+#include "dialects/Tfm/TfmOpTable.h"
 #include "dialects/Tfm/TfmOps.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/FormatVariadic.h"
 
-#include <functional>
 #include <variant>
 
 namespace tfm::interp {
@@ -49,26 +49,7 @@ private:
 };
 
 /// The rule of every op the interpreter runs, by op.
-class RuleTable {
-public:
-  using Rule = std::function<Status(mlir::Operation *, Frame &)>;
-
-  template <typename OpT> void add(Status (*rule)(OpT, Frame &)) {
-    rules_[mlir::TypeID::get<OpT>()] = [rule](mlir::Operation *op,
-                                              Frame &frame) {
-      return rule(mlir::cast<OpT>(op), frame);
-    };
-  }
-
-  /// The rule for `op`, or null.
-  const Rule *find(mlir::Operation *op) const {
-    auto it = rules_.find(op->getName().getTypeID());
-    return it == rules_.end() ? nullptr : &it->second;
-  }
-
-private:
-  llvm::DenseMap<mlir::TypeID, Rule> rules_;
-};
+using RuleTable = mlir::tfm::OpTable<Status, Frame>;
 
 /// The families (one file each under rules/).
 void addCoreRules(RuleTable &table);
