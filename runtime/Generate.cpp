@@ -177,11 +177,6 @@ static std::string idList(const std::vector<int32_t> &ids,
 
 int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
                            const std::string &tool) {
-  if (Status s = checkRun(options, runner.vocabSize(), runner.maxSeqLen());
-      !s) {
-    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
-    return kExitUsage;
-  }
   std::FILE *stream = nullptr;
   if (!options.json) {
     std::printf("prompt ids: %s\ngenerated ids:",

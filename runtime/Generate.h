@@ -58,7 +58,8 @@ constexpr int kExitUsage = 2;
 
 /// Everything about a run that can be checked without weights: token ids
 /// within `vocab`, the prompt and generation within `maxSeqLen` positions,
-/// a --logits-out that can be written.
+/// a --logits-out that can be written. Programs and `tfmc run` call it
+/// before they load the weights; generate() checks it again.
 Status checkRun(const RunOptions &options, int64_t vocab, int64_t maxSeqLen);
 
 /// Runs the prompt and the decode steps the options ask for. In text mode
