@@ -25,8 +25,15 @@ std::vector<Var> vars(int64_t rank) {
 }
 
 /// Dense row-major layout with the static extents of `type`.
+///
+/// A stride that depends on a dynamic extent names that extent by a plain
+/// variable, not by `dim.extent()`: the latter points back at the buffer's
+/// own parameter, and a parameter whose constraints refer to itself is a
+/// reference cycle that Halide never frees. Halide binds the name
+/// `<buffer>.extent.<i>` when it unpacks the buffer, so both mean the same.
 template <typename Dims>
-void constrainDims(Dims dimOf, mlir::RankedTensorType type) {
+void constrainDims(Dims dimOf, const std::string &name,
+                   mlir::RankedTensorType type) {
   int64_t rank = type.getRank();
   Expr stride = 1;
   for (int64_t i = 0; i < rank; ++i) {
@@ -34,16 +41,21 @@ void constrainDims(Dims dimOf, mlir::RankedTensorType type) {
     auto dim = dimOf(int(i));
     dim.set_min(0);
     dim.set_stride(stride);
-    if (!mlir::ShapedType::isDynamic(size))
+    if (mlir::ShapedType::isDynamic(size)) {
+      stride = stride * Halide::Internal::Variable::make(
+                            Int(32), llvm::formatv("{0}.extent.{1}", name, i));
+    } else {
       dim.set_extent(int(size));
-    stride = stride * dim.extent();
+      stride = stride * int(size);
+    }
   }
 }
 void constrain(ImageParam &image, mlir::RankedTensorType type) {
-  constrainDims([&](int i) { return image.dim(i); }, type);
+  constrainDims([&](int i) { return image.dim(i); }, image.name(), type);
 }
 void constrainOutput(Func &out, mlir::RankedTensorType type) {
-  constrainDims([&](int i) { return out.output_buffer().dim(i); }, type);
+  OutputImageParam buffer = out.output_buffer();
+  constrainDims([&](int i) { return buffer.dim(i); }, buffer.name(), type);
 }
 
 /// Every op family's rules.
@@ -84,11 +96,11 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
     } else if (auto cache = mlir::dyn_cast<ir::KvCacheType>(arg.getType())) {
       // A KV cache: its keys and its values, every position, as two
       // buffers.
+      mlir::Type f32 = mlir::Float32Type::get(kernel.getContext());
       auto view = [&](const std::string &part, int64_t width) {
         ImageParam image(Float(32), 2, name + "_" + part);
-        constrain(image, mlir::RankedTensorType::get(
-                             {cache.getLen(), width},
-                             mlir::Float32Type::get(arg.getContext())));
+        constrain(image,
+                  mlir::RankedTensorType::get({cache.getLen(), width}, f32));
         p.arguments.push_back(image);
         return image;
       };
