@@ -1,7 +1,8 @@
-//===- Json.h - a small JSON reader for the runtime -------------*- C++ -*-===//
+//===- Json.h - JSON for the runtime ----------------------------*- C++ -*-===//
 //
-// Reads safetensors headers and shard indexes. The runtime links no LLVM, so
-// it cannot use llvm::json; this reader covers RFC 8259 and nothing more.
+// Reads safetensors headers and shard indexes with nlohmann::json. The
+// runtime links no LLVM, so it cannot use llvm::json. parseJson adds the
+// limits a reader of hostile files needs on top of the library's parser.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,35 +12,33 @@
 #include "runtime/Status.h"
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace tfm::rt {
 
-class JsonValue {
-public:
-  enum class Kind { Null, Bool, Number, String, Array, Object };
+using Json = nlohmann::json;
 
-  Kind kind = Kind::Null;
-  bool boolean = false;
-  double number = 0;
-  /// Exact value of a number written as an integer (no '.', 'e').
-  bool isInteger = false;
-  int64_t integer = 0;
-  std::string string;
-  std::vector<JsonValue> array;
-  std::vector<std::pair<std::string, JsonValue>> object;
+/// Deepest nesting parseJson accepts.
+inline constexpr int kMaxJsonDepth = 256;
 
-  /// The member `key` of an object, or null if absent or not an object.
-  const JsonValue *get(std::string_view key) const;
-};
+/// Parses `text` as one JSON document (RFC 8259, UTF-8). Refuses nesting
+/// deeper than kMaxJsonDepth and an object that names a key twice (which
+/// one would count is ambiguous). Syntax errors give the line and column.
+Expected<Json> parseJson(std::string_view text);
 
-/// Parses `text`; errors give the byte offset of the problem.
-Expected<JsonValue> parseJson(std::string_view text);
+/// The member `key` of an object; nullptr if absent or `value` is not an
+/// object.
+const Json *jsonMember(const Json &value, std::string_view key);
 
-/// Writes `s` as a JSON string literal (with quotes and escapes).
+/// The value of an integer that fits int64_t; nullopt for anything else
+/// (a fraction, an exponent, a string, an integer too large).
+std::optional<int64_t> jsonInt(const Json &value);
+
+/// Writes `s` as a JSON string literal (with quotes and escapes). Bytes
+/// that are not UTF-8 are written as U+FFFD.
 std::string jsonQuote(std::string_view s);
 
 } // namespace tfm::rt

@@ -125,26 +125,36 @@ constexpr SafetensorsDType kSafetensorsDTypes[] = {
     {"U64", DType::Unsupported, 8},
 };
 
+/// A tensor entry's `data_offsets`: two integers, or nullopt.
+std::optional<std::pair<int64_t, int64_t>> dataOffsets(const Json &entry) {
+  const Json *offsets = jsonMember(entry, "data_offsets");
+  if (!offsets || !offsets->is_array() || offsets->size() != 2)
+    return std::nullopt;
+  auto begin = jsonInt((*offsets)[0]), end = jsonInt((*offsets)[1]);
+  if (!begin || !end)
+    return std::nullopt;
+  return std::pair(*begin, *end);
+}
+
 /// The data section must be the tensors' bytes exactly, each tensor once,
 /// in the order of its offsets: no overlap (two tensors sharing bytes), no
 /// hole, nothing after the last. The format requires it, and it leaves no
 /// room to hide other content in a weight file.
-Status checkLayout(const std::string &file, const JsonValue &header,
+Status checkLayout(const std::string &file, const Json &header,
                    uint64_t dataSize) {
   struct Range {
     int64_t begin, end;
     const std::string *name;
   };
   std::vector<Range> ranges;
-  for (const auto &[name, entry] : header.object) {
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string &name = it.key();
     if (name == "__metadata__")
       continue;
-    const JsonValue *offsets = entry.get("data_offsets");
-    if (!offsets || offsets->kind != JsonValue::Kind::Array ||
-        offsets->array.size() != 2 || !offsets->array[0].isInteger ||
-        !offsets->array[1].isInteger)
+    auto range = dataOffsets(*it);
+    if (!range)
       continue; // reported with the tensor
-    int64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
+    auto [begin, end] = *range;
     if (begin < 0 || end < begin)
       return Error(fmt::format("{}: tensor '{}': invalid data_offsets [{}, {})",
                                file, name, begin, end));
@@ -196,12 +206,14 @@ Status SafetensorsSet::addFile(const std::string &file,
   if (!header)
     return Error(fmt::format("{}: corrupt safetensors header: {}", file,
                              header.error().message()));
-  if (header->kind != JsonValue::Kind::Object)
+  if (!header->is_object())
     return Error(fmt::format("{}: safetensors header is not a JSON object",
                              file));
   const uint8_t *dataStart = f->data() + 8 + headerLen;
   uint64_t dataSize = f->size() - 8 - headerLen;
-  for (const auto &[name, entry] : header->object) {
+  for (auto it = header->begin(); it != header->end(); ++it) {
+    const std::string &name = it.key();
+    const Json &entry = *it;
     if (name == "__metadata__")
       continue;
     if (only) {
@@ -209,41 +221,38 @@ Status SafetensorsSet::addFile(const std::string &file,
       if (it == only->end() || it->second != file)
         continue;
     }
-    // (A structured binding cannot be captured in C++17.)
-    const std::string &tensorName = name;
     auto bad = [&](const std::string &why) {
-      return Error(fmt::format("{}: tensor '{}': {}", file, tensorName, why));
+      return Error(fmt::format("{}: tensor '{}': {}", file, name, why));
     };
-    const JsonValue *dtype = entry.get("dtype");
-    const JsonValue *shape = entry.get("shape");
-    const JsonValue *offsets = entry.get("data_offsets");
-    if (!dtype || dtype->kind != JsonValue::Kind::String)
+    const Json *dtype = jsonMember(entry, "dtype");
+    const Json *shape = jsonMember(entry, "shape");
+    auto range = dataOffsets(entry);
+    if (!dtype || !dtype->is_string())
       return bad("missing string field 'dtype'");
-    if (!shape || shape->kind != JsonValue::Kind::Array)
+    if (!shape || !shape->is_array())
       return bad("missing array field 'shape'");
-    if (!offsets || offsets->kind != JsonValue::Kind::Array ||
-        offsets->array.size() != 2 || !offsets->array[0].isInteger ||
-        !offsets->array[1].isInteger)
+    if (!range)
       return bad("'data_offsets' must be two integers");
     StoredTensor t;
     t.name = name;
     t.file = file;
-    t.dtypeName = dtype->string;
+    t.dtypeName = dtype->get<std::string>();
     int64_t elemSize = 0;
     for (const SafetensorsDType &d : kSafetensorsDTypes)
-      if (dtype->string == d.name) {
+      if (t.dtypeName == d.name) {
         t.dtype = d.dtype;
         elemSize = d.size;
       }
     if (elemSize == 0)
-      return bad("unknown dtype '" + dtype->string + "'");
-    for (const JsonValue &d : shape->array) {
-      if (!d.isInteger || d.integer < 0)
+      return bad("unknown dtype '" + t.dtypeName + "'");
+    for (const Json &d : *shape) {
+      std::optional<int64_t> size = jsonInt(d);
+      if (!size || *size < 0)
         return bad("shape entries must be non-negative integers");
-      t.shape.push_back(d.integer);
+      t.shape.push_back(*size);
     }
     int64_t numel = t.numel();
-    int64_t begin = offsets->array[0].integer, end = offsets->array[1].integer;
+    auto [begin, end] = *range;
     if (numel < 0 || numel > INT64_MAX / elemSize)
       return bad(fmt::format("shape {} of {} is too large", shapeString(t.shape),
                              t.dtypeName));
@@ -292,25 +301,27 @@ tfm::rt::openSafetensorsIndex(const std::string &indexPath) {
   if (!index)
     return Error(fmt::format("{}: invalid JSON: {}", indexPath,
                              index.error().message()));
-  const JsonValue *map = index->get("weight_map");
-  if (!map || map->kind != JsonValue::Kind::Object)
+  const Json *map = jsonMember(*index, "weight_map");
+  if (!map || !map->is_object())
     return Error(fmt::format("{}: missing object 'weight_map'", indexPath));
   fs::path dir = fs::path(indexPath).parent_path();
   std::map<std::string, std::string> owner; // tensor -> shard path
   std::vector<std::string> shards;
-  for (const auto &[name, file] : map->object) {
-    if (file.kind != JsonValue::Kind::String)
+  for (auto it = map->begin(); it != map->end(); ++it) {
+    const std::string &name = it.key();
+    if (!it->is_string())
       return Error(fmt::format("{}: weight_map['{}'] must be a file name",
                                indexPath, name));
+    std::string file = it->get<std::string>();
     // A shard is a file beside the index: no folders, no way out of the
     // checkpoint's folder.
-    if (file.string.empty() || file.string == "." || file.string == ".." ||
-        file.string.find('/') != std::string::npos ||
-        file.string.find('\0') != std::string::npos)
+    if (file.empty() || file == "." || file == ".." ||
+        file.find('/') != std::string::npos ||
+        file.find('\0') != std::string::npos)
       return Error(fmt::format("{}: weight_map['{}'] names '{}', which is not "
                                "a file in the checkpoint's folder",
-                               indexPath, name, file.string));
-    std::string shard = (dir / file.string).string();
+                               indexPath, name, file));
+    std::string shard = (dir / file).string();
     owner[name] = shard;
     if (std::find(shards.begin(), shards.end(), shard) == shards.end())
       shards.push_back(shard);

@@ -162,8 +162,21 @@ TEST(Safetensors, CorruptHeaderIsReported) {
   auto source = openWeights(path);
   ASSERT_FALSE(source);
   EXPECT_EQ(source.error().message(),
-            path + ": corrupt safetensors header: expected a string key at "
-                   "byte 37");
+            path + ": corrupt safetensors header: parse error at line 1, "
+                   "column 38: syntax error while parsing object key - "
+                   "unexpected end of input; expected string literal");
+
+  // One tensor described twice: which description counts is ambiguous.
+  std::string twice = dir.file("twice.safetensors");
+  writeRaw(twice,
+           R"({"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, )"
+           R"("a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}})",
+           4);
+  auto duplicate = openWeights(twice);
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().message(),
+            twice + ": corrupt safetensors header: key \"a\" appears twice "
+                    "in one object");
 }
 
 TEST(Safetensors, InconsistentOffsetsAreReported) {
