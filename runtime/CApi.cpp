@@ -26,6 +26,8 @@ struct tfm_model {
 struct tfm_session {
   std::unique_ptr<Session> session;
   int64_t position = 0;
+  /// Positions this session may use (at most the plan's max_seq_len).
+  int64_t ctx = 0;
 };
 
 struct tfm_sampler {
@@ -81,11 +83,20 @@ int64_t tfm_model_max_seq_len(const tfm_model *model) {
   return model ? model->model->plan().maxSeqLen : 0;
 }
 
-tfm_status tfm_session_create(tfm_model *model, tfm_session **session) {
+tfm_status tfm_session_create(tfm_model *model, int64_t ctx,
+                              tfm_session **session) {
   if (!model || !session)
     return fail(TFM_ERROR_ARGUMENT, "tfm_session_create: NULL argument");
+  *session = nullptr;
+  int64_t maxSeqLen = model->model->plan().maxSeqLen;
+  if (ctx < 0 || ctx > maxSeqLen)
+    return fail(TFM_ERROR_ARGUMENT,
+                fmt::format("tfm_session_create: ctx {} is not between 0 and "
+                            "the {} positions the model was compiled for",
+                            ctx, maxSeqLen));
   try {
-    *session = new tfm_session{std::make_unique<Session>(*model->model), 0};
+    *session = new tfm_session{std::make_unique<Session>(*model->model), 0,
+                               ctx > 0 ? ctx : maxSeqLen};
   } catch (const std::bad_alloc &) {
     *session = nullptr;
     return fail(TFM_ERROR_KERNEL,
@@ -110,6 +121,10 @@ int64_t tfm_session_position(const tfm_session *session) {
   return session ? session->position : 0;
 }
 
+int64_t tfm_session_ctx(const tfm_session *session) {
+  return session ? session->ctx : 0;
+}
+
 static tfm_status append(tfm_session *session, const int32_t *ids,
                          int64_t count, float *logits, bool decode) {
   if (!session || !ids || count < 1)
@@ -121,12 +136,11 @@ static tfm_status append(tfm_session *session, const int32_t *ids,
                   fmt::format("token id {} is out of range for a vocabulary "
                               "of {}",
                               ids[i], vocab));
-  if (count > session->session->maxSeqLen() - session->position)
+  if (count > session->ctx - session->position)
     return fail(TFM_ERROR_RANGE,
-                fmt::format("the KV cache holds {} positions; {} are used and "
-                            "{} more were given",
-                            session->session->maxSeqLen(), session->position,
-                            count));
+                fmt::format("the KV cache holds {} positions: {} in use, {} "
+                            "more given",
+                            session->ctx, session->position, count));
   std::vector<float> out;
   Status s = Status::ok();
   try {

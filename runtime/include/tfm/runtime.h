@@ -8,7 +8,7 @@
  *   tfm_model *model;
  *   if (tfm_model_load("model.gguf", 0, &model) != TFM_OK) ...
  *   tfm_session *session;
- *   tfm_session_create(model, &session);
+ *   tfm_session_create(model, 0, &session);            // 0: every position
  *   tfm_prefill(session, prompt, prompt_len, NULL);   // logits optional
  *   tfm_decode(session, token, logits);               // vocab floats
  *
@@ -79,13 +79,20 @@ const char *tfm_model_name(const tfm_model *model);
 int64_t tfm_model_vocab_size(const tfm_model *model);
 int64_t tfm_model_max_seq_len(const tfm_model *model);
 
-/* A session holds a KV cache of max_seq_len positions. */
-tfm_status tfm_session_create(tfm_model *model, tfm_session **session);
+/* A session holds a KV cache of `ctx` positions, at most max_seq_len
+ * (0: max_seq_len). The cache takes memory only for the positions written;
+ * a smaller ctx bounds what a session may use, and prefill or decode beyond
+ * it fails with TFM_ERROR_RANGE. A ctx < 0 or > max_seq_len is
+ * TFM_ERROR_ARGUMENT. */
+tfm_status tfm_session_create(tfm_model *model, int64_t ctx,
+                              tfm_session **session);
 void tfm_session_free(tfm_session *session);
 /* Forgets the cached tokens: the next token goes to position 0. */
 void tfm_session_reset(tfm_session *session);
 /* How many positions the cache holds now. */
 int64_t tfm_session_position(const tfm_session *session);
+/* How many positions the session may hold (its ctx). */
+int64_t tfm_session_ctx(const tfm_session *session);
 
 /* Appends `count` tokens; `logits` (count x vocab floats) may be NULL, and
  * then no logits are computed at all. */

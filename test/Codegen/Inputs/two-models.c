@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
     }
     int64_t vocab = GET(lib, tfm_model_vocab_size)(model);
     tfm_session *session;
-    GET(lib, tfm_session_create)(model, &session);
+    GET(lib, tfm_session_create)(model, 0, &session);
     float *logits = malloc(sizeof(float) * vocab);
     int32_t prompt[1] = {3};
     tfm_status s = GET(lib, tfm_decode)(session, prompt[0], logits);

@@ -22,7 +22,7 @@ static void *generate(void *arg) {
   tfm_sampler *sampler;
   tfm_sampling greedy = {0.0f, 0, 1.0f, 0};
   job->ok = 0;
-  if (tfm_session_create(job->model, &session) != TFM_OK ||
+  if (tfm_session_create(job->model, 0, &session) != TFM_OK ||
       tfm_sampler_create(&greedy, &sampler) != TFM_OK)
     return NULL;
   int64_t vocab = tfm_model_vocab_size(job->model);

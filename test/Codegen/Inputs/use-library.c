@@ -16,7 +16,7 @@ int main(void) {
          (long long)tfm_model_max_seq_len(model));
   tfm_set_num_threads(1);
   tfm_session *session;
-  tfm_session_create(model, &session);
+  tfm_session_create(model, 0, &session);
   int64_t vocab = tfm_model_vocab_size(model);
   float *logits = malloc(sizeof(float) * 3 * vocab);
   int32_t prompt[3] = {1, 2, 3};
@@ -54,6 +54,27 @@ int main(void) {
   tfm_sampler *none;
   s = tfm_sampler_create(&nan, &none);
   printf("nan temperature: %d %s\n", (int)s, tfm_last_error());
+
+  /* A session limited to 4 positions (its --ctx). */
+  tfm_session *small;
+  s = tfm_session_create(model, 4, &small);
+  printf("ctx 4: %d ctx %lld\n", (int)s, (long long)tfm_session_ctx(small));
+  s = tfm_prefill(small, prompt, 3, NULL);
+  printf("3 tokens: %d\n", (int)s);
+  s = tfm_prefill(small, prompt, 2, NULL);
+  printf("2 more: %d %s\n", (int)s, tfm_last_error());
+  s = tfm_decode(small, 1, NULL);
+  printf("then one: %d position %lld\n", (int)s,
+         (long long)tfm_session_position(small));
+  s = tfm_decode(small, 1, NULL);
+  printf("and another: %d %s\n", (int)s, tfm_last_error());
+  tfm_session_free(small);
+  tfm_session *wrong = (tfm_session *)1;
+  s = tfm_session_create(model, tfm_model_max_seq_len(model) + 1, &wrong);
+  printf("ctx too large: %d %s %s\n", (int)s, tfm_last_error(),
+         wrong ? "session" : "NULL");
+  s = tfm_session_create(model, -1, &wrong);
+  printf("ctx negative: %d %s\n", (int)s, tfm_last_error());
 
   tfm_sampler_free(sampler);
   tfm_session_free(session);
