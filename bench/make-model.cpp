@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
   for (const WeightRequest &r : requests) {
     const WeightTable::Entry *e = table->find(r.name);
     w.addTensor({r.name, r.shape, DType::F32,
-                 std::vector<float>(e->data, e->data + e->numel())});
+                 std::vector<float>(e->f32(), e->f32() + e->numel())});
     params += e->numel();
   }
   if (Status s = w.write(out); !s) {

@@ -62,7 +62,7 @@ CompiledModel::load(const EmbeddedModel &embedded,
   std::vector<WeightRequest> requests;
   for (const WeightDef &w : p.weights)
     if (w.parts.empty())
-      requests.push_back({w.name, w.shape});
+      requests.push_back({w.name, w.shape, w.storage});
   auto weights = weightsPath.empty()
                      ? randomWeights(requests, seed)
                      : loadWeights(weightsPath, requests, p.layout);
@@ -86,14 +86,14 @@ CompiledModel::load(const EmbeddedModel &embedded,
   double concatBytes = 0;
   for (const WeightDef &w : p.weights)
     if (!w.parts.empty()) {
-      double n = 4.0;
+      double n = double(storageBytes(w.storage));
       for (int64_t d : w.shape)
         n *= double(d);
       concatBytes += n;
     }
   if (double available = availableMemoryBytes(); concatBytes > available)
     return Error(fmt::format("the fused weights (stacked projections) need "
-                             "{:.2f} GiB of f32 memory; the system has {:.2f} "
+                             "{:.2f} GiB of memory; the system has {:.2f} "
                              "GiB available",
                              concatBytes / (1 << 30), available / (1 << 30)));
   std::vector<int> pendingUses(p.weights.size(), 0);
@@ -105,24 +105,30 @@ CompiledModel::load(const EmbeddedModel &embedded,
       model->weightData_.push_back(model->weights_.find(w.name)->data);
       continue;
     }
-    // A concatenation the fusions asked for: built once, here.
-    int64_t size = 1;
+    // A concatenation the fusions asked for: built once, here, of parts
+    // stored alike (the verifier of tfm.concat sees to it).
+    int64_t elementBytes = storageBytes(w.storage);
+    int64_t size = elementBytes;
     for (int64_t d : w.shape)
       size *= d;
-    std::vector<float> &data = model->concatenated_.emplace_back();
+    std::vector<uint8_t> &data = model->concatenated_.emplace_back();
     try {
       data.reserve(size_t(size));
     } catch (const std::bad_alloc &) {
       return Error(fmt::format("cannot allocate {:.1f} MiB for the fused "
                                "weight '{}'",
-                               double(size) * 4 / (1 << 20), w.name));
+                               double(size) / (1 << 20), w.name));
     }
     for (int part : w.parts) {
       const WeightDef &source = p.weights[size_t(part)];
-      int64_t n = 1;
+      if (source.storage != w.storage)
+        return Error("internal: concatenated weight " + w.name +
+                     " has parts of another storage type");
+      int64_t n = elementBytes;
       for (int64_t d : source.shape)
         n *= d;
-      const float *from = model->weightData_[size_t(part)];
+      const uint8_t *from =
+          static_cast<const uint8_t *>(model->weightData_[size_t(part)]);
       data.insert(data.end(), from, from + n);
     }
     if (int64_t(data.size()) != size)
@@ -151,15 +157,29 @@ struct Session::Bound {
   int logitsStep = -1;
   std::vector<int> logitsRowBuffers;
 
-  explicit Bound(const EntryPlan &e) : entry(e) {
+  Bound(const EntryPlan &e, const std::vector<WeightDef> &weights)
+      : entry(e) {
     buffers.resize(e.buffers.size());
     dims.resize(e.buffers.size());
     scalars.resize(e.registers.size());
     for (size_t i = 0; i < buffers.size(); ++i) {
       halide_buffer_t &b = buffers[i];
+      const BufferDef &d = e.buffers[i];
       b = halide_buffer_t();
-      b.type = e.buffers[i].isInt ? halide_type_t(halide_type_int, 32)
-                                  : halide_type_t(halide_type_float, 32);
+      b.type = d.isInt ? halide_type_t(halide_type_int, 32)
+                       : halide_type_t(halide_type_float, 32);
+      // A weight as stored: the kernels take bf16 as its 16 bits.
+      if (d.kind == BufferDef::Kind::Weight)
+        switch (weights[size_t(d.index)].storage) {
+        case DType::F16:
+          b.type = halide_type_t(halide_type_float, 16);
+          break;
+        case DType::BF16:
+          b.type = halide_type_t(halide_type_uint, 16);
+          break;
+        default:
+          break;
+        }
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
     }
@@ -239,8 +259,8 @@ Session::Session(const CompiledModel &model)
   arena = (arena + kAlignment - 1) / kAlignment * kAlignment;
   arena_ = static_cast<float *>(std::aligned_alloc(kAlignment,
                                                    std::max(arena, kAlignment)));
-  prefillBound_ = std::make_unique<Bound>(p.prefill);
-  decodeBound_ = std::make_unique<Bound>(p.decode);
+  prefillBound_ = std::make_unique<Bound>(p.prefill, p.weights);
+  decodeBound_ = std::make_unique<Bound>(p.decode, p.weights);
 }
 
 Session::~Session() { std::free(arena_); }
@@ -295,8 +315,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     }
     switch (d.kind) {
     case BufferDef::Kind::Weight:
-      b.host = reinterpret_cast<uint8_t *>(
-          const_cast<float *>(model_.weight(d.index)));
+      b.host = static_cast<uint8_t *>(const_cast<void *>(model_.weight(d.index)));
       break;
     case BufferDef::Kind::Tokens:
       b.host = reinterpret_cast<uint8_t *>(const_cast<int32_t *>(tokens));

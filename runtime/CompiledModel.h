@@ -30,16 +30,17 @@ public:
   const Plan &plan() const { return plan_; }
   const WeightTable &weights() const { return weights_; }
   KernelFunction kernel(int i) const { return kernels_[size_t(i)]; }
-  const float *weight(int i) const { return weightData_[size_t(i)]; }
+  /// Weight i of the plan, in its storage type.
+  const void *weight(int i) const { return weightData_[size_t(i)]; }
 
 private:
   CompiledModel() = default;
   Plan plan_;
   WeightTable weights_;
   std::vector<KernelFunction> kernels_;
-  std::vector<const float *> weightData_;
+  std::vector<const void *> weightData_;
   /// Concatenated weights (fused projections), owned here.
-  std::deque<std::vector<float>> concatenated_;
+  std::deque<std::vector<uint8_t>> concatenated_;
 };
 
 /// Zero-filled memory that the system commits page by page as it is first

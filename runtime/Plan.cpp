@@ -325,8 +325,8 @@ Status parseEntry(Reader &r, EntryPlan &e) {
 Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
   Plan p;
   Reader r(text);
-  if (!r.next() || r.words() != std::vector<std::string>{"tfm-plan", "1"})
-    return r.error("expected 'tfm-plan 1'");
+  if (!r.next() || r.words() != std::vector<std::string>{"tfm-plan", "2"})
+    return r.error("expected 'tfm-plan 2'");
   while (r.next()) {
     const auto &w = r.words();
     int64_t a = 0, b = 0, c = 0;
@@ -360,13 +360,17 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
                toInt(w[1], p.layout.layers) && toInt(w[2], p.layout.hidden) &&
                toReal(w[3], p.layout.ropeTheta) &&
                toReal(w[4], p.layout.normEps)) {
-    } else if (w[0] == "weight" && w.size() >= 4 && toInt(w[1], a) &&
+    } else if (w[0] == "weight" && w.size() >= 5 && toInt(w[1], a) &&
                a == int64_t(p.weights.size())) {
       std::optional<std::string> name = unescapeWord(w[2]);
       if (!name)
         return r.error("bad weight name");
-      WeightDef d{*name, {}, {}};
-      size_t i = 3;
+      WeightDef d{*name, {}, DType::F32, {}};
+      std::optional<DType> storage = storageNamed(w[3]);
+      if (!storage)
+        return r.error("bad weight storage type");
+      d.storage = *storage;
+      size_t i = 4;
       for (; i < w.size() && w[i] != "of"; ++i) {
         if (!toInt(w[i], b))
           return r.error("bad weight shape");
@@ -403,7 +407,7 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
 }
 
 std::string tfm::rt::printPlan(const Plan &p) {
-  std::string out = "tfm-plan 1\n";
+  std::string out = "tfm-plan 2\n";
   out += fmt::format("model {}\nvocab {}\nmax_seq_len {}\nprefill_chunk {}\n",
                      escapeWord(p.model), p.vocabSize, p.maxSeqLen,
                      p.prefillChunk);
@@ -416,8 +420,8 @@ std::string tfm::rt::printPlan(const Plan &p) {
                      p.layout.hidden, p.layout.ropeTheta, p.layout.normEps);
   for (size_t i = 0; i < p.weights.size(); ++i) {
     const WeightDef &w = p.weights[i];
-    out += fmt::format("weight {} {} {}", i, escapeWord(w.name),
-                       fmt::join(w.shape, " "));
+    out += fmt::format("weight {} {} {} {}", i, escapeWord(w.name),
+                       storageName(w.storage), fmt::join(w.shape, " "));
     if (!w.parts.empty())
       out += fmt::format(" of {}", fmt::join(w.parts, " "));
     out += "\n";

@@ -80,6 +80,8 @@ struct EntryPlan {
 struct WeightDef {
   std::string name;
   std::vector<int64_t> shape;
+  /// The type the program keeps it in (F32, F16 or BF16).
+  DType storage = DType::F32;
   /// A concatenation (rows of earlier weights, stacked) built at load
   /// time; empty for a weight read from the weights file.
   std::vector<int> parts;

@@ -60,6 +60,33 @@ MappedFile::~MappedFile() {
     munmap(const_cast<uint8_t *>(data_), size_);
 }
 
+std::optional<DType> tfm::rt::storageNamed(std::string_view name) {
+  for (DType t : {DType::F32, DType::F16, DType::BF16})
+    if (storageName(t) == name)
+      return t;
+  return std::nullopt;
+}
+
+std::string_view tfm::rt::storageName(DType storage) {
+  switch (storage) {
+  case DType::F32:
+    return "f32";
+  case DType::F16:
+    return "f16";
+  case DType::BF16:
+    return "bf16";
+  case DType::Q8_0:
+    return "q8_0";
+  case DType::Unsupported:
+    break;
+  }
+  return "unsupported";
+}
+
+int64_t tfm::rt::storageBytes(DType storage) {
+  return storage == DType::F32 ? 4 : 2;
+}
+
 int64_t StoredTensor::numel() const {
   int64_t n = 1;
   for (int64_t d : shape) {

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tfm::rt {
@@ -37,8 +39,16 @@ private:
   uint64_t size_ = 0;
 };
 
-/// Storage types the loaders convert to f32.
+/// Storage types of stored tensors. F32, F16 and BF16 are also the types a
+/// program keeps its weights in (a weight's storage in the IR).
 enum class DType { F32, F16, BF16, Q8_0, Unsupported };
+
+/// The storage types a compiled program keeps weights in, by the names the
+/// IR and the plan give them ("f32", "f16", "bf16").
+std::optional<DType> storageNamed(std::string_view name);
+std::string_view storageName(DType storage);
+/// Bytes per element of a storage type (F32, F16 or BF16).
+int64_t storageBytes(DType storage);
 
 /// Elements per Q8_0 block (one f16 scale + 32 int8 values).
 constexpr int64_t kQ8_0Block = 32;

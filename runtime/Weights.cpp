@@ -39,33 +39,84 @@ double tfm::rt::availableMemoryBytes() {
   return 1e300; // unknown: do not refuse
 }
 
-Expected<float *> WeightTable::allocate(const std::string &name,
-                                        std::vector<int64_t> shape) {
-  double bytes = 4.0;
+Expected<void *> WeightTable::allocate(const std::string &name,
+                                       std::vector<int64_t> shape,
+                                       DType storage) {
+  double bytes = double(storageBytes(storage));
   for (int64_t d : shape)
     bytes *= double(d);
+  std::string_view type = storageName(storage);
   if (double(ownedBytes_) + bytes > memoryBudget_)
     return Error(fmt::format(
-        "weight '{}' needs {:.2f} GiB of f32 memory, and {:.2f} GiB are "
+        "weight '{}' needs {:.2f} GiB of {} memory, and {:.2f} GiB are "
         "already taken by {} converted or generated weights; the system has "
         "{:.2f} GiB available",
-        name, bytes / (1 << 30), double(ownedBytes_) / (1 << 30),
+        name, bytes / (1 << 30), type, double(ownedBytes_) / (1 << 30),
         owned_.size(), memoryBudget_ / (1 << 30)));
   Entry entry;
   entry.shape = std::move(shape);
+  entry.storage = storage;
   // Not zero-filled: the caller writes every element (for a large weight
   // the pages are then first touched by whichever thread fills them).
-  float *raw = new (std::nothrow) float[size_t(entry.numel())];
+  uint8_t *raw = new (std::nothrow) uint8_t[size_t(entry.bytes())];
   if (!raw)
-    return Error(fmt::format("weight '{}' needs {:.1f} MiB of f32 memory, "
+    return Error(fmt::format("weight '{}' needs {:.1f} MiB of {} memory, "
                              "which cannot be allocated",
-                             name, bytes / (1 << 20)));
-  float *buffer = owned_.emplace_back(raw).get();
-  ownedBytes_ += uint64_t(entry.numel()) * sizeof(float);
+                             name, bytes / (1 << 20), type));
+  uint8_t *buffer = owned_.emplace_back(raw).get();
+  ownedBytes_ += entry.bytes();
   entry.data = buffer;
   entry.owned = int(owned_.size() - 1);
   entries_[name] = std::move(entry);
-  return buffer;
+  return static_cast<void *>(buffer);
+}
+
+Status WeightTable::widenToF32() {
+  for (auto &[name, entry] : entries_) {
+    if (entry.storage == DType::F32 || !entry.data)
+      continue;
+    Entry narrow = entry;
+    auto buffer = allocate(name, narrow.shape, DType::F32);
+    if (!buffer)
+      return buffer.error();
+    tfm::rt::widenToF32(narrow.data, narrow.numel(), narrow.storage,
+                        static_cast<float *>(*buffer));
+    if (narrow.owned >= 0) {
+      ownedBytes_ -= narrow.bytes();
+      owned_[size_t(narrow.owned)].reset();
+    }
+  }
+  return Status::ok();
+}
+
+void tfm::rt::narrowFromF32(const float *in, int64_t n, DType storage,
+                            void *out) {
+  if (storage == DType::F32) {
+    std::memcpy(out, in, size_t(n) * sizeof(float));
+    return;
+  }
+  uint16_t *o = static_cast<uint16_t *>(out);
+  if (storage == DType::BF16)
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = floatToBf16(in[i]);
+  else
+    for (int64_t i = 0; i < n; ++i)
+      o[i] = floatToF16(in[i]);
+}
+
+void tfm::rt::widenToF32(const void *in, int64_t n, DType storage,
+                         float *out) {
+  if (storage == DType::F32) {
+    std::memcpy(out, in, size_t(n) * sizeof(float));
+    return;
+  }
+  const uint16_t *h = static_cast<const uint16_t *>(in);
+  if (storage == DType::BF16)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = bf16ToFloat(h[i]);
+  else
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = f16ToFloat(h[i]);
 }
 
 uint64_t WeightTable::release(const std::string &name) {
@@ -77,14 +128,14 @@ uint64_t WeightTable::release(const std::string &name) {
     // memory, and come back from the file if anything reads them again.
     uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
     uintptr_t begin = reinterpret_cast<uintptr_t>(it->second.data);
-    uintptr_t end = begin + uintptr_t(it->second.numel()) * sizeof(float);
+    uintptr_t end = begin + uintptr_t(it->second.bytes());
     begin = (begin + page - 1) / page * page;
     end = end / page * page;
     if (end > begin)
       madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
     return 0;
   }
-  uint64_t bytes = uint64_t(it->second.numel()) * sizeof(float);
+  uint64_t bytes = it->second.bytes();
   owned_[size_t(it->second.owned)].reset();
   ownedBytes_ -= bytes;
   it->second.data = nullptr;
@@ -191,28 +242,45 @@ static Status checkFinite(const WeightTable &table,
   for (const auto &[name, entry] : table.entries()) {
     if (!entry.data)
       continue;
-    int64_t n = entry.numel();
-    const uint32_t *bits = reinterpret_cast<const uint32_t *>(entry.data);
     int64_t bad = -1;
-    for (int64_t i = 0; i < n && bad < 0; i += 4096) {
-      // All-ones exponents, a block at a time (no early exit inside it, so
-      // the loop vectorizes).
-      uint32_t any = 0;
-      int64_t end = std::min(n, i + 4096);
-      for (int64_t j = i; j < end; ++j)
-        any |= uint32_t((bits[j] & 0x7f800000u) == 0x7f800000u);
-      if (any)
-        for (int64_t j = i; j < end && bad < 0; ++j)
-          if (!std::isfinite(entry.data[j]))
-            bad = j;
+    bool nan = false;
+    // All-ones exponents, a block at a time (no early exit inside it, so
+    // the loop vectorizes); `exponent` masks them, `mantissa` tells a NaN.
+    auto scan = [&](auto *bits, auto exponent, auto mantissa) {
+      int64_t n = entry.numel();
+      for (int64_t i = 0; i < n && bad < 0; i += 4096) {
+        uint32_t any = 0;
+        int64_t end = std::min(n, i + 4096);
+        for (int64_t j = i; j < end; ++j)
+          any |= uint32_t((bits[j] & exponent) == exponent);
+        if (any)
+          for (int64_t j = i; j < end && bad < 0; ++j)
+            if ((bits[j] & exponent) == exponent) {
+              bad = j;
+              nan = (bits[j] & mantissa) != 0;
+            }
+      }
+    };
+    switch (entry.storage) {
+    case DType::F32:
+      scan(static_cast<const uint32_t *>(entry.data), 0x7f800000u, 0x7fffffu);
+      break;
+    case DType::F16:
+      scan(static_cast<const uint16_t *>(entry.data), uint16_t(0x7c00),
+           uint16_t(0x3ff));
+      break;
+    case DType::BF16:
+      scan(static_cast<const uint16_t *>(entry.data), uint16_t(0x7f80),
+           uint16_t(0x7f));
+      break;
+    default:
+      break;
     }
     if (bad >= 0)
       return Error(fmt::format("{}: weight '{}' holds {} at element {}; a "
                                "model with non-finite weights gives no "
                                "meaningful output",
-                               source.path(), name,
-                               std::isnan(entry.data[bad]) ? "NaN" : "Inf",
-                               bad));
+                               source.path(), name, nan ? "NaN" : "Inf", bad));
   }
   return Status::ok();
 }
@@ -373,24 +441,48 @@ Expected<WeightTable> tfm::rt::loadWeights(
             layout.headDim, layout.rotaryDim, req.shape[0]));
     }
 
+    // A 16-bit weight is kept exactly as stored: a file of another type
+    // would need rounding, which the program was not compiled to do.
+    if (req.storage != DType::F32)
+      for (const StoredTensor *t : parts)
+        if (t->dtype != req.storage)
+          return Error(fmt::format(
+              "{}: tensor '{}' is stored as {}, but the program keeps tfm "
+              "weight '{}' as {}; compile it for these weights (tfmc compile "
+              "--weight-type {})",
+              t->file, t->name, t->dtypeName, req.name,
+              storageName(req.storage),
+              storageNamed(storageName(t->dtype)) ? storageName(t->dtype)
+                                                  : "f32"));
+
     bool reshaped = recipe->transpose || recipe->parts > 1;
     const StoredTensor *only = parts[0];
-    bool viewable = !stacked && !permute && !reshaped &&
-                    only->dtype == DType::F32 &&
-                    reinterpret_cast<uintptr_t>(only->data) % alignof(float) ==
-                        0;
+    bool viewable =
+        !stacked && !permute && !reshaped && only->dtype == req.storage &&
+        reinterpret_cast<uintptr_t>(only->data) %
+                uintptr_t(storageBytes(req.storage)) ==
+            0;
     if (viewable) {
       WeightTable::Entry entry;
       entry.shape = req.shape;
-      entry.data = reinterpret_cast<const float *>(only->data);
+      entry.storage = req.storage;
+      entry.data = only->data;
       table.entries_[req.name] = std::move(entry);
       continue;
     }
-    auto buffer = table.allocate(req.name, req.shape);
+    auto buffer = table.allocate(req.name, req.shape, req.storage);
     if (!buffer)
       return Error(fmt::format("{}: {}", source->path(),
                                buffer.error().message()));
-    float *out = *buffer;
+    // Repacked through f32 (exact for every type kept, as the types match).
+    std::vector<float> wide;
+    float *out = static_cast<float *>(*buffer);
+    if (req.storage != DType::F32) {
+      int64_t n = table.entries_[req.name].numel();
+      wide.resize(size_t(n));
+      out = wide.data();
+    }
+    float *first = out;
     for (const StoredTensor *t : parts) {
       Status s = reshaped ? extractPart(*t, *recipe, partShape, out)
                           : convertToF32(*t, out);
@@ -401,10 +493,11 @@ Expected<WeightTable> tfm::rt::loadWeights(
     }
     if (permute) {
       int64_t cols = req.shape.size() > 1 ? req.shape[1] : 1;
-      permuteRopeRows(const_cast<float *>(table.entries_[req.name].data),
-                      req.shape[0], cols, layout.headDim,
+      permuteRopeRows(first, req.shape[0], cols, layout.headDim,
                       layout.ropeInterleaved);
     }
+    if (req.storage != DType::F32)
+      narrowFromF32(wide.data(), int64_t(wide.size()), req.storage, *buffer);
   }
   if (Status s = checkFinite(table, *source); !s)
     return Error(s.message());
@@ -437,7 +530,8 @@ bool endsWith(const std::string &s, std::string_view suffix) {
 constexpr int64_t kRandomBlock = int64_t(1) << 20;
 
 /// Elements [begin, end) of the random values of one weight, a block of
-/// kRandomBlock (or the last, shorter one); see randomWeights.
+/// kRandomBlock (or the last, shorter one), into out[0, end - begin); see
+/// randomWeights.
 void fillRandom(float *out, const WeightRequest &req, uint64_t seed,
                 int64_t begin, int64_t end) {
   double mean = 0, std = 0;
@@ -457,9 +551,9 @@ void fillRandom(float *out, const WeightRequest &req, uint64_t seed,
   float scale = float(std * std::sqrt(3.0) * 0x1.0p-23), offset = float(mean);
   for (int64_t i = begin; i < end; i += 2) {
     uint64_t bits = splitmix64(state);
-    out[i] = offset + scale * float(int32_t(bits >> 40) - (1 << 23));
+    out[i - begin] = offset + scale * float(int32_t(bits >> 40) - (1 << 23));
     if (i + 1 < end)
-      out[i + 1] =
+      out[i + 1 - begin] =
           offset + scale * float(int32_t((bits >> 8) & 0xffffff) - (1 << 23));
   }
 }
@@ -473,25 +567,25 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
   table.origin_ = fmt::format("random weights, seed {}", seed);
   double total = 0;
   for (const WeightRequest &req : requests) {
-    double bytes = 4.0;
+    double bytes = double(storageBytes(req.storage));
     for (int64_t d : req.shape)
       bytes *= double(d);
     total += bytes;
   }
   if (total > table.memoryBudget_)
     return Error(fmt::format("random weights: the model's {} weights need "
-                             "{:.2f} GiB of f32 memory; the system has {:.2f} "
+                             "{:.2f} GiB of memory; the system has {:.2f} "
                              "GiB available",
                              requests.size(), total / (1 << 30),
                              table.memoryBudget_ / (1 << 30)));
   struct Job {
-    float *out;
+    void *out;
     const WeightRequest *request;
     int64_t begin, end;
   };
   std::vector<Job> jobs;
   for (const WeightRequest &req : requests) {
-    auto buffer = table.allocate(req.name, req.shape);
+    auto buffer = table.allocate(req.name, req.shape, req.storage);
     if (!buffer)
       return Error("random weights: " + buffer.error().message());
     int64_t n = table.find(req.name)->numel();
@@ -499,9 +593,21 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
       jobs.push_back({*buffer, &req, begin, std::min(n, begin + kRandomBlock)});
   }
   // Each block depends only on (seed, name, block), so threads can split
-  // them.
+  // them. A 16-bit weight's values are the f32 ones rounded, a block at a
+  // time (no f32 copy of the whole weight).
   parallelFor(jobs.size(), [&](size_t j) {
-    fillRandom(jobs[j].out, *jobs[j].request, seed, jobs[j].begin, jobs[j].end);
+    const Job &job = jobs[j];
+    DType storage = job.request->storage;
+    if (storage == DType::F32) {
+      fillRandom(static_cast<float *>(job.out) + job.begin, *job.request, seed,
+                 job.begin, job.end);
+      return;
+    }
+    std::vector<float> block(size_t(job.end - job.begin));
+    fillRandom(block.data(), *job.request, seed, job.begin, job.end);
+    narrowFromF32(block.data(), int64_t(block.size()), storage,
+                  static_cast<uint8_t *>(job.out) +
+                      job.begin * storageBytes(storage));
   });
   return table;
 }

@@ -1,7 +1,10 @@
 //===- Weights.h - the weight table a model runs on -------------*- C++ -*-===//
 //
-// Loads the weights a model asks for (name + shape) from a GGUF or
-// safetensors source, converting to f32, or makes seeded random ones.
+// Loads the weights a model asks for (name, shape, storage type) from a GGUF
+// or safetensors source, or makes seeded random ones. A weight kept as f32
+// takes any stored type (widened, or dequantized); a 16-bit one must be
+// stored in that type, and is then a view of the mapped file where no
+// repacking is needed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,23 +21,34 @@ namespace tfm::rt {
 /// Memory the system can still give this process (MemAvailable), in bytes.
 double availableMemoryBytes();
 
-/// A weight the model needs: its tfm name and f32 shape.
+/// A weight the model needs: its tfm name, shape, and the type the
+/// program keeps it in (F32, F16 or BF16).
 struct WeightRequest {
   std::string name;
   std::vector<int64_t> shape;
+  DType storage = DType::F32;
 };
 
-/// f32 weights by tfm name. Views into the mapped file where the stored
-/// tensor is f32 as is; converted copies otherwise.
+/// Weights by tfm name, each in its requested storage type. Views into the
+/// mapped file where the stored tensor is that type as is; converted copies
+/// otherwise.
 class WeightTable {
 public:
   struct Entry {
     std::vector<int64_t> shape;
-    const float *data = nullptr;
+    DType storage = DType::F32;
+    /// numel() elements of `storage`.
+    const void *data = nullptr;
     /// The index in owned_ of a converted or generated weight; -1 for a
     /// view of the mapped file.
     int owned = -1;
     int64_t numel() const;
+    uint64_t bytes() const { return uint64_t(numel() * storageBytes(storage)); }
+    /// The data of an f32 entry; null for another storage type.
+    const float *f32() const {
+      return storage == DType::F32 ? static_cast<const float *>(data)
+                                   : nullptr;
+    }
   };
 
   const Entry *find(const std::string &name) const;
@@ -42,8 +56,11 @@ public:
   const std::map<std::string, Entry> &entries() const { return entries_; }
   /// Where the weights came from, for messages ("FILE" or "random, seed 7").
   const std::string &origin() const { return origin_; }
-  /// Bytes of f32 data converted or generated (not counting mapped views).
+  /// Bytes of data converted or generated (not counting mapped views).
   uint64_t ownedBytes() const { return ownedBytes_; }
+  /// Makes every entry f32 (what the interpreter reads): 16-bit entries
+  /// become widened copies, exactly.
+  Status widenToF32();
   /// Frees a converted or generated weight nothing will read again; its
   /// entry then has no data. Returns the bytes freed. A view of the mapped
   /// file stays valid: its pages are only dropped from memory (0 bytes are
@@ -58,12 +75,12 @@ private:
                                              uint64_t);
   /// Storage for a converted or generated weight, or an error when it would
   /// not fit in the memory available when the table was created.
-  Expected<float *> allocate(const std::string &name,
-                             std::vector<int64_t> shape);
+  Expected<void *> allocate(const std::string &name,
+                            std::vector<int64_t> shape, DType storage);
 
   std::map<std::string, Entry> entries_;
   /// Uninitialized when allocated: every element is then written.
-  std::deque<std::unique_ptr<float[]>> owned_;
+  std::deque<std::unique_ptr<uint8_t[]>> owned_;
   std::shared_ptr<WeightSource> source_;
   std::string origin_;
   uint64_t ownedBytes_ = 0;
@@ -91,6 +108,12 @@ Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &requests,
 
 /// Converts a stored tensor's data to f32 (f32, f16, bf16, q8_0).
 Status convertToF32(const StoredTensor &tensor, float *out);
+
+/// Rounds `n` f32 values to `storage` (F32, F16 or BF16; to nearest, ties
+/// to even) into `out`.
+void narrowFromF32(const float *in, int64_t n, DType storage, void *out);
+/// Widens `n` values of `storage` to f32.
+void widenToF32(const void *in, int64_t n, DType storage, float *out);
 
 /// Reorders the rows of a Q/K projection (or bias) between the half-split
 /// RoPE layout (pairs i, i+d/2) and the interleaved one (pairs 2i, 2i+1),

@@ -173,6 +173,22 @@ std::optional<ModelSpec> tfm::readGgufConfig(const rt::GgufFile &file,
   // llama.cpp ties the output projection to the embedding when the file
   // has no separate output.weight.
   spec.tieEmbeddings = file.find("output.weight") == nullptr;
+  // The program keeps the matrices as the file stores them when they share
+  // one 16-bit type; other files are widened to f32 as they load.
+  std::optional<rt::DType> matrices;
+  bool alike = true;
+  for (const std::string &name : file.tensorNames()) {
+    const rt::StoredTensor *t = file.find(name);
+    if (!t || t->shape.size() < 2)
+      continue;
+    if (!matrices)
+      matrices = t->dtype;
+    alike = alike && t->dtype == *matrices;
+  }
+  if (alike && matrices == rt::DType::F16)
+    spec.matrixStorage = mlir::tfm::Storage::f16;
+  else if (alike && matrices == rt::DType::BF16)
+    spec.matrixStorage = mlir::tfm::Storage::bf16;
 
   if (diags.hasErrors())
     return std::nullopt;

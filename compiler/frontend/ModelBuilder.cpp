@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/ModelBuilder.h"
+#include "compiler/StorageTypes.h"
 #include "compiler/frontend/Frontend.h"
 
 #include "dialects/Tfm/TfmOps.h"
@@ -119,10 +120,12 @@ private:
         {decode_ ? 1 : ShapedType::kDynamic, features}, b_.getF32Type());
   }
 
+  /// Matrices are stored as the spec says; vectors (gains, biases) as f32.
   Value weight(const std::string &name, ArrayRef<int64_t> shape) {
-    return b_.create<ir::WeightOp>(
-        loc_, RankedTensorType::get(shape, b_.getF32Type()),
-        b_.getStringAttr(name));
+    auto type = RankedTensorType::get(shape, b_.getF32Type());
+    if (shape.size() >= 2)
+      type = ir::withStorage(type, s_.matrixStorage);
+    return b_.create<ir::WeightOp>(loc_, type, b_.getStringAttr(name));
   }
 
   /// A norm of groups of `group` features with the model's norm kind; its
@@ -381,7 +384,9 @@ std::vector<rt::WeightRequest> collectWeightRequests(ModuleOp module) {
     if (!seen.insert(op.getName()).second)
       return;
     auto shape = op.getResult().getType().getShape();
-    requests.push_back({op.getName().str(), {shape.begin(), shape.end()}});
+    requests.push_back({op.getName().str(),
+                        {shape.begin(), shape.end()},
+                        runtimeStorage(op.getResult().getType())});
   });
   return requests;
 }

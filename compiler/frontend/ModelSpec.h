@@ -156,6 +156,9 @@ struct ModelSpec {
   AttentionSpec attention;
   FfnSpec ffn;
   std::optional<double> logitSoftcap;
+  /// How matrices (2-D and 3-D weights) are stored, in memory and in the
+  /// weights file the program takes; vectors (norm gains, biases) stay f32.
+  mlir::tfm::Storage matrixStorage = mlir::tfm::Storage::f32;
 
   // Resolved accessors (defaults applied).
   int64_t kvHeads() const {

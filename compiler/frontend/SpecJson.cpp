@@ -173,6 +173,11 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   f.integer("bos_token_id", spec.bosTokenId, 0);
   f.integer("eos_token_id", spec.eosTokenId, 0);
   f.number("logit_softcap", spec.logitSoftcap, /*positive=*/true);
+  if (const json::Object *o = f.object("storage")) {
+    JsonFields sf(*o, "storage", diags);
+    sf.keyword("matrices", spec.matrixStorage);
+    sf.finish();
+  }
 
   if (const json::Object *o = f.object("embedding")) {
     JsonFields ef(*o, "embedding", diags);
@@ -428,7 +433,8 @@ json::Value tfm::specToJson(const ModelSpec &s) {
                              {"final_norm", s.hasFinalNorm()}}},
       {"attention", std::move(attention)},
       {"ffn", std::move(ffn)},
-      {"logit_softcap", optNumber(s.logitSoftcap)}};
+      {"logit_softcap", optNumber(s.logitSoftcap)},
+      {"storage", json::Object{{"matrices", toString(s.matrixStorage)}}}};
 }
 
 rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {

@@ -84,12 +84,29 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
   for (auto [i, arg] : llvm::enumerate(block.getArguments())) {
     std::string name = llvm::formatv("arg{0}", i).str();
     if (auto t = mlir::dyn_cast<mlir::RankedTensorType>(arg.getType())) {
-      Type elem = t.getElementType().isF32() ? Float(32) : Int(32);
+      // A weight comes as stored; its consumers read it widened to f32,
+      // element by element as they load it (f is inlined into them).
+      ir::Storage storage = ir::storageOf(t);
+      Type elem = !t.getElementType().isF32()      ? Int(32)
+                  : storage == ir::Storage::f16  ? Float(16)
+                  : storage == ir::Storage::bf16 ? UInt(16)
+                                                 : Float(32);
       ImageParam image(elem, int(t.getRank()), name);
       constrain(image, t);
       Func f(name + "_in");
       std::vector<Var> v = vars(t.getRank());
-      f(v) = image(v);
+      switch (storage) {
+      case ir::Storage::f32:
+        f(v) = image(v);
+        break;
+      case ir::Storage::f16:
+        f(v) = cast<float>(image(v));
+        break;
+      case ir::Storage::bf16:
+        // The 16 bits are the high half of the f32 with the same value.
+        f(v) = reinterpret<float>(cast<uint32_t>(image(v)) << 16);
+        break;
+      }
       l.defineArgument(arg, image, f);
       p.images[i] = image;
       p.arguments.push_back(image);

@@ -1,6 +1,7 @@
 //===- HostPlan.cpp - kernel-level IR → host plan ---------------*- C++ -*-===//
 
 #include "compiler/link/HostPlan.h"
+#include "compiler/StorageTypes.h"
 
 #include "dialects/Tfm/TfmOps.h"
 
@@ -136,8 +137,10 @@ private:
           auto [it, added] = weightIndex_.try_emplace(
               w.getName(), int(plan_.weights.size()));
           if (added)
-            plan_.weights.push_back(
-                {w.getName().str(), {shape.begin(), shape.end()}, {}});
+            plan_.weights.push_back({w.getName().str(),
+                                     {shape.begin(), shape.end()},
+                                     runtimeStorage(w.getResult().getType()),
+                                     {}});
           rt::BufferDef def;
           def.kind = rt::BufferDef::Kind::Weight;
           def.index = it->second;
@@ -241,6 +244,7 @@ private:
             names.push_back(plan_.weights[size_t(index)].name);
           }
           def.name = llvm::join(names, "+");
+          def.storage = runtimeStorage(c.getResult().getType());
           auto shape = c.getResult().getType().getShape();
           def.shape.assign(shape.begin(), shape.end());
           auto [it, added] =

@@ -102,6 +102,11 @@ int tfm::runCommand(int argc, char **argv) {
       options->weights.empty()
           ? rt::randomWeights(requests, options->weightSeed)
           : rt::loadWeights(options->weights, requests, weightLayout(*spec));
+  // The interpreter reads f32: weights kept in 16 bits are widened
+  // (exactly), so it computes what a compiled program does.
+  if (weights)
+    if (rt::Status s = weights->widenToF32(); !s)
+      weights = rt::Error(s.message());
   if (!weights) {
     std::fprintf(stderr, "tfmc run: error: %s\n",
                  weights.error().message().c_str());

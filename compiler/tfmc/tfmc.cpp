@@ -98,6 +98,12 @@ cl::opt<int64_t> ctx(
              "max_seq_len (a model that maps a million positions can be "
              "compiled for the context it is used with)"),
     cl::value_desc("N"), cl::init(0), cl::cat(tfmcCategory));
+cl::opt<std::string> weightType(
+    "weight-type",
+    cl::desc("How the program keeps matrices, in memory and in the weights "
+             "file it takes: f32, f16 or bf16 (default: the config's "
+             "storage.matrices; for a GGUF, the type its matrices share)"),
+    cl::value_desc("TYPE"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
 cl::opt<bool> verbose("verbose",
@@ -307,6 +313,17 @@ int compileMain(int argc, char **argv, bool compileCommand) {
         return 2;
       }
       spec->maxSeqLen = ctx;
+    }
+    if (weightType.getNumOccurrences()) {
+      std::optional<mlir::tfm::Storage> storage =
+          mlir::tfm::symbolizeStorage(weightType);
+      if (!storage) {
+        llvm::errs() << "tfmc: error: --weight-type must be f32, f16 or "
+                        "bf16, got '"
+                     << weightType << "'\n";
+        return 2;
+      }
+      spec->matrixStorage = *storage;
     }
     std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
     if (!dumpDir.empty() && !writeDump("00-spec.json", specText))

@@ -78,6 +78,19 @@ def Tfm_MoeScoring : I32EnumAttr<"MoeScoring", "router scoring", [
 }
 def Tfm_MoeScoringAttr : Tfm_EnumAttr<Tfm_MoeScoring, "moe_scoring">;
 
+// How a weight is stored, in memory and in its weights file. It is the
+// encoding of the weight's tensor type, `tensor<64x64xf32, #tfm.storage<bf16>>`;
+// f32, the default, is written without one. The ops that read a weight see
+// f32 values either way: kernels widen each element as they load it.
+def Tfm_Storage : I32EnumAttr<"Storage", "weight storage type", [
+    I32EnumAttrCase<"f32", 0>,
+    I32EnumAttrCase<"f16", 1>,
+    I32EnumAttrCase<"bf16", 2>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_StorageAttr : Tfm_EnumAttr<Tfm_Storage, "storage">;
+
 // An f64 parameter that prints and parses as a bare number (see
 // FieldParser<APFloat> in TfmDialect.h).
 class Tfm_FloatParameter<string desc> : APFloatParameter<desc>;

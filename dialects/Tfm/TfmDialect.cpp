@@ -26,6 +26,22 @@ using namespace mlir::tfm;
 #define GET_TYPEDEF_CLASSES
 #include "dialects/Tfm/TfmTypes.cpp.inc"
 
+Storage mlir::tfm::storageOf(Type type) {
+  if (auto tensor = dyn_cast<RankedTensorType>(type))
+    if (auto storage = dyn_cast_or_null<StorageAttr>(tensor.getEncoding()))
+      return storage.getValue();
+  return Storage::f32;
+}
+
+RankedTensorType mlir::tfm::withStorage(RankedTensorType type,
+                                        Storage storage) {
+  Attribute encoding;
+  if (storage != Storage::f32)
+    encoding = StorageAttr::get(type.getContext(), storage);
+  return RankedTensorType::get(type.getShape(), type.getElementType(),
+                               encoding);
+}
+
 void TfmDialect::initialize() {
   addOperations<
 #define GET_OP_LIST

@@ -38,6 +38,12 @@ struct FieldParser<llvm::APFloat> {
 #include "dialects/Tfm/TfmTypes.h.inc"
 
 namespace mlir::tfm {
+/// How a weight of type `type` is stored: its #tfm.storage encoding, f32
+/// without one.
+Storage storageOf(Type type);
+/// `type` stored as `storage` (no encoding for f32).
+RankedTensorType withStorage(RankedTensorType type, Storage storage);
+
 /// `schedule` with one integer parameter set to `value`, for experiments
 /// (tests and benchmarks that try other tile sizes); failure when the
 /// schedule has no such parameter or the value does not verify.

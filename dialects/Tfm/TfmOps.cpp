@@ -30,6 +30,21 @@ std::string sizeStr(int64_t s) {
 }
 
 /// `what` must have size `expected` in dimension `i`.
+/// A weight's encoding, if any, is a #tfm.storage other than f32 (which is
+/// written without one, so that each type has one spelling).
+LogicalResult verifyStorage(Operation *op, RankedTensorType type) {
+  Attribute encoding = type.getEncoding();
+  if (!encoding)
+    return success();
+  auto storage = dyn_cast<StorageAttr>(encoding);
+  if (!storage)
+    return op->emitOpError("a weight's encoding must be #tfm.storage, got ")
+           << encoding;
+  if (storage.getValue() == Storage::f32)
+    return op->emitOpError("f32 storage is written without an encoding");
+  return success();
+}
+
 LogicalResult expectDim(Operation *op, Value v, unsigned i, int64_t expected,
                         StringRef what) {
   int64_t actual = dim(v, i);
@@ -75,7 +90,7 @@ LogicalResult WeightOp::verify() {
   for (int64_t d : getResult().getType().getShape())
     if (d < 1)
       return emitOpError("weight dimensions must be >= 1");
-  return success();
+  return verifyStorage(*this, getResult().getType());
 }
 
 LogicalResult EmbedOp::verify() {
@@ -318,6 +333,13 @@ LogicalResult LmHeadOp::verify() {
 LogicalResult ConcatOp::verify() {
   if (getInputs().empty())
     return emitOpError("needs at least one operand");
+  if (failed(verifyStorage(*this, getResult().getType())))
+    return failure();
+  Storage storage = storageOf(getResult().getType());
+  for (Value v : getInputs())
+    if (storageOf(v.getType()) != storage)
+      return emitOpError("operands must be stored as the result is (")
+             << stringifyStorage(storage) << "), got " << v.getType();
   int64_t rank = cast<RankedTensorType>(getResult().getType()).getRank();
   int64_t rows = 0;
   for (Value v : getInputs()) {

@@ -31,10 +31,13 @@ def Tfm_WeightOp : Tfm_Op<"weight", [Pure]> {
   let summary = "a named entry of the weight table";
   let description = [{
     Refers to the weight called `name`. The loader checks the stored tensor's
-    shape against the result type and converts its storage dtype to f32.
+    shape against the result type. The type's encoding says how the weight
+    is kept (#tfm.storage, f32 without one): the program reads it as stored,
+    and its values are f32 to every op that uses it.
 
     ```mlir
     %w = tfm.weight "layers.0.attn.q.weight" : tensor<64x64xf32>
+    %b = tfm.weight "layers.0.attn.k.weight" : tensor<64x64xf32, #tfm.storage<bf16>>
     ```
   }];
   let arguments = (ins StrAttr:$name);

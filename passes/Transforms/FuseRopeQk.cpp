@@ -92,6 +92,11 @@ LogicalResult fuse(Operation *attention, PatternRewriter &rewriter) {
         bool(l.getBias()) != bool(vl.getBias()) ||
         (l.getBias() && !isWeight(l.getBias())))
       return failure();
+  if (!sameStorage({qc->linear.getWeight(), kc->linear.getWeight(),
+                    vl.getWeight()}) ||
+      (vl.getBias() && !sameStorage({qc->linear.getBias(),
+                                     kc->linear.getBias(), vl.getBias()})))
+    return failure();
   if (!sameRotation(qc->rope, kc->rope) || int64_t(qc->rope.getHeadDim()) != hd ||
       !sameNorm(qc->norm, kc->norm))
     return failure();

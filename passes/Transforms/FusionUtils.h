@@ -34,8 +34,16 @@ inline bool usersAfter(Value v, Operation *point, Operation *except = nullptr) {
 /// once, when it loads the weights.
 inline bool isWeight(Value v) { return v && v.getDefiningOp<WeightOp>(); }
 
-/// The rows of `parts` stacked (a `tfm.concat`), built at the builder's
-/// insertion point.
+/// True when the weights `parts` are stored alike (so they can be stacked).
+inline bool sameStorage(ArrayRef<Value> parts) {
+  for (Value p : parts)
+    if (storageOf(p.getType()) != storageOf(parts.front().getType()))
+      return false;
+  return true;
+}
+
+/// The rows of `parts` (stored alike) stacked (a `tfm.concat`), built at
+/// the builder's insertion point.
 inline Value concatRows(OpBuilder &b, Location loc, ArrayRef<Value> parts) {
   auto first = cast<RankedTensorType>(parts.front().getType());
   SmallVector<int64_t> shape(first.getShape());
@@ -43,7 +51,9 @@ inline Value concatRows(OpBuilder &b, Location loc, ArrayRef<Value> parts) {
   for (Value p : parts)
     shape[0] += cast<RankedTensorType>(p.getType()).getDimSize(0);
   return b.create<ConcatOp>(
-      loc, RankedTensorType::get(shape, first.getElementType()), parts);
+      loc,
+      RankedTensorType::get(shape, first.getElementType(), first.getEncoding()),
+      parts);
 }
 
 } // namespace mlir::tfm

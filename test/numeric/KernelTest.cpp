@@ -14,6 +14,7 @@
 #include "compiler/interpreter/Interpreter.h"
 #include "dialects/Tfm/TfmOps.h"
 #include "passes/Passes.h"
+#include "runtime/Half.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -171,12 +172,27 @@ TEST_P(KernelTest, MatchesInterpreter) {
       } else {
         ASSERT_EQ(a.kind, Arg::Kind::Tensor);
         v.tensor = Tensor::zeros(a.shape);
-        Halide::Buffer<float> b(extents);
         float *data = v.tensor.mutableData();
         for (int64_t j = 0; j < v.tensor.numel(); ++j)
           data[j] = normal(rng);
-        std::copy_n(data, v.tensor.numel(), b.data());
-        buffers[i] = b;
+        // A weight stored in 16 bits: the kernel gets the bits, the
+        // interpreter the values they hold.
+        ir::Storage storage = ir::storageOf(operand.getType());
+        if (storage == ir::Storage::f32) {
+          Halide::Buffer<float> b(extents);
+          std::copy_n(data, v.tensor.numel(), b.data());
+          buffers[i] = b;
+        } else {
+          bool bf16 = storage == ir::Storage::bf16;
+          Halide::Buffer<> b(bf16 ? Halide::UInt(16) : Halide::Float(16),
+                             extents);
+          uint16_t *bits = static_cast<uint16_t *>(b.data());
+          for (int64_t j = 0; j < v.tensor.numel(); ++j) {
+            bits[j] = bf16 ? rt::floatToBf16(data[j]) : rt::floatToF16(data[j]);
+            data[j] = bf16 ? rt::bf16ToFloat(bits[j]) : rt::f16ToFloat(bits[j]);
+          }
+          buffers[i] = b;
+        }
         byArgument[number] = &v.tensor;
       }
     }
@@ -350,6 +366,37 @@ std::vector<Case> cases() {
            "  %r = tfm.mul %c, %a1 : tensor<?x19xf32>",
            "tensor<?x19xf32>"),
       {tensor({3, 19}), tensor({3, 19})});
+
+  // Weights stored in 16 bits, widened as the kernels load them: exact,
+  // the interpreter reads the same values.
+  for (std::string storage : {"f16", "bf16"}) {
+    std::string wt = "tensor<53x37xf32, #tfm.storage<" + storage + ">>";
+    add("linear_decode_" + storage,
+        func("decode", {"tensor<1x37xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 : tensor<1x37xf32>, " + wt +
+                 " -> tensor<1x53xf32>",
+             "tensor<1x53xf32>"),
+        {tensor({1, 37}), tensor({53, 37})});
+    add("linear_prefill_" + storage,
+        func("prefill", {"tensor<?x37xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 : tensor<?x37xf32>, " + wt +
+                 " -> tensor<?x53xf32>",
+             "tensor<?x53xf32>"),
+        {tensor({13, 37}), tensor({53, 37})});
+    std::string et = "tensor<301x24xf32, #tfm.storage<" + storage + ">>";
+    add("embed_" + storage,
+        func("prefill", {et, "tensor<?xi32>"},
+             "  %r = tfm.embed %a0[%a1] : " + et +
+                 ", tensor<?xi32> -> tensor<?x24xf32>",
+             "tensor<?x24xf32>"),
+        {tensor({301, 24}), tokens(9, 301)});
+    add("lm_head_decode_" + storage,
+        func("decode", {"tensor<1x24xf32>", et},
+             "  %r = tfm.lm_head %a0, %a1 : tensor<1x24xf32>, " + et +
+                 " -> tensor<1x301xf32>",
+             "tensor<1x301xf32>"),
+        {tensor({1, 24}), tensor({301, 24})});
+  }
 
   // Embeddings and positions.
   add("embed",

@@ -79,16 +79,16 @@ TEST(Gguf, LoadsEveryDtypeByTfmName) {
   ASSERT_TRUE(table) << table.error().message();
 
   std::vector<float> want = ramp(256);
-  const float *embed = table->find("embed.weight")->data;
+  const float *embed = table->find("embed.weight")->f32();
   for (int i = 0; i < 256; ++i)
     EXPECT_EQ(embed[i], want[i]);
 
   std::vector<float> gains = ramp(64, 1.0f);
-  const float *norm = table->find("final_norm.weight")->data;
+  const float *norm = table->find("final_norm.weight")->f32();
   for (int i = 0; i < 64; ++i)
     EXPECT_EQ(norm[i], f16ToFloat(floatToF16(gains[i])));
 
-  const float *head = table->find("lm_head.weight")->data;
+  const float *head = table->find("lm_head.weight")->f32();
   for (int i = 0; i < 256; ++i)
     EXPECT_EQ(head[i], bf16ToFloat(floatToBf16(want[i])));
 
@@ -96,7 +96,7 @@ TEST(Gguf, LoadsEveryDtypeByTfmName) {
   // each value comes back within d/2 plus 127 times the scale's own
   // rounding error.
   std::vector<float> up = ramp(128);
-  const float *q = table->find("layers.0.ffn.up.weight")->data;
+  const float *q = table->find("layers.0.ffn.up.weight")->f32();
   for (int b = 0; b < 4; ++b) {
     float amax = 0;
     for (int i = 0; i < 32; ++i)

@@ -48,14 +48,14 @@ void expectSampleValues(const WeightTable &table) {
   std::vector<float> embed = ramp(32), gain = ramp(8, 1.0f), q = ramp(64),
                      head = ramp(32, 0.5f);
   for (int i = 0; i < 32; ++i) {
-    EXPECT_EQ(table.find("embed.weight")->data[i], embed[i]);
-    EXPECT_EQ(table.find("lm_head.weight")->data[i], head[i]);
+    EXPECT_EQ(table.find("embed.weight")->f32()[i], embed[i]);
+    EXPECT_EQ(table.find("lm_head.weight")->f32()[i], head[i]);
   }
   for (int i = 0; i < 8; ++i)
-    EXPECT_EQ(table.find("layers.0.attn_norm.weight")->data[i],
+    EXPECT_EQ(table.find("layers.0.attn_norm.weight")->f32()[i],
               f16ToFloat(floatToF16(gain[i])));
   for (int i = 0; i < 64; ++i)
-    EXPECT_EQ(table.find("layers.0.attn.q.weight")->data[i],
+    EXPECT_EQ(table.find("layers.0.attn.q.weight")->f32()[i],
               bf16ToFloat(floatToBf16(q[i])));
 }
 
@@ -305,4 +305,34 @@ TEST(Safetensors, NonFiniteWeightsAreRefused) {
   EXPECT_EQ(inf.error().message(),
             path + ": weight 'embed.weight' holds Inf at element 31; a model "
                    "with non-finite weights gives no meaningful output");
+}
+
+TEST(Safetensors, SixteenBitWeightsStayAsStored) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  ASSERT_TRUE(writeSafetensors(path, sampleTensors()));
+  std::vector<WeightRequest> requests = kRequests;
+  requests[2].storage = DType::BF16; // layers.0.attn.q.weight, stored bf16
+  auto table = loadWeights(path, requests, WeightLayout{});
+  ASSERT_TRUE(table) << table.error().message();
+  const WeightTable::Entry *q = table->find("layers.0.attn.q.weight");
+  EXPECT_EQ(q->storage, DType::BF16);
+  EXPECT_EQ(q->owned, -1) << "a view of the mapped file, not a copy";
+  // Only the f16 norm weight (8 values) was converted, to f32.
+  EXPECT_EQ(table->ownedBytes(), 8u * 4u);
+  std::vector<float> want = ramp(64);
+  const uint16_t *bits = static_cast<const uint16_t *>(q->data);
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_EQ(bits[i], tfm::rt::floatToBf16(want[i]));
+
+  // A weight kept in 16 bits is not rounded from another stored type.
+  requests = kRequests;
+  requests[0].storage = DType::BF16; // embed.weight, stored f32
+  auto refused = loadWeights(path, requests, WeightLayout{});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(),
+            path + ": tensor 'model.embed_tokens.weight' is stored as F32, "
+                   "but the program keeps tfm weight 'embed.weight' as "
+                   "bf16; compile it for these weights (tfmc compile "
+                   "--weight-type f32)");
 }

@@ -2,6 +2,7 @@
 
 #include "TempDir.h"
 
+#include "runtime/Half.h"
 #include "runtime/WeightWriter.h"
 #include "runtime/Weights.h"
 
@@ -79,7 +80,7 @@ struct QkFiles {
 
 std::vector<float> values(const WeightTable &t, const std::string &name) {
   const WeightTable::Entry *e = t.find(name);
-  return {e->data, e->data + e->numel()};
+  return {e->f32(), e->f32() + e->numel()};
 }
 
 } // namespace
@@ -280,7 +281,38 @@ TEST(RandomWeights, RefusesWhatDoesNotFitInMemory) {
   ASSERT_FALSE(table);
   EXPECT_NE(table.error().message().find(
                 "random weights: the model's 1 weights need 4096.00 GiB of "
-                "f32 memory; the system has"),
+                "memory; the system has"),
             std::string::npos)
       << table.error().message();
+}
+
+TEST(RandomWeights, SixteenBitWeightsAreTheF32OnesRounded) {
+  std::vector<WeightRequest> wide = {{"layers.0.attn.q.weight", {48, 40}},
+                                     {"layers.0.attn_norm.weight", {40}}};
+  std::vector<WeightRequest> narrow = wide;
+  narrow[0].storage = DType::BF16;
+  narrow[1].storage = DType::F16;
+  auto a = randomWeights(wide, 3), b = randomWeights(narrow, 3);
+  ASSERT_TRUE(a && b);
+  // Half the bytes, generated without an f32 copy.
+  EXPECT_EQ(b->ownedBytes() * 2, a->ownedBytes());
+  const WeightTable::Entry *q = b->find("layers.0.attn.q.weight");
+  const WeightTable::Entry *norm = b->find("layers.0.attn_norm.weight");
+  ASSERT_EQ(q->storage, DType::BF16);
+  ASSERT_EQ(q->f32(), nullptr);
+  const uint16_t *qBits = static_cast<const uint16_t *>(q->data);
+  const uint16_t *normBits = static_cast<const uint16_t *>(norm->data);
+  const float *qWide = a->find("layers.0.attn.q.weight")->f32();
+  const float *normWide = a->find("layers.0.attn_norm.weight")->f32();
+  for (int64_t i = 0; i < q->numel(); ++i)
+    ASSERT_EQ(qBits[i], tfm::rt::floatToBf16(qWide[i])) << i;
+  for (int64_t i = 0; i < norm->numel(); ++i)
+    ASSERT_EQ(normBits[i], tfm::rt::floatToF16(normWide[i])) << i;
+
+  // Widened for the interpreter, exactly.
+  ASSERT_TRUE(b->widenToF32());
+  const float *qBack = b->find("layers.0.attn.q.weight")->f32();
+  ASSERT_NE(qBack, nullptr);
+  for (int64_t i = 0; i < q->numel(); ++i)
+    ASSERT_EQ(qBack[i], tfm::rt::bf16ToFloat(tfm::rt::floatToBf16(qWide[i])));
 }

@@ -46,9 +46,14 @@ Status weight(ir::WeightOp w, Frame &frame) {
     return Error(formatv("{0}: no weight '{1}'", frame.weights().origin(),
                          w.getName())
                      .str());
+  if (!e->f32())
+    return Error(formatv("internal: weight '{0}' is {1}, and the "
+                         "interpreter reads f32 (WeightTable::widenToF32)",
+                         w.getName(), rt::storageName(e->storage))
+                     .str());
   Tensor t;
   t.shape = e->shape;
-  t.data = e->data;
+  t.data = e->f32();
   frame.set(w.getResult(), std::move(t));
   return Status::ok();
 }

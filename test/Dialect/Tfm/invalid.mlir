@@ -25,6 +25,32 @@ func.func @weight_zero_dim() {
 
 // -----
 
+func.func @weight_f32_storage_spelled_out() {
+  // expected-error @+1 {{f32 storage is written without an encoding}}
+  %w = tfm.weight "w" : tensor<4x4xf32, #tfm.storage<f32>>
+  return
+}
+
+// -----
+
+func.func @weight_other_encoding() {
+  // expected-error @+1 {{a weight's encoding must be #tfm.storage, got "x"}}
+  %w = tfm.weight "w" : tensor<4x4xf32, "x">
+  return
+}
+
+// -----
+
+func.func @concat_mixed_storage() {
+  %a = tfm.weight "a" : tensor<4x4xf32, #tfm.storage<bf16>>
+  %b = tfm.weight "b" : tensor<4x4xf32>
+  // expected-error @+1 {{operands must be stored as the result is (bf16)}}
+  %w = tfm.concat %a, %b : (tensor<4x4xf32, #tfm.storage<bf16>>, tensor<4x4xf32>) -> tensor<8x4xf32, #tfm.storage<bf16>>
+  return
+}
+
+// -----
+
 func.func @embed_width(%t: tensor<?xi32>) {
   %table = tfm.weight "e" : tensor<10x8xf32>
   // expected-error @+1 {{result dimension 1 must be 8, got 6}}

@@ -21,6 +21,22 @@ func.func @weights_and_embeddings(%tokens: tensor<?xi32>, %pos: index) -> tensor
   return %l : tensor<?x32xf32>
 }
 
+// Weights stored in 16 bits: the encoding of their type; the ops that read
+// them see f32 values.
+// CHECK-LABEL: func.func @stored_weights
+func.func @stored_weights(%x: tensor<?x32xf32>) -> tensor<?x24xf32> {
+  // CHECK: tfm.weight "wq" : tensor<16x32xf32, #tfm.storage<bf16>>
+  %wq = tfm.weight "wq" : tensor<16x32xf32, #tfm.storage<bf16>>
+  // CHECK: tfm.weight "wk" : tensor<8x32xf32, #tfm.storage<bf16>>
+  %wk = tfm.weight "wk" : tensor<8x32xf32, #tfm.storage<bf16>>
+  // CHECK: tfm.concat %{{.*}}, %{{.*}} : (tensor<16x32xf32, #tfm.storage<bf16>>, tensor<8x32xf32, #tfm.storage<bf16>>) -> tensor<24x32xf32, #tfm.storage<bf16>>
+  %w = tfm.concat %wq, %wk : (tensor<16x32xf32, #tfm.storage<bf16>>, tensor<8x32xf32, #tfm.storage<bf16>>) -> tensor<24x32xf32, #tfm.storage<bf16>>
+  // CHECK: tfm.weight "wh" : tensor<24x32xf32, #tfm.storage<f16>>
+  %wh = tfm.weight "wh" : tensor<24x32xf32, #tfm.storage<f16>>
+  %y = tfm.linear %x, %w : tensor<?x32xf32>, tensor<24x32xf32, #tfm.storage<bf16>> -> tensor<?x24xf32>
+  return %y : tensor<?x24xf32>
+}
+
 // CHECK-LABEL: func.func @norms
 func.func @norms(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %g = tfm.weight "g" : tensor<32xf32>
