@@ -22,12 +22,13 @@ using namespace tfm;
 using llvm::formatv;
 using llvm::StringRef;
 namespace json = llvm::json;
+namespace ir = mlir::tfm;
 
 namespace {
 
 /// Keys with no effect on inference, present in many saved configs.
 constexpr const char *kIgnoredKeys[] = {
-    "architectures", "torch_dtype", "transformers_version", "pad_token_id",
+    "architectures", "transformers_version", "pad_token_id",
     "initializer_range", "use_cache", "attention_dropout", "pretraining_tp",
     "_name_or_path", "tokenizer_class", "output_router_logits",
     "router_aux_loss_coef", "router_jitter_noise", "cache_implementation",
@@ -155,7 +156,22 @@ ModelSpec gptStyleSpec(const std::string &name) {
   return spec;
 }
 
+/// The checkpoint's type (torch_dtype; dtype since transformers 4.56) is
+/// how the program keeps the matrices: a bf16 checkpoint stays bf16.
+void readCheckpointType(JsonFields &f, ModelSpec &spec) {
+  for (const char *key : {"dtype", "torch_dtype"})
+    if (const json::Value *v = f.raw(key))
+      if (std::optional<StringRef> type = v->getAsString()) {
+        spec.matrixStorage = llvm::StringSwitch<ir::Storage>(*type)
+                                 .Case("bfloat16", ir::Storage::bf16)
+                                 .Case("float16", ir::Storage::f16)
+                                 .Default(ir::Storage::f32);
+        return;
+      }
+}
+
 std::optional<ModelSpec> finishHf(JsonFields &f, ModelSpec spec) {
+  readCheckpointType(f, spec);
   f.finish();
   if (f.diags().hasErrors())
     return std::nullopt;
@@ -434,6 +450,7 @@ std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
   case Family::Bloom:
     break; // read by their own functions above
   }
+  readCheckpointType(f, spec);
   f.finish();
   // Report head-count mistakes with the keys the user wrote.
   if (!diags.hasErrors()) {
