@@ -443,13 +443,14 @@ void Session::account(const Step &step, const Bound &bound,
                  kind == BufferDef::Kind::Values;
     bool table = embedding && kind == BufferDef::Kind::Weight &&
                  b.dimensions == 2;
-    bytes += 4.0 * (cache   ? double(b.dim[0].extent) *
-                                double(std::min<int64_t>(b.dim[1].extent,
-                                                         cachedRows))
-                    : table ? double(b.dim[0].extent) *
-                                  double(std::min<int64_t>(b.dim[1].extent,
-                                                           resultRows))
-                            : double(elements(b)));
+    bytes += double(b.type.bytes()) *
+             (cache   ? double(b.dim[0].extent) *
+                            double(std::min<int64_t>(b.dim[1].extent,
+                                                     cachedRows))
+              : table ? double(b.dim[0].extent) *
+                            double(std::min<int64_t>(b.dim[1].extent,
+                                                     resultRows))
+                      : double(elements(b)));
   }
   k.bytes += bytes;
   // FLOPs of projections (the bulk of the work): 2·rows·N·K.
