@@ -39,6 +39,13 @@ constexpr size_t kAlignment = 64;
 
 } // namespace
 
+uint64_t CompiledModel::concatenatedBytes() const {
+  uint64_t bytes = 0;
+  for (const std::vector<uint8_t> &c : concatenated_)
+    bytes += c.size();
+  return bytes;
+}
+
 void tfm::rt::setNumThreads(int threads) {
   if (threads > 0)
     halide_set_num_threads(threads);

@@ -29,6 +29,8 @@ public:
 
   const Plan &plan() const { return plan_; }
   const WeightTable &weights() const { return weights_; }
+  /// Bytes of the concatenations (fused projections) built at load.
+  uint64_t concatenatedBytes() const;
   KernelFunction kernel(int i) const { return kernels_[size_t(i)]; }
   /// Weight i of the plan, in its storage type.
   const void *weight(int i) const { return weightData_[size_t(i)]; }

@@ -2,9 +2,11 @@
 
 #include "runtime/CompiledModel.h"
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <sys/resource.h>
 
 using namespace tfm::rt;
 
@@ -57,8 +59,12 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
     return kExitUsage;
   }
   setNumThreads(int(options->threads));
+  auto loadStart = std::chrono::steady_clock::now();
   auto model = CompiledModel::load(embedded, options->weights,
                                    options->weightSeed);
+  double loadMs = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - loadStart)
+                      .count();
   if (!model) {
     std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
                  model.error().message().c_str());
@@ -76,5 +82,18 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
                : runGeneration(session, *options, tool);
   if (options->profile)
     std::fprintf(stderr, "%s", session.profileReport().c_str());
+  if (rc == 0 && !options->json) {
+    // What the weights cost: read in place from the file, or held in
+    // memory (converted, generated, or concatenated at load).
+    const WeightTable &w = (*model)->weights();
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("weights: %.1f MiB mapped from the file, %.1f MiB in memory, "
+                "loaded in %.1f ms; peak RSS %.1f MiB\n",
+                double(w.mappedBytes()) / (1 << 20),
+                double(w.ownedBytes() + (*model)->concatenatedBytes()) /
+                    (1 << 20),
+                loadMs, double(usage.ru_maxrss) / 1024);
+  }
   return rc;
 }

@@ -28,6 +28,14 @@ const WeightTable::Entry *WeightTable::find(const std::string &name) const {
   return it == entries_.end() ? nullptr : &it->second;
 }
 
+uint64_t WeightTable::mappedBytes() const {
+  uint64_t bytes = 0;
+  for (const auto &[name, entry] : entries_)
+    if (entry.owned < 0 && entry.data)
+      bytes += entry.bytes();
+  return bytes;
+}
+
 double tfm::rt::availableMemoryBytes() {
   std::ifstream meminfo("/proc/meminfo");
   std::string key;

@@ -58,6 +58,8 @@ public:
   const std::string &origin() const { return origin_; }
   /// Bytes of data converted or generated (not counting mapped views).
   uint64_t ownedBytes() const { return ownedBytes_; }
+  /// Bytes of the weights read in place from the mapped file.
+  uint64_t mappedBytes() const;
   /// Makes every entry f32 (what the interpreter reads): 16-bit entries
   /// become widened copies, exactly.
   Status widenToF32();
