@@ -247,7 +247,10 @@ Status extractPart(const StoredTensor &t, const WeightRecipe &recipe,
 /// the first token), and the first bad value is named.
 static Status checkFinite(const WeightTable &table,
                           const WeightSource &source) {
-  for (const auto &[name, entry] : table.entries()) {
+  for (const auto &named : table.entries()) {
+    // (Not a structured binding: the lambda below captures the entry.)
+    const std::string &name = named.first;
+    const WeightTable::Entry &entry = named.second;
     if (!entry.data)
       continue;
     int64_t bad = -1;
