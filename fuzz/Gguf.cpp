@@ -4,6 +4,7 @@
 // weight loader maps to tfm weights (names, shapes, dtypes, conversions)
 // for a small llama.
 
+#include "LoadWeights.h"
 #include "MemFile.h"
 
 #include "runtime/Gguf.h"
@@ -33,15 +34,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       {"layers.0.attn.k.weight", {32, 64}},
       {"lm_head.weight", {6, 64}},
   };
-  (void)loadWeights(file.path(), requests, layout);
-  // The same with the matrices kept in 16 bits (views of the file, or
-  // repacked without widening).
-  for (DType storage : {DType::F16, DType::BF16}) {
-    std::vector<WeightRequest> narrow = requests;
-    for (WeightRequest &r : narrow)
-      if (r.shape.size() == 2)
-        r.storage = storage;
-    (void)loadWeights(file.path(), narrow, layout);
-  }
+  tfm::fuzz::loadEveryWay(file.path(), requests, layout);
   return 0;
 }

@@ -1,5 +1,6 @@
 //===- Safetensors.cpp - fuzz the safetensors reader and weight loading ----===//
 
+#include "LoadWeights.h"
 #include "MemFile.h"
 
 #include "runtime/Weights.h"
@@ -24,15 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       {"layers.0.attn.q.weight", {64, 64}},
       {"lm_head.weight", {256, 64}},
   };
-  (void)loadWeights(file.path(), requests, layout);
-  // The same with the matrices kept in 16 bits (views of the file, or
-  // repacked without widening).
-  for (DType storage : {DType::F16, DType::BF16}) {
-    std::vector<WeightRequest> narrow = requests;
-    for (WeightRequest &r : narrow)
-      if (r.shape.size() == 2)
-        r.storage = storage;
-    (void)loadWeights(file.path(), narrow, layout);
-  }
+  tfm::fuzz::loadEveryWay(file.path(), requests, layout);
   return 0;
 }
