@@ -1,10 +1,14 @@
 //===- make-model.cpp - synthetic Llama-shaped GGUF models ------------------===//
 //
-// Writes a GGUF file of architecture llama with seeded random f32 weights,
-// for benchmarks: the compiled program reads its config from the same file.
+// Writes a GGUF file of architecture llama with seeded random weights and a
+// placeholder vocabulary, for benchmarks: the compiled program reads its
+// config from the same file, and other engines can load it too.
+// Matrices are stored as --type says (f32, f16, bf16 or q8_0); norm weights
+// stay f32, as llama.cpp stores them.
 //
 //   make-model --dim 288 --layers 6 --heads 6 --hidden 768 --vocab 32000
-//              [--kv-heads H] [--ctx 1024] [--seed S] [--tied 1] -o model.gguf
+//              [--kv-heads H] [--ctx 1024] [--seed S] [--tied 1]
+//              [--type f16] -o model.gguf
 //
 // With --tied 1 there is no output.weight: the LM head reuses the token
 // embedding, as in the llama2.c "stories" models.
@@ -24,10 +28,14 @@ using namespace tfm::rt;
 int main(int argc, char **argv) {
   int64_t dim = 0, layers = 0, heads = 0, kvHeads = 0, hidden = 0, vocab = 0,
           ctx = 1024, seed = 0, tied = 0;
-  std::string out;
+  std::string out, type = "f32";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     int64_t v = std::atoll(argv[i + 1]);
+    if (flag == "--type") {
+      type = argv[i + 1];
+      continue;
+    }
     if (flag == "--dim") dim = v;
     else if (flag == "--layers") layers = v;
     else if (flag == "--heads") heads = v;
@@ -45,11 +53,22 @@ int main(int argc, char **argv) {
   }
   if (!kvHeads)
     kvHeads = heads;
+  DType matrices = type == "f16"    ? DType::F16
+                   : type == "bf16" ? DType::BF16
+                   : type == "q8_0" ? DType::Q8_0
+                   : type == "f32"  ? DType::F32
+                                    : DType::Unsupported;
+  if (matrices == DType::Unsupported) {
+    std::fprintf(stderr, "make-model: --type must be f32, f16, bf16 or "
+                         "q8_0, got %s\n",
+                 type.c_str());
+    return 2;
+  }
   if (!dim || !layers || !heads || !hidden || !vocab || out.empty() ||
       dim % heads) {
     std::fprintf(stderr, "usage: make-model --dim D --layers L --heads H "
                          "--hidden F --vocab V [--kv-heads K] [--ctx C] "
-                         "[--seed S] [--tied 1] -o FILE\n");
+                         "[--seed S] [--tied 1] [--type T] -o FILE\n");
     return 2;
   }
   int64_t headDim = dim / heads;
@@ -65,6 +84,13 @@ int main(int argc, char **argv) {
   w.addU32("llama.vocab_size", uint32_t(vocab));
   w.addF32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   w.addF32("llama.rope.freq_base", 10000.0f);
+  // A placeholder vocabulary (piece i is "<i>"), so that other engines,
+  // which need a tokenizer to load a model, run the same file.
+  std::vector<std::string> pieces = {"<unk>", "<s>", "</s>"};
+  for (int64_t i = 3; i < vocab; ++i)
+    pieces.push_back("<" + std::to_string(i) + ">");
+  w.addString("tokenizer.ggml.model", "llama");
+  w.addStringArray("tokenizer.ggml.tokens", pieces);
 
   // Random values with the shapes and the scales tfm's random weights use.
   std::vector<WeightRequest> requests = {{"token_embd.weight", {vocab, dim}},
@@ -91,7 +117,7 @@ int main(int argc, char **argv) {
   int64_t params = 0;
   for (const WeightRequest &r : requests) {
     const WeightTable::Entry *e = table->find(r.name);
-    w.addTensor({r.name, r.shape, DType::F32,
+    w.addTensor({r.name, r.shape, r.shape.size() == 2 ? matrices : DType::F32,
                  std::vector<float>(e->f32(), e->f32() + e->numel())});
     params += e->numel();
   }

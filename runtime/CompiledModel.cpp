@@ -175,18 +175,10 @@ struct Session::Bound {
       b = halide_buffer_t();
       b.type = d.isInt ? halide_type_t(halide_type_int, 32)
                        : halide_type_t(halide_type_float, 32);
-      // A weight as stored: the kernels take bf16 as its 16 bits.
-      if (d.kind == BufferDef::Kind::Weight)
-        switch (weights[size_t(d.index)].storage) {
-        case DType::F16:
-          b.type = halide_type_t(halide_type_float, 16);
-          break;
-        case DType::BF16:
-          b.type = halide_type_t(halide_type_uint, 16);
-          break;
-        default:
-          break;
-        }
+      // A weight as stored: the kernels take f16 and bf16 as their bits.
+      if (d.kind == BufferDef::Kind::Weight &&
+          weights[size_t(d.index)].storage != DType::F32)
+        b.type = halide_type_t(halide_type_uint, 16);
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
     }

@@ -20,6 +20,10 @@
 
 namespace tfm::halide {
 
+/// The f32 value of f16 bits `bits` (a UInt(16) expression), exactly, for
+/// every bit pattern (subnormals, infinities and NaNs included).
+Halide::Expr widenF16(Halide::Expr bits);
+
 /// A projection's product x·wᵀ: the reduction over k, what it reads, and
 /// its domain.
 struct ProductStages {

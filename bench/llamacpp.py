@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Measures tfm's programs next to llama.cpp on the same GGUF files.
+
+Writes the ~110M synthetic Llama of run.py (seeded random weights) once per
+weight type, with its matrices stored as that type (norms stay f32), and
+compiles each file with tfmc. Then, in interleaved rounds (each round runs
+every type and thread count, tfm and llama.cpp alternating, so that noise
+on this shared machine hits both alike), measures prefill (128 tokens) and
+decode (64 tokens) tokens/s:
+
+  * tfm: PROGRAM --bench (the median of 5 repeats after a warm-up);
+  * llama.cpp: llama-bench -p 128 -n 64 -r 5 (the mean of 5 repeats).
+
+The tables give the median over rounds and the ratio tfm / llama.cpp.
+llama.cpp is not built here: give its llama-bench with LLAMA_BENCH.
+
+usage: LLAMA_BENCH=/path/to/llama-bench bench/llamacpp.py [--build build]
+           [--rounds 3] [--threads 1,2] [--types f32,f16,bf16,q8_0]
+           [--out bench/llamacpp.json]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from importlib import import_module
+
+bench = import_module("run")
+
+MODEL = "llama110m"
+
+
+def llama_bench(path, gguf, threads):
+    """llama-bench's prefill and decode tokens/s for one file."""
+    out = bench.run([path, "-m", gguf, "-p", str(bench.PROMPT), "-n",
+                     str(bench.DECODE), "-t", str(threads), "-r", "5",
+                     "-o", "json"]).stdout
+    rows = json.loads(out)
+    speed = {}
+    for row in rows:
+        kind = "prefill" if row["n_prompt"] > 0 else "decode"
+        speed[kind] = row["avg_ts"]
+    return speed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--types", default="f32,f16,bf16,q8_0")
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
+                                                  "llamacpp.json"))
+    opts = ap.parse_args()
+    peer = os.environ.get("LLAMA_BENCH")
+    if not peer or not os.access(peer, os.X_OK):
+        raise SystemExit("set LLAMA_BENCH to llama.cpp's llama-bench")
+    threads = [int(t) for t in opts.threads.split(",")]
+    types = opts.types.split(",")
+
+    bindir, work = bench.workspace(opts.build)
+    m = bench.MODELS[MODEL]
+    files = {}
+    for t in types:
+        gguf = os.path.join(work, f"{MODEL}-{t}.gguf")
+        if not os.path.exists(gguf):
+            bench.run([os.path.join(bindir, "make-model"), "--dim",
+                       str(m["dim"]), "--layers", str(m["layers"]), "--heads",
+                       str(m["heads"]), "--hidden", str(m["hidden"]),
+                       "--vocab", str(m["vocab"]), "--tied", "1", "--ctx",
+                       "1024", "--type", t, "-o", gguf])
+        prog = os.path.join(work, f"{MODEL}-{t}")
+        bench.run([os.path.join(bindir, "tfmc"), "compile", gguf, "-o", prog])
+        files[t] = (prog, gguf)
+
+    prompt = bench.prompt_ids(bench.PROMPT)
+    samples = []
+    for r in range(opts.rounds):
+        print(f"round {r + 1}/{opts.rounds}", file=sys.stderr)
+        for t in types:
+            prog, gguf = files[t]
+            for n in threads:
+                ours = bench.json_lines(bench.run(
+                    [prog, "--weights", gguf, "--prompt-ids", prompt, "-n",
+                     str(bench.DECODE + 1), "--bench", "--json", "--threads",
+                     str(n)]).stdout)[0]
+                theirs = llama_bench(peer, gguf, n)
+                samples.append({
+                    "type": t, "threads": n, "round": r,
+                    "tfm_prefill": ours["prefill_tokens_per_s"],
+                    "tfm_decode": ours["decode_tokens_per_s"],
+                    "llama_prefill": theirs["prefill"],
+                    "llama_decode": theirs["decode"]})
+    with open(opts.out, "w") as f:
+        json.dump({"model": MODEL, "rounds": opts.rounds,
+                   "samples": samples}, f, indent=1)
+
+    print(f"| type | threads | prefill tfm | prefill llama.cpp | ratio "
+          f"| decode tfm | decode llama.cpp | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for t in types:
+        for n in threads:
+            rows = [s for s in samples if s["type"] == t and s["threads"] == n]
+            med = {k: statistics.median(s[k] for s in rows)
+                   for k in ("tfm_prefill", "llama_prefill", "tfm_decode",
+                             "llama_decode")}
+            print(f"| {t} | {n} | {med['tfm_prefill']:.1f} "
+                  f"| {med['llama_prefill']:.1f} "
+                  f"| {med['tfm_prefill'] / med['llama_prefill']:.2f} "
+                  f"| {med['tfm_decode']:.1f} | {med['llama_decode']:.1f} "
+                  f"| {med['tfm_decode'] / med['llama_decode']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
