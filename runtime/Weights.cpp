@@ -118,13 +118,13 @@ void tfm::rt::widenToF32(const void *in, int64_t n, DType storage,
     std::memcpy(out, in, size_t(n) * sizeof(float));
     return;
   }
-  const uint16_t *h = static_cast<const uint16_t *>(in);
-  if (storage == DType::BF16)
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = bf16ToFloat(h[i]);
-  else
-    for (int64_t i = 0; i < n; ++i)
-      out[i] = f16ToFloat(h[i]);
+  // Byte by byte: a stored tensor's data need not be 2-byte aligned.
+  const uint8_t *p = static_cast<const uint8_t *>(in);
+  for (int64_t i = 0; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + 2 * i, 2);
+    out[i] = storage == DType::BF16 ? bf16ToFloat(h) : f16ToFloat(h);
+  }
 }
 
 uint64_t WeightTable::release(const std::string &name) {
@@ -156,21 +156,9 @@ Status tfm::rt::convertToF32(const StoredTensor &t, float *out) {
   const uint8_t *p = t.data;
   switch (t.dtype) {
   case DType::F32:
-    std::memcpy(out, p, size_t(n) * 4);
-    return Status::ok();
   case DType::F16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      out[i] = f16ToFloat(h);
-    }
-    return Status::ok();
   case DType::BF16:
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t h;
-      std::memcpy(&h, p + 2 * i, 2);
-      out[i] = bf16ToFloat(h);
-    }
+    widenToF32(p, n, t.dtype, out);
     return Status::ok();
   case DType::Q8_0:
     for (int64_t b = 0; b < n / kQ8_0Block; ++b) {

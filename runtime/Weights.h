@@ -114,7 +114,8 @@ Status convertToF32(const StoredTensor &tensor, float *out);
 /// Rounds `n` f32 values to `storage` (F32, F16 or BF16; to nearest, ties
 /// to even) into `out`.
 void narrowFromF32(const float *in, int64_t n, DType storage, void *out);
-/// Widens `n` values of `storage` to f32.
+/// Widens `n` values of `storage` (F32, F16 or BF16) to f32; `in` need not
+/// be aligned.
 void widenToF32(const void *in, int64_t n, DType storage, float *out);
 
 /// Reorders the rows of a Q/K projection (or bias) between the half-split
