@@ -19,6 +19,7 @@
 #include "runtime/Weights.h"
 
 #include <cstdio>
+#include <optional>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -53,17 +54,15 @@ int main(int argc, char **argv) {
   }
   if (!kvHeads)
     kvHeads = heads;
-  DType matrices = type == "f16"    ? DType::F16
-                   : type == "bf16" ? DType::BF16
-                   : type == "q8_0" ? DType::Q8_0
-                   : type == "f32"  ? DType::F32
-                                    : DType::Unsupported;
-  if (matrices == DType::Unsupported) {
-    std::fprintf(stderr, "make-model: --type must be f32, f16, bf16 or "
-                         "q8_0, got %s\n",
+  std::optional<DType> named = storageNamed(type);
+  if (!named) {
+    std::fprintf(stderr, "make-model: --type must be f32, f16, bf16 or a "
+                         "GGUF block format (q8_0, q4_0, q4_K, ...), got "
+                         "%s\n",
                  type.c_str());
     return 2;
   }
+  DType matrices = *named;
   if (!dim || !layers || !heads || !hidden || !vocab || out.empty() ||
       dim % heads) {
     std::fprintf(stderr, "usage: make-model --dim D --layers L --heads H "

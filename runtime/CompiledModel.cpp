@@ -1,6 +1,7 @@
 //===- CompiledModel.cpp - executing host plans -----------------*- C++ -*-===//
 
 #include "runtime/CompiledModel.h"
+#include "runtime/Quant.h"
 
 #include "HalideRuntime.h"
 
@@ -93,10 +94,11 @@ CompiledModel::load(const EmbeddedModel &embedded,
   double concatBytes = 0;
   for (const WeightDef &w : p.weights)
     if (!w.parts.empty()) {
-      double n = double(storageBytes(w.storage));
+      double n = 1;
       for (int64_t d : w.shape)
         n *= double(d);
-      concatBytes += n;
+      concatBytes += n * double(blockBytes(w.storage)) /
+                     double(blockElements(w.storage));
     }
   if (double available = availableMemoryBytes(); concatBytes > available)
     return Error(fmt::format("the fused weights (stacked projections) need "
@@ -114,10 +116,13 @@ CompiledModel::load(const EmbeddedModel &embedded,
     }
     // A concatenation the fusions asked for: built once, here, of parts
     // stored alike (the verifier of tfm.concat sees to it).
-    int64_t elementBytes = storageBytes(w.storage);
-    int64_t size = elementBytes;
-    for (int64_t d : w.shape)
-      size *= d;
+    auto bytesOf = [](const WeightDef &def) {
+      int64_t n = 1;
+      for (int64_t d : def.shape)
+        n *= d;
+      return storageSize(def.storage, n);
+    };
+    int64_t size = bytesOf(w);
     std::vector<uint8_t> &data = model->concatenated_.emplace_back();
     try {
       data.reserve(size_t(size));
@@ -131,9 +136,7 @@ CompiledModel::load(const EmbeddedModel &embedded,
       if (source.storage != w.storage)
         return Error("internal: concatenated weight " + w.name +
                      " has parts of another storage type");
-      int64_t n = elementBytes;
-      for (int64_t d : source.shape)
-        n *= d;
+      int64_t n = bytesOf(source);
       const uint8_t *from =
           static_cast<const uint8_t *>(model->weightData_[size_t(part)]);
       data.insert(data.end(), from, from + n);
@@ -175,10 +178,15 @@ struct Session::Bound {
       b = halide_buffer_t();
       b.type = d.isInt ? halide_type_t(halide_type_int, 32)
                        : halide_type_t(halide_type_float, 32);
-      // A weight as stored: the kernels take f16 and bf16 as their bits.
-      if (d.kind == BufferDef::Kind::Weight &&
-          weights[size_t(d.index)].storage != DType::F32)
-        b.type = halide_type_t(halide_type_uint, 16);
+      // A weight as stored: the kernels take f16 and bf16 as their bits,
+      // a block format as its bytes.
+      if (d.kind == BufferDef::Kind::Weight) {
+        DType storage = weights[size_t(d.index)].storage;
+        if (isBlockFormat(storage))
+          b.type = halide_type_t(halide_type_uint, 8);
+        else if (storage != DType::F32)
+          b.type = halide_type_t(halide_type_uint, 16);
+      }
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
     }
@@ -307,8 +315,14 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     halide_buffer_t &b = bound.buffers[i];
     int rank = int(d.shape.size());
     int64_t stride = 1;
+    // A row of a block-format weight is its bytes.
+    DType storage = d.kind == BufferDef::Kind::Weight
+                        ? model_.plan().weights[size_t(d.index)].storage
+                        : DType::F32;
     for (int k = 0; k < rank; ++k) {
       int64_t extent = sizeOf(d.shape[size_t(rank - 1 - k)]);
+      if (k == 0 && isBlockFormat(storage))
+        extent = storageSize(storage, extent);
       b.dim[k] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
       stride *= extent;
     }
@@ -466,10 +480,14 @@ void Session::account(const Step &step, const Bound &bound,
           bound.entry.buffers[size_t(step.args[i].index)].kind !=
               BufferDef::Kind::Weight)
         continue;
+      const BufferDef &def = bound.entry.buffers[size_t(step.args[i].index)];
       const halide_buffer_t &w = bound.buffers[size_t(step.args[i].index)];
-      if (w.dimensions == 2 && w.dim[0].extent == x.dim[0].extent) {
+      DType storage = model_.plan().weights[size_t(def.index)].storage;
+      if (w.dimensions == 2 &&
+          storageSize(storage, x.dim[0].extent) == w.dim[0].extent *
+                                                       w.type.bytes()) {
         k.flops += 2.0 * x.dim[1].extent * double(w.dim[1].extent) *
-                   double(w.dim[0].extent);
+                   double(x.dim[0].extent);
         break;
       }
     }

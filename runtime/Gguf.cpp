@@ -27,9 +27,9 @@ struct GgmlTypeInfo {
 constexpr GgmlTypeInfo kGgmlTypes[] = {
     {0, "f32", 1, 4},        {1, "f16", 1, 2},        {2, "q4_0", 32, 18},
     {3, "q4_1", 32, 20},     {6, "q5_0", 32, 22},     {7, "q5_1", 32, 24},
-    {8, "q8_0", 32, 34},     {9, "q8_1", 32, 36},     {10, "q2_k", 256, 84},
-    {11, "q3_k", 256, 110},  {12, "q4_k", 256, 144},  {13, "q5_k", 256, 176},
-    {14, "q6_k", 256, 210},  {15, "q8_k", 256, 292},  {16, "iq2_xxs", 256, 66},
+    {8, "q8_0", 32, 34},     {9, "q8_1", 32, 36},     {10, "q2_K", 256, 84},
+    {11, "q3_K", 256, 110},  {12, "q4_K", 256, 144},  {13, "q5_K", 256, 176},
+    {14, "q6_K", 256, 210},  {15, "q8_K", 256, 292},  {16, "iq2_xxs", 256, 66},
     {17, "iq2_xs", 256, 74}, {18, "iq3_xxs", 256, 98}, {19, "iq1_s", 256, 50},
     {20, "iq4_nl", 32, 18},  {21, "iq3_s", 256, 110}, {22, "iq2_s", 256, 82},
     {23, "iq4_xs", 256, 136}, {24, "i8", 1, 1},       {25, "i16", 1, 2},
@@ -48,7 +48,16 @@ DType toDType(uint32_t id) {
   switch (id) {
   case 0: return DType::F32;
   case 1: return DType::F16;
+  case 2: return DType::Q4_0;
+  case 3: return DType::Q4_1;
+  case 6: return DType::Q5_0;
+  case 7: return DType::Q5_1;
   case 8: return DType::Q8_0;
+  case 10: return DType::Q2_K;
+  case 11: return DType::Q3_K;
+  case 12: return DType::Q4_K;
+  case 13: return DType::Q5_K;
+  case 14: return DType::Q6_K;
   case 30: return DType::BF16;
   default: return DType::Unsupported;
   }

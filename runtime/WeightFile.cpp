@@ -61,7 +61,7 @@ MappedFile::~MappedFile() {
 }
 
 std::optional<DType> tfm::rt::storageNamed(std::string_view name) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16})
+  for (DType t : kStorageTypes)
     if (storageName(t) == name)
       return t;
   return std::nullopt;
@@ -69,22 +69,22 @@ std::optional<DType> tfm::rt::storageNamed(std::string_view name) {
 
 std::string_view tfm::rt::storageName(DType storage) {
   switch (storage) {
-  case DType::F32:
-    return "f32";
-  case DType::F16:
-    return "f16";
-  case DType::BF16:
-    return "bf16";
-  case DType::Q8_0:
-    return "q8_0";
-  case DType::Unsupported:
-    break;
+  case DType::F32: return "f32";
+  case DType::F16: return "f16";
+  case DType::BF16: return "bf16";
+  case DType::Q8_0: return "q8_0";
+  case DType::Q4_0: return "q4_0";
+  case DType::Q4_1: return "q4_1";
+  case DType::Q5_0: return "q5_0";
+  case DType::Q5_1: return "q5_1";
+  case DType::Q2_K: return "q2_K";
+  case DType::Q3_K: return "q3_K";
+  case DType::Q4_K: return "q4_K";
+  case DType::Q5_K: return "q5_K";
+  case DType::Q6_K: return "q6_K";
+  case DType::Unsupported: break;
   }
   return "unsupported";
-}
-
-int64_t tfm::rt::storageBytes(DType storage) {
-  return storage == DType::F32 ? 4 : 2;
 }
 
 int64_t StoredTensor::numel() const {

@@ -39,20 +39,26 @@ private:
   uint64_t size_ = 0;
 };
 
-/// Storage types of stored tensors. F32, F16 and BF16 are also the types a
-/// program keeps its weights in (a weight's storage in the IR).
-enum class DType { F32, F16, BF16, Q8_0, Unsupported };
+/// Storage types of stored tensors, which are also the types a program
+/// keeps its weights in (a weight's storage in the IR): floats, and the
+/// GGUF block formats (runtime/Quant.h).
+enum class DType {
+  F32, F16, BF16,
+  Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
+  Q2_K, Q3_K, Q4_K, Q5_K, Q6_K,
+  Unsupported
+};
 
-/// The storage types a compiled program keeps weights in, by the names the
-/// IR and the plan give them ("f32", "f16", "bf16").
+/// Every storage type, Unsupported excepted.
+constexpr DType kStorageTypes[] = {
+    DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0,
+    DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q2_K, DType::Q3_K,
+    DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+/// The storage types by the names the IR, the plan and llama.cpp give them
+/// ("f32", "bf16", "q8_0", "q4_K").
 std::optional<DType> storageNamed(std::string_view name);
 std::string_view storageName(DType storage);
-/// Bytes per element of a storage type (F32, F16 or BF16).
-int64_t storageBytes(DType storage);
-
-/// Elements per Q8_0 block (one f16 scale + 32 int8 values).
-constexpr int64_t kQ8_0Block = 32;
-constexpr int64_t kQ8_0BlockBytes = 34;
 
 /// One tensor as stored: shape is outermost-first (row-major), like numpy.
 struct StoredTensor {

@@ -3,7 +3,9 @@
 #include "runtime/WeightWriter.h"
 #include "runtime/Half.h"
 #include "runtime/Json.h"
+#include "runtime/Quant.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -33,7 +35,10 @@ struct Bytes {
 };
 
 std::vector<uint8_t> encode(const TensorData &t) {
+  if (!t.raw.empty())
+    return t.raw;
   std::vector<uint8_t> out;
+  int64_t n = int64_t(t.values.size());
   switch (t.dtype) {
   case DType::F32:
     out.resize(t.values.size() * 4);
@@ -48,25 +53,39 @@ std::vector<uint8_t> encode(const TensorData &t) {
       std::memcpy(out.data() + 2 * i, &h, 2);
     }
     break;
-  case DType::Q8_0:
-    out = quantizeQ8_0(t.values);
-    break;
   case DType::Unsupported:
+    break;
+  default:
+    out.resize(size_t(std::max<int64_t>(storageSize(t.dtype, n), 0)));
+    quantize(t.dtype, t.values.data(), n, out.data());
     break;
   }
   return out;
 }
 
-uint32_t ggmlTypeId(DType d) {
+} // namespace
+
+uint32_t tfm::rt::ggmlTypeId(DType d) {
   switch (d) {
   case DType::F32: return 0;
   case DType::F16: return 1;
+  case DType::Q4_0: return 2;
+  case DType::Q4_1: return 3;
+  case DType::Q5_0: return 6;
+  case DType::Q5_1: return 7;
   case DType::Q8_0: return 8;
+  case DType::Q2_K: return 10;
+  case DType::Q3_K: return 11;
+  case DType::Q4_K: return 12;
+  case DType::Q5_K: return 13;
+  case DType::Q6_K: return 14;
   case DType::BF16: return 30;
   case DType::Unsupported: break;
   }
   return 0;
 }
+
+namespace {
 
 Status writeFile(const std::string &path, const std::vector<uint8_t> &head,
                  const std::vector<std::vector<uint8_t>> &chunks) {
@@ -87,24 +106,6 @@ Status writeFile(const std::string &path, const std::vector<uint8_t> &head,
 }
 
 } // namespace
-
-std::vector<uint8_t> tfm::rt::quantizeQ8_0(const std::vector<float> &values) {
-  std::vector<uint8_t> out(values.size() / kQ8_0Block * kQ8_0BlockBytes);
-  for (size_t b = 0; b < values.size() / kQ8_0Block; ++b) {
-    const float *x = values.data() + b * kQ8_0Block;
-    float amax = 0;
-    for (int64_t i = 0; i < kQ8_0Block; ++i)
-      amax = std::max(amax, std::fabs(x[i]));
-    float d = amax / 127.0f;
-    float id = d != 0 ? 1.0f / d : 0.0f;
-    uint8_t *block = out.data() + b * kQ8_0BlockBytes;
-    uint16_t h = floatToF16(d);
-    std::memcpy(block, &h, 2);
-    for (int64_t i = 0; i < kQ8_0Block; ++i)
-      block[2 + i] = uint8_t(int8_t(std::lround(x[i] * id)));
-  }
-  return out;
-}
 
 void GgufWriter::add(const std::string &key, GgufValue::Type type,
                      const std::function<void(GgufValue &)> &set) {

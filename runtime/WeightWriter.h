@@ -17,13 +17,18 @@
 
 namespace tfm::rt {
 
-/// A tensor to write: f32 values, stored as `dtype`.
+/// A tensor to write: f32 values, stored as `dtype` (converted or
+/// quantized), or the stored bytes themselves (`raw`, kept as they are).
 struct TensorData {
   std::string name;
   std::vector<int64_t> shape; // outermost first
   DType dtype = DType::F32;
   std::vector<float> values;
+  std::vector<uint8_t> raw;
 };
+
+/// ggml's type id of a storage type.
+uint32_t ggmlTypeId(DType dtype);
 
 class GgufWriter {
 public:
@@ -33,7 +38,7 @@ public:
   void addBool(const std::string &key, bool value);
   void addStringArray(const std::string &key,
                       const std::vector<std::string> &values);
-  /// f32, f16, bf16 or q8_0 (rows must be multiples of 32 elements).
+  /// Any storage type (rows of a block format must be whole blocks).
   void addTensor(TensorData tensor);
 
   /// Writes the file (aside, then renamed into place).
@@ -50,10 +55,6 @@ private:
 /// Writes one safetensors file holding `tensors` (f32, f16 or bf16).
 Status writeSafetensors(const std::string &path,
                         const std::vector<TensorData> &tensors);
-
-/// Quantizes f32 values to Q8_0 blocks the way llama.cpp does (scale =
-/// max|x| / 127 as f16, values rounded to nearest).
-std::vector<uint8_t> quantizeQ8_0(const std::vector<float> &values);
 
 } // namespace tfm::rt
 

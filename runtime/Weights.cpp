@@ -4,6 +4,7 @@
 #include "runtime/Gguf.h"
 #include "runtime/Half.h"
 #include "runtime/Parallel.h"
+#include "runtime/Quant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +22,10 @@ int64_t WeightTable::Entry::numel() const {
   for (int64_t d : shape)
     n *= d;
   return n;
+}
+
+uint64_t WeightTable::Entry::bytes() const {
+  return uint64_t(storageSize(storage, numel()));
 }
 
 const WeightTable::Entry *WeightTable::find(const std::string &name) const {
@@ -50,9 +55,11 @@ double tfm::rt::availableMemoryBytes() {
 Expected<void *> WeightTable::allocate(const std::string &name,
                                        std::vector<int64_t> shape,
                                        DType storage) {
-  double bytes = double(storageBytes(storage));
+  double numel = 1;
   for (int64_t d : shape)
-    bytes *= double(d);
+    numel *= double(d);
+  double bytes = numel * double(blockBytes(storage)) /
+                 double(blockElements(storage));
   std::string_view type = storageName(storage);
   if (double(ownedBytes_) + bytes > memoryBudget_)
     return Error(fmt::format(
@@ -103,6 +110,10 @@ void tfm::rt::narrowFromF32(const float *in, int64_t n, DType storage,
     std::memcpy(out, in, size_t(n) * sizeof(float));
     return;
   }
+  if (isBlockFormat(storage)) {
+    quantize(storage, in, n, static_cast<uint8_t *>(out));
+    return;
+  }
   uint16_t *o = static_cast<uint16_t *>(out);
   if (storage == DType::BF16)
     for (int64_t i = 0; i < n; ++i)
@@ -116,6 +127,10 @@ void tfm::rt::widenToF32(const void *in, int64_t n, DType storage,
                          float *out) {
   if (storage == DType::F32) {
     std::memcpy(out, in, size_t(n) * sizeof(float));
+    return;
+  }
+  if (isBlockFormat(storage)) {
+    dequantize(storage, static_cast<const uint8_t *>(in), n, out);
     return;
   }
   // Byte by byte: a stored tensor's data need not be 2-byte aligned.
@@ -152,47 +167,30 @@ uint64_t WeightTable::release(const std::string &name) {
 }
 
 Status tfm::rt::convertToF32(const StoredTensor &t, float *out) {
-  int64_t n = t.numel();
-  const uint8_t *p = t.data;
-  switch (t.dtype) {
-  case DType::F32:
-  case DType::F16:
-  case DType::BF16:
-    widenToF32(p, n, t.dtype, out);
-    return Status::ok();
-  case DType::Q8_0:
-    for (int64_t b = 0; b < n / kQ8_0Block; ++b) {
-      const uint8_t *block = p + b * kQ8_0BlockBytes;
-      uint16_t h;
-      std::memcpy(&h, block, 2);
-      float scale = f16ToFloat(h);
-      const int8_t *q = reinterpret_cast<const int8_t *>(block + 2);
-      for (int64_t i = 0; i < kQ8_0Block; ++i)
-        out[b * kQ8_0Block + i] = scale * float(q[i]);
-    }
-    return Status::ok();
-  case DType::Unsupported:
-    break;
-  }
-  return Error(fmt::format("{}: tensor '{}' has dtype {}, which tfm cannot "
-                           "load (supported: f32, f16, bf16, q8_0)",
-                           t.file, t.name, t.dtypeName));
+  if (t.dtype == DType::Unsupported)
+    return Error(fmt::format(
+        "{}: tensor '{}' has dtype {}, which tfm cannot load (supported: "
+        "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, "
+        "q5_K, q6_K)",
+        t.file, t.name, t.dtypeName));
+  widenToF32(t.data, t.numel(), t.dtype, out);
+  return Status::ok();
 }
 
-void tfm::rt::permuteRopeRows(float *data, int64_t rows, int64_t cols,
+void tfm::rt::permuteRopeRows(void *data, int64_t rows, int64_t rowBytes,
                               int64_t headDim, bool toInterleaved) {
   int64_t half = headDim / 2;
-  std::vector<float> head(size_t(headDim * cols));
+  std::vector<uint8_t> head(size_t(headDim * rowBytes));
   for (int64_t h0 = 0; h0 < rows; h0 += headDim) {
-    float *base = data + h0 * cols;
-    std::memcpy(head.data(), base, head.size() * sizeof(float));
+    uint8_t *base = static_cast<uint8_t *>(data) + h0 * rowBytes;
+    std::memcpy(head.data(), base, head.size());
     for (int64_t j = 0; j < half; ++j)
       for (int64_t s = 0; s < 2; ++s) {
         int64_t split = s * half + j, inter = 2 * j + s;
         int64_t dst = toInterleaved ? inter : split;
         int64_t src = toInterleaved ? split : inter;
-        std::memcpy(base + dst * cols, head.data() + src * cols,
-                    size_t(cols) * sizeof(float));
+        std::memcpy(base + dst * rowBytes, head.data() + src * rowBytes,
+                    size_t(rowBytes));
       }
   }
 }
@@ -440,8 +438,9 @@ Expected<WeightTable> tfm::rt::loadWeights(
             layout.headDim, layout.rotaryDim, req.shape[0]));
     }
 
-    // A 16-bit weight is kept exactly as stored: a file of another type
-    // would need rounding, which the program was not compiled to do.
+    // A weight kept in a compact type is kept exactly as stored: a file of
+    // another type would need rounding (or quantizing), which the program
+    // was not compiled to do.
     if (req.storage != DType::F32)
       for (const StoredTensor *t : parts)
         if (t->dtype != req.storage)
@@ -456,11 +455,12 @@ Expected<WeightTable> tfm::rt::loadWeights(
 
     bool reshaped = recipe->transpose || recipe->parts > 1;
     const StoredTensor *only = parts[0];
-    bool viewable =
-        !stacked && !permute && !reshaped && only->dtype == req.storage &&
-        reinterpret_cast<uintptr_t>(only->data) %
-                uintptr_t(storageBytes(req.storage)) ==
-            0;
+    // Kernels read a block format byte by byte, a float type by element.
+    uintptr_t alignment =
+        isBlockFormat(req.storage) ? 1 : uintptr_t(blockBytes(req.storage));
+    bool viewable = !stacked && !permute && !reshaped &&
+                    only->dtype == req.storage &&
+                    reinterpret_cast<uintptr_t>(only->data) % alignment == 0;
     if (viewable) {
       WeightTable::Entry entry;
       entry.shape = req.shape;
@@ -473,30 +473,43 @@ Expected<WeightTable> tfm::rt::loadWeights(
     if (!buffer)
       return Error(fmt::format("{}: {}", source->path(),
                                buffer.error().message()));
-    // Repacked through f32 (exact for every type kept, as the types match).
-    std::vector<float> wide;
-    float *out = static_cast<float *>(*buffer);
-    if (req.storage != DType::F32) {
+    uint8_t *bytes = static_cast<uint8_t *>(*buffer);
+    if (!reshaped && only->dtype == req.storage) {
+      // The parts as stored, one after the other.
+      for (const StoredTensor *t : parts) {
+        std::memcpy(bytes, t->data, size_t(t->nbytes));
+        bytes += t->nbytes;
+      }
+    } else if (isBlockFormat(req.storage)) {
+      return Error(fmt::format(
+          "{}: tensor '{}' is stored transposed or fused, which tfm cannot "
+          "rearrange in {} blocks (for tfm weight '{}')",
+          only->file, only->name, storageName(req.storage), req.name));
+    } else {
+      // Repacked through f32 (exact, as the types match).
       int64_t n = table.entries_[req.name].numel();
-      wide.resize(size_t(n));
-      out = wide.data();
-    }
-    float *first = out;
-    for (const StoredTensor *t : parts) {
-      Status s = reshaped ? extractPart(*t, *recipe, partShape, out)
-                          : convertToF32(*t, out);
-      if (!s)
-        return Error(s.message() + fmt::format(" (for tfm weight '{}')",
-                                               req.name));
-      out += t->numel() / recipe->parts;
+      std::vector<float> wide;
+      float *out = reinterpret_cast<float *>(bytes);
+      if (req.storage != DType::F32) {
+        wide.resize(size_t(n));
+        out = wide.data();
+      }
+      for (const StoredTensor *t : parts) {
+        Status s = reshaped ? extractPart(*t, *recipe, partShape, out)
+                            : convertToF32(*t, out);
+        if (!s)
+          return Error(s.message() +
+                       fmt::format(" (for tfm weight '{}')", req.name));
+        out += t->numel() / recipe->parts;
+      }
+      if (req.storage != DType::F32)
+        narrowFromF32(wide.data(), n, req.storage, bytes);
     }
     if (permute) {
       int64_t cols = req.shape.size() > 1 ? req.shape[1] : 1;
-      permuteRopeRows(first, req.shape[0], cols, layout.headDim,
-                      layout.ropeInterleaved);
+      permuteRopeRows(*buffer, req.shape[0], storageSize(req.storage, cols),
+                      layout.headDim, layout.ropeInterleaved);
     }
-    if (req.storage != DType::F32)
-      narrowFromF32(wide.data(), int64_t(wide.size()), req.storage, *buffer);
   }
   if (Status s = checkFinite(table, *source); !s)
     return Error(s.message());
@@ -566,10 +579,11 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
   table.origin_ = fmt::format("random weights, seed {}", seed);
   double total = 0;
   for (const WeightRequest &req : requests) {
-    double bytes = double(storageBytes(req.storage));
+    double numel = 1;
     for (int64_t d : req.shape)
-      bytes *= double(d);
-    total += bytes;
+      numel *= double(d);
+    total += numel * double(blockBytes(req.storage)) /
+             double(blockElements(req.storage));
   }
   if (total > table.memoryBudget_)
     return Error(fmt::format("random weights: the model's {} weights need "
@@ -606,7 +620,7 @@ tfm::rt::randomWeights(const std::vector<WeightRequest> &requests,
     fillRandom(block.data(), *job.request, seed, job.begin, job.end);
     narrowFromF32(block.data(), int64_t(block.size()), storage,
                   static_cast<uint8_t *>(job.out) +
-                      job.begin * storageBytes(storage));
+                      storageSize(storage, job.begin));
   });
   return table;
 }

@@ -2,9 +2,9 @@
 //
 // Loads the weights a model asks for (name, shape, storage type) from a GGUF
 // or safetensors source, or makes seeded random ones. A weight kept as f32
-// takes any stored type (widened, or dequantized); a 16-bit one must be
-// stored in that type, and is then a view of the mapped file where no
-// repacking is needed.
+// takes any stored type (widened, or dequantized); one kept in a compact
+// type (f16, bf16, a GGUF block format) must be stored in that type, and is
+// then a view of the mapped file where no repacking is needed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,7 +22,7 @@ namespace tfm::rt {
 double availableMemoryBytes();
 
 /// A weight the model needs: its tfm name, shape, and the type the
-/// program keeps it in (F32, F16 or BF16).
+/// program keeps it in.
 struct WeightRequest {
   std::string name;
   std::vector<int64_t> shape;
@@ -37,13 +37,13 @@ public:
   struct Entry {
     std::vector<int64_t> shape;
     DType storage = DType::F32;
-    /// numel() elements of `storage`.
+    /// numel() elements of `storage` (bytes() bytes).
     const void *data = nullptr;
     /// The index in owned_ of a converted or generated weight; -1 for a
     /// view of the mapped file.
     int owned = -1;
     int64_t numel() const;
-    uint64_t bytes() const { return uint64_t(numel() * storageBytes(storage)); }
+    uint64_t bytes() const;
     /// The data of an f32 entry; null for another storage type.
     const float *f32() const {
       return storage == DType::F32 ? static_cast<const float *>(data)
@@ -60,8 +60,8 @@ public:
   uint64_t ownedBytes() const { return ownedBytes_; }
   /// Bytes of the weights read in place from the mapped file.
   uint64_t mappedBytes() const;
-  /// Makes every entry f32 (what the interpreter reads): 16-bit entries
-  /// become widened copies, exactly.
+  /// Makes every entry f32 (what the interpreter reads): other entries
+  /// become widened (or dequantized) copies, exactly.
   Status widenToF32();
   /// Frees a converted or generated weight nothing will read again; its
   /// entry then has no data. Returns the bytes freed. A view of the mapped
@@ -108,21 +108,23 @@ Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource> source,
 Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &requests,
                                     uint64_t seed);
 
-/// Converts a stored tensor's data to f32 (f32, f16, bf16, q8_0).
+/// Converts a stored tensor's data to f32 (any type but Unsupported).
 Status convertToF32(const StoredTensor &tensor, float *out);
 
-/// Rounds `n` f32 values to `storage` (F32, F16 or BF16; to nearest, ties
-/// to even) into `out`.
+/// Rounds `n` f32 values to `storage` into `out`: to nearest (ties to even)
+/// for F16 and BF16, quantized for a block format (runtime/Quant.h; `n`
+/// whole blocks).
 void narrowFromF32(const float *in, int64_t n, DType storage, void *out);
-/// Widens `n` values of `storage` (F32, F16 or BF16) to f32; `in` need not
+/// Widens (or dequantizes) `n` values of `storage` to f32; `in` need not
 /// be aligned.
 void widenToF32(const void *in, int64_t n, DType storage, float *out);
 
 /// Reorders the rows of a Q/K projection (or bias) between the half-split
 /// RoPE layout (pairs i, i+d/2) and the interleaved one (pairs 2i, 2i+1),
-/// per head of `headDim` rows. `toInterleaved` picks the direction.
-void permuteRopeRows(float *data, int64_t rows, int64_t cols, int64_t headDim,
-                     bool toInterleaved);
+/// per head of `headDim` rows of `rowBytes` bytes. `toInterleaved` picks
+/// the direction.
+void permuteRopeRows(void *data, int64_t rows, int64_t rowBytes,
+                     int64_t headDim, bool toInterleaved);
 
 } // namespace tfm::rt
 

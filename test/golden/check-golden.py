@@ -7,7 +7,17 @@ prompt: greedy for as many tokens as the fixture generated, then in scoring
 mode with the fixture's tokens forced. Compares every logits row (prefill and
 decode) with the fixture within --tol (absolute) and the greedy ids exactly.
 
+With --exact MANIFEST (the GGUF fixtures of quantized weights), only the
+forced run is checked, and against what an exact computation gives: the
+manifest states how far llama.cpp's logits are from an exact forward pass
+over the dequantized weights (llama.cpp quantizes its activations; tfm
+does not). The program's distance from the golden must be that same
+distance, within --exact-tol; the rms of the differences at most --rms-tol;
+and the argmax the golden's at every step except those where the manifest
+says the exact computation picks another token.
+
 usage: check-golden.py FIXTURE_DIR [--config FILE] [--compiled] [--tol T]
+                       [--exact MANIFEST [--exact-tol E] [--rms-tol R]]
                        -- PROGRAM...
 PROGRAM gets: CONFIG --weights DIR --prompt-ids ... --json --logits-out F
 (without CONFIG when --compiled: a compiled program knows its model).
@@ -99,8 +109,13 @@ def main():
     parser.add_argument("--config")
     parser.add_argument("--compiled", action="store_true")
     parser.add_argument("--tol", type=float, default=1e-4)
+    parser.add_argument("--exact")
+    parser.add_argument("--exact-tol", type=float, default=1e-3)
+    parser.add_argument("--rms-tol", type=float, default=0.15)
     opts = parser.parse_args(argv[:split])
     program = argv[split + 1:]
+    if opts.exact:
+        return check_exact(opts, program)
 
     with open(os.path.join(opts.fixture, "golden.json")) as f:
         golden = json.load(f)
@@ -144,6 +159,61 @@ def main():
             failures.append(f"argmax under forcing {result['generated_ids']} "
                             f"!= golden {gen}")
 
+    return conclude(failures)
+
+
+def check_exact(opts, program):
+    """The forced run of a quantized fixture against the golden and the
+    manifest's measurement of the exact computation (see the docstring)."""
+    name = os.path.basename(os.path.normpath(opts.fixture))
+    with open(opts.exact) as f:
+        manifest = json.load(f)
+    entry = next((e for e in manifest["fixtures"] if e["name"] == name), None)
+    if entry is None:
+        raise SystemExit(f"FAIL: {name} is not in {opts.exact}")
+    exact = entry["vs_exact"]
+    with open(os.path.join(opts.fixture, "golden.json")) as f:
+        golden = json.load(f)
+    config = opts.config or os.path.join(opts.fixture, "config.json")
+    prompt, gen = golden["input_ids"], golden["generated_ids"]
+    base = ([] if opts.compiled else [config]) + [
+        "--weights", opts.fixture, "--prompt-ids", ",".join(map(str, prompt))]
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        result, rows = run(program, base + [
+            "--force-ids", ",".join(map(str, gen[:-1]))], tmp)
+    p = len(prompt)
+    got = rows[:p] + rows[p:]
+    want = golden["prefill_logits"] + golden["decode_logits"][1:]
+    if len(got) != len(want):
+        return conclude([f"{len(got)} logits rows, expected {len(want)}"])
+    err, where = max_abs_diff(got, want)
+    count = sum(len(r) for r in want)
+    rms = (sum((x - y) ** 2 for a, b in zip(got, want)
+               for x, y in zip(a, b)) / count) ** 0.5
+    print(f"forced logits: max |diff| = {err:.4g} (exact: "
+          f"{exact['max_abs']:.4g}), rms {rms:.4g} (exact: "
+          f"{exact['rms']:.4g}) over {len(want)} rows")
+    if not err <= opts.tol:
+        failures.append(f"max |diff| {err:.4g} at row/col {where} exceeds "
+                        f"{opts.tol}")
+    if not abs(err - exact["max_abs"]) <= opts.exact_tol:
+        failures.append(f"max |diff| {err:.6g} is not the exact "
+                        f"computation's {exact['max_abs']:.6g} (within "
+                        f"{opts.exact_tol})")
+    if not rms <= opts.rms_tol:
+        failures.append(f"rms {rms:.4g} exceeds {opts.rms_tol}")
+    skip = set(exact["exact_argmax_disagrees_at_steps"])
+    ids = result["generated_ids"]
+    wrong = [k for k in range(len(gen))
+             if k not in skip and (k >= len(ids) or ids[k] != gen[k])]
+    if wrong:
+        failures.append(f"argmax under forcing differs from the golden at "
+                        f"steps {wrong} (the exact computation differs only "
+                        f"at {sorted(skip)})")
+    else:
+        print(f"argmax: {len(gen) - len(skip)} of {len(gen)} steps match "
+              f"(the exact computation differs at {sorted(skip)})")
     return conclude(failures)
 
 

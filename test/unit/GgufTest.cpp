@@ -142,23 +142,24 @@ TEST(Gguf, UnsupportedDtypeIsNamed) {
   TempDir dir;
   GgufWriter w;
   w.addTensor({"token_embd.weight", {256}, DType::F32, ramp(256)});
-  std::string path = dir.file("q4k.gguf");
+  std::string path = dir.file("iq4xs.gguf");
   ASSERT_TRUE(w.write(path));
-  // Re-type the tensor as Q4_K (256 values in 144 bytes, which fit).
+  // Re-type the tensor as IQ4_XS (256 values in 136 bytes, which fit).
   std::vector<char> bytes = tfm::test::readBytes(path);
   std::string name = "token_embd.weight";
   auto it = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
   ASSERT_NE(it, bytes.end());
   size_t typeAt = size_t(it - bytes.begin()) + name.size() + 4 + 8;
-  uint32_t q4k = 12;
-  std::memcpy(&bytes[typeAt], &q4k, 4);
+  uint32_t iq4xs = 23;
+  std::memcpy(&bytes[typeAt], &iq4xs, 4);
   tfm::test::writeBytes(path, bytes);
 
   auto table = loadWeights(path, {{"embed.weight", {256}}}, WeightLayout{});
   ASSERT_FALSE(table);
   EXPECT_EQ(table.error().message(),
-            path + ": tensor 'token_embd.weight' has dtype q4_k, which tfm "
-                   "cannot load (supported: f32, f16, bf16, q8_0) (for tfm "
+            path + ": tensor 'token_embd.weight' has dtype iq4_xs, which "
+                   "tfm cannot load (supported: f32, f16, bf16, q8_0, q4_0, "
+                   "q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K) (for tfm "
                    "weight 'embed.weight')");
 }
 

@@ -203,7 +203,8 @@ TEST(Safetensors, UnsupportedDtypeIsNamed) {
   ASSERT_FALSE(table);
   EXPECT_EQ(table.error().message(),
             path + ": tensor 'model.embed_tokens.weight' has dtype I64, which "
-                   "tfm cannot load (supported: f32, f16, bf16, q8_0) (for "
+                   "tfm cannot load (supported: f32, f16, bf16, q8_0, q4_0, "
+                   "q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K) (for "
                    "tfm weight 'embed.weight')");
 }
 

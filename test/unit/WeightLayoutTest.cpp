@@ -114,9 +114,9 @@ TEST(RopeRows, HfRowsArePermutedForInterleavedModels) {
 TEST(RopeRows, PermutationRoundTrips) {
   std::vector<float> rows = ramp(kHeads * kHeadDim * kDim);
   std::vector<float> copy = rows;
-  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim, kHeadDim, true);
+  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim * 4, kHeadDim, true);
   EXPECT_EQ(copy, llamaCppPermute(rows, kHeads, kDim));
-  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim, kHeadDim, false);
+  permuteRopeRows(copy.data(), kHeads * kHeadDim, kDim * 4, kHeadDim, false);
   EXPECT_EQ(copy, rows);
 }
 

@@ -1,0 +1,186 @@
+//===- QuantTest.cpp - GGUF block formats: layouts, quantizing ------------===//
+
+#include "runtime/Quant.h"
+#include "runtime/WeightWriter.h"
+#include "runtime/Weights.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+#include <random>
+#include <string>
+
+using namespace tfm::rt;
+
+namespace {
+
+std::vector<float> uniform(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float &x : v)
+    x = dist(rng);
+  return v;
+}
+
+struct Format {
+  DType type;
+  /// The rms error of quantizing uniform [-1, 1) values, at most: about
+  /// the step (2 / (levels - 1)) over sqrt(12), with room for the scales'
+  /// own rounding and the sub-blocks' coarser scales.
+  double rms;
+};
+
+// Levels: q2 4, q3 8, q4 16, q5 32, q6 64, q8 255.
+const Format kFormats[] = {
+    {DType::Q8_0, 0.003}, {DType::Q4_0, 0.045}, {DType::Q4_1, 0.045},
+    {DType::Q5_0, 0.022}, {DType::Q5_1, 0.022}, {DType::Q2_K, 0.21},
+    {DType::Q3_K, 0.095}, {DType::Q4_K, 0.045}, {DType::Q5_K, 0.022},
+    {DType::Q6_K, 0.011},
+};
+
+} // namespace
+
+TEST(Quant, LayoutsAreGgmls) {
+  struct Layout {
+    DType type;
+    int64_t elements, bytes;
+  };
+  for (Layout l : {Layout{DType::Q8_0, 32, 34}, {DType::Q4_0, 32, 18},
+                   {DType::Q4_1, 32, 20}, {DType::Q5_0, 32, 22},
+                   {DType::Q5_1, 32, 24}, {DType::Q2_K, 256, 84},
+                   {DType::Q3_K, 256, 110}, {DType::Q4_K, 256, 144},
+                   {DType::Q5_K, 256, 176}, {DType::Q6_K, 256, 210}}) {
+    EXPECT_EQ(blockElements(l.type), l.elements) << storageName(l.type);
+    EXPECT_EQ(blockBytes(l.type), l.bytes) << storageName(l.type);
+    EXPECT_TRUE(isBlockFormat(l.type));
+    EXPECT_EQ(storageSize(l.type, 3 * l.elements), 3 * l.bytes);
+    EXPECT_EQ(storageSize(l.type, l.elements + 1), -1);
+    EXPECT_EQ(storageNamed(storageName(l.type)), l.type);
+  }
+  EXPECT_EQ(storageSize(DType::BF16, 5), 10);
+  EXPECT_FALSE(isBlockFormat(DType::F16));
+}
+
+TEST(Quant, RoundTripErrorIsAboutHalfAStep) {
+  std::vector<float> x = uniform(4096, 1);
+  for (Format f : kFormats) {
+    std::vector<uint8_t> blocks(size_t(storageSize(f.type, 4096)));
+    quantize(f.type, x.data(), 4096, blocks.data());
+    std::vector<float> y(4096);
+    dequantize(f.type, blocks.data(), 4096, y.data());
+    double sum = 0, worst = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      sum += double(x[i] - y[i]) * double(x[i] - y[i]);
+      worst = std::max(worst, double(std::fabs(x[i] - y[i])));
+    }
+    double rms = std::sqrt(sum / 4096);
+    EXPECT_LE(rms, f.rms) << storageName(f.type);
+    // Not lost: an error near the values' own size would be a wrong layout.
+    EXPECT_LT(worst, 0.5) << storageName(f.type);
+    // Quantizing what was dequantized finds the same integers again, to
+    // within the scales' rounding: the error does not grow.
+    std::vector<uint8_t> again(blocks.size());
+    quantize(f.type, y.data(), 4096, again.data());
+    std::vector<float> z(4096);
+    dequantize(f.type, again.data(), 4096, z.data());
+    double drift = 0;
+    for (size_t i = 0; i < y.size(); ++i)
+      drift += double(y[i] - z[i]) * double(y[i] - z[i]);
+    EXPECT_LE(std::sqrt(drift / 4096), f.rms) << storageName(f.type);
+  }
+}
+
+TEST(Quant, ZeroBlocksStayZero) {
+  std::vector<float> x(512, 0.0f);
+  for (Format f : kFormats) {
+    std::vector<uint8_t> blocks(size_t(storageSize(f.type, 512)));
+    quantize(f.type, x.data(), 512, blocks.data());
+    std::vector<float> y(512, 1.0f);
+    dequantize(f.type, blocks.data(), 512, y.data());
+    for (float v : y)
+      ASSERT_EQ(v, 0.0f) << storageName(f.type);
+  }
+}
+
+// Every format through a GGUF file: written, read back as stored (a view
+// of the mapping) and dequantized the same way.
+TEST(Quant, GgufKeepsBlocksAsStored) {
+  char dir[] = "/tmp/tfm-quant-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::string path = std::string(dir) + "/m.gguf";
+  GgufWriter w;
+  w.addString("general.architecture", "llama");
+  std::vector<WeightRequest> requests;
+  int layer = 0;
+  for (Format f : kFormats) {
+    std::string name = "blk." + std::to_string(layer) + ".ffn_up.weight";
+    w.addTensor({name, {2, 256}, f.type, uniform(512, uint32_t(layer)), {}});
+    requests.push_back({"layers." + std::to_string(layer) + ".ffn.up.weight",
+                        {2, 256}, f.type});
+    ++layer;
+  }
+  ASSERT_TRUE(w.write(path));
+  auto table = loadWeights(path, requests, WeightLayout{});
+  ASSERT_TRUE(table) << table.error().message();
+  EXPECT_EQ(table->ownedBytes(), 0u);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const WeightTable::Entry *e = table->find(requests[i].name);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->storage, kFormats[i].type);
+    EXPECT_EQ(int64_t(e->bytes()), storageSize(kFormats[i].type, 512));
+    std::vector<uint8_t> blocks(e->bytes());
+    std::vector<float> x = uniform(512, uint32_t(i));
+    quantize(kFormats[i].type, x.data(), 512, blocks.data());
+    EXPECT_EQ(std::memcmp(blocks.data(), e->data, blocks.size()), 0)
+        << storageName(kFormats[i].type);
+  }
+  // Kept as f32, the same tensors are dequantized.
+  for (WeightRequest &r : requests)
+    r.storage = DType::F32;
+  auto wide = loadWeights(path, requests, WeightLayout{});
+  ASSERT_TRUE(wide) << wide.error().message();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    std::vector<float> want(512);
+    dequantize(kFormats[i].type,
+               static_cast<const uint8_t *>(table->find(requests[i].name)->data),
+               512, want.data());
+    const float *got = wide->find(requests[i].name)->f32();
+    for (int k = 0; k < 512; ++k)
+      ASSERT_EQ(got[k], want[k]) << storageName(kFormats[i].type) << " " << k;
+  }
+  // A program compiled for q4_K refuses q4_0, naming the tensor.
+  requests[0].storage = DType::Q4_K;
+  auto refused = loadWeights(path, requests, WeightLayout{});
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("blk.0.ffn_up.weight"),
+            std::string::npos)
+      << refused.error().message();
+  EXPECT_NE(refused.error().message().find("q8_0"), std::string::npos);
+  std::remove(path.c_str());
+  rmdir(dir);
+}
+
+TEST(Quant, RandomWeightsInABlockFormat) {
+  std::vector<WeightRequest> requests = {
+      {"layers.0.ffn.up.weight", {4, 512}, DType::Q4_K}};
+  auto a = randomWeights(requests, 3), b = randomWeights(requests, 3);
+  ASSERT_TRUE(a && b);
+  const WeightTable::Entry *e = a->find("layers.0.ffn.up.weight");
+  ASSERT_EQ(e->bytes(), uint64_t(storageSize(DType::Q4_K, 2048)));
+  EXPECT_EQ(std::memcmp(e->data, b->find("layers.0.ffn.up.weight")->data,
+                        e->bytes()),
+            0);
+  std::vector<float> y(2048);
+  dequantize(DType::Q4_K, static_cast<const uint8_t *>(e->data), 2048,
+             y.data());
+  double sum = 0;
+  for (float v : y)
+    sum += double(v) * v;
+  // Matrices have std 1/sqrt(fan-in) = 1/sqrt(512).
+  EXPECT_NEAR(std::sqrt(sum / 2048), 1 / std::sqrt(512.0), 0.01);
+}
