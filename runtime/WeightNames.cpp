@@ -297,6 +297,30 @@ std::vector<WeightRecipe> ggufRecipes(std::string_view name) {
 
 } // namespace
 
+std::optional<std::string> tfm::rt::tfmNameOfGgufTensor(std::string_view name) {
+  for (const NamePair &p : kGgufGlobal)
+    if (p.file == name)
+      return std::string(p.tfm);
+  constexpr std::string_view prefix = "blk.";
+  if (name.substr(0, prefix.size()) != prefix)
+    return std::nullopt;
+  size_t dot = name.find('.', prefix.size());
+  if (dot == std::string_view::npos || dot == prefix.size() ||
+      dot - prefix.size() > 9)
+    return std::nullopt;
+  std::string_view number = name.substr(prefix.size(), dot - prefix.size());
+  for (char c : number)
+    if (c < '0' || c > '9')
+      return std::nullopt;
+  std::string_view base, suffix;
+  splitSuffix(name.substr(dot + 1), base, suffix);
+  for (const NamePair &p : kGgufLayer)
+    if (p.file == base)
+      return fmt::format("layers.{}.{}.{}", std::stoll(std::string(number)),
+                         p.tfm, suffix);
+  return std::nullopt;
+}
+
 std::vector<WeightRecipe> tfm::rt::weightRecipes(std::string_view name,
                                                  WeightFormat format,
                                                  const WeightLayout &layout,

@@ -11,6 +11,7 @@
 
 #include "runtime/WeightFile.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,11 @@ std::vector<WeightRecipe> weightRecipes(std::string_view name,
                                         WeightFormat format,
                                         const WeightLayout &layout,
                                         int64_t outerDim);
+
+/// The tfm weight a tensor of a llama.cpp GGUF file provides
+/// ("blk.3.attn_q.weight" -> "layers.3.attn.q.weight"); none for a name
+/// tfm does not map.
+std::optional<std::string> tfmNameOfGgufTensor(std::string_view name);
 
 /// Which RoPE pair layout the Q/K rows of a file are in: true for GGUF files
 /// of llama.cpp's `llama` architecture, whose converter permutes those rows.

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/Frontend.h"
+#include "compiler/StorageTypes.h"
 #include "compiler/frontend/JsonFields.h"
 #include "runtime/Gguf.h"
 
@@ -173,22 +174,29 @@ std::optional<ModelSpec> tfm::readGgufConfig(const rt::GgufFile &file,
   // llama.cpp ties the output projection to the embedding when the file
   // has no separate output.weight.
   spec.tieEmbeddings = file.find("output.weight") == nullptr;
-  // The program keeps the matrices as the file stores them when they share
-  // one 16-bit type; other files are widened to f32 as they load.
-  std::optional<rt::DType> matrices;
-  bool alike = true;
+  // The program keeps each matrix as the file stores it: the type most
+  // matrices have is the spec's default, the others are named (a mix such
+  // as Q4_K_M). A type tfm cannot keep is left to the loader, which names
+  // the tensor.
+  std::map<std::string, mlir::tfm::Storage> stored;
+  std::map<mlir::tfm::Storage, int> count;
   for (const std::string &name : file.tensorNames()) {
     const rt::StoredTensor *t = file.find(name);
     if (!t || t->shape.size() < 2)
       continue;
-    if (!matrices)
-      matrices = t->dtype;
-    alike = alike && t->dtype == *matrices;
+    std::optional<std::string> weight = rt::tfmNameOfGgufTensor(name);
+    std::optional<mlir::tfm::Storage> storage = irStorage(t->dtype);
+    if (!weight || !storage)
+      continue;
+    stored[*weight] = *storage;
+    ++count[*storage];
   }
-  if (alike && matrices == rt::DType::F16)
-    spec.matrixStorage = mlir::tfm::Storage::f16;
-  else if (alike && matrices == rt::DType::BF16)
-    spec.matrixStorage = mlir::tfm::Storage::bf16;
+  for (const auto &[storage, n] : count)
+    if (n > count[spec.matrixStorage])
+      spec.matrixStorage = storage;
+  for (const auto &[weight, storage] : stored)
+    if (storage != spec.matrixStorage)
+      spec.weightStorage[weight] = storage;
 
   if (diags.hasErrors())
     return std::nullopt;

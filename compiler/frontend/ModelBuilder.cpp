@@ -120,11 +120,16 @@ private:
         {decode_ ? 1 : ShapedType::kDynamic, features}, b_.getF32Type());
   }
 
-  /// Matrices are stored as the spec says; vectors (gains, biases) as f32.
+  /// Matrices are stored as the spec says (by name, else as every
+  /// matrix); vectors (gains, biases) as f32.
   Value weight(const std::string &name, ArrayRef<int64_t> shape) {
     auto type = RankedTensorType::get(shape, b_.getF32Type());
-    if (shape.size() >= 2)
-      type = ir::withStorage(type, s_.matrixStorage);
+    if (shape.size() >= 2) {
+      auto it = s_.weightStorage.find(name);
+      type = ir::withStorage(type, it != s_.weightStorage.end()
+                                       ? it->second
+                                       : s_.matrixStorage);
+    }
     return b_.create<ir::WeightOp>(loc_, type, b_.getStringAttr(name));
   }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <iterator>
 #include <type_traits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -159,6 +160,9 @@ struct ModelSpec {
   /// How matrices (2-D and 3-D weights) are stored, in memory and in the
   /// weights file the program takes; vectors (norm gains, biases) stay f32.
   mlir::tfm::Storage matrixStorage = mlir::tfm::Storage::f32;
+  /// Matrices stored otherwise, by tfm weight name (a mix such as
+  /// llama.cpp's Q4_K_M).
+  std::map<std::string, mlir::tfm::Storage> weightStorage;
 
   // Resolved accessors (defaults applied).
   int64_t kvHeads() const {

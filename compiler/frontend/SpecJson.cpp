@@ -176,6 +176,15 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   if (const json::Object *o = f.object("storage")) {
     JsonFields sf(*o, "storage", diags);
     sf.keyword("matrices", spec.matrixStorage);
+    if (const json::Object *w = sf.object("weights")) {
+      JsonFields wf(*w, "storage.weights", diags);
+      for (const auto &entry : *w) {
+        mlir::tfm::Storage storage;
+        if (wf.keyword(entry.first, storage))
+          spec.weightStorage[entry.first.str()] = storage;
+      }
+      wf.finish();
+    }
     sf.finish();
   }
 
@@ -406,6 +415,13 @@ json::Value tfm::specToJson(const ModelSpec &s) {
   } else {
     ffn["moe"] = nullptr;
   }
+  json::Object storage{{"matrices", toString(s.matrixStorage)}};
+  if (!s.weightStorage.empty()) {
+    json::Object weights;
+    for (const auto &[name, type] : s.weightStorage)
+      weights[name] = toString(type);
+    storage["weights"] = std::move(weights);
+  }
   return json::Object{
       // A GGUF's general.name may hold any bytes; JSON text holds UTF-8
       // only, so invalid sequences print as U+FFFD here (the compiled
@@ -434,7 +450,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"attention", std::move(attention)},
       {"ffn", std::move(ffn)},
       {"logit_softcap", optNumber(s.logitSoftcap)},
-      {"storage", json::Object{{"matrices", toString(s.matrixStorage)}}}};
+      {"storage", std::move(storage)}};
 }
 
 rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {

@@ -53,6 +53,14 @@ void constrainDims(Dims dimOf, const std::string &name,
 void constrain(ImageParam &image, mlir::RankedTensorType type) {
   constrainDims([&](int i) { return image.dim(i); }, image.name(), type);
 }
+/// A block-format weight's bytes: its rows (innermost) in bytes.
+void constrainBlocks(ImageParam &image, mlir::RankedTensorType type) {
+  ir::Storage storage = ir::storageOf(type);
+  llvm::SmallVector<int64_t> shape(type.getShape());
+  shape.back() =
+      shape.back() / ir::blockElements(storage) * blockBytes(storage);
+  constrain(image, mlir::RankedTensorType::get(shape, type.getElementType()));
+}
 void constrainOutput(Func &out, mlir::RankedTensorType type) {
   OutputImageParam buffer = out.output_buffer();
   constrainDims([&](int i) { return buffer.dim(i); }, buffer.name(), type);
@@ -105,12 +113,17 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
       // A weight comes as stored; its consumers read it widened to f32,
       // element by element as they load it (f is inlined into them).
       ir::Storage storage = ir::storageOf(t);
-      // 16-bit weights come as their bits.
+      // 16-bit weights come as their bits, block formats as their bytes.
+      bool blocks = ir::blockElements(storage) > 1;
       Type elem = !t.getElementType().isF32()       ? Int(32)
                   : storage == ir::Storage::f32 ? Float(32)
+                  : blocks                      ? UInt(8)
                                                 : UInt(16);
       ImageParam image(elem, int(t.getRank()), name);
-      constrain(image, t);
+      if (blocks)
+        constrainBlocks(image, t);
+      else
+        constrain(image, t);
       Func f(name + "_in");
       std::vector<Var> v = vars(t.getRank());
       switch (storage) {
@@ -123,6 +136,10 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
       case ir::Storage::bf16:
         // The 16 bits are the high half of the f32 with the same value.
         f(v) = reinterpret<float>(cast<uint32_t>(image(v)) << 16);
+        break;
+      default:
+        f(v) = dequantize(storage, image, v[0],
+                          std::vector<Expr>(v.begin() + 1, v.end()));
         break;
       }
       l.defineArgument(arg, image, f);

@@ -24,6 +24,14 @@ namespace tfm::halide {
 /// every bit pattern (subnormals, infinities and NaNs included).
 Halide::Expr widenF16(Halide::Expr bits);
 
+/// Bytes per block of `storage` (the element size of a float type).
+int blockBytes(mlir::tfm::Storage storage);
+
+/// Weight `k` of the row at `outer` of a block-format weight whose bytes
+/// are `bytes` (dimension 0: the bytes of a row), as f32 (Dequant.cpp).
+Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
+                        Halide::Expr k, const std::vector<Halide::Expr> &outer);
+
 /// A projection's product x·wᵀ: the reduction over k, what it reads, and
 /// its domain.
 struct ProductStages {

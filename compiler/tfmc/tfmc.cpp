@@ -12,6 +12,7 @@
 #include "compiler/link/HostPlan.h"
 #include "compiler/link/Link.h"
 #include "compiler/tfmc/Driver.h"
+#include "dialects/Tfm/TfmOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/AsmState.h"
@@ -34,6 +35,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <set>
 #include <cstring>
 
 using namespace tfm;
@@ -101,8 +103,10 @@ cl::opt<int64_t> ctx(
 cl::opt<std::string> weightType(
     "weight-type",
     cl::desc("How the program keeps matrices, in memory and in the weights "
-             "file it takes: f32, f16 or bf16 (default: the config's "
-             "storage.matrices; for a GGUF, the type its matrices share)"),
+             "file it takes: f32, f16, bf16 or a GGUF block format (q8_0, "
+             "q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K) "
+             "(default: the config's storage; for a GGUF, each matrix as "
+             "the file stores it)"),
     cl::value_desc("TYPE"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
@@ -318,11 +322,13 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       std::optional<mlir::tfm::Storage> storage =
           mlir::tfm::symbolizeStorage(weightType);
       if (!storage) {
-        llvm::errs() << "tfmc: error: --weight-type must be f32, f16 or "
-                        "bf16, got '"
+        llvm::errs() << "tfmc: error: --weight-type must be f32, f16, bf16, "
+                        "q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, "
+                        "q5_K or q6_K, got '"
                      << weightType << "'\n";
         return 2;
       }
+      spec->weightStorage.clear();
       spec->matrixStorage = *storage;
     }
     std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
@@ -476,6 +482,34 @@ mlir::OwningOpRef<mlir::ModuleOp>
 tfm::buildVerifiedModel(mlir::MLIRContext &context, const ModelSpec &spec,
                         const char *tool) {
   mlir::OwningOpRef<mlir::ModuleOp> module = buildModel(context, spec);
+  // Storage the spec names must fit the weights it names: each one exists,
+  // and a block format divides its rows.
+  std::set<std::string> named;
+  bool fits = true;
+  module->walk([&](mlir::tfm::WeightOp op) {
+    std::string name = op.getName().str();
+    auto type = mlir::cast<mlir::RankedTensorType>(op.getType());
+    if (type.getRank() >= 2)
+      named.insert(name);
+    mlir::tfm::Storage storage = mlir::tfm::storageOf(type);
+    int64_t block = mlir::tfm::blockElements(storage);
+    if (block > 1 && type.getShape().back() % block != 0) {
+      llvm::errs() << tool << ": error: weight '" << name << "' has rows of "
+                   << type.getShape().back() << " elements, which "
+                   << mlir::tfm::stringifyStorage(storage)
+                   << " cannot store (it needs a multiple of " << block
+                   << "); choose another storage type for it\n";
+      fits = false;
+    }
+  });
+  for (const auto &[name, storage] : spec.weightStorage)
+    if (!named.count(name)) {
+      llvm::errs() << tool << ": error: storage.weights names '" << name
+                   << "', which is not a matrix of this model\n";
+      fits = false;
+    }
+  if (!fits)
+    return nullptr;
   if (mlir::failed(mlir::verify(*module))) {
     llvm::errs() << tool
                  << ": error: internal: the module built for this spec does "

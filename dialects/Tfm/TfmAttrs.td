@@ -81,11 +81,24 @@ def Tfm_MoeScoringAttr : Tfm_EnumAttr<Tfm_MoeScoring, "moe_scoring">;
 // How a weight is stored, in memory and in its weights file. It is the
 // encoding of the weight's tensor type, `tensor<64x64xf32, #tfm.storage<bf16>>`;
 // f32, the default, is written without one. The ops that read a weight see
-// f32 values either way: kernels widen each element as they load it.
+// f32 values either way: kernels widen (or dequantize) each element as they
+// load it. Beyond the floats come the GGUF block formats, byte for byte as
+// llama.cpp stores them (runtime/Quant.h): a row of a block-format matrix
+// is a whole number of blocks (32 elements, or 256 for the K-quants).
 def Tfm_Storage : I32EnumAttr<"Storage", "weight storage type", [
     I32EnumAttrCase<"f32", 0>,
     I32EnumAttrCase<"f16", 1>,
-    I32EnumAttrCase<"bf16", 2>]> {
+    I32EnumAttrCase<"bf16", 2>,
+    I32EnumAttrCase<"q8_0", 3>,
+    I32EnumAttrCase<"q4_0", 4>,
+    I32EnumAttrCase<"q4_1", 5>,
+    I32EnumAttrCase<"q5_0", 6>,
+    I32EnumAttrCase<"q5_1", 7>,
+    I32EnumAttrCase<"q2_K", 8>,
+    I32EnumAttrCase<"q3_K", 9>,
+    I32EnumAttrCase<"q4_K", 10>,
+    I32EnumAttrCase<"q5_K", 11>,
+    I32EnumAttrCase<"q6_K", 12>]> {
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }

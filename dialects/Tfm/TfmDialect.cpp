@@ -42,6 +42,28 @@ RankedTensorType mlir::tfm::withStorage(RankedTensorType type,
                                encoding);
 }
 
+int64_t mlir::tfm::blockElements(Storage storage) {
+  switch (storage) {
+  case Storage::f32:
+  case Storage::f16:
+  case Storage::bf16:
+    return 1;
+  case Storage::q8_0:
+  case Storage::q4_0:
+  case Storage::q4_1:
+  case Storage::q5_0:
+  case Storage::q5_1:
+    return 32;
+  case Storage::q2_K:
+  case Storage::q3_K:
+  case Storage::q4_K:
+  case Storage::q5_K:
+  case Storage::q6_K:
+    return 256;
+  }
+  return 1;
+}
+
 void TfmDialect::initialize() {
   addOperations<
 #define GET_OP_LIST

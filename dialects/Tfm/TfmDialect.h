@@ -43,6 +43,9 @@ namespace mlir::tfm {
 Storage storageOf(Type type);
 /// `type` stored as `storage` (no encoding for f32).
 RankedTensorType withStorage(RankedTensorType type, Storage storage);
+/// Elements per block of a GGUF block format (32, or 256 for the
+/// K-quants); 1 for the float types.
+int64_t blockElements(Storage storage);
 
 /// `schedule` with one integer parameter set to `value`, for experiments
 /// (tests and benchmarks that try other tile sizes); failure when the

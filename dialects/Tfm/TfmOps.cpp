@@ -42,6 +42,16 @@ LogicalResult verifyStorage(Operation *op, RankedTensorType type) {
            << encoding;
   if (storage.getValue() == Storage::f32)
     return op->emitOpError("f32 storage is written without an encoding");
+  // A block format stores each row as whole blocks.
+  int64_t block = blockElements(storage.getValue());
+  if (block > 1) {
+    int64_t row = type.getRank() ? type.getShape().back() : 1;
+    if (type.getRank() < 2 || ShapedType::isDynamic(row) || row % block != 0)
+      return op->emitOpError("a weight stored as ")
+             << stringifyStorage(storage.getValue())
+             << " needs rows of a multiple of " << block
+             << " elements, got " << type;
+  }
   return success();
 }
 

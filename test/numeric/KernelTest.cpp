@@ -9,12 +9,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
+#include "compiler/StorageTypes.h"
 #include "compiler/halide/Codegen.h"
 #include "compiler/halide/Pipeline.h"
 #include "compiler/interpreter/Interpreter.h"
 #include "dialects/Tfm/TfmOps.h"
 #include "passes/Passes.h"
 #include "runtime/Half.h"
+#include "runtime/Quant.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -182,6 +184,17 @@ TEST_P(KernelTest, MatchesInterpreter) {
         if (storage == ir::Storage::f32) {
           Halide::Buffer<float> b(extents);
           std::copy_n(data, v.tensor.numel(), b.data());
+          buffers[i] = b;
+        } else if (ir::blockElements(storage) > 1) {
+          // A block format: the kernel gets the blocks, the interpreter
+          // the values they dequantize to.
+          rt::DType type = runtimeStorage(storage);
+          int64_t n = v.tensor.numel();
+          std::vector<int> byteExtents = extents;
+          byteExtents[0] = int(rt::storageSize(type, extents[0]));
+          Halide::Buffer<uint8_t> b(byteExtents);
+          rt::quantize(type, data, n, b.data());
+          rt::dequantize(type, b.data(), n, data);
           buffers[i] = b;
         } else {
           bool bf16 = storage == ir::Storage::bf16;
@@ -396,6 +409,42 @@ std::vector<Case> cases() {
                  " -> tensor<1x301xf32>",
              "tensor<1x301xf32>"),
         {tensor({1, 24}), tensor({301, 24})});
+  }
+
+  // Weights in GGUF block formats, dequantized as the kernels load them:
+  // the interpreter reads the values the blocks hold. Every format through
+  // the GEMV and the GEMM; the embedding and the LM head through one of
+  // each block size and kind.
+  for (std::string storage : {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q2_K",
+                              "q3_K", "q4_K", "q5_K", "q6_K"}) {
+    std::string wt = "tensor<53x512xf32, #tfm.storage<" + storage + ">>";
+    add("linear_decode_" + storage,
+        func("decode", {"tensor<1x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 : tensor<1x512xf32>, " + wt +
+                 " -> tensor<1x53xf32>",
+             "tensor<1x53xf32>"),
+        {tensor({1, 512}), tensor({53, 512})});
+    add("linear_prefill_" + storage,
+        func("prefill", {"tensor<?x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 : tensor<?x512xf32>, " + wt +
+                 " -> tensor<?x53xf32>",
+             "tensor<?x53xf32>"),
+        {tensor({13, 512}), tensor({53, 512})});
+    if (storage != "q4_1" && storage != "q4_K" && storage != "q6_K")
+      continue;
+    std::string et = "tensor<301x256xf32, #tfm.storage<" + storage + ">>";
+    add("embed_" + storage,
+        func("prefill", {et, "tensor<?xi32>"},
+             "  %r = tfm.embed %a0[%a1] : " + et +
+                 ", tensor<?xi32> -> tensor<?x256xf32>",
+             "tensor<?x256xf32>"),
+        {tensor({301, 256}), tokens(9, 301)});
+    add("lm_head_decode_" + storage,
+        func("decode", {"tensor<1x256xf32>", et},
+             "  %r = tfm.lm_head %a0, %a1 : tensor<1x256xf32>, " + et +
+                 " -> tensor<1x301xf32>",
+             "tensor<1x301xf32>"),
+        {tensor({1, 256}), tensor({301, 256})});
   }
 
   // Embeddings and positions.

@@ -41,6 +41,22 @@ func.func @weight_other_encoding() {
 
 // -----
 
+func.func @weight_block_rows() {
+  // expected-error @+1 {{a weight stored as q4_K needs rows of a multiple of 256 elements, got 'tensor<4x288xf32, #tfm.storage<q4_K>>'}}
+  %w = tfm.weight "w" : tensor<4x288xf32, #tfm.storage<q4_K>>
+  return
+}
+
+// -----
+
+func.func @weight_block_vector() {
+  // expected-error @+1 {{a weight stored as q8_0 needs rows of a multiple of 32 elements}}
+  %w = tfm.weight "w" : tensor<64xf32, #tfm.storage<q8_0>>
+  return
+}
+
+// -----
+
 func.func @concat_mixed_storage() {
   %a = tfm.weight "a" : tensor<4x4xf32, #tfm.storage<bf16>>
   %b = tfm.weight "b" : tensor<4x4xf32>

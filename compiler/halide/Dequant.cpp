@@ -1,0 +1,121 @@
+//===- Dequant.cpp - GGUF block formats, dequantized in registers -*- C++ -*-===//
+//
+// A block-format weight comes to a kernel as its bytes: a row of K weights
+// is K / E blocks of B bytes (runtime/Quant.cpp gives the layouts). Weight
+// k of a row is computed from the bytes of its block as it is loaded, in
+// the same f32 operations, in the same order, as the runtime's (and so the
+// interpreter's) dequantizing: the kernel reads the values the interpreter
+// computes with.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/halide/Pipeline.h"
+
+using namespace Halide;
+
+namespace tfm::halide {
+
+namespace ir = mlir::tfm;
+
+int blockBytes(ir::Storage storage) {
+  switch (storage) {
+  case ir::Storage::f32: return 4;
+  case ir::Storage::f16:
+  case ir::Storage::bf16: return 2;
+  case ir::Storage::q8_0: return 34;
+  case ir::Storage::q4_0: return 18;
+  case ir::Storage::q4_1: return 20;
+  case ir::Storage::q5_0: return 22;
+  case ir::Storage::q5_1: return 24;
+  case ir::Storage::q2_K: return 84;
+  case ir::Storage::q3_K: return 110;
+  case ir::Storage::q4_K: return 144;
+  case ir::Storage::q5_K: return 176;
+  case ir::Storage::q6_K: return 210;
+  }
+  return 0;
+}
+
+Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
+                const std::vector<Expr> &outer) {
+  int elements = int(ir::blockElements(storage));
+  Expr i = k % elements, base = k / elements * blockBytes(storage);
+  // Byte `offset` of the block (as an Int(32)), and the f16 at `offset`.
+  auto byte = [&](Expr offset) {
+    std::vector<Expr> at{base + offset};
+    at.insert(at.end(), outer.begin(), outer.end());
+    return cast<int32_t>(bytes(at));
+  };
+  auto signedByte = [&](Expr offset) {
+    std::vector<Expr> at{base + offset};
+    at.insert(at.end(), outer.begin(), outer.end());
+    return cast<int32_t>(reinterpret<int8_t>(bytes(at)));
+  };
+  auto half = [&](int offset) {
+    return widenF16(cast<uint16_t>(byte(offset) | (byte(offset + 1) << 8)));
+  };
+  // Element i of a 32-element block of nibbles at `qs`: element j's low
+  // nibble, element j + 16's high one.
+  auto nibble32 = [&](int qs) {
+    return (byte(qs + i % 16) >> (4 * (i / 16))) & 15;
+  };
+  // Element i's bit of a 32-bit mask at `qh` (little-endian).
+  auto bit32 = [&](int qh) { return (byte(qh + i / 8) >> (i % 8)) & 1; };
+
+  switch (storage) {
+  case ir::Storage::q8_0:
+    return cast<float>(signedByte(2 + i)) * half(0);
+  case ir::Storage::q4_0:
+    return cast<float>(nibble32(2) - 8) * half(0);
+  case ir::Storage::q4_1:
+    return cast<float>(nibble32(4)) * half(0) + half(2);
+  case ir::Storage::q5_0:
+    return cast<float>((nibble32(6) | (bit32(2) << 4)) - 16) * half(0);
+  case ir::Storage::q5_1:
+    return cast<float>(nibble32(8) | (bit32(4) << 4)) * half(0) + half(2);
+  case ir::Storage::q2_K: {
+    Expr scales = byte(i / 16);
+    Expr q = (byte(16 + i / 128 * 32 + i % 32) >> (2 * (i % 128 / 32))) & 3;
+    return half(80) * cast<float>(scales & 15) * cast<float>(q) -
+           half(82) * cast<float>(scales >> 4);
+  }
+  case ir::Storage::q3_K: {
+    Expr s = i / 16;
+    Expr low = (byte(96 + s % 8) >> (4 * (s / 8))) & 15;
+    Expr high = (byte(104 + s % 4) >> (2 * (s / 4))) & 3;
+    Expr scale = (low | (high << 4)) - 32;
+    Expr group = i % 128 / 32, l = i % 32;
+    Expr q = (byte(32 + i / 128 * 32 + l) >> (2 * group)) & 3;
+    Expr h = (byte(l) >> (i / 128 * 4 + group)) & 1;
+    return half(108) * cast<float>(scale) * cast<float>(q - 4 + 4 * h);
+  }
+  case ir::Storage::q4_K:
+  case ir::Storage::q5_K: {
+    bool five = storage == ir::Storage::q5_K;
+    Expr j = i / 32;
+    // The 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
+    Expr a = byte(4 + j), b = byte(8 + j), c = byte(j);
+    Expr scale = select(j < 4, a & 63, (b & 15) | ((c >> 6) << 4));
+    Expr min = select(j < 4, b & 63, (b >> 4) | ((a >> 6) << 4));
+    Expr q = (byte((five ? 48 : 16) + i / 64 * 32 + i % 32) >> (4 * (j % 2))) &
+             15;
+    if (five)
+      q = q | (((byte(16 + i % 32) >> j) & 1) << 4);
+    return half(0) * cast<float>(scale) * cast<float>(q) -
+           half(2) * cast<float>(min);
+  }
+  case ir::Storage::q6_K: {
+    Expr h = i / 128, group = i % 128 / 32, l = i % 32;
+    Expr low = (byte(h * 64 + group % 2 * 32 + l) >> (4 * (group / 2))) & 15;
+    Expr high = (byte(128 + h * 32 + l) >> (2 * group)) & 3;
+    return half(208) * cast<float>(signedByte(192 + i / 16)) *
+           cast<float>((low | (high << 4)) - 32);
+  }
+  default:
+    break;
+  }
+  throw CompileError("internal: no dequantizing for storage " +
+                     ir::stringifyStorage(storage).str());
+}
+
+} // namespace tfm::halide
