@@ -37,6 +37,9 @@ Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
 struct ProductStages {
   Halide::Func dot, input, weight;
   Halide::RDom k;
+  /// Elements per block of the weight's storage (1 for a float type): a
+  /// schedule keeps each block's scales in registers across its elements.
+  int block = 1;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

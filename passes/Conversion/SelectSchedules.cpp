@@ -43,7 +43,7 @@ RankedTensorType productWeight(Operation *product) {
 /// QKV product, also each half head (its rotation tables). The AVX-512
 /// schedule needs this: it has no vector tails, because Halide 14
 /// miscompiles predicated AVX-512 stores.
-bool fitsVectors(Operation *anchor, int64_t lanes) {
+bool fitsVectors(Operation *anchor, int64_t lanes, bool decode = false) {
   if (!isProjection(anchor))
     return false;
   if (auto qkv = dyn_cast<QkvRopeOp>(anchor))
@@ -53,7 +53,8 @@ bool fitsVectors(Operation *anchor, int64_t lanes) {
   int64_t outputs = weight.getDimSize(0), inputs = weight.getDimSize(1);
   if (isa<LinearGluOp>(anchor))
     outputs /= 2; // the gate and the up half are tiled alike
-  return outputs % lanes == 0 && inputs % lanes == 0 && outputs >= 3 * lanes;
+  return outputs % lanes == 0 && inputs % lanes == 0 &&
+         (decode || outputs >= 3 * lanes);
 }
 
 /// A product's schedule: in decode, blocks of 4 vectors' worth of output
@@ -82,9 +83,15 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
   Operation *anchor = anchorOf(kernel);
   bool decode = kernel.isDecode();
   auto target = TargetAttr::get(ctx, TargetKind::cpu, baseIsa);
-  if (wideIsa && !decode) {
+  if (wideIsa) {
     auto wide = TargetAttr::get(ctx, TargetKind::cpu, *wideIsa);
-    if (fitsVectors(anchor, wide.getVectorLanes()))
+    // A decode product over block-format weights is bound by dequantizing
+    // (not by memory): twice the lanes, half the work per weight, where
+    // its rows (and a QKV product's heads) are whole vectors too.
+    bool blocks = isProjection(anchor) &&
+                  blockElements(storageOf(productWeight(anchor))) > 1;
+    if ((!decode || blocks) &&
+        fitsVectors(anchor, wide.getVectorLanes(), decode))
       target = wide;
   }
   int64_t lanes = target.getVectorLanes();

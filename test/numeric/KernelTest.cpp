@@ -752,6 +752,35 @@ TEST(WidenF16, EveryBitPatternIsExact) {
   }
 }
 
+// A block's f16 scale, for every one of the 65,536 bit patterns: q8_0
+// blocks whose integers are all 1 dequantize to exactly the scale (the
+// runtime's value), in the kernels' vectorized loop.
+TEST(DequantizeScale, EveryBitPatternIsExact) {
+  Halide::ImageParam blocks(Halide::UInt(8), 2, "blocks");
+  Halide::Buffer<uint8_t> in(34, 65536);
+  for (int h = 0; h < 65536; ++h) {
+    in(0, h) = uint8_t(h & 0xff);
+    in(1, h) = uint8_t(h >> 8);
+    for (int i = 2; i < 34; ++i)
+      in(i, h) = 1;
+  }
+  blocks.set(in);
+  Halide::Func f;
+  Halide::Var k, row;
+  f(k, row) = halide::dequantize(ir::Storage::q8_0, blocks, k, {row});
+  f.vectorize(k, 16);
+  Halide::Buffer<float> out = f.realize({32, 65536});
+  for (int h = 0; h < 65536; ++h) {
+    float want = rt::f16ToFloat(uint16_t(h));
+    for (int i = 0; i < 32; i += 31) {
+      if (std::isnan(want))
+        ASSERT_TRUE(std::isnan(out(i, h))) << h;
+      else
+        ASSERT_EQ(rt::floatToBits(out(i, h)), rt::floatToBits(want)) << h;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Ops, KernelTest, ::testing::ValuesIn(cases()),
     [](const ::testing::TestParamInfo<Case> &info) { return info.param.name; });

@@ -14,17 +14,25 @@ using namespace Halide;
 namespace tfm::halide {
 namespace {
 
+/// Records the block size of the product's weight storage.
+void noteBlock(Lowering &l, mlir::Value weight) {
+  l.stages.product.block =
+      int(ir::blockElements(ir::storageOf(weight.getType())));
+}
+
 void lowerLinear(ir::LinearOp op, Lowering &l) {
   l.define(op.getResult(),
            product(l, l.f(op.getInput()), l.f(op.getWeight()),
                    l.optional(op.getBias()),
                    int(Lowering::size(op.getWeight(), 1))));
+  noteBlock(l, op.getWeight());
 }
 
 void lowerLmHead(ir::LmHeadOp op, Lowering &l) {
   l.define(op.getResult(),
            product(l, l.f(op.getInput()), l.f(op.getWeight()), Func(),
                    int(Lowering::size(op.getWeight(), 1))));
+  noteBlock(l, op.getWeight());
 }
 
 void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
@@ -39,6 +47,7 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   Func dot("dot");
   dot(n, j, s) += x(r, s) * paired(r, n, j);
   l.stages.product = {dot, x, paired, r};
+  noteBlock(l, g.getWeight());
   Expr gate = dot(n, 0, s), up = dot(n, 1, s);
   if (g.getBias()) {
     Func bias = l.f(g.getBias());
@@ -57,6 +66,7 @@ void lowerQkvRope(ir::QkvRopeOp op, Lowering &l) {
   Func dot = product(l, l.f(op.getInput()), l.f(op.getWeight()),
                      l.optional(op.getBias()),
                      int(Lowering::size(op.getWeight(), 1)));
+  noteBlock(l, op.getWeight());
   // The product is tiled like a projection's output; the three results
   // read their columns of it.
   Func whole("qkv_product");

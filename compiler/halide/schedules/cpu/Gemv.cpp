@@ -33,13 +33,21 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
       .split(ni, group, member, kGroup, TailStrategy::GuardWithIf)
       .parallel(no);
 
-  RVar ko("ko"), ki("ki");
+  RVar ko("ko"), ki("ki"), kc("kc"), kin("kin");
   Var lane("lane");
   Var dn = dot.args()[0];
   dot.compute_at(out, group);
-  Func partial = dot.update()
-                     .split(r.x, ko, ki, vec, TailStrategy::GuardWithIf)
-                     .rfactor(ki, lane);
+  // A block-format weight is reduced 32 elements (a block, or a K-quant's
+  // sub-block) at a time, its vectors unrolled, so each row's scales are
+  // decoded once per 32 elements rather than once per vector.
+  bool blocks = p.stages.product.block > 1 && 32 % vec == 0;
+  Stage update = dot.update();
+  if (blocks)
+    update.split(r.x, kc, kin, 32, TailStrategy::GuardWithIf)
+        .split(kin, ko, ki, vec, TailStrategy::GuardWithIf);
+  else
+    update.split(r.x, ko, ki, vec, TailStrategy::GuardWithIf);
+  Func partial = update.rfactor(ki, lane);
   // partial(n, [j,] s, lane): lanes innermost in storage, four rows' worth
   // (of each half), so it lives in registers.
   Var pn = partial.args()[0], ps = partial.args()[paired ? 2 : 1];
@@ -51,6 +59,8 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
   }
   storage.push_back(ps);
   steps.push_back(ko);
+  if (blocks)
+    steps.push_back(kc);
   partial.compute_at(out, group)
       .reorder_storage(storage)
       .reorder(std::vector<VarOrRVar>(storage.begin(), storage.end()))
@@ -60,6 +70,8 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
       .reorder(steps)
       .vectorize(lane)
       .unroll(pn, kGroup, TailStrategy::GuardWithIf);
+  if (blocks)
+    partial.update().unroll(ko);
   if (paired) {
     partial.unroll(partial.args()[1]);
     partial.update().unroll(partial.args()[1]);
