@@ -65,6 +65,39 @@ std::vector<uint8_t> encode(const TensorData &t) {
 
 } // namespace
 
+/// A metadata value's bytes (after its type). Arrays hold scalars or
+/// strings; false for an array of arrays.
+static bool putValue(Bytes &out, const GgufValue &v) {
+  using T = GgufValue::Type;
+  switch (v.type) {
+  case T::U8: out.put<uint8_t>(uint8_t(v.uint)); return true;
+  case T::I8: out.put<int8_t>(int8_t(v.sint)); return true;
+  case T::U16: out.put<uint16_t>(uint16_t(v.uint)); return true;
+  case T::I16: out.put<int16_t>(int16_t(v.sint)); return true;
+  case T::U32: out.put<uint32_t>(uint32_t(v.uint)); return true;
+  case T::I32: out.put<int32_t>(int32_t(v.sint)); return true;
+  case T::U64: out.put<uint64_t>(v.uint); return true;
+  case T::I64: out.put<int64_t>(v.sint); return true;
+  case T::F32: out.put<float>(float(v.real)); return true;
+  case T::F64: out.put<double>(v.real); return true;
+  case T::Bool: out.put<uint8_t>(v.boolean ? 1 : 0); return true;
+  case T::String: out.putString(v.string); return true;
+  case T::Array:
+    if (v.elementType == T::Array)
+      return false;
+    out.put<uint32_t>(uint32_t(v.elementType));
+    out.put<uint64_t>(v.array.size());
+    for (const GgufValue &e : v.array) {
+      GgufValue element = e;
+      element.type = v.elementType;
+      if (!putValue(out, element))
+        return false;
+    }
+    return true;
+  }
+  return false;
+}
+
 uint32_t tfm::rt::ggmlTypeId(DType d) {
   switch (d) {
   case DType::F32: return 0;
@@ -145,6 +178,10 @@ void GgufWriter::addStringArray(const std::string &key,
   metadata_.emplace_back(key, std::move(v));
 }
 
+void GgufWriter::addValue(const std::string &key, GgufValue value) {
+  metadata_.emplace_back(key, std::move(value));
+}
+
 void GgufWriter::addTensor(TensorData tensor) {
   tensors_.push_back(std::move(tensor));
 }
@@ -159,28 +196,8 @@ Status GgufWriter::write(const std::string &path) const {
   for (const auto &[key, v] : metadata_) {
     head.putString(key);
     head.put<uint32_t>(uint32_t(v.type));
-    switch (v.type) {
-    case GgufValue::Type::String:
-      head.putString(v.string);
-      break;
-    case GgufValue::Type::U32:
-      head.put<uint32_t>(uint32_t(v.uint));
-      break;
-    case GgufValue::Type::F32:
-      head.put<float>(float(v.real));
-      break;
-    case GgufValue::Type::Bool:
-      head.put<uint8_t>(v.boolean ? 1 : 0);
-      break;
-    case GgufValue::Type::Array:
-      head.put<uint32_t>(uint32_t(v.elementType));
-      head.put<uint64_t>(v.array.size());
-      for (const GgufValue &e : v.array)
-        head.putString(e.string);
-      break;
-    default:
-      return Error("GgufWriter: unsupported metadata type");
-    }
+    if (!putValue(head, v))
+      return Error("GgufWriter: '" + key + "' has a nested array");
   }
   std::vector<std::vector<uint8_t>> chunks;
   uint64_t offset = 0;

@@ -38,6 +38,8 @@ public:
   void addBool(const std::string &key, bool value);
   void addStringArray(const std::string &key,
                       const std::vector<std::string> &values);
+  /// Any metadata value, as read from another GGUF file.
+  void addValue(const std::string &key, GgufValue value);
   /// Any storage type (rows of a block format must be whole blocks).
   void addTensor(TensorData tensor);
 

@@ -39,6 +39,9 @@ bool parseDisabledFusions(const std::string &list, const char *tool,
 /// `tfmc run CONFIG ...`: argv[0] is "tfmc", argv[1] is "run".
 int runCommand(int argc, char **argv);
 
+/// `tfmc quantize IN OUT --type T`: argv[1] is "quantize".
+int quantizeCommand(int argc, char **argv);
+
 } // namespace tfm
 
 #endif // TFM_COMPILER_TFMC_DRIVER_H

@@ -2,6 +2,7 @@
 //
 //   tfmc CONFIG --emit=spec|graph|fused|kernels|halide|host [-o FILE]
 //   tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]
+//   tfmc quantize IN.gguf OUT.gguf --type TYPE
 //   tfmc run CONFIG [generation flags]      (see tfmc run --help)
 //
 //===----------------------------------------------------------------------===//
@@ -237,7 +238,9 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       "tfm model compiler\n\n"
       "  tfmc CONFIG --emit=spec|graph|fused|kernels|halide|host [-o FILE]\n"
       "  tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]\n"
-      "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n\n"
+      "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n"
+      "  tfmc quantize IN.gguf OUT.gguf --type TYPE   store the matrices as "
+      "TYPE\n\n"
       "CONFIG is a tfm JSON spec, a Hugging Face config.json or a .gguf "
       "file;\nfor every --emit but spec it may also be tfm IR (.mlir) at "
       "graph, fused\nor kernel level.\n");
@@ -555,6 +558,8 @@ int main(int argc, char **argv) {
   executableArg0 = argv[0];
   if (argc >= 2 && std::strcmp(argv[1], "run") == 0)
     return runCommand(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "quantize") == 0)
+    return quantizeCommand(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) {
     // Drop the subcommand word; the rest are ordinary options.
     std::vector<char *> args(argv, argv + argc);
