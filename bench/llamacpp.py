@@ -15,7 +15,7 @@ The tables give the median over rounds and the ratio tfm / llama.cpp.
 llama.cpp is not built here: give its llama-bench with LLAMA_BENCH.
 
 usage: LLAMA_BENCH=/path/to/llama-bench bench/llamacpp.py [--build build]
-           [--rounds 3] [--threads 1,2] [--types f32,f16,bf16,q8_0]
+           [--rounds 3] [--threads 1,2] [--types f16,bf16,q8_0,q4_0,Q4_K_M]
            [--out bench/llamacpp.json]
 """
 
@@ -51,7 +51,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
-    ap.add_argument("--types", default="f32,f16,bf16,q8_0")
+    ap.add_argument("--types", default="f16,bf16,q8_0,q4_0,Q4_K_M")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
                                                   "llamacpp.json"))
     opts = ap.parse_args()
@@ -67,11 +67,20 @@ def main():
     for t in types:
         gguf = os.path.join(work, f"{MODEL}-{t}.gguf")
         if not os.path.exists(gguf):
-            bench.run([os.path.join(bindir, "make-model"), "--dim",
-                       str(m["dim"]), "--layers", str(m["layers"]), "--heads",
-                       str(m["heads"]), "--hidden", str(m["hidden"]),
-                       "--vocab", str(m["vocab"]), "--tied", "1", "--ctx",
-                       "1024", "--type", t, "-o", gguf])
+            # A mix (Q4_K_M) is quantized by tfmc from the f32 file, as
+            # llama-quantize would make it from a checkpoint.
+            mix = t.upper().endswith("_K_M")
+            made = os.path.join(work, f"{MODEL}-f32.gguf") if mix else gguf
+            if not os.path.exists(made):
+                bench.run([os.path.join(bindir, "make-model"), "--dim",
+                           str(m["dim"]), "--layers", str(m["layers"]),
+                           "--heads", str(m["heads"]), "--hidden",
+                           str(m["hidden"]), "--vocab", str(m["vocab"]),
+                           "--tied", "1", "--ctx", "1024", "--type",
+                           "f32" if mix else t, "-o", made])
+            if mix:
+                bench.run([os.path.join(bindir, "tfmc"), "quantize", made,
+                           gguf, "--type", "mix=" + t[0].lower() + t[1:]])
         prog = os.path.join(work, f"{MODEL}-{t}")
         bench.run([os.path.join(bindir, "tfmc"), "compile", gguf, "-o", prog])
         files[t] = (prog, gguf)

@@ -37,13 +37,14 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
   Var lane("lane");
   Var dn = dot.args()[0];
   dot.compute_at(out, group);
-  // A block-format weight is reduced 32 elements (a block, or a K-quant's
-  // sub-block) at a time, its vectors unrolled, so each row's scales are
-  // decoded once per 32 elements rather than once per vector.
-  bool blocks = p.stages.product.block > 1 && 32 % vec == 0;
+  // A block-format weight is reduced a block (32 elements, or a K-quant's
+  // 256) at a time, its vectors unrolled, so each row's scales are decoded
+  // once per block (or sub-block) rather than once per vector.
+  int block = p.stages.product.block;
+  bool blocks = block > 1 && block % vec == 0;
   Stage update = dot.update();
   if (blocks)
-    update.split(r.x, kc, kin, 32, TailStrategy::GuardWithIf)
+    update.split(r.x, kc, kin, block, TailStrategy::GuardWithIf)
         .split(kin, ko, ki, vec, TailStrategy::GuardWithIf);
   else
     update.split(r.x, ko, ki, vec, TailStrategy::GuardWithIf);
