@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """Measures tfm's programs next to llama.cpp on the same GGUF files.
 
-Writes the ~110M synthetic Llama of run.py (seeded random weights) once per
-weight type, with its matrices stored as that type (norms stay f32), and
-compiles each file with tfmc. Then, in interleaved rounds (each round runs
+Writes a synthetic Llama (seeded random weights; --model: run.py's ~110M
+one, or llama1b, of Llama 3.2 1B's shape) once per weight type, with its
+matrices stored as that type (norms stay f32; Q4_K_M quantized from the
+f32 file by tfmc quantize), and compiles each file with tfmc. Then, in interleaved rounds (each round runs
 every type and thread count, tfm and llama.cpp alternating, so that noise
 on this shared machine hits both alike), measures prefill (128 tokens) and
 decode (64 tokens) tokens/s:
 
-  * tfm: PROGRAM --bench (the median of 5 repeats after a warm-up);
-  * llama.cpp: llama-bench -p 128 -n 64 -r 5 (the mean of 5 repeats).
+  * tfm: PROGRAM --bench (the median of R repeats after a warm-up);
+  * llama.cpp: llama-bench -p 128 -n 64 -r R (the mean of R repeats).
 
 The tables give the median over rounds and the ratio tfm / llama.cpp.
 llama.cpp is not built here: give its llama-bench with LLAMA_BENCH.
 
 usage: LLAMA_BENCH=/path/to/llama-bench bench/llamacpp.py [--build build]
-           [--rounds 3] [--threads 1,2] [--types f16,bf16,q8_0,q4_0,Q4_K_M]
+           [--model llama110m|llama1b] [--rounds 3] [--repeats R (5)]
+           [--threads 1,2] [--types f16,bf16,q8_0,q4_0,Q4_K_M]
            [--out bench/llamacpp.json]
 """
 
@@ -30,14 +32,18 @@ from importlib import import_module
 
 bench = import_module("run")
 
-MODEL = "llama110m"
+# The ~110M synthetic Llama of run.py, and a 1B-class one of Llama 3.2
+# 1B's shape (grouped-query attention, vocabulary 128,256, tied).
+MODELS = dict(bench.MODELS,
+              llama1b=dict(dim=2048, layers=16, heads=32, kv_heads=8,
+                           hidden=8192, vocab=128256))
 
 
-def llama_bench(path, gguf, threads):
+def llama_bench(path, gguf, threads, repeats):
     """llama-bench's prefill and decode tokens/s for one file."""
     out = bench.run([path, "-m", gguf, "-p", str(bench.PROMPT), "-n",
-                     str(bench.DECODE), "-t", str(threads), "-r", "5",
-                     "-o", "json"]).stdout
+                     str(bench.DECODE), "-t", str(threads), "-r",
+                     str(repeats), "-o", "json"]).stdout
     rows = json.loads(out)
     speed = {}
     for row in rows:
@@ -50,6 +56,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--model", default="llama110m", choices=sorted(MODELS))
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--types", default="f16,bf16,q8_0,q4_0,Q4_K_M")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__),
@@ -62,7 +70,8 @@ def main():
     types = opts.types.split(",")
 
     bindir, work = bench.workspace(opts.build)
-    m = bench.MODELS[MODEL]
+    MODEL = opts.model
+    m = MODELS[MODEL]
     files = {}
     for t in types:
         gguf = os.path.join(work, f"{MODEL}-{t}.gguf")
@@ -74,7 +83,8 @@ def main():
             if not os.path.exists(made):
                 bench.run([os.path.join(bindir, "make-model"), "--dim",
                            str(m["dim"]), "--layers", str(m["layers"]),
-                           "--heads", str(m["heads"]), "--hidden",
+                           "--heads", str(m["heads"]), "--kv-heads",
+                           str(m.get("kv_heads", m["heads"])), "--hidden",
                            str(m["hidden"]), "--vocab", str(m["vocab"]),
                            "--tied", "1", "--ctx", "1024", "--type",
                            "f32" if mix else t, "-o", made])
@@ -95,8 +105,8 @@ def main():
                 ours = bench.json_lines(bench.run(
                     [prog, "--weights", gguf, "--prompt-ids", prompt, "-n",
                      str(bench.DECODE + 1), "--bench", "--json", "--threads",
-                     str(n)]).stdout)[0]
-                theirs = llama_bench(peer, gguf, n)
+                     str(n), "--repeats", str(opts.repeats)]).stdout)[0]
+                theirs = llama_bench(peer, gguf, n, opts.repeats)
                 samples.append({
                     "type": t, "threads": n, "round": r,
                     "tfm_prefill": ours["prefill_tokens_per_s"],

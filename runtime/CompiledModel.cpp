@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <fmt/format.h>
 #include <mutex>
 #include <sys/mman.h>
@@ -54,7 +55,8 @@ void tfm::rt::setNumThreads(int threads) {
 
 Expected<std::unique_ptr<CompiledModel>>
 CompiledModel::load(const EmbeddedModel &embedded,
-                    const std::string &weightsPath, uint64_t seed) {
+                    const std::string &weightsPath, uint64_t seed,
+                    std::optional<DType> convertTo) {
   halide_set_error_handler(tfmHalideError);
   auto plan = parsePlan(embedded.planText);
   if (!plan)
@@ -71,9 +73,27 @@ CompiledModel::load(const EmbeddedModel &embedded,
   for (const WeightDef &w : p.weights)
     if (w.parts.empty())
       requests.push_back({w.name, w.shape, w.storage});
+  if (convertTo) {
+    // The type most matrices are kept in: what --weight-type must name.
+    std::map<DType, int> count;
+    for (const WeightRequest &r : requests)
+      if (r.shape.size() >= 2)
+        ++count[r.storage];
+    DType kept = DType::F32;
+    for (const auto &[type, n] : count)
+      if (n > count[kept])
+        kept = type;
+    if (*convertTo != kept)
+      return Error(fmt::format(
+          "--weight-type {}: this program keeps its matrices as {}; compile "
+          "it with --weight-type {} to keep them as {}",
+          storageName(*convertTo), storageName(kept), storageName(*convertTo),
+          storageName(*convertTo)));
+  }
   auto weights = weightsPath.empty()
                      ? randomWeights(requests, seed)
-                     : loadWeights(weightsPath, requests, p.layout);
+                     : loadWeights(weightsPath, requests, p.layout,
+                                   convertTo.has_value());
   if (!weights)
     return weights.error();
   model->weights_ = weights.take();

@@ -16,16 +16,19 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 
 namespace tfm::rt {
 
 class CompiledModel {
 public:
   /// Parses the plan and loads the weights from `weightsPath` (empty:
-  /// random weights with `seed`).
+  /// random weights with `seed`). With `convertTo`, the file's float
+  /// matrices are rounded or quantized into the program's types, which
+  /// must be that type (for the matrices most of them are kept in).
   static Expected<std::unique_ptr<CompiledModel>>
   load(const EmbeddedModel &embedded, const std::string &weightsPath,
-       uint64_t seed);
+       uint64_t seed, std::optional<DType> convertTo = std::nullopt);
 
   const Plan &plan() const { return plan_; }
   const WeightTable &weights() const { return weights_; }

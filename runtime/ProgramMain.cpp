@@ -61,7 +61,7 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
   setNumThreads(int(options->threads));
   auto loadStart = std::chrono::steady_clock::now();
   auto model = CompiledModel::load(embedded, options->weights,
-                                   options->weightSeed);
+                                   options->weightSeed, options->weightType);
   double loadMs = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - loadStart)
                       .count();

@@ -121,6 +121,13 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
       if (!takeValue() || value.empty())
         return missing("a weights file or directory");
       o.weights = value;
+    } else if (flag == "--weight-type") {
+      if (!takeValue())
+        return missing("a storage type");
+      o.weightType = storageNamed(value);
+      if (!o.weightType)
+        return bad("f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, "
+                   "q3_K, q4_K, q5_K or q6_K");
     } else if (flag == "--weight-seed") {
       int64_t v;
       if (!takeValue())
@@ -221,6 +228,10 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "                       a shard index, or one .gguf); default: seeded "
        "random weights\n"
        "  --weight-seed S      seed of the random weights (default 0)\n"
+       "  --weight-type T      round or quantize the file's f32/f16/bf16 "
+       "matrices to T as they\n"
+       "                       load (T: the type the model keeps them in; "
+       "q4_K, bf16, ...)\n"
        "  --prompt-ids IDS     prompt token ids, comma-separated (required)\n"
        "  -n, --max-tokens N   tokens to generate (default 16)\n"
        "  --temp T             sampling temperature; 0 is greedy (default 0)\n"

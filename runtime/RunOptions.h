@@ -9,8 +9,10 @@
 #define TFM_RUNTIME_RUNOPTIONS_H
 
 #include "runtime/Sampling.h"
+#include "runtime/WeightFile.h"
 #include "runtime/Status.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct RunOptions {
   std::string config;
   std::string weights; // empty: seeded random weights
   uint64_t weightSeed = 0;
+  /// --weight-type: float weights of the file are rounded or quantized at
+  /// load into the type the model keeps its matrices in, which must be
+  /// this one.
+  std::optional<DType> weightType;
   std::vector<int32_t> promptIds;
   int64_t numTokens = 16;
   /// --ctx: positions of the KV cache a run may use (0: all there are).

@@ -284,12 +284,12 @@ static Status checkFinite(const WeightTable &table,
 
 Expected<WeightTable> tfm::rt::loadWeights(
     const std::string &path, const std::vector<WeightRequest> &requests,
-    const WeightLayout &layout) {
+    const WeightLayout &layout, bool convertFloats) {
   auto source = openWeights(path);
   if (!source)
     return source.error();
   return loadWeights(std::shared_ptr<WeightSource>(source.take()), requests,
-                     layout);
+                     layout, convertFloats);
 }
 
 /// A GGUF states its model's hyperparameters; every one the program was
@@ -348,7 +348,8 @@ static Status checkHyperparameters(const WeightSource &source,
 
 Expected<WeightTable> tfm::rt::loadWeights(
     std::shared_ptr<WeightSource> source,
-    const std::vector<WeightRequest> &requests, const WeightLayout &layout) {
+    const std::vector<WeightRequest> &requests, const WeightLayout &layout,
+    bool convertFloats) {
   if (Status s = checkHyperparameters(*source, layout); !s)
     return Error(s.message());
   WeightTable table;
@@ -439,19 +440,26 @@ Expected<WeightTable> tfm::rt::loadWeights(
     }
 
     // A weight kept in a compact type is kept exactly as stored: a file of
-    // another type would need rounding (or quantizing), which the program
-    // was not compiled to do.
+    // another type would need rounding (or quantizing), which happens only
+    // when asked for (--weight-type), and only from a float type.
     if (req.storage != DType::F32)
-      for (const StoredTensor *t : parts)
-        if (t->dtype != req.storage)
+      for (const StoredTensor *t : parts) {
+        bool isFloat = t->dtype == DType::F32 || t->dtype == DType::F16 ||
+                       t->dtype == DType::BF16;
+        if (t->dtype != req.storage && !(convertFloats && isFloat))
           return Error(fmt::format(
               "{}: tensor '{}' is stored as {}, but the program keeps tfm "
               "weight '{}' as {}; compile it for these weights (tfmc compile "
-              "--weight-type {})",
+              "--weight-type {}){}",
               t->file, t->name, t->dtypeName, req.name,
               storageName(req.storage),
               storageNamed(storageName(t->dtype)) ? storageName(t->dtype)
-                                                  : "f32"));
+                                                  : "f32",
+              isFloat ? fmt::format(", or convert it as it loads "
+                                    "(--weight-type {})",
+                                    storageName(req.storage))
+                      : ""));
+      }
 
     bool reshaped = recipe->transpose || recipe->parts > 1;
     const StoredTensor *only = parts[0];
@@ -480,13 +488,14 @@ Expected<WeightTable> tfm::rt::loadWeights(
         std::memcpy(bytes, t->data, size_t(t->nbytes));
         bytes += t->nbytes;
       }
-    } else if (isBlockFormat(req.storage)) {
+    } else if (isBlockFormat(req.storage) && isBlockFormat(only->dtype)) {
       return Error(fmt::format(
           "{}: tensor '{}' is stored transposed or fused, which tfm cannot "
           "rearrange in {} blocks (for tfm weight '{}')",
           only->file, only->name, storageName(req.storage), req.name));
     } else {
-      // Repacked through f32 (exact, as the types match).
+      // Repacked through f32: exact where the types match; else rounded or
+      // quantized into the kept type (convertFloats).
       int64_t n = table.entries_[req.name].numel();
       std::vector<float> wide;
       float *out = reinterpret_cast<float *>(bytes);

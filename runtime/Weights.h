@@ -72,7 +72,7 @@ public:
 private:
   friend Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource>,
                                            const std::vector<WeightRequest> &,
-                                           const WeightLayout &);
+                                           const WeightLayout &, bool);
   friend Expected<WeightTable> randomWeights(const std::vector<WeightRequest> &,
                                              uint64_t);
   /// Storage for a converted or generated weight, or an error when it would
@@ -92,13 +92,18 @@ private:
 /// Opens `path` (see openWeights) and loads every request.
 Expected<WeightTable> loadWeights(const std::string &path,
                                   const std::vector<WeightRequest> &requests,
-                                  const WeightLayout &layout);
+                                  const WeightLayout &layout,
+                                  bool convertFloats = false);
 
 /// Loads every request from an open source. Errors name the file, the
-/// stored tensor and the tfm weight it was to provide.
+/// stored tensor and the tfm weight it was to provide. A weight kept in
+/// another type than the file's is refused, unless `convertFloats` and the
+/// file stores it as f32, f16 or bf16: it is then rounded (or quantized)
+/// into its type as it loads.
 Expected<WeightTable> loadWeights(std::shared_ptr<WeightSource> source,
                                   const std::vector<WeightRequest> &requests,
-                                  const WeightLayout &layout);
+                                  const WeightLayout &layout,
+                                  bool convertFloats = false);
 
 /// Seeded random weights, uniformly distributed: gains (names ending in
 /// `norm.weight`) around 1 with std 0.05, biases around 0 with std 0.02,

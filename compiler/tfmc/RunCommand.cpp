@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/StorageTypes.h"
 #include "compiler/frontend/ModelBuilder.h"
 #include "compiler/interpreter/Interpreter.h"
 #include "passes/Passes.h"
@@ -73,6 +74,13 @@ int tfm::runCommand(int argc, char **argv) {
   std::optional<ModelSpec> spec = loadSpec(options->config);
   if (!spec)
     return 1;
+  // --weight-type: every matrix kept in that type, the file's float
+  // matrices converted as they load (what a program compiled with it and
+  // run with it computes).
+  if (options->weightType) {
+    spec->matrixStorage = *irStorage(*options->weightType);
+    spec->weightStorage.clear();
+  }
 
   std::unique_ptr<mlir::MLIRContext> context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module =
@@ -101,9 +109,10 @@ int tfm::runCommand(int argc, char **argv) {
   rt::Expected<rt::WeightTable> weights =
       options->weights.empty()
           ? rt::randomWeights(requests, options->weightSeed)
-          : rt::loadWeights(options->weights, requests, weightLayout(*spec));
-  // The interpreter reads f32: weights kept in 16 bits are widened
-  // (exactly), so it computes what a compiled program does.
+          : rt::loadWeights(options->weights, requests, weightLayout(*spec),
+                            options->weightType.has_value());
+  // The interpreter reads f32: weights kept in a compact type are widened
+  // (or dequantized) exactly, so it computes what a compiled program does.
   if (weights)
     if (rt::Status s = weights->widenToF32(); !s)
       weights = rt::Error(s.message());

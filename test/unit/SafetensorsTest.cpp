@@ -335,5 +335,17 @@ TEST(Safetensors, SixteenBitWeightsStayAsStored) {
             path + ": tensor 'model.embed_tokens.weight' is stored as F32, "
                    "but the program keeps tfm weight 'embed.weight' as "
                    "bf16; compile it for these weights (tfmc compile "
-                   "--weight-type f32)");
+                   "--weight-type f32), or convert it as it loads "
+                   "(--weight-type bf16)");
+
+  // Converting as it loads (--weight-type) rounds it, to nearest even.
+  auto converted = loadWeights(path, requests, WeightLayout{},
+                               /*convertFloats=*/true);
+  ASSERT_TRUE(converted) << converted.error().message();
+  const WeightTable::Entry *e = converted->find("embed.weight");
+  EXPECT_EQ(e->storage, DType::BF16);
+  const uint16_t *rounded = static_cast<const uint16_t *>(e->data);
+  std::vector<float> embed = ramp(32);
+  for (size_t i = 0; i < embed.size(); ++i)
+    EXPECT_EQ(rounded[i], tfm::rt::floatToBf16(embed[i]));
 }
