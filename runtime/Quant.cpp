@@ -171,6 +171,19 @@ float signedMax(const float *x, int n) {
   return best;
 }
 
+/// The scales of the 16 sub-blocks of 16 of a q3_K or q6_K block: each
+/// sub-block's signed largest value over `levels` (the most negative
+/// integer). Returns the scale of largest magnitude, with its sign.
+float signedScales(const float *x, float levels, float (&scale)[16]) {
+  float largest = 0;
+  for (int s = 0; s < 16; ++s) {
+    scale[s] = signedMax(x + 16 * s, 16) / levels;
+    if (std::fabs(scale[s]) > std::fabs(largest))
+      largest = scale[s];
+  }
+  return largest;
+}
+
 int nearest(float v, int lo, int hi) {
   return std::clamp(int(std::lround(v)), lo, hi);
 }
@@ -260,13 +273,8 @@ void quantizeBlock(DType t, const float *x, uint8_t *b) {
     return;
   }
   case DType::Q3_K: {
-    float scale[16], maxScale = 0;
-    for (int s = 0; s < 16; ++s) {
-      scale[s] = signedMax(x + 16 * s, 16) / -4.0f;
-      if (std::fabs(scale[s]) > std::fabs(maxScale))
-        maxScale = scale[s];
-    }
-    float d = maxScale / -32.0f;
+    float scale[16];
+    float d = signedScales(x, -4.0f, scale) / -32.0f;
     setHalf(b + 108, d);
     d = halfAt(b + 108);
     std::memset(b, 0, 108);
@@ -314,13 +322,8 @@ void quantizeBlock(DType t, const float *x, uint8_t *b) {
     return;
   }
   case DType::Q6_K: {
-    float scale[16], maxScale = 0;
-    for (int s = 0; s < 16; ++s) {
-      scale[s] = signedMax(x + 16 * s, 16) / -32.0f;
-      if (std::fabs(scale[s]) > std::fabs(maxScale))
-        maxScale = scale[s];
-    }
-    float d = maxScale / -128.0f;
+    float scale[16];
+    float d = signedScales(x, -32.0f, scale) / -128.0f;
     setHalf(b + 208, d);
     d = halfAt(b + 208);
     std::memset(b, 0, 208);

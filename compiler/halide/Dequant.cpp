@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/halide/Pipeline.h"
+#include "compiler/StorageTypes.h"
+#include "runtime/Quant.h"
 
 using namespace Halide;
 
@@ -17,29 +19,11 @@ namespace tfm::halide {
 
 namespace ir = mlir::tfm;
 
-int blockBytes(ir::Storage storage) {
-  switch (storage) {
-  case ir::Storage::f32: return 4;
-  case ir::Storage::f16:
-  case ir::Storage::bf16: return 2;
-  case ir::Storage::q8_0: return 34;
-  case ir::Storage::q4_0: return 18;
-  case ir::Storage::q4_1: return 20;
-  case ir::Storage::q5_0: return 22;
-  case ir::Storage::q5_1: return 24;
-  case ir::Storage::q2_K: return 84;
-  case ir::Storage::q3_K: return 110;
-  case ir::Storage::q4_K: return 144;
-  case ir::Storage::q5_K: return 176;
-  case ir::Storage::q6_K: return 210;
-  }
-  return 0;
-}
-
 Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
                 const std::vector<Expr> &outer) {
   int elements = int(ir::blockElements(storage));
-  Expr i = k % elements, base = k / elements * blockBytes(storage);
+  Expr i = k % elements,
+       base = k / elements * int(rt::blockBytes(runtimeStorage(storage)));
   // Byte `offset` of the block (as an Int(32)), and the f16 at `offset`.
   auto byte = [&](Expr offset) {
     std::vector<Expr> at{base + offset};

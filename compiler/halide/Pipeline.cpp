@@ -7,6 +7,8 @@
 
 #include "compiler/halide/Pipeline.h"
 #include "compiler/halide/ops/Lowering.h"
+#include "compiler/StorageTypes.h"
+#include "runtime/Quant.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -58,7 +60,8 @@ void constrainBlocks(ImageParam &image, mlir::RankedTensorType type) {
   ir::Storage storage = ir::storageOf(type);
   llvm::SmallVector<int64_t> shape(type.getShape());
   shape.back() =
-      shape.back() / ir::blockElements(storage) * blockBytes(storage);
+      shape.back() / ir::blockElements(storage) *
+      rt::blockBytes(runtimeStorage(storage));
   constrain(image, mlir::RankedTensorType::get(shape, type.getElementType()));
 }
 void constrainOutput(Func &out, mlir::RankedTensorType type) {

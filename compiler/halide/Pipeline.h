@@ -24,9 +24,6 @@ namespace tfm::halide {
 /// every bit pattern (subnormals, infinities and NaNs included).
 Halide::Expr widenF16(Halide::Expr bits);
 
-/// Bytes per block of `storage` (the element size of a float type).
-int blockBytes(mlir::tfm::Storage storage);
-
 /// Weight `k` of the row at `outer` of a block-format weight whose bytes
 /// are `bytes` (dimension 0: the bytes of a row), as f32 (Dequant.cpp).
 Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
