@@ -409,3 +409,61 @@ void tfm::rt::quantize(DType storage, const float *in, int64_t n,
   for (int64_t b = 0; b < n / elements; ++b)
     quantizeBlock(storage, in + b * elements, out + b * bytes);
 }
+
+tfm::rt::ActQuant tfm::rt::activationQuantFor(DType storage) {
+  switch (storage) {
+  case DType::Q8_0:
+  case DType::Q4_0:
+  case DType::Q5_0:
+    return ActQuant::Q8_0;
+  case DType::Q2_K:
+  case DType::Q3_K:
+  case DType::Q4_K:
+  case DType::Q5_K:
+  case DType::Q6_K:
+    return ActQuant::Q8_K;
+  default:
+    return ActQuant::None;
+  }
+}
+
+int64_t tfm::rt::actQuantBlock(ActQuant quant) {
+  switch (quant) {
+  case ActQuant::Q8_0: return 32;
+  case ActQuant::Q8_K: return 256;
+  case ActQuant::None: break;
+  }
+  return 1;
+}
+
+void tfm::rt::roundActivations(ActQuant quant, const float *x, int64_t n,
+                               float *out) {
+  int64_t block = actQuantBlock(quant);
+  for (int64_t b = 0; b + block <= n; b += block) {
+    const float *xb = x + b;
+    float *yb = out + b;
+    if (quant == ActQuant::Q8_0) {
+      float amax = 0;
+      for (int64_t j = 0; j < block; ++j)
+        amax = std::max(amax, std::fabs(xb[j]));
+      float d = f16ToFloat(floatToF16(amax / 127.f));
+      float id = amax != 0.f ? 127.f / amax : 0.f;
+      for (int64_t j = 0; j < block; ++j)
+        yb[j] = std::nearbyint(xb[j] * id) * d;
+    } else if (quant == ActQuant::Q8_K) {
+      float amax = 0, max = 0;
+      for (int64_t j = 0; j < block; ++j)
+        if (std::fabs(xb[j]) > amax) {
+          amax = std::fabs(xb[j]);
+          max = xb[j];
+        }
+      if (amax == 0.f) {
+        std::fill(yb, yb + block, 0.f);
+        continue;
+      }
+      float iscale = -127.f / max, d = 1.f / iscale;
+      for (int64_t j = 0; j < block; ++j)
+        yb[j] = std::min(127.f, std::nearbyint(iscale * xb[j])) * d;
+    }
+  }
+}

@@ -40,6 +40,29 @@ void dequantize(DType storage, const uint8_t *in, int64_t n, float *out);
 /// error; this one is simpler, and its files load in either.)
 void quantize(DType storage, const float *in, int64_t n, uint8_t *out);
 
+/// How a product's activations are rounded before they meet a block-format
+/// weight, as llama.cpp's CPU kernels do it (their "vec_dot types"):
+/// - q8_0, for q8_0, q4_0 and q5_0 weights: blocks of 32, scale amax/127
+///   stored as f16, each value x·(127/amax) rounded to nearest, ties to
+///   even;
+/// - q8_K, for the K-quants: blocks of 256, scale 1/(-127/max) as f32
+///   (max the value of largest magnitude, the first one if several), each
+///   value x·(-127/max) rounded to nearest, ties to even, at most 127.
+enum class ActQuant { None, Q8_0, Q8_K };
+
+/// The activation rounding that goes with weights stored as `storage`
+/// (None for f32, f16, bf16, and q4_1/q5_1, which llama.cpp pairs with
+/// q8_1 and tfm keeps in f32).
+ActQuant activationQuantFor(DType storage);
+/// Elements per block of an activation rounding (32 or 256).
+int64_t actQuantBlock(ActQuant quant);
+
+/// Rounds `n` activations (whole blocks of `quant`) at `x` to their
+/// quantized values, q·d per element, into `out` (may alias `x`). A
+/// product over these values and the dequantized weights is the same sum
+/// llama.cpp forms in integers, up to f32 rounding of the sum's order.
+void roundActivations(ActQuant quant, const float *x, int64_t n, float *out);
+
 } // namespace tfm::rt
 
 #endif // TFM_RUNTIME_QUANT_H

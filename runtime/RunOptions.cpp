@@ -117,6 +117,12 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
       if (!takeValue() || value.empty())
         return missing("a list of fusions");
       o.disableFusion = value;
+    } else if (flag == "--activations" && flags.configArgument) {
+      if (!takeValue())
+        return missing("int8 or f32");
+      if (value != "int8" && value != "f32")
+        return bad("int8 or f32");
+      o.activations = value;
     } else if (flag == "--weights") {
       if (!takeValue() || value.empty())
         return missing("a weights file or directory");
@@ -222,7 +228,13 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
          "  --disable-fusion L   interpret without these fusions: all, or a "
          "comma-separated\n"
          "                       list of attention-kvcache, rope-qk, glu, "
-         "norm-residual\n";
+         "norm-residual\n"
+         "  --activations A      int8: round the activations of products "
+         "over q8_0, q4_0, q5_0\n"
+         "                       and K-quant matrices per block as llama.cpp "
+         "does; f32: keep\n"
+         "                       them (default: the config's "
+         "storage.activations, else int8)\n";
   s += "  --weights PATH       GGUF file, .safetensors file, or a directory "
        "(model.safetensors,\n"
        "                       a shard index, or one .gguf); default: seeded "

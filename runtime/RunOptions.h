@@ -47,6 +47,9 @@ struct RunOptions {
   bool interpret = false;
   /// `tfmc run`: the fusions to leave out ("none", "all" or a list).
   std::string disableFusion = "none";
+  /// `tfmc run`: how products over block-format matrices take their
+  /// activations, "int8" or "f32" (empty: as the config says).
+  std::string activations;
   bool bench = false;
   bool profile = false;
   int64_t threads = 0;

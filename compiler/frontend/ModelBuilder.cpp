@@ -102,10 +102,10 @@ public:
     }
     if (s_.hasFinalNorm())
       h = norm(h, "final_norm", s_.hiddenSize);
-    Value logits = b_.create<ir::LmHeadOp>(
-        loc_, act(s_.vocabSize), h,
-        weight(s_.tieEmbeddings ? "embed.weight" : "lm_head.weight",
-               {s_.vocabSize, s_.hiddenSize}));
+    Value head = weight(s_.tieEmbeddings ? "embed.weight" : "lm_head.weight",
+                        {s_.vocabSize, s_.hiddenSize});
+    Value logits = b_.create<ir::LmHeadOp>(loc_, act(s_.vocabSize), h, head,
+                                           actQuant(head));
     if (s_.logitSoftcap)
       logits = b_.create<ir::SoftcapOp>(loc_, logits,
                                         b_.getF64FloatAttr(*s_.logitSoftcap));
@@ -151,7 +151,18 @@ private:
                bool bias) {
     Value w = weight(prefix + ".weight", {out, in});
     Value b = bias ? weight(prefix + ".bias", {out}) : Value();
-    return b_.create<ir::LinearOp>(loc_, act(out), x, w, b);
+    return b_.create<ir::LinearOp>(loc_, act(out), x, w, b, actQuant(w));
+  }
+
+  /// The rounding of a product's activations over `weight`: none unless
+  /// the spec asks for int8 and the weight is in a block format that
+  /// llama.cpp pairs with one.
+  ir::ActQuantAttr actQuant(Value weight) {
+    if (s_.activations != Activations::Int8)
+      return {};
+    auto quant = ir::activationQuantFor(ir::storageOf(weight.getType()));
+    return quant ? ir::ActQuantAttr::get(b_.getContext(), *quant)
+                 : ir::ActQuantAttr();
   }
 
   Value embed(Value tokens) {

@@ -53,6 +53,11 @@ enum class RopeScaling { None, Linear, Ntk, Llama3 };
 TFM_SPEC_ENUM(RopeScaling, Llama3, "none", "linear", "ntk", "llama3");
 enum class FfnKind { Glu, Mlp };
 TFM_SPEC_ENUM(FfnKind, Mlp, "glu", "mlp");
+/// How products over block-format weights take their activations: rounded
+/// per block to 8-bit integers as llama.cpp does (its q8_0 or q8_K), or as
+/// they are (f32).
+enum class Activations { Int8, F32 };
+TFM_SPEC_ENUM(Activations, F32, "int8", "f32");
 #undef TFM_SPEC_ENUM
 
 /// Whether E is one of the spec's own enums (it has SpecKeywords).
@@ -163,6 +168,9 @@ struct ModelSpec {
   /// Matrices stored otherwise, by tfm weight name (a mix such as
   /// llama.cpp's Q4_K_M).
   std::map<std::string, mlir::tfm::Storage> weightStorage;
+  /// How products over block-format matrices take their activations (none
+  /// of a float-stored matrix is rounded).
+  Activations activations = Activations::Int8;
 
   // Resolved accessors (defaults applied).
   int64_t kvHeads() const {

@@ -176,6 +176,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   if (const json::Object *o = f.object("storage")) {
     JsonFields sf(*o, "storage", diags);
     sf.keyword("matrices", spec.matrixStorage);
+    sf.keyword("activations", spec.activations);
     if (const json::Object *w = sf.object("weights")) {
       JsonFields wf(*w, "storage.weights", diags);
       for (const auto &entry : *w) {
@@ -415,7 +416,8 @@ json::Value tfm::specToJson(const ModelSpec &s) {
   } else {
     ffn["moe"] = nullptr;
   }
-  json::Object storage{{"matrices", toString(s.matrixStorage)}};
+  json::Object storage{{"matrices", toString(s.matrixStorage)},
+                       {"activations", toString(s.activations)}};
   if (!s.weightStorage.empty()) {
     json::Object weights;
     for (const auto &[name, type] : s.weightStorage)

@@ -19,27 +19,37 @@ namespace tfm::halide {
 
 namespace ir = mlir::tfm;
 
-Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
-                const std::vector<Expr> &outer) {
-  int elements = int(ir::blockElements(storage));
-  Expr i = k % elements,
-       base = k / elements * int(rt::blockBytes(runtimeStorage(storage)));
-  // Byte `offset` of the block (as an Int(32)), and the f16 at `offset`.
-  auto byte = [&](Expr offset) {
+namespace {
+
+/// The bytes of weight k's block, read as the formats need them.
+struct BlockReader {
+  ImageParam bytes;
+  Expr i, base;
+  std::vector<Expr> outer;
+
+  BlockReader(ir::Storage storage, ImageParam bytes, Expr k,
+              const std::vector<Expr> &outer)
+      : bytes(bytes), outer(outer) {
+    int elements = int(ir::blockElements(storage));
+    i = k % elements;
+    base = k / elements * int(rt::blockBytes(runtimeStorage(storage)));
+  }
+  /// Byte `offset` of the block, as an Int(32).
+  Expr byte(Expr offset) const {
     std::vector<Expr> at{base + offset};
     at.insert(at.end(), outer.begin(), outer.end());
     return cast<int32_t>(bytes(at));
-  };
-  auto signedByte = [&](Expr offset) {
+  }
+  Expr signedByte(Expr offset) const {
     std::vector<Expr> at{base + offset};
     at.insert(at.end(), outer.begin(), outer.end());
     return cast<int32_t>(reinterpret<int8_t>(bytes(at)));
-  };
-  // A scale: its f16 bits moved into an f32's place and multiplied by
-  // 2^112 (the difference of the exponent biases), which is exact for
-  // normal and subnormal values alike; infinities and NaNs keep an
-  // all-ones exponent. A few scalar operations per block.
-  auto half = [&](int offset) {
+  }
+  /// A scale: its f16 bits moved into an f32's place and multiplied by
+  /// 2^112 (the difference of the exponent biases), which is exact for
+  /// normal and subnormal values alike; infinities and NaNs keep an
+  /// all-ones exponent. A few scalar operations per block.
+  Expr half(int offset) const {
     Expr bits = cast<uint32_t>(byte(offset) | (byte(offset + 1) << 8));
     Expr magnitude = (bits & 0x7fff) << 13;
     Expr finite = reinterpret<float>(magnitude) * 0x1p112f;
@@ -47,14 +57,51 @@ Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
     Expr value = select((bits & 0x7c00) == 0x7c00, special, finite);
     return reinterpret<float>(reinterpret<uint32_t>(value) |
                               ((bits & 0x8000) << 16));
-  };
-  // Element i of a 32-element block of nibbles at `qs`: element j's low
-  // nibble, element j + 16's high one.
-  auto nibble32 = [&](int qs) {
+  }
+  /// Element i of a 32-element block of nibbles at `qs`: element j's low
+  /// nibble, element j + 16's high one.
+  Expr nibble32(int qs) const {
     return (byte(qs + i % 16) >> (4 * (i / 16))) & 15;
-  };
-  // Element i's bit of a 32-bit mask at `qh` (little-endian).
-  auto bit32 = [&](int qh) { return (byte(qh + i / 8) >> (i % 8)) & 1; };
+  }
+  /// Element i's bit of a 32-bit mask at `qh` (little-endian).
+  Expr bit32(int qh) const { return (byte(qh + i / 8) >> (i % 8)) & 1; }
+};
+
+} // namespace
+
+bool hasSignedInts(ir::Storage storage) {
+  return storage == ir::Storage::q8_0 || storage == ir::Storage::q4_0 ||
+         storage == ir::Storage::q5_0;
+}
+
+std::pair<Expr, Expr> signedInt(ir::Storage storage, ImageParam bytes, Expr k,
+                                const std::vector<Expr> &outer) {
+  BlockReader b(storage, bytes, k, outer);
+  switch (storage) {
+  case ir::Storage::q8_0:
+    return {cast<int8_t>(b.signedByte(2 + b.i)), b.half(0)};
+  case ir::Storage::q4_0:
+    return {cast<int8_t>(b.nibble32(2) - 8), b.half(0)};
+  case ir::Storage::q5_0:
+    return {cast<int8_t>((b.nibble32(6) | (b.bit32(2) << 4)) - 16),
+            b.half(0)};
+  default:
+    break;
+  }
+  throw CompileError("internal: storage " +
+                     ir::stringifyStorage(storage).str() +
+                     " has no signed 8-bit integers");
+}
+
+Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
+                const std::vector<Expr> &outer) {
+  BlockReader reader(storage, bytes, k, outer);
+  Expr i = reader.i;
+  auto byte = [&](Expr offset) { return reader.byte(offset); };
+  auto signedByte = [&](Expr offset) { return reader.signedByte(offset); };
+  auto half = [&](int offset) { return reader.half(offset); };
+  auto nibble32 = [&](int qs) { return reader.nibble32(qs); };
+  auto bit32 = [&](int qh) { return reader.bit32(qh); };
 
   switch (storage) {
   case ir::Storage::q8_0:

@@ -29,6 +29,16 @@ Halide::Expr widenF16(Halide::Expr bits);
 Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
                         Halide::Expr k, const std::vector<Halide::Expr> &outer);
 
+/// Whether a 32-element block format's weights are one scale times a
+/// signed 8-bit integer (q8_0, q4_0, q5_0): the formats whose products
+/// take 8-bit activations in integers.
+bool hasSignedInts(mlir::tfm::Storage storage);
+/// Weight k of a row of such a format as that integer (Int(8)) and its
+/// block's scale (f32): dequantize() is their product.
+std::pair<Halide::Expr, Halide::Expr>
+signedInt(mlir::tfm::Storage storage, Halide::ImageParam bytes, Halide::Expr k,
+          const std::vector<Halide::Expr> &outer);
+
 /// A projection's product x·wᵀ: the reduction over k, what it reads, and
 /// its domain.
 struct ProductStages {
@@ -37,6 +47,17 @@ struct ProductStages {
   /// Elements per block of the weight's storage (1 for a float type): a
   /// schedule keeps each block's scales in registers across its elements.
   int block = 1;
+  /// A product whose activations are rounded per block (act_quant): each
+  /// block's scale and its inverse (`actScale`, by block and row), and the
+  /// input as the product reads it, rounded to q·d (`input`).
+  Halide::Func actScale;
+  /// The integer form of a decode product over 8-bit activations
+  /// (`intSum`, defined only then): `actInts` holds the activations' q,
+  /// `intSum` each pair of weights times a pair of them (lane l of block
+  /// b, over `pair`), `intAcc` each lane's scaled sum over the blocks
+  /// (`blocks`), and `dot` the sum of the 16 lanes (`lanes`).
+  Halide::Func actInts, intSum, intAcc;
+  Halide::RDom pair, blocks, lanes;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

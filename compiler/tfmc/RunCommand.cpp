@@ -81,6 +81,9 @@ int tfm::runCommand(int argc, char **argv) {
     spec->matrixStorage = *irStorage(*options->weightType);
     spec->weightStorage.clear();
   }
+  if (!options->activations.empty())
+    spec->activations = options->activations == "f32" ? Activations::F32
+                                                      : Activations::Int8;
 
   std::unique_ptr<mlir::MLIRContext> context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module =

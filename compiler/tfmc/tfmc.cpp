@@ -109,6 +109,13 @@ cl::opt<std::string> weightType(
              "(default: the config's storage; for a GGUF, each matrix as "
              "the file stores it)"),
     cl::value_desc("TYPE"), cl::cat(tfmcCategory));
+cl::opt<std::string> activations(
+    "activations",
+    cl::desc("How products over q8_0, q4_0, q5_0 and K-quant matrices take "
+             "their activations: int8 (rounded per block as llama.cpp "
+             "rounds them; the decode products then run in integers) or f32 "
+             "(default: the config's storage.activations, else int8)"),
+    cl::value_desc("int8|f32"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
 cl::opt<bool> verbose("verbose",
@@ -333,6 +340,15 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       }
       spec->weightStorage.clear();
       spec->matrixStorage = *storage;
+    }
+    if (activations.getNumOccurrences()) {
+      if (activations != "int8" && activations != "f32") {
+        llvm::errs() << "tfmc: error: --activations must be int8 or f32, got '"
+                     << activations << "'\n";
+        return 2;
+      }
+      spec->activations =
+          activations == "f32" ? Activations::F32 : Activations::Int8;
     }
     std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
     if (!dumpDir.empty() && !writeDump("00-spec.json", specText))

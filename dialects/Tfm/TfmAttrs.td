@@ -104,6 +104,19 @@ def Tfm_Storage : I32EnumAttr<"Storage", "weight storage type", [
 }
 def Tfm_StorageAttr : Tfm_EnumAttr<Tfm_Storage, "storage">;
 
+// How a product rounds its activations before they meet a block-format
+// weight, as llama.cpp's CPU kernels do (runtime/Quant.h): `q8_0` in
+// blocks of 32 with an f16 scale (for q8_0, q4_0 and q5_0 weights), `q8_K`
+// in blocks of 256 with an f32 scale (for the K-quants). The product is
+// then the one over the rounded values; a kernel may form it in integers.
+def Tfm_ActQuant : I32EnumAttr<"ActQuant", "activation rounding", [
+    I32EnumAttrCase<"q8_0", 0>,
+    I32EnumAttrCase<"q8_K", 1>]> {
+  let cppNamespace = "::mlir::tfm";
+  let genSpecializedAttr = 0;
+}
+def Tfm_ActQuantAttr : Tfm_EnumAttr<Tfm_ActQuant, "act_quant">;
+
 // An f64 parameter that prints and parses as a bare number (see
 // FieldParser<APFloat> in TfmDialect.h).
 class Tfm_FloatParameter<string desc> : APFloatParameter<desc>;

@@ -64,6 +64,27 @@ int64_t mlir::tfm::blockElements(Storage storage) {
   return 1;
 }
 
+int64_t mlir::tfm::blockElements(ActQuant quant) {
+  return quant == ActQuant::q8_K ? 256 : 32;
+}
+
+std::optional<ActQuant> mlir::tfm::activationQuantFor(Storage storage) {
+  switch (storage) {
+  case Storage::q8_0:
+  case Storage::q4_0:
+  case Storage::q5_0:
+    return ActQuant::q8_0;
+  case Storage::q2_K:
+  case Storage::q3_K:
+  case Storage::q4_K:
+  case Storage::q5_K:
+  case Storage::q6_K:
+    return ActQuant::q8_K;
+  default:
+    return std::nullopt;
+  }
+}
+
 void TfmDialect::initialize() {
   addOperations<
 #define GET_OP_LIST

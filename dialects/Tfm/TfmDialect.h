@@ -46,6 +46,13 @@ RankedTensorType withStorage(RankedTensorType type, Storage storage);
 /// Elements per block of a GGUF block format (32, or 256 for the
 /// K-quants); 1 for the float types.
 int64_t blockElements(Storage storage);
+/// Elements per block of an activation rounding (32 for q8_0, 256 for
+/// q8_K).
+int64_t blockElements(ActQuant quant);
+/// The activation rounding llama.cpp pairs with weights stored as
+/// `storage` (runtime/Quant.h): q8_0 for q8_0, q4_0 and q5_0, q8_K for the
+/// K-quants, none for the float types and q4_1/q5_1.
+std::optional<ActQuant> activationQuantFor(Storage storage);
 
 /// `schedule` with one integer parameter set to `value`, for experiments
 /// (tests and benchmarks that try other tile sizes); failure when the

@@ -55,6 +55,19 @@ LogicalResult verifyStorage(Operation *op, RankedTensorType type) {
   return success();
 }
 
+/// A product's activation rounding works on whole blocks of its inputs.
+LogicalResult verifyActQuant(Operation *op, std::optional<ActQuant> quant,
+                             Value weight) {
+  if (!quant)
+    return success();
+  int64_t k = dim(weight, 1), block = blockElements(*quant);
+  if (ShapedType::isDynamic(k) || k % block != 0)
+    return op->emitOpError("act_quant ")
+           << stringifyActQuant(*quant) << " rounds blocks of " << block
+           << " inputs, but the weight has rows of " << sizeStr(k);
+  return success();
+}
+
 LogicalResult expectDim(Operation *op, Value v, unsigned i, int64_t expected,
                         StringRef what) {
   int64_t actual = dim(v, i);
@@ -153,7 +166,8 @@ LogicalResult LinearOp::verify() {
   int64_t n = dim(getWeight(), 0);
   if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
       failed(expectDim(*this, getResult(), 1, n, "result")) ||
-      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")) ||
+      failed(verifyActQuant(*this, getActQuant(), getWeight())))
     return failure();
   if (getBias())
     return expectDim(*this, getBias(), 0, n, "bias");
@@ -331,7 +345,8 @@ LogicalResult SoftcapOp::verify() {
 LogicalResult LmHeadOp::verify() {
   if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
       failed(expectDim(*this, getResult(), 1, dim(getWeight(), 0), "result")) ||
-      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")) ||
+      failed(verifyActQuant(*this, getActQuant(), getWeight())))
     return failure();
   return success();
 }
@@ -391,6 +406,8 @@ LogicalResult QkvRopeOp::verify() {
            << hd << "], got " << rd;
   if (!(getTheta().convertToDouble() > 0))
     return emitOpError("theta must be > 0");
+  if (failed(verifyActQuant(*this, getActQuant(), getWeight())))
+    return failure();
   int64_t rows = (heads + kvHeads) * hd + kvHeads * vhd;
   int64_t seq = dim(getInput(), 0);
   if (failed(expectDim(*this, getWeight(), 0, rows, "weight")) ||
@@ -454,7 +471,8 @@ LogicalResult LinearGluOp::verify() {
   int64_t f = ShapedType::isDynamic(rows) ? rows : rows / 2;
   if (failed(expectDim(*this, getInput(), 1, dim(getWeight(), 1), "input")) ||
       failed(expectDim(*this, getResult(), 1, f, "result")) ||
-      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")))
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")) ||
+      failed(verifyActQuant(*this, getActQuant(), getWeight())))
     return failure();
   if (getBias())
     return expectDim(*this, getBias(), 0, rows, "bias");

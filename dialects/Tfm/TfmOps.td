@@ -114,7 +114,8 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
     of Hugging Face and GGUF), optional `bias` N; the result is seq x N.
   }];
   let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight,
-                       Optional<Tfm_Vector>:$bias);
+                       Optional<Tfm_Vector>:$bias,
+                       OptionalAttr<Tfm_ActQuantAttr>:$act_quant);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
     $input `,` $weight (`bias` $bias^ `:` type($bias))? attr-dict `:`
@@ -356,7 +357,8 @@ def Tfm_LmHeadOp : Tfm_Op<"lm_head", [Pure]> {
     `input` (seq x dim) times `weight`ᵀ (vocab x dim): the output embedding,
     or the token embedding table itself when embeddings are tied.
   }];
-  let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight);
+  let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight,
+                       OptionalAttr<Tfm_ActQuantAttr>:$act_quant);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
     $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
@@ -433,7 +435,8 @@ def Tfm_QkvRopeOp : Tfm_Op<"qkv_rope", [Pure, AttrSizedOperandSegments]> {
                        OptionalAttr<Tfm_NormKindAttr>:$norm,
                        OptionalAttr<F64Attr>:$norm_eps,
                        OptionalAttr<I64Attr>:$norm_group,
-                       DefaultValuedAttr<F64Attr, "0.0">:$norm_gain_offset);
+                       DefaultValuedAttr<F64Attr, "0.0">:$norm_gain_offset,
+                       OptionalAttr<Tfm_ActQuantAttr>:$act_quant);
   let results = (outs Tfm_Activations:$query, Tfm_Activations:$key,
                       Tfm_Activations:$value);
   let assemblyFormat = [{
@@ -485,7 +488,8 @@ def Tfm_LinearGluOp : Tfm_Op<"linear_glu", [Pure]> {
   }];
   let arguments = (ins Tfm_ActKindAttr:$act, Tfm_Activations:$input,
                        TensorRankOf<[F32], [2]>:$weight,
-                       Optional<Tfm_Vector>:$bias);
+                       Optional<Tfm_Vector>:$bias,
+                       OptionalAttr<Tfm_ActQuantAttr>:$act_quant);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
     custom<EnumKeyword>($act) $input `,` $weight (`bias` $bias^ `:` type($bias))? attr-dict `:`

@@ -30,7 +30,8 @@ struct FuseGlu : OpRewritePattern<GluOp> {
         !gate->hasOneUse() || !up->hasOneUse() || !isWeight(gate.getWeight()) ||
         !isWeight(up.getWeight()) ||
         bool(gate.getBias()) != bool(up.getBias()) ||
-        gate.getWeight().getType() != up.getWeight().getType())
+        gate.getWeight().getType() != up.getWeight().getType() ||
+        gate.getActQuantAttr() != up.getActQuantAttr())
       return failure();
     if (gate.getBias() &&
         (!isWeight(gate.getBias()) || !isWeight(up.getBias())))
@@ -42,7 +43,8 @@ struct FuseGlu : OpRewritePattern<GluOp> {
                      ? concatRows(rewriter, loc, {gate.getBias(), up.getBias()})
                      : Value();
     rewriter.replaceOpWithNewOp<LinearGluOp>(g, g.getType(), g.getActAttr(),
-                                             gate.getInput(), weight, bias);
+                                             gate.getInput(), weight, bias,
+                                             gate.getActQuantAttr());
     rewriter.eraseOp(gate);
     rewriter.eraseOp(up);
     return success();

@@ -90,7 +90,8 @@ LogicalResult fuse(Operation *attention, PatternRewriter &rewriter) {
   for (LinearOp l : linears)
     if (l.getInput() != x || !isWeight(l.getWeight()) ||
         bool(l.getBias()) != bool(vl.getBias()) ||
-        (l.getBias() && !isWeight(l.getBias())))
+        (l.getBias() && !isWeight(l.getBias())) ||
+        l.getActQuantAttr() != vl.getActQuantAttr())
       return failure();
   if (!sameStorage({qc->linear.getWeight(), kc->linear.getWeight(),
                     vl.getWeight()}) ||
@@ -133,7 +134,8 @@ LogicalResult fuse(Operation *attention, PatternRewriter &rewriter) {
       qn ? qn.getKindAttr() : NormKindAttr(),
       qn ? qn.getEpsAttr() : FloatAttr(),
       qn ? qn.getGroupSizeAttr() : IntegerAttr(),
-      qn ? qn.getGainOffsetAttr() : rewriter.getF64FloatAttr(0.0));
+      qn ? qn.getGainOffsetAttr() : rewriter.getF64FloatAttr(0.0),
+      vl.getActQuantAttr());
   rewriter.replaceAllUsesWith(q, fused.getQuery());
   rewriter.replaceAllUsesWith(k, fused.getKey());
   rewriter.replaceAllUsesWith(v, fused.getValue());

@@ -447,6 +447,49 @@ std::vector<Case> cases() {
         {tensor({1, 256}), tensor({301, 256})});
   }
 
+  // Products over activations rounded per block as llama.cpp rounds them
+  // (act_quant): q8_0 for the formats of signed 8-bit integers, whose
+  // decode product is formed in integers; q8_K for the K-quants. The
+  // interpreter rounds the same activations the same way.
+  for (std::string storage :
+       {"q8_0", "q4_0", "q5_0", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}) {
+    bool k = storage.back() == 'K';
+    std::string quant = std::string("{act_quant = #tfm.act_quant<") +
+                        (k ? "q8_K" : "q8_0") + ">}";
+    std::string wt = "tensor<53x512xf32, #tfm.storage<" + storage + ">>";
+    add("linear_decode_" + storage + "_rounded",
+        func("decode", {"tensor<1x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<1x512xf32>, " + wt + " -> tensor<1x53xf32>",
+             "tensor<1x53xf32>"),
+        {tensor({1, 512}), tensor({53, 512})});
+    add("linear_prefill_" + storage + "_rounded",
+        func("prefill", {"tensor<?x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<?x512xf32>, " + wt + " -> tensor<?x53xf32>",
+             "tensor<?x53xf32>"),
+        {tensor({13, 512}), tensor({53, 512})});
+  }
+  {
+    // The fused GLU over integers (gate and up rows together), and the LM
+    // head.
+    std::string quant = "{act_quant = #tfm.act_quant<q8_0>}";
+    std::string gt = "tensor<96x256xf32, #tfm.storage<q4_0>>";
+    add("linear_glu_decode_q4_0_rounded",
+        func("decode", {"tensor<1x256xf32>", gt},
+             "  %r = tfm.linear_glu silu %a0, %a1 " + quant +
+                 " : tensor<1x256xf32>, " + gt + " -> tensor<1x48xf32>",
+             "tensor<1x48xf32>"),
+        {tensor({1, 256}), tensor({96, 256})});
+    std::string et = "tensor<301x256xf32, #tfm.storage<q5_0>>";
+    add("lm_head_decode_q5_0_rounded",
+        func("decode", {"tensor<1x256xf32>", et},
+             "  %r = tfm.lm_head %a0, %a1 " + quant +
+                 " : tensor<1x256xf32>, " + et + " -> tensor<1x301xf32>",
+             "tensor<1x301xf32>"),
+        {tensor({1, 256}), tensor({301, 256})});
+  }
+
   // Embeddings and positions.
   add("embed",
       func("prefill", {"tensor<50x37xf32>", "tensor<?xi32>"},

@@ -184,3 +184,39 @@ TEST(Quant, RandomWeightsInABlockFormat) {
   // Matrices have std 1/sqrt(fan-in) = 1/sqrt(512).
   EXPECT_NEAR(std::sqrt(sum / 2048), 1 / std::sqrt(512.0), 0.01);
 }
+
+// Activations rounded as llama.cpp's q8_0 and q8_K round them: the scale,
+// ties to even, the first value of largest magnitude, and all-zero blocks.
+TEST(Quant, RoundsActivationsAsLlamaCpp) {
+  std::vector<float> x(64, 0.f), y(64);
+  // Block 0: amax 127, so d = 1 and x·127/amax = x.
+  x[0] = 127.f, x[1] = 2.5f, x[2] = 3.5f, x[3] = -2.5f, x[4] = -127.f;
+  x[5] = 0.49999997f;
+  // Block 1: amax 1, d = 1/127 rounded to f16 = 1032·2^-17.
+  x[32] = 1.f, x[33] = 0.5f, x[34] = -0.25f;
+  roundActivations(ActQuant::Q8_0, x.data(), 64, y.data());
+  float expect0[] = {127, 2, 4, -2, -127, 0};
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(y[i], expect0[i]) << i;
+  float d = 1032.f / 131072.f;
+  EXPECT_EQ(y[32], 127 * d);
+  EXPECT_EQ(y[33], 64 * d); // 63.5 rounds to even
+  EXPECT_EQ(y[34], -32 * d); // -31.75
+  EXPECT_EQ(y[35], 0.f);
+
+  std::vector<float> k(512, 0.f), z(512);
+  // The first value of largest magnitude sets the sign: iscale =
+  // -127/-2 = 63.5, d = 1/63.5.
+  k[0] = -2.f, k[1] = 2.f, k[2] = 1.f / 127, k[3] = 3.f / 127;
+  roundActivations(ActQuant::Q8_K, k.data(), 512, z.data());
+  float dk = 1.f / 63.5f;
+  EXPECT_EQ(z[0], -127 * dk);
+  EXPECT_EQ(z[1], 127 * dk);
+  EXPECT_EQ(z[2], 0.f); // 0.5 rounds to even
+  EXPECT_EQ(z[3], 2 * dk); // 1.5 rounds to even
+  for (int i = 256; i < 512; ++i) // an all-zero block
+    EXPECT_EQ(z[i], 0.f);
+  EXPECT_EQ(activationQuantFor(DType::Q4_0), ActQuant::Q8_0);
+  EXPECT_EQ(activationQuantFor(DType::Q6_K), ActQuant::Q8_K);
+  EXPECT_EQ(activationQuantFor(DType::Q4_1), ActQuant::None);
+}

@@ -20,33 +20,130 @@ void noteBlock(Lowering &l, mlir::Value weight) {
       int(ir::blockElements(ir::storageOf(weight.getType())));
 }
 
+/// x as a product with activation rounding `quant` reads it: each row's
+/// blocks rounded to q·d, as runtime/Quant.cpp's roundActivations does it
+/// (the same f32 operations; the scales in strict f32). Records the
+/// stages actScale (d and 1/d by block and row) and, for q8_0, actInts
+/// (q as Int(8)).
+Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
+  if (!quant)
+    return x;
+  ProductStages &p = l.stages.product;
+  int block = int(ir::blockElements(*quant));
+  Var b("b"), s("s"), c("c");
+  RDom r(0, block, "in_block");
+  Func scale("act_scale");
+  Expr q;
+  if (*quant == ir::ActQuant::q8_0) {
+    // Scale amax/127 rounded to f16; q = x·(127/amax), ties to even.
+    Expr amax = maximum(abs(x(b * block + r, s)));
+    Expr d = cast<float>(cast<float16_t>(amax / 127.f));
+    Expr inv = select(amax != 0.f, 127.f / amax, 0.f);
+    scale(b, s) = Tuple(strict_float(d), strict_float(inv));
+    q = round(x(c, s) * scale(c / block, s)[1]);
+    Func ints("act_ints");
+    ints(c, s) = cast<int8_t>(q);
+    p.actInts = ints;
+  } else {
+    // max: the value of largest magnitude (the first one); q =
+    // x·(-127/max), ties to even, at most 127; scale 1/(-127/max).
+    Func largest("act_largest");
+    Expr v = x(b * block + r, s);
+    largest(b, s) = Tuple(0.f, 0.f);
+    Expr larger = abs(v) > largest(b, s)[0];
+    largest(b, s) = Tuple(select(larger, abs(v), largest(b, s)[0]),
+                          select(larger, v, largest(b, s)[1]));
+    Expr amax = largest(b, s)[0], max = largest(b, s)[1];
+    Expr inv = -127.f / select(amax == 0.f, 1.f, max);
+    scale(b, s) = Tuple(strict_float(select(amax == 0.f, 0.f, 1.f / inv)),
+                        strict_float(select(amax == 0.f, 0.f, inv)));
+    q = min(127.f, round(x(c, s) * scale(c / block, s)[1]));
+  }
+  p.actScale = scale;
+  Func rounded("act_rounded");
+  rounded(c, s) = q * scale(c / block, s)[0];
+  return rounded;
+}
+
+/// The decode product over 8-bit activations in integers, for weights of
+/// one scale times a signed 8-bit integer per element (hasSignedInts): per
+/// block, 16 lanes each sum 2 products of weight and activation (x86's
+/// pmaddwd, after widening the bytes to 16 bits), then each lane's sum is
+/// scaled by the two blocks' scales and accumulated in f32; the 16 lanes
+/// are summed last. `row` gives the weight row of an output at coordinates
+/// `outs` (which end with the activation row, s).
+Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
+                    const std::vector<Var> &outs, Expr row) {
+  ProductStages &p = l.stages.product;
+  Var lane("lane"), blk("blk");
+  Var s = outs.back();
+  RDom pair(0, 2, "pair"), blocks(0, k / 32, "blocks"), lanes(0, 16, "lanes");
+  auto args = [&](std::vector<Expr> front) {
+    front.insert(front.end(), outs.begin(), outs.end());
+    return front;
+  };
+  Expr at = blk * 32 + 2 * lane + pair;
+  Expr w = signedInt(storage, bytes, at, {row}).first;
+  Func sum("int_sum");
+  sum(args({lane, blk})) +=
+      cast<int32_t>(w) * cast<int32_t>(p.actInts(at, s));
+  Expr wScale = signedInt(storage, bytes, blocks * 32, {row}).second;
+  Func acc("int_acc");
+  acc(args({lane})) += cast<float>(sum(args({lane, blocks}))) *
+                       (wScale * p.actScale(blocks, s)[0]);
+  Func dot("dot");
+  dot(args({})) += acc(args({lanes}));
+  p.intSum = sum;
+  p.intAcc = acc;
+  p.pair = pair;
+  p.blocks = blocks;
+  p.lanes = lanes;
+  return dot;
+}
+
+/// Whether a product over `weight` with rounding `quant` is formed in
+/// integers: in decode, over 8-bit activations (q8_0) and a weight of
+/// signed 8-bit integers that is an argument of the kernel.
+bool usesIntegers(Lowering &l, mlir::Value weight,
+                  std::optional<ir::ActQuant> quant) {
+  return l.decode() && quant == ir::ActQuant::q8_0 &&
+         hasSignedInts(ir::storageOf(weight.getType())) &&
+         l.image(weight).defined();
+}
+
 void lowerLinear(ir::LinearOp op, Lowering &l) {
-  l.define(op.getResult(),
-           product(l, l.f(op.getInput()), l.f(op.getWeight()),
-                   l.optional(op.getBias()),
-                   int(Lowering::size(op.getWeight(), 1))));
-  noteBlock(l, op.getWeight());
+  l.define(op.getResult(), product(l, l.f(op.getInput()), op.getWeight(),
+                                   l.optional(op.getBias()),
+                                   op.getActQuant()));
 }
 
 void lowerLmHead(ir::LmHeadOp op, Lowering &l) {
-  l.define(op.getResult(),
-           product(l, l.f(op.getInput()), l.f(op.getWeight()), Func(),
-                   int(Lowering::size(op.getWeight(), 1))));
-  noteBlock(l, op.getWeight());
+  l.define(op.getResult(), product(l, l.f(op.getInput()), op.getWeight(),
+                                   Func(), op.getActQuant()));
 }
 
 void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   Var n("n"), j("j"), s("s"), k("k");
-  Func x = l.f(g.getInput()), w = l.f(g.getWeight());
+  Func w = l.f(g.getWeight());
   int rows = int(Lowering::size(g.getWeight(), 0)), width = rows / 2;
-  RDom r(0, int(Lowering::size(g.getWeight(), 1)), "k");
+  int depth = int(Lowering::size(g.getWeight(), 1));
+  Func x = roundInput(l, l.f(g.getInput()), depth, g.getActQuant());
+  RDom r(0, depth, "k");
   // The gate row and the up row of each output side by side (j = 0, 1),
   // so a tile of outputs reads both halves of the concatenated weight.
   Func paired("glu_weight");
   paired(k, n, j) = w(k, n + j * width);
   Func dot("dot");
-  dot(n, j, s) += x(r, s) * paired(r, n, j);
-  l.stages.product = {dot, x, paired, r};
+  if (usesIntegers(l, g.getWeight(), g.getActQuant()))
+    dot = integerProduct(l, l.image(g.getWeight()),
+                         ir::storageOf(g.getWeight().getType()), depth,
+                         {n, j, s}, n + j * width);
+  else
+    dot(n, j, s) += x(r, s) * paired(r, n, j);
+  l.stages.product.dot = dot;
+  l.stages.product.input = x;
+  l.stages.product.weight = paired;
+  l.stages.product.k = r;
   noteBlock(l, g.getWeight());
   Expr gate = dot(n, 0, s), up = dot(n, 1, s);
   if (g.getBias()) {
@@ -63,10 +160,8 @@ void lowerQkvRope(ir::QkvRopeOp op, Lowering &l) {
   Var c("c"), s("s");
   int hd = int(op.getHeadDim()), qw = int(op.getNumHeads()) * hd,
       kw = int(op.getNumKvHeads()) * hd;
-  Func dot = product(l, l.f(op.getInput()), l.f(op.getWeight()),
-                     l.optional(op.getBias()),
-                     int(Lowering::size(op.getWeight(), 1)));
-  noteBlock(l, op.getWeight());
+  Func dot = product(l, l.f(op.getInput()), op.getWeight(),
+                     l.optional(op.getBias()), op.getActQuant());
   // The product is tiled like a projection's output; the three results
   // read their columns of it.
   Func whole("qkv_product");
@@ -100,12 +195,24 @@ void lowerQkvRope(ir::QkvRopeOp op, Lowering &l) {
 
 } // namespace
 
-Func product(Lowering &l, Func x, Func w, Func bias, int k) {
+Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
+             std::optional<ir::ActQuant> quant) {
   Var n("n"), s("s");
+  int k = int(Lowering::size(weight, 1));
+  Func w = l.f(weight);
+  x = roundInput(l, x, k, quant);
   RDom r(0, k, "k");
   Func dot("dot");
-  dot(n, s) += x(r, s) * w(r, n);
-  l.stages.product = {dot, x, w, r};
+  if (usesIntegers(l, weight, quant))
+    dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
+                         k, {n, s}, n);
+  else
+    dot(n, s) += x(r, s) * w(r, n);
+  l.stages.product.dot = dot;
+  l.stages.product.input = x;
+  l.stages.product.weight = w;
+  l.stages.product.k = r;
+  noteBlock(l, weight);
   if (!bias.defined())
     return dot;
   Func out("linear");

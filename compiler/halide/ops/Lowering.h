@@ -36,6 +36,12 @@ public:
   cache(mlir::Value v) const {
     return caches_.at(v);
   }
+  /// The buffer of a tensor argument of the kernel (undefined for a value
+  /// computed in it).
+  Halide::ImageParam image(mlir::Value v) const {
+    auto it = images_.find(v);
+    return it == images_.end() ? Halide::ImageParam() : it->second;
+  }
   /// `v`'s Func, or an undefined one for an absent optional operand.
   Halide::Func optional(mlir::Value v) const {
     return v ? f(v) : Halide::Func();
@@ -111,10 +117,11 @@ struct NormParams {
 Halide::Func normalize(Halide::Func x, const NormParams &params,
                        NormStages &stats, const std::string &prefix);
 
-/// x · wᵀ (+ bias) over `k` features: the stages of `l.stages.product`
-/// (Linear.cpp).
-Halide::Func product(Lowering &l, Halide::Func x, Halide::Func w,
-                     Halide::Func bias, int k);
+/// x · wᵀ (+ bias) over `k` features, where `weight` is w's value in the
+/// kernel and `quant` the product's activation rounding: the stages of
+/// `l.stages.product` (Linear.cpp).
+Halide::Func product(Lowering &l, Halide::Func x, mlir::Value weight,
+                     Halide::Func bias, std::optional<ir::ActQuant> quant);
 
 /// tfm.rope of `x` (Position.cpp); the angle tables are the stages
 /// `ropeCos` and `ropeSin`, built once per kernel and shared by every

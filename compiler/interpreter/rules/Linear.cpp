@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/interpreter/rules/Rules.h"
+#include "runtime/Quant.h"
 
 namespace tfm::interp {
 namespace {
@@ -20,22 +21,39 @@ Tensor columns(const Tensor &x, int64_t from, int64_t count) {
   return y;
 }
 
+/// A product's input, each row rounded per block as `quant` says (the
+/// input itself when it says nothing).
+Tensor productInput(const Tensor &x, std::optional<ir::ActQuant> quant) {
+  if (!quant)
+    return x;
+  rt::ActQuant rounding =
+      *quant == ir::ActQuant::q8_0 ? rt::ActQuant::Q8_0 : rt::ActQuant::Q8_K;
+  Tensor y = Tensor::zeros(x.shape);
+  int64_t features = x.shape[1];
+  for (int64_t i = 0; i < x.shape[0]; ++i)
+    rt::roundActivations(rounding, x.data + i * features, features,
+                         y.mutableData() + i * features);
+  return y;
+}
+
 Status linearOp(ir::LinearOp l, Frame &frame) {
   frame.set(l.getResult(),
-            linear(frame.tensor(l.getInput()), frame.tensor(l.getWeight()),
-                   frame.optTensor(l.getBias())));
+            linear(productInput(frame.tensor(l.getInput()), l.getActQuant()),
+                   frame.tensor(l.getWeight()), frame.optTensor(l.getBias())));
   return Status::ok();
 }
 
 Status lmHead(ir::LmHeadOp l, Frame &frame) {
-  frame.set(l.getResult(), linear(frame.tensor(l.getInput()),
-                                  frame.tensor(l.getWeight()), nullptr));
+  frame.set(l.getResult(),
+            linear(productInput(frame.tensor(l.getInput()), l.getActQuant()),
+                   frame.tensor(l.getWeight()), nullptr));
   return Status::ok();
 }
 
 Status linearGlu(ir::LinearGluOp g, Frame &frame) {
-  Tensor all = linear(frame.tensor(g.getInput()), frame.tensor(g.getWeight()),
-                      frame.optTensor(g.getBias()));
+  Tensor all =
+      linear(productInput(frame.tensor(g.getInput()), g.getActQuant()),
+             frame.tensor(g.getWeight()), frame.optTensor(g.getBias()));
   int64_t f = all.shape[1] / 2;
   Tensor gate = columns(all, 0, f), up = columns(all, f, f);
   Tensor y = Tensor::zeros(gate.shape);
@@ -47,9 +65,9 @@ Status linearGlu(ir::LinearGluOp g, Frame &frame) {
 }
 
 Status qkvRope(ir::QkvRopeOp op, Frame &frame) {
-  Tensor all = linear(frame.tensor(op.getInput()),
-                      frame.tensor(op.getWeight()),
-                      frame.optTensor(op.getBias()));
+  Tensor all =
+      linear(productInput(frame.tensor(op.getInput()), op.getActQuant()),
+             frame.tensor(op.getWeight()), frame.optTensor(op.getBias()));
   int64_t hd = op.getHeadDim(), qw = op.getNumHeads() * hd,
           kw = op.getNumKvHeads() * hd,
           vw = op.getNumKvHeads() * op.getVHeadDim();

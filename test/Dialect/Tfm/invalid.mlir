@@ -49,6 +49,22 @@ func.func @weight_block_rows() {
 
 // -----
 
+func.func @act_quant_block(%x: tensor<1x48xf32>, %w: tensor<8x48xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{act_quant q8_0 rounds blocks of 32 inputs, but the weight has rows of 48}}
+  %r = tfm.linear %x, %w {act_quant = #tfm.act_quant<q8_0>} : tensor<1x48xf32>, tensor<8x48xf32> -> tensor<1x8xf32>
+  return %r : tensor<1x8xf32>
+}
+
+// -----
+
+func.func @act_quant_k_block(%x: tensor<1x288xf32>, %w: tensor<8x288xf32>) -> tensor<1x8xf32> {
+  // expected-error @+1 {{act_quant q8_K rounds blocks of 256 inputs, but the weight has rows of 288}}
+  %r = tfm.lm_head %x, %w {act_quant = #tfm.act_quant<q8_K>} : tensor<1x288xf32>, tensor<8x288xf32> -> tensor<1x8xf32>
+  return %r : tensor<1x8xf32>
+}
+
+// -----
+
 func.func @weight_block_vector() {
   // expected-error @+1 {{a weight stored as q8_0 needs rows of a multiple of 32 elements}}
   %w = tfm.weight "w" : tensor<64xf32, #tfm.storage<q8_0>>

@@ -31,6 +31,9 @@ void tileGemm(KernelPipeline &p, Halide::Func out, Halide::Var n,
 /// A norm computed in the prologue of a projection kernel (stage
 /// `prologue`), once per kernel call, before the product.
 void schedulePrologue(KernelPipeline &p, int vector);
+/// A product's rounded activations (ProductStages::actScale), once per
+/// kernel call, before the product; the integer GEMV places its own.
+void scheduleRounding(KernelPipeline &p, int vector);
 
 void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s,
                  const Halide::Target &t);

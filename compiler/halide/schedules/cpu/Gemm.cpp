@@ -106,6 +106,7 @@ void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
 
 void scheduleGemm(KernelPipeline &p, ir::GemmScheduleAttr s, const Target &) {
   schedulePrologue(p, int(s.getVector()));
+  scheduleRounding(p, int(s.getVector()));
   tileGemm(p, p.output, p.vars[0], p.vars[1],
            p.output.output_buffer().dim(1).extent(), s);
 }

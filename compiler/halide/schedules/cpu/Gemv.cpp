@@ -22,9 +22,64 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
+namespace {
+
+/// The integer product over 8-bit activations (ProductStages::intSum):
+/// the activations are rounded once per call; each block's 16 lanes of 2
+/// products are one pmaddwd of the bytes widened to 16 bits, scaled into
+/// 16 f32 accumulators per row, summed last. Measured on a q8_0 matrix
+/// streamed from memory (1 thread, 2-core EPYC with VNNI): 26.6 GB/s
+/// against 15.1 for f32 activations times dequantized weights, and the
+/// same 26.6 with VNNI's vpdpbusd (unsigned times signed bytes, four per
+/// lane); Halide 14 emits that only for its Sapphire Rapids target, whose
+/// code uses AVX512-FP16 instructions this machine lacks.
+void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
+  ProductStages &product = p.stages.product;
+  Func dot = product.dot, acc = product.intAcc, sum = product.intSum;
+  bool paired = dot.dimensions() == 3;
+  Var no("no"), ni("ni");
+  out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
+  Var c = product.actInts.args()[0];
+  product.actScale.compute_root();
+  product.actInts.compute_root().vectorize(c, 32, TailStrategy::GuardWithIf);
+  dot.compute_at(out, ni);
+  Var lane = acc.args()[0];
+  acc.compute_at(out, ni).vectorize(lane);
+  std::vector<VarOrRVar> order{lane};
+  if (paired)
+    order.push_back(acc.args()[2]);
+  order.push_back(product.blocks.x);
+  acc.update().reorder(order).vectorize(lane);
+  sum.compute_at(acc, product.blocks.x).vectorize(sum.args()[0]);
+  sum.update().atomic().vectorize(product.pair.x).vectorize(sum.args()[0]);
+  if (paired) {
+    acc.unroll(acc.args()[2]);
+    acc.update().unroll(acc.args()[2]);
+    sum.unroll(sum.args()[3]);
+    sum.update().unroll(sum.args()[3]);
+    dot.unroll(dot.args()[1]);
+  }
+}
+
+} // namespace
+
+void scheduleRounding(KernelPipeline &p, int vec) {
+  ProductStages &product = p.stages.product;
+  if (!product.actScale.defined() || product.intSum.defined())
+    return;
+  Func rounded = product.input;
+  Var c = rounded.args()[0], row = rounded.args()[1];
+  rounded.compute_root().vectorize(c, vec, TailStrategy::GuardWithIf);
+  if (!p.decode)
+    rounded.parallel(row);
+  product.actScale.compute_at(rounded, row);
+}
+
 void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
   int vec = int(s.getVector());
   int rows = int(s.getRowsPerTask());
+  if (p.stages.product.intSum.defined())
+    return tileIntegerGemv(p, out, n, rows);
   Func &dot = need(p.stages.product.dot, "product.dot");
   RDom r = need(p.stages.product.k, "product.k");
   bool paired = dot.dimensions() == 3; // (n, j, s): a fused GLU product
@@ -74,6 +129,7 @@ void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
 
 void scheduleGemv(KernelPipeline &p, ir::GemvScheduleAttr s, const Target &) {
   schedulePrologue(p, int(s.getVector()));
+  scheduleRounding(p, int(s.getVector()));
   tileGemv(p, p.output, p.vars[0], s);
 }
 

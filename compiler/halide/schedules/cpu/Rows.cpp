@@ -59,6 +59,7 @@ void schedulePrologue(KernelPipeline &p, int vec) {
 void scheduleQkv(KernelPipeline &p, ir::QkvScheduleAttr s, const Target &) {
   int vec = int(s.getVectorLanes());
   schedulePrologue(p, vec);
+  scheduleRounding(p, vec);
   Func &product = need(p.stages.qkvProduct, "qkv_product");
   Var c = product.args()[0], row = product.args()[1];
   product.compute_root();
