@@ -71,17 +71,29 @@ bool hasSignedInts(ir::Storage storage) {
          storage == ir::Storage::q5_0;
 }
 
-std::pair<Expr, Expr> signedInt(ir::Storage storage, ImageParam bytes, Expr k,
+int integerLanes(ir::Storage storage) {
+  return storage == ir::Storage::q8_0 ? 16 : 8;
+}
+
+std::pair<Expr, Expr> signedInt(ir::Storage storage, ImageParam bytes,
+                                Expr block, Expr low, Expr half,
                                 const std::vector<Expr> &outer) {
-  BlockReader b(storage, bytes, k, outer);
+  BlockReader b(storage, bytes, block * 32, outer);
+  // The low nibble of byte `low` at `qs` for half 0, its high one for 1.
+  auto nibble = [&](int qs) { return (b.byte(qs + low) >> (4 * half)) & 15; };
   switch (storage) {
   case ir::Storage::q8_0:
-    return {cast<int8_t>(b.signedByte(2 + b.i)), b.half(0)};
+    return {cast<int8_t>(b.signedByte(2 + low + 16 * half)), b.half(0)};
   case ir::Storage::q4_0:
-    return {cast<int8_t>(b.nibble32(2) - 8), b.half(0)};
-  case ir::Storage::q5_0:
-    return {cast<int8_t>((b.nibble32(6) | (b.bit32(2) << 4)) - 16),
-            b.half(0)};
+    return {cast<int8_t>(nibble(2) - 8), b.half(0)};
+  case ir::Storage::q5_0: {
+    // The 32 fifth bits as one little-endian word.
+    Expr high = cast<uint32_t>(b.byte(2)) | (cast<uint32_t>(b.byte(3)) << 8) |
+                (cast<uint32_t>(b.byte(4)) << 16) |
+                (cast<uint32_t>(b.byte(5)) << 24);
+    Expr bit = cast<int32_t>((high >> cast<uint32_t>(low + 16 * half)) & 1);
+    return {cast<int8_t>((nibble(6) | (bit << 4)) - 16), b.half(0)};
+  }
   default:
     break;
   }

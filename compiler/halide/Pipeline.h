@@ -33,10 +33,16 @@ Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
 /// signed 8-bit integer (q8_0, q4_0, q5_0): the formats whose products
 /// take 8-bit activations in integers.
 bool hasSignedInts(mlir::tfm::Storage storage);
-/// Weight k of a row of such a format as that integer (Int(8)) and its
-/// block's scale (f32): dequantize() is their product.
+/// The lanes an integer product over such a format sums each block in:
+/// 16 for q8_0 (its 32 bytes in order), 8 for a nibble format (whose byte
+/// j holds elements j and j + 16, so each block is two halves of 16).
+int integerLanes(mlir::tfm::Storage storage);
+/// Element `low` + 16·`half` of block `block` of a row (low < 16 for a
+/// nibble format, < 32 for q8_0 with half 0) as its integer (Int(8)), and
+/// the block's scale (f32): dequantize() is their product.
 std::pair<Halide::Expr, Halide::Expr>
-signedInt(mlir::tfm::Storage storage, Halide::ImageParam bytes, Halide::Expr k,
+signedInt(mlir::tfm::Storage storage, Halide::ImageParam bytes,
+          Halide::Expr block, Halide::Expr low, Halide::Expr half,
           const std::vector<Halide::Expr> &outer);
 
 /// A projection's product x·wᵀ: the reduction over k, what it reads, and
@@ -52,10 +58,11 @@ struct ProductStages {
   /// input as the product reads it, rounded to q·d (`input`).
   Halide::Func actScale;
   /// The integer form of a decode product over 8-bit activations
-  /// (`intSum`, defined only then): `actInts` holds the activations' q,
-  /// `intSum` each pair of weights times a pair of them (lane l of block
-  /// b, over `pair`), `intAcc` each lane's scaled sum over the blocks
-  /// (`blocks`), and `dot` the sum of the 16 lanes (`lanes`).
+  /// (`intSum`, defined only then): `actInts` holds the activations' q (as
+  /// Int(16)), `intSum` per lane of a block the products of its pairs of
+  /// weights and activations (`pair`: x the pair, y the block's half),
+  /// `intAcc` each lane's scaled sum over the blocks (`blocks`), and `dot`
+  /// the sum of the lanes (`lanes`).
   Halide::Func actInts, intSum, intAcc;
   Halide::RDom pair, blocks, lanes;
 };

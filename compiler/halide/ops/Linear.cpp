@@ -42,7 +42,7 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
     scale(b, s) = Tuple(strict_float(d), strict_float(inv));
     q = round(x(c, s) * scale(c / block, s)[1]);
     Func ints("act_ints");
-    ints(c, s) = cast<int8_t>(q);
+    ints(c, s) = cast<int16_t>(q);
     p.actInts = ints;
   } else {
     // max: the value of largest magnitude (the first one); q =
@@ -67,27 +67,31 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
 
 /// The decode product over 8-bit activations in integers, for weights of
 /// one scale times a signed 8-bit integer per element (hasSignedInts): per
-/// block, 16 lanes each sum 2 products of weight and activation (x86's
-/// pmaddwd, after widening the bytes to 16 bits), then each lane's sum is
-/// scaled by the two blocks' scales and accumulated in f32; the 16 lanes
-/// are summed last. `row` gives the weight row of an output at coordinates
-/// `outs` (which end with the activation row, s).
+/// block, each lane sums products of pairs of weights and activations
+/// widened to 16 bits (x86's pmaddwd), over one or two halves of the block
+/// (integerLanes); then each lane's sum is scaled by the two blocks'
+/// scales and accumulated in f32, and the lanes are summed last. `row`
+/// gives the weight row of an output at coordinates `outs` (which end with
+/// the activation row, s).
 Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                     const std::vector<Var> &outs, Expr row) {
   ProductStages &p = l.stages.product;
+  int laneCount = integerLanes(storage), halves = 32 / (2 * laneCount);
   Var lane("lane"), blk("blk");
   Var s = outs.back();
-  RDom pair(0, 2, "pair"), blocks(0, k / 32, "blocks"), lanes(0, 16, "lanes");
+  RDom pair(0, 2, 0, halves, "pair");
+  RDom blocks(0, k / 32, "blocks"), lanes(0, laneCount, "lanes");
   auto args = [&](std::vector<Expr> front) {
     front.insert(front.end(), outs.begin(), outs.end());
     return front;
   };
-  Expr at = blk * 32 + 2 * lane + pair;
-  Expr w = signedInt(storage, bytes, at, {row}).first;
+  Expr low = 2 * lane + pair.x;
+  Expr w = signedInt(storage, bytes, blk, low, pair.y, {row}).first;
   Func sum("int_sum");
   sum(args({lane, blk})) +=
-      cast<int32_t>(w) * cast<int32_t>(p.actInts(at, s));
-  Expr wScale = signedInt(storage, bytes, blocks * 32, {row}).second;
+      cast<int32_t>(cast<int16_t>(w)) *
+      cast<int32_t>(p.actInts(blk * 32 + low + 16 * pair.y, s));
+  Expr wScale = signedInt(storage, bytes, blocks, 0, 0, {row}).second;
   Func acc("int_acc");
   acc(args({lane})) += cast<float>(sum(args({lane, blocks}))) *
                        (wScale * p.actScale(blocks, s)[0]);
