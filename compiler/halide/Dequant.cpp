@@ -102,6 +102,48 @@ std::pair<Expr, Expr> signedInt(ir::Storage storage, ImageParam bytes,
                      " has no signed 8-bit integers");
 }
 
+bool hasKInts(ir::Storage storage) {
+  return storage == ir::Storage::q4_K || storage == ir::Storage::q5_K ||
+         storage == ir::Storage::q6_K;
+}
+
+KInts kInts(ir::Storage storage, ImageParam bytes, Expr block, Expr step,
+            Expr element, const std::vector<Expr> &outer) {
+  BlockReader b(storage, bytes, block * 256, outer);
+  Expr e = element;
+  switch (storage) {
+  case ir::Storage::q4_K:
+  case ir::Storage::q5_K: {
+    bool five = storage == ir::Storage::q5_K;
+    Expr j = step;
+    // The 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
+    Expr a = b.byte(4 + j), c = b.byte(8 + j), d = b.byte(j);
+    Expr scale = select(j < 4, a & 63, (c & 15) | ((d >> 6) << 4));
+    Expr min = select(j < 4, c & 63, (c >> 4) | ((a >> 6) << 4));
+    Expr q =
+        (b.byte((five ? 48 : 16) + j / 2 * 32 + e) >> (4 * (j % 2))) & 15;
+    if (five)
+      q = q | (((b.byte(16 + e) >> j) & 1) << 4);
+    return {cast<int16_t>(scale * q), b.half(0), min, b.half(2)};
+  }
+  case ir::Storage::q6_K: {
+    Expr h = step / 4, group = step % 4;
+    Expr low = (b.byte(h * 64 + group % 2 * 32 + e) >> (4 * (group / 2))) & 15;
+    Expr high = (b.byte(128 + h * 32 + e) >> (2 * group)) & 3;
+    // Each 16 elements have their own signed 8-bit scale.
+    Expr scale = select(e < 16, b.signedByte(192 + 2 * step),
+                        b.signedByte(193 + 2 * step));
+    return {cast<int16_t>(scale * ((low | (high << 4)) - 32)), b.half(208),
+            Expr(), Expr()};
+  }
+  default:
+    break;
+  }
+  throw CompileError("internal: storage " +
+                     ir::stringifyStorage(storage).str() +
+                     " has no integers for q8_K activations");
+}
+
 Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
                 const std::vector<Expr> &outer) {
   BlockReader reader(storage, bytes, k, outer);

@@ -33,6 +33,24 @@ Halide::Expr dequantize(mlir::tfm::Storage storage, Halide::ImageParam bytes,
 /// signed 8-bit integer (q8_0, q4_0, q5_0): the formats whose products
 /// take 8-bit activations in integers.
 bool hasSignedInts(mlir::tfm::Storage storage);
+/// Whether a K-quant's weights are a block scale times small integers
+/// with their sub-block scales multiplied in (q4_K, q5_K, q6_K; the first
+/// two less a minimum per sub-block): the K-quants whose products take
+/// 8-bit activations in integers.
+bool hasKInts(mlir::tfm::Storage storage);
+/// Element `element` (0-31) of step `step` (0-7, of 32 elements) of block
+/// `block` of a row of such a format: its integer with the sub-block scale
+/// multiplied in (`value`, Int(16)), the block's scale (`scale`), and for
+/// q4_K and q5_K the step's minimum (`min`, Int(32)) and the block's scale
+/// of minimums (`minScale`): the element dequantizes to value·scale −
+/// min·minScale.
+struct KInts {
+  Halide::Expr value, scale, min, minScale;
+};
+KInts kInts(mlir::tfm::Storage storage, Halide::ImageParam bytes,
+            Halide::Expr block, Halide::Expr step, Halide::Expr element,
+            const std::vector<Halide::Expr> &outer);
+
 /// The lanes an integer product over such a format sums each block in:
 /// 16 for q8_0 (its 32 bytes in order), 8 for a nibble format (whose byte
 /// j holds elements j and j + 16, so each block is two halves of 16).
@@ -65,6 +83,10 @@ struct ProductStages {
   /// the sum of the lanes (`lanes`).
   Halide::Func actInts, intSum, intAcc;
   Halide::RDom pair, blocks, lanes;
+  /// For the K-quants: the activations' sums over each 32 elements
+  /// (`actSums`), and the sub-block minimums' share of the product
+  /// (`intMins`, q4_K and q5_K).
+  Halide::Func actSums, intMins;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

@@ -471,14 +471,30 @@ std::vector<Case> cases() {
         {tensor({13, 512}), tensor({53, 512})});
   }
   {
-    // The fused GLU over integers (gate and up rows together), and the LM
-    // head.
+    // The fused GLU over integers (gate and up rows together; q4_K's with
+    // its minimums), and the LM head.
     std::string quant = "{act_quant = #tfm.act_quant<q8_0>}";
     std::string gt = "tensor<96x256xf32, #tfm.storage<q4_0>>";
     add("linear_glu_decode_q4_0_rounded",
         func("decode", {"tensor<1x256xf32>", gt},
              "  %r = tfm.linear_glu silu %a0, %a1 " + quant +
                  " : tensor<1x256xf32>, " + gt + " -> tensor<1x48xf32>",
+             "tensor<1x48xf32>"),
+        {tensor({1, 256}), tensor({96, 256})});
+    // Rows of two blocks (a 64-wide model's), as q5_0.
+    std::string st = "tensor<128x64xf32, #tfm.storage<q5_0>>";
+    add("linear_decode_q5_0_short_rounded",
+        func("decode", {"tensor<1x64xf32>", st},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<1x64xf32>, " + st + " -> tensor<1x128xf32>",
+             "tensor<1x128xf32>"),
+        {tensor({1, 64}), tensor({128, 64})});
+    std::string kt = "tensor<96x256xf32, #tfm.storage<q4_K>>";
+    add("linear_glu_decode_q4_K_rounded",
+        func("decode", {"tensor<1x256xf32>", kt},
+             "  %r = tfm.linear_glu silu %a0, %a1 "
+             "{act_quant = #tfm.act_quant<q8_K>} : tensor<1x256xf32>, " +
+                 kt + " -> tensor<1x48xf32>",
              "tensor<1x48xf32>"),
         {tensor({1, 256}), tensor({96, 256})});
     std::string et = "tensor<301x256xf32, #tfm.storage<q5_0>>";

@@ -23,8 +23,8 @@ void noteBlock(Lowering &l, mlir::Value weight) {
 /// x as a product with activation rounding `quant` reads it: each row's
 /// blocks rounded to q·d, as runtime/Quant.cpp's roundActivations does it
 /// (the same f32 operations; the scales in strict f32). Records the
-/// stages actScale (d and 1/d by block and row) and, for q8_0, actInts
-/// (q as Int(8)).
+/// stages actScale (d and 1/d by block and row), actInts (q as Int(16))
+/// and, for q8_K, actSums (the sum of q over each 32 elements).
 Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
   if (!quant)
     return x;
@@ -58,6 +58,13 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
     scale(b, s) = Tuple(strict_float(select(amax == 0.f, 0.f, 1.f / inv)),
                         strict_float(select(amax == 0.f, 0.f, inv)));
     q = min(127.f, round(x(c, s) * scale(c / block, s)[1]));
+    Func ints("act_ints");
+    ints(c, s) = cast<int16_t>(q);
+    p.actInts = ints;
+    RDom in32(0, 32, "in_32");
+    Func sums("act_sums");
+    sums(b, s) += cast<int32_t>(ints(b * 32 + in32, s));
+    p.actSums = sums;
   }
   p.actScale = scale;
   Func rounded("act_rounded");
@@ -105,14 +112,70 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   return dot;
 }
 
+/// The decode product over 8-bit activations (q8_K) in integers, for the
+/// K-quants whose weights are a block scale times small integers
+/// (hasKInts): each of a block's 8 steps of 32 elements gives 16 lanes the
+/// products of pairs of the weights' integers (their sub-block scales
+/// multiplied in, 16 bits) and the activations' (pmaddwd); each lane's sum
+/// over the block is scaled by the two blocks' scales and accumulated in
+/// f32. The sub-block minimums (q4_K, q5_K) times the activations' sums
+/// form a second, scalar, sum (`intMins`), subtracted at the end.
+Func kIntegerProduct(Lowering &l, ImageParam bytes, ir::Storage storage,
+                     int k, const std::vector<Var> &outs, Expr row) {
+  ProductStages &p = l.stages.product;
+  Var lane("lane"), blk("blk");
+  Var s = outs.back();
+  RDom pair(0, 2, 0, 8, "pair");
+  RDom blocks(0, k / 256, "blocks"), lanes(0, 16, "lanes");
+  auto args = [&](std::vector<Expr> front) {
+    front.insert(front.end(), outs.begin(), outs.end());
+    return front;
+  };
+  Expr element = 2 * lane + pair.x;
+  KInts w = kInts(storage, bytes, blk, pair.y, element, {row});
+  Func sum("int_sum");
+  sum(args({lane, blk})) +=
+      cast<int32_t>(w.value) *
+      cast<int32_t>(p.actInts(blk * 256 + pair.y * 32 + element, s));
+  KInts scales = kInts(storage, bytes, blocks, 0, 0, {row});
+  Func acc("int_acc");
+  acc(args({lane})) += cast<float>(sum(args({lane, blocks}))) *
+                       (scales.scale * p.actScale(blocks, s)[0]);
+  Func dot("dot");
+  dot(args({})) += acc(args({lanes}));
+  if (w.min.defined()) {
+    RDom subs(0, 8, 0, k / 256, "subs");
+    KInts m = kInts(storage, bytes, subs.y, subs.x, 0, {row});
+    Func mins("int_mins");
+    mins(args({})) += cast<float>(m.min * p.actSums(subs.y * 8 + subs.x, s)) *
+                      (m.minScale * p.actScale(subs.y, s)[0]);
+    dot(args({})) -= mins(args({}));
+    p.intMins = mins;
+  }
+  p.intSum = sum;
+  p.intAcc = acc;
+  p.pair = pair;
+  p.blocks = blocks;
+  p.lanes = lanes;
+  return dot;
+}
+
 /// Whether a product over `weight` with rounding `quant` is formed in
 /// integers: in decode, over 8-bit activations (q8_0) and a weight of
 /// signed 8-bit integers that is an argument of the kernel.
 bool usesIntegers(Lowering &l, mlir::Value weight,
                   std::optional<ir::ActQuant> quant) {
-  return l.decode() && quant == ir::ActQuant::q8_0 &&
-         hasSignedInts(ir::storageOf(weight.getType())) &&
-         l.image(weight).defined();
+  ir::Storage storage = ir::storageOf(weight.getType());
+  return l.decode() && l.image(weight).defined() &&
+         ((quant == ir::ActQuant::q8_0 && hasSignedInts(storage)) ||
+          (quant == ir::ActQuant::q8_K && hasKInts(storage)));
+}
+
+/// The integer product for `storage` (usesIntegers).
+Func integerProductFor(Lowering &l, ImageParam bytes, ir::Storage storage,
+                       int k, const std::vector<Var> &outs, Expr row) {
+  return hasKInts(storage) ? kIntegerProduct(l, bytes, storage, k, outs, row)
+                           : integerProduct(l, bytes, storage, k, outs, row);
 }
 
 void lowerLinear(ir::LinearOp op, Lowering &l) {
@@ -139,9 +202,9 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   paired(k, n, j) = w(k, n + j * width);
   Func dot("dot");
   if (usesIntegers(l, g.getWeight(), g.getActQuant()))
-    dot = integerProduct(l, l.image(g.getWeight()),
-                         ir::storageOf(g.getWeight().getType()), depth,
-                         {n, j, s}, n + j * width);
+    dot = integerProductFor(l, l.image(g.getWeight()),
+                            ir::storageOf(g.getWeight().getType()), depth,
+                            {n, j, s}, n + j * width);
   else
     dot(n, j, s) += x(r, s) * paired(r, n, j);
   l.stages.product.dot = dot;
@@ -208,8 +271,8 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   RDom r(0, k, "k");
   Func dot("dot");
   if (usesIntegers(l, weight, quant))
-    dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
-                         k, {n, s}, n);
+    dot = integerProductFor(l, l.image(weight),
+                            ir::storageOf(weight.getType()), k, {n, s}, n);
   else
     dot(n, s) += x(r, s) * w(r, n);
   l.stages.product.dot = dot;

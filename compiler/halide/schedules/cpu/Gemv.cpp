@@ -42,6 +42,10 @@ void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
   Var c = product.actInts.args()[0];
   product.actScale.compute_root();
   product.actInts.compute_root().vectorize(c, 16, TailStrategy::GuardWithIf);
+  if (product.actSums.defined())
+    product.actSums.compute_root();
+  if (product.intMins.defined())
+    product.intMins.compute_at(out, ni);
   dot.compute_at(out, ni);
   Var lane = acc.args()[0];
   acc.compute_at(out, ni).vectorize(lane);
