@@ -13,6 +13,10 @@ decode (64 tokens) tokens/s:
   * llama.cpp: llama-bench -p 128 -n 64 -r R (the mean of R repeats).
 
 The tables give the median over rounds and the ratio tfm / llama.cpp.
+Then, once per type, the peak RSS of the same work on one thread (a
+128-token prompt, 64 tokens decoded), from /usr/bin/time: tfm's program,
+and llama-bench -p 128 -n 64 -r 1 (which builds a context for each of
+its two tests).
 llama.cpp is not built here: give its llama-bench with LLAMA_BENCH.
 
 usage: LLAMA_BENCH=/path/to/llama-bench bench/llamacpp.py [--build build]
@@ -113,9 +117,19 @@ def main():
                     "tfm_decode": ours["decode_tokens_per_s"],
                     "llama_prefill": theirs["prefill"],
                     "llama_decode": theirs["decode"]})
+    memory = {}
+    for t in types:
+        prog, gguf = files[t]
+        memory[t] = {
+            "tfm_kib": peak_rss([prog, "--weights", gguf, "--prompt-ids",
+                                 prompt, "-n", str(bench.DECODE + 1),
+                                 "--threads", "1"]),
+            "llama_kib": peak_rss([peer, "-m", gguf, "-p", str(bench.PROMPT),
+                                   "-n", str(bench.DECODE), "-t", "1", "-r",
+                                   "1"])}
     with open(opts.out, "w") as f:
         json.dump({"model": MODEL, "rounds": opts.rounds,
-                   "samples": samples}, f, indent=1)
+                   "samples": samples, "peak_rss": memory}, f, indent=1)
 
     print(f"| type | threads | prefill tfm | prefill llama.cpp | ratio "
           f"| decode tfm | decode llama.cpp | ratio |")
@@ -131,6 +145,24 @@ def main():
                   f"| {med['tfm_prefill'] / med['llama_prefill']:.2f} "
                   f"| {med['tfm_decode']:.1f} | {med['llama_decode']:.1f} "
                   f"| {med['tfm_decode'] / med['llama_decode']:.2f} |")
+
+    print()
+    print("| type | peak RSS tfm | peak RSS llama.cpp | ratio |")
+    print("|---|---|---|---|")
+    for t in types:
+        m = memory[t]
+        print(f"| {t} | {m['tfm_kib'] / 1024:.1f} MiB "
+              f"| {m['llama_kib'] / 1024:.1f} MiB "
+              f"| {m['tfm_kib'] / m['llama_kib']:.2f} |")
+
+
+def peak_rss(cmd):
+    """The peak resident set of `cmd` in KiB (GNU time's %M)."""
+    out = bench.run(["/usr/bin/time", "-f", "peak-rss-kib %M"] + cmd)
+    for line in out.stderr.splitlines():
+        if line.startswith("peak-rss-kib "):
+            return int(line.split()[1])
+    raise SystemExit(f"no peak RSS from {cmd[0]}")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,9 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
   MLIRContext *ctx = kernel.getContext();
   Operation *anchor = anchorOf(kernel);
   bool decode = kernel.isDecode();
+  // A prefill's LM head runs on the prompt's last row only (unless every
+  // row's logits are asked for): a one-row product, tiled as in decode.
+  bool oneRow = decode || isa<LmHeadOp>(anchor);
   auto target = TargetAttr::get(ctx, TargetKind::cpu, baseIsa);
   if (wideIsa) {
     auto wide = TargetAttr::get(ctx, TargetKind::cpu, *wideIsa);
@@ -90,8 +93,8 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
     // its rows (and a QKV product's heads) are whole vectors too.
     bool blocks = isProjection(anchor) &&
                   blockElements(storageOf(productWeight(anchor))) > 1;
-    if ((!decode || blocks) &&
-        fitsVectors(anchor, wide.getVectorLanes(), decode))
+    if ((!oneRow || blocks) &&
+        fitsVectors(anchor, wide.getVectorLanes(), oneRow))
       target = wide;
   }
   int64_t lanes = target.getVectorLanes();
@@ -103,7 +106,7 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
     schedule = QkvScheduleAttr::get(
         ctx, productSchedule(anchor, decode, lanes), qkv.getHeadDim());
   } else if (isProjection(anchor)) {
-    schedule = productSchedule(anchor, decode, lanes);
+    schedule = productSchedule(anchor, oneRow, lanes);
   } else if (auto attention = dyn_cast<AttentionOp>(anchor)) {
     // Attention over keys and values given as whole rows.
     int64_t kvHeads = attention.getNumKvHeads();

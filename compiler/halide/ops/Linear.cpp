@@ -161,12 +161,13 @@ Func kIntegerProduct(Lowering &l, ImageParam bytes, ir::Storage storage,
 }
 
 /// Whether a product over `weight` with rounding `quant` is formed in
-/// integers: in decode, over 8-bit activations (q8_0) and a weight of
-/// signed 8-bit integers that is an argument of the kernel.
+/// integers: tiled as a GEMV (decode, a prefill's LM head), over 8-bit
+/// activations and a weight of the matching integers that is an argument
+/// of the kernel.
 bool usesIntegers(Lowering &l, mlir::Value weight,
                   std::optional<ir::ActQuant> quant) {
   ir::Storage storage = ir::storageOf(weight.getType());
-  return l.decode() && l.image(weight).defined() &&
+  return l.gemv() && l.image(weight).defined() &&
          ((quant == ir::ActQuant::q8_0 && hasSignedInts(storage)) ||
           (quant == ir::ActQuant::q8_K && hasKInts(storage)));
 }

@@ -26,7 +26,13 @@ namespace ir = mlir::tfm;
 class Lowering {
 public:
   Lowering(ir::KernelOp kernel, const AlgorithmOptions &options)
-      : decode_(kernel.isDecode()), options_(options) {}
+      : decode_(kernel.isDecode()), options_(options) {
+    auto schedule = kernel.getScheduleAttr();
+    if (auto qkv = mlir::dyn_cast_or_null<ir::QkvScheduleAttr>(schedule))
+      gemv_ = mlir::isa<ir::GemvScheduleAttr>(qkv.getProduct());
+    else
+      gemv_ = mlir::isa_and_nonnull<ir::GemvScheduleAttr>(schedule);
+  }
 
   /// The Func (tensor), index expression (scalar) or cache buffers (keys,
   /// values) of a value of the kernel.
@@ -70,13 +76,16 @@ public:
   }
 
   bool decode() const { return decode_; }
+  /// Whether the kernel's product is tiled as a GEMV (a row at a time):
+  /// decode's, and a prefill's LM head.
+  bool gemv() const { return gemv_; }
   const AlgorithmOptions &options() const { return options_; }
 
   /// What the schedule templates place.
   Stages stages;
 
 private:
-  bool decode_;
+  bool decode_, gemv_ = false;
   AlgorithmOptions options_;
   llvm::DenseMap<mlir::Value, Halide::Func> funcs_;
   llvm::DenseMap<mlir::Value, Halide::Expr> scalars_;
