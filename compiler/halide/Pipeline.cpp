@@ -88,20 +88,19 @@ const LoweringTable &loweringTable() {
 
 /// The f32 value of f16 bits `h` (a UInt(16) expression), exactly, in
 /// integer and float vector operations. (Halide 14's own Float(16) cast
-/// runs several times slower in a matrix-vector product.)
+/// runs several times slower in a matrix-vector product, and the F16C
+/// instruction it cannot emit for vectors.) The magnitude's bits move into
+/// an f32's place and are multiplied by 2^112, the difference of the
+/// exponent biases: exact for normal and subnormal numbers alike;
+/// infinities and NaNs keep their mantissa under an all-ones exponent.
 Expr widenF16(Expr h) {
   Expr bits = cast<uint32_t>(h);
-  Expr sign = (bits & 0x8000) << 16;
-  Expr exponent = (bits >> 10) & 0x1f, mantissa = bits & 0x3ff;
-  // Normal numbers: rebias the exponent (127 - 15) and move the mantissa;
-  // subnormals (and zero): mantissa · 2^-24; infinities and NaNs keep their
-  // mantissa under an all-ones exponent.
-  Expr normal = reinterpret<float>(sign | ((exponent + 112) << 23) |
-                                   (mantissa << 13));
-  Expr subnormal = reinterpret<float>(
-      sign | reinterpret<uint32_t>(cast<float>(mantissa) * (1.0f / 16777216.0f)));
-  Expr special = reinterpret<float>(sign | 0x7f800000 | (mantissa << 13));
-  return select(exponent == 0, subnormal, exponent == 0x1f, special, normal);
+  Expr magnitude = (bits & 0x7fff) << 13;
+  Expr finite = reinterpret<float>(magnitude) * 0x1p112f;
+  Expr special = reinterpret<float>(magnitude | 0x7f800000);
+  Expr value = select(magnitude >= 0x0f800000, special, finite);
+  return reinterpret<float>(reinterpret<uint32_t>(value) |
+                            ((bits & 0x8000) << 16));
 }
 
 KernelPipeline buildPipeline(ir::KernelOp kernel,

@@ -791,6 +791,15 @@ std::vector<Case> cases() {
   return out;
 }
 
+/// The kernels' own targets: the host without Halide's Sapphire Rapids
+/// set, with which LLVM uses AVX512-FP16 instructions other AVX-512 CPUs
+/// lack (Codegen.cpp's resolveTarget leaves it out too).
+Halide::Target kernelLikeTarget() {
+  return Halide::get_host_target()
+      .without_feature(Halide::Target::AVX512_SapphireRapids)
+      .without_feature(Halide::Target::AVX512_Cannonlake);
+}
+
 // The kernels' f16 widening, for every one of the 65,536 bit patterns,
 // against the runtime's (bit for bit; every NaN stays a NaN).
 TEST(WidenF16, EveryBitPatternIsExact) {
@@ -801,7 +810,7 @@ TEST(WidenF16, EveryBitPatternIsExact) {
   Halide::Var x;
   f(x) = halide::widenF16(in(x));
   f.vectorize(x, 16);
-  Halide::Buffer<float> out = f.realize({65536});
+  Halide::Buffer<float> out = f.realize({65536}, kernelLikeTarget());
   for (int i = 0; i < 65536; ++i) {
     float want = rt::f16ToFloat(uint16_t(i));
     if (std::isnan(want))
@@ -828,13 +837,7 @@ TEST(DequantizeScale, EveryBitPatternIsExact) {
   Halide::Var k, row;
   f(k, row) = halide::dequantize(ir::Storage::q8_0, blocks, k, {row});
   f.vectorize(k, 16);
-  // The kernels' own targets (no Sapphire Rapids: on it LLVM widens f16
-  // with AVX512-FP16, which other AVX-512 CPUs lack).
-  Halide::Target target =
-      Halide::get_host_target()
-          .without_feature(Halide::Target::AVX512_SapphireRapids)
-          .without_feature(Halide::Target::AVX512_Cannonlake);
-  Halide::Buffer<float> out = f.realize({32, 65536}, target);
+  Halide::Buffer<float> out = f.realize({32, 65536}, kernelLikeTarget());
   for (int h = 0; h < 65536; ++h) {
     float want = rt::f16ToFloat(uint16_t(h));
     for (int i = 0; i < 32; i += 31) {
