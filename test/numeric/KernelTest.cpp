@@ -89,6 +89,8 @@ TEST_P(KernelTest, MatchesInterpreter) {
     EXPECT_EQ(kernel.getTargetAttr().getIsa(),
               halide::hostWideIsa().value_or(ir::Isa::avx2));
   }
+  if (c.name.find("prefill_rows") != std::string::npos)
+    EXPECT_TRUE(mlir::isa<ir::GemvScheduleAttr>(kernel.getScheduleAttr()));
   if (c.name.find("blocked") != std::string::npos) {
     mlir::Attribute schedule = kernel.getScheduleAttr();
     if (auto qkv = mlir::dyn_cast<ir::QkvScheduleAttr>(schedule))
@@ -704,7 +706,9 @@ std::vector<Case> cases() {
            "tensor<160x48xf32> -> tensor<?x80xf32>",
            "tensor<?x80xf32>"),
       {tensor({9, 48}), tensor({160, 48})});
-  add("lm_head_wide",
+  // A prefill's LM head is a GEMV (it usually runs on the last row); with
+  // every row's logits asked for, it runs row by row.
+  add("lm_head_prefill_rows",
       func("prefill", {"tensor<?x32xf32>", "tensor<208x32xf32>"},
            "  %r = tfm.lm_head %a0, %a1 : tensor<?x32xf32>, tensor<208x32xf32> "
            "-> tensor<?x208xf32>",
