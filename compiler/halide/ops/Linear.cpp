@@ -72,78 +72,60 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
   return rounded;
 }
 
-/// The decode product over 8-bit activations in integers, for weights of
-/// one scale times a signed 8-bit integer per element (hasSignedInts): per
-/// block, each lane sums products of pairs of weights and activations
-/// widened to 16 bits (x86's pmaddwd), over one or two halves of the block
-/// (integerLanes); then each lane's sum is scaled by the two blocks'
-/// scales and accumulated in f32, and the lanes are summed last. `row`
-/// gives the weight row of an output at coordinates `outs` (which end with
-/// the activation row, s).
+/// The decode product over 8-bit activations in integers. Each block of
+/// the weight's row is summed in `steps` steps of 2·`lanes` elements: each
+/// lane multiplies a pair of the weight's integers (16 bits) by a pair of
+/// the activations' and adds the two (x86's pmaddwd), and adds the steps
+/// up. Each lane's sum of a block is then scaled by the two blocks' scales
+/// and accumulated in f32; the lanes are summed last. For q4_K and q5_K,
+/// the sub-block minimums times the activations' sums over 32 form a
+/// second, scalar, sum (`intMins`), subtracted at the end. `row` gives the
+/// weight row of an output at coordinates `outs` (which end with the
+/// activation row, s).
+///
+/// - q8_0, q4_0, q5_0 (hasSignedInts, q8_0 activations): a block of 32 is
+///   one step of 16 lanes (q8_0, its bytes in order) or two of 8 (a nibble
+///   format: each byte's low nibbles, then its high ones).
+/// - q4_K, q5_K, q6_K (hasKInts, q8_K activations): a block of 256 is 8
+///   steps of 16 lanes, the weights' sub-block scales multiplied into
+///   their integers.
 Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                     const std::vector<Var> &outs, Expr row) {
   ProductStages &p = l.stages.product;
-  int laneCount = integerLanes(storage), halves = 32 / (2 * laneCount);
+  bool kQuant = hasKInts(storage);
+  int block = kQuant ? 256 : 32;
+  int laneCount = kQuant ? 16 : integerLanes(storage);
+  int steps = block / (2 * laneCount);
   Var lane("lane"), blk("blk");
   Var s = outs.back();
-  RDom pair(0, 2, 0, halves, "pair");
-  RDom blocks(0, k / 32, "blocks"), lanes(0, laneCount, "lanes");
+  RDom pair(0, 2, 0, steps, "pair");
+  RDom blocks(0, k / block, "blocks"), lanes(0, laneCount, "lanes");
   auto args = [&](std::vector<Expr> front) {
     front.insert(front.end(), outs.begin(), outs.end());
     return front;
   };
-  Expr low = 2 * lane + pair.x;
-  Expr w = signedInt(storage, bytes, blk, low, pair.y, {row}).first;
+  // Element `within` (of the block) of step pair.y, lane, pair.x, as an
+  // integer; and a block's scale.
+  Expr within, value, scale;
+  if (kQuant) {
+    within = pair.y * 32 + 2 * lane + pair.x;
+    value = kInts(storage, bytes, blk, pair.y, 2 * lane + pair.x, {row}).value;
+    scale = kInts(storage, bytes, blocks, 0, 0, {row}).scale;
+  } else {
+    within = 2 * lane + pair.x + 16 * pair.y;
+    value = cast<int16_t>(
+        signedInt(storage, bytes, blk, 2 * lane + pair.x, pair.y, {row}).first);
+    scale = signedInt(storage, bytes, blocks, 0, 0, {row}).second;
+  }
   Func sum("int_sum");
-  sum(args({lane, blk})) +=
-      cast<int32_t>(cast<int16_t>(w)) *
-      cast<int32_t>(p.actInts(blk * 32 + low + 16 * pair.y, s));
-  Expr wScale = signedInt(storage, bytes, blocks, 0, 0, {row}).second;
+  sum(args({lane, blk})) += cast<int32_t>(value) *
+                            cast<int32_t>(p.actInts(blk * block + within, s));
   Func acc("int_acc");
   acc(args({lane})) += cast<float>(sum(args({lane, blocks}))) *
-                       (wScale * p.actScale(blocks, s)[0]);
+                       (scale * p.actScale(blocks, s)[0]);
   Func dot("dot");
   dot(args({})) += acc(args({lanes}));
-  p.intSum = sum;
-  p.intAcc = acc;
-  p.pair = pair;
-  p.blocks = blocks;
-  p.lanes = lanes;
-  return dot;
-}
-
-/// The decode product over 8-bit activations (q8_K) in integers, for the
-/// K-quants whose weights are a block scale times small integers
-/// (hasKInts): each of a block's 8 steps of 32 elements gives 16 lanes the
-/// products of pairs of the weights' integers (their sub-block scales
-/// multiplied in, 16 bits) and the activations' (pmaddwd); each lane's sum
-/// over the block is scaled by the two blocks' scales and accumulated in
-/// f32. The sub-block minimums (q4_K, q5_K) times the activations' sums
-/// form a second, scalar, sum (`intMins`), subtracted at the end.
-Func kIntegerProduct(Lowering &l, ImageParam bytes, ir::Storage storage,
-                     int k, const std::vector<Var> &outs, Expr row) {
-  ProductStages &p = l.stages.product;
-  Var lane("lane"), blk("blk");
-  Var s = outs.back();
-  RDom pair(0, 2, 0, 8, "pair");
-  RDom blocks(0, k / 256, "blocks"), lanes(0, 16, "lanes");
-  auto args = [&](std::vector<Expr> front) {
-    front.insert(front.end(), outs.begin(), outs.end());
-    return front;
-  };
-  Expr element = 2 * lane + pair.x;
-  KInts w = kInts(storage, bytes, blk, pair.y, element, {row});
-  Func sum("int_sum");
-  sum(args({lane, blk})) +=
-      cast<int32_t>(w.value) *
-      cast<int32_t>(p.actInts(blk * 256 + pair.y * 32 + element, s));
-  KInts scales = kInts(storage, bytes, blocks, 0, 0, {row});
-  Func acc("int_acc");
-  acc(args({lane})) += cast<float>(sum(args({lane, blocks}))) *
-                       (scales.scale * p.actScale(blocks, s)[0]);
-  Func dot("dot");
-  dot(args({})) += acc(args({lanes}));
-  if (w.min.defined()) {
+  if (kQuant && storage != ir::Storage::q6_K) {
     RDom subs(0, 8, 0, k / 256, "subs");
     KInts m = kInts(storage, bytes, subs.y, subs.x, 0, {row});
     Func mins("int_mins");
@@ -172,12 +154,6 @@ bool usesIntegers(Lowering &l, mlir::Value weight,
           (quant == ir::ActQuant::q8_K && hasKInts(storage)));
 }
 
-/// The integer product for `storage` (usesIntegers).
-Func integerProductFor(Lowering &l, ImageParam bytes, ir::Storage storage,
-                       int k, const std::vector<Var> &outs, Expr row) {
-  return hasKInts(storage) ? kIntegerProduct(l, bytes, storage, k, outs, row)
-                           : integerProduct(l, bytes, storage, k, outs, row);
-}
 
 void lowerLinear(ir::LinearOp op, Lowering &l) {
   l.define(op.getResult(), product(l, l.f(op.getInput()), op.getWeight(),
@@ -203,9 +179,9 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   paired(k, n, j) = w(k, n + j * width);
   Func dot("dot");
   if (usesIntegers(l, g.getWeight(), g.getActQuant()))
-    dot = integerProductFor(l, l.image(g.getWeight()),
-                            ir::storageOf(g.getWeight().getType()), depth,
-                            {n, j, s}, n + j * width);
+    dot = integerProduct(l, l.image(g.getWeight()),
+                         ir::storageOf(g.getWeight().getType()), depth,
+                         {n, j, s}, n + j * width);
   else
     dot(n, j, s) += x(r, s) * paired(r, n, j);
   l.stages.product.dot = dot;
@@ -272,8 +248,8 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   RDom r(0, k, "k");
   Func dot("dot");
   if (usesIntegers(l, weight, quant))
-    dot = integerProductFor(l, l.image(weight),
-                            ir::storageOf(weight.getType()), k, {n, s}, n);
+    dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
+                         k, {n, s}, n);
   else
     dot(n, s) += x(r, s) * w(r, n);
   l.stages.product.dot = dot;
