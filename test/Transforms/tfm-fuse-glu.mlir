@@ -79,3 +79,32 @@ func.func @one_bias(%x: tensor<1x8xf32>) -> tensor<1x16xf32> {
   %h = tfm.glu silu %g, %u : tensor<1x16xf32>
   return %h : tensor<1x16xf32>
 }
+
+// -----
+
+// Activation rounding (act_quant) carries over to the fused product.
+// CHECK-LABEL: func.func @rounded
+// CHECK: tfm.linear_glu silu %arg0, %{{.*}} {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<32x32xf32, #tfm.storage<q4_0>> -> tensor<1x16xf32>
+func.func @rounded(%x: tensor<1x32xf32>) -> tensor<1x16xf32> {
+  %wg = tfm.weight "gate" : tensor<16x32xf32, #tfm.storage<q4_0>>
+  %wu = tfm.weight "up" : tensor<16x32xf32, #tfm.storage<q4_0>>
+  %g = tfm.linear %x, %wg {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<16x32xf32, #tfm.storage<q4_0>> -> tensor<1x16xf32>
+  %u = tfm.linear %x, %wu {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<16x32xf32, #tfm.storage<q4_0>> -> tensor<1x16xf32>
+  %h = tfm.glu silu %g, %u : tensor<1x16xf32>
+  return %h : tensor<1x16xf32>
+}
+
+// -----
+
+// Not fused: one projection rounds its activations, the other does not.
+// CHECK-LABEL: func.func @rounded_once
+// CHECK-NOT: tfm.linear_glu
+// CHECK: tfm.glu
+func.func @rounded_once(%x: tensor<1x32xf32>) -> tensor<1x16xf32> {
+  %wg = tfm.weight "gate" : tensor<16x32xf32, #tfm.storage<q4_0>>
+  %wu = tfm.weight "up" : tensor<16x32xf32, #tfm.storage<q4_0>>
+  %g = tfm.linear %x, %wg {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<16x32xf32, #tfm.storage<q4_0>> -> tensor<1x16xf32>
+  %u = tfm.linear %x, %wu : tensor<1x32xf32>, tensor<16x32xf32, #tfm.storage<q4_0>> -> tensor<1x16xf32>
+  %h = tfm.glu silu %g, %u : tensor<1x16xf32>
+  return %h : tensor<1x16xf32>
+}
