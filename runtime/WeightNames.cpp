@@ -297,27 +297,37 @@ std::vector<WeightRecipe> ggufRecipes(std::string_view name) {
 
 } // namespace
 
+bool tfm::rt::ggufLayerTensor(std::string_view name, int64_t &layer,
+                              std::string_view &base,
+                              std::string_view &suffix) {
+  constexpr std::string_view prefix = "blk.";
+  if (name.substr(0, prefix.size()) != prefix)
+    return false;
+  size_t dot = name.find('.', prefix.size());
+  if (dot == std::string_view::npos || dot == prefix.size() ||
+      dot - prefix.size() > 9)
+    return false;
+  layer = 0;
+  for (char c : name.substr(prefix.size(), dot - prefix.size())) {
+    if (c < '0' || c > '9')
+      return false;
+    layer = layer * 10 + (c - '0');
+  }
+  splitSuffix(name.substr(dot + 1), base, suffix);
+  return true;
+}
+
 std::optional<std::string> tfm::rt::tfmNameOfGgufTensor(std::string_view name) {
   for (const NamePair &p : kGgufGlobal)
     if (p.file == name)
       return std::string(p.tfm);
-  constexpr std::string_view prefix = "blk.";
-  if (name.substr(0, prefix.size()) != prefix)
-    return std::nullopt;
-  size_t dot = name.find('.', prefix.size());
-  if (dot == std::string_view::npos || dot == prefix.size() ||
-      dot - prefix.size() > 9)
-    return std::nullopt;
-  std::string_view number = name.substr(prefix.size(), dot - prefix.size());
-  for (char c : number)
-    if (c < '0' || c > '9')
-      return std::nullopt;
+  int64_t layer;
   std::string_view base, suffix;
-  splitSuffix(name.substr(dot + 1), base, suffix);
+  if (!ggufLayerTensor(name, layer, base, suffix))
+    return std::nullopt;
   for (const NamePair &p : kGgufLayer)
     if (p.file == base)
-      return fmt::format("layers.{}.{}.{}", std::stoll(std::string(number)),
-                         p.tfm, suffix);
+      return fmt::format("layers.{}.{}.{}", layer, p.tfm, suffix);
   return std::nullopt;
 }
 

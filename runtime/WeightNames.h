@@ -65,6 +65,11 @@ std::vector<WeightRecipe> weightRecipes(std::string_view name,
                                         const WeightLayout &layout,
                                         int64_t outerDim);
 
+/// A per-layer tensor name of a llama.cpp GGUF file, "blk.N.<base>.<suffix>"
+/// ("blk.3.attn_v.weight": 3, "attn_v", "weight"); false for another name.
+bool ggufLayerTensor(std::string_view name, int64_t &layer,
+                     std::string_view &base, std::string_view &suffix);
+
 /// The tfm weight a tensor of a llama.cpp GGUF file provides
 /// ("blk.3.attn_q.weight" -> "layers.3.attn.q.weight"); none for a name
 /// tfm does not map.

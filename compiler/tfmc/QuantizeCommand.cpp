@@ -12,6 +12,7 @@
 #include "compiler/tfmc/Driver.h"
 #include "runtime/Gguf.h"
 #include "runtime/Quant.h"
+#include "runtime/WeightNames.h"
 #include "runtime/WeightWriter.h"
 #include "runtime/Weights.h"
 
@@ -55,24 +56,6 @@ uint32_t fileType(DType type) {
   case DType::Unsupported: break;
   }
   return 0;
-}
-
-/// "blk.N.<part>.weight": N and <part>; false for another name.
-bool layerPart(const std::string &name, int64_t &layer, std::string &part) {
-  if (name.rfind("blk.", 0) != 0)
-    return false;
-  size_t dot = name.find('.', 4);
-  if (dot == std::string::npos || dot == 4 || dot - 4 > 9)
-    return false;
-  layer = 0;
-  for (size_t i = 4; i < dot; ++i) {
-    if (name[i] < '0' || name[i] > '9')
-      return false;
-    layer = layer * 10 + (name[i] - '0');
-  }
-  size_t end = name.rfind('.');
-  part = name.substr(dot + 1, end - dot - 1);
-  return true;
 }
 
 /// llama.cpp's rule for the layers that get more bits in a K mix.
@@ -141,8 +124,8 @@ int tfm::quantizeCommand(int argc, char **argv) {
   int64_t layers = 0;
   for (const std::string &name : gguf.tensorNames()) {
     int64_t layer;
-    std::string part;
-    if (layerPart(name, layer, part))
+    std::string_view part, suffix;
+    if (rt::ggufLayerTensor(name, layer, part, suffix))
       layers = std::max(layers, layer + 1);
   }
   bool tied = gguf.find("output.weight") == nullptr;
@@ -150,10 +133,10 @@ int tfm::quantizeCommand(int argc, char **argv) {
     if (!mix)
       return base;
     int64_t layer;
-    std::string part;
+    std::string_view part, suffix;
     if (name == "output.weight" || (tied && name == "token_embd.weight"))
       return DType::Q6_K;
-    if (layerPart(name, layer, part) &&
+    if (rt::ggufLayerTensor(name, layer, part, suffix) &&
         (part == "attn_v" || part == "ffn_down") && moreBits(layer, layers))
       return DType::Q6_K;
     return base;
