@@ -3,8 +3,9 @@
 // Writes a GGUF file of architecture llama with seeded random weights and a
 // placeholder vocabulary, for benchmarks: the compiled program reads its
 // config from the same file, and other engines can load it too.
-// Matrices are stored as --type says (f32, f16, bf16 or q8_0); norm weights
-// stay f32, as llama.cpp stores them.
+// Matrices are stored as --type says (f32, f16, bf16 or a GGUF block
+// format), generated directly in that type; norm weights stay f32, as
+// llama.cpp stores them.
 //
 //   make-model --dim 288 --layers 6 --heads 6 --hidden 768 --vocab 32000
 //              [--kv-heads H] [--ctx 1024] [--seed S] [--tied 1]
@@ -108,6 +109,11 @@ int main(int argc, char **argv) {
     requests.push_back({b + "ffn_up.weight", {hidden, dim}});
     requests.push_back({b + "ffn_down.weight", {dim, hidden}});
   }
+  // Matrices are generated directly in their type (an 8B-shaped model in
+  // q4_K never exists in f32).
+  for (WeightRequest &r : requests)
+    if (r.shape.size() == 2)
+      r.storage = matrices;
   auto table = randomWeights(requests, uint64_t(seed));
   if (!table) {
     std::fprintf(stderr, "make-model: %s\n", table.error().message().c_str());
@@ -116,8 +122,14 @@ int main(int argc, char **argv) {
   int64_t params = 0;
   for (const WeightRequest &r : requests) {
     const WeightTable::Entry *e = table->find(r.name);
-    w.addTensor({r.name, r.shape, r.shape.size() == 2 ? matrices : DType::F32,
-                 std::vector<float>(e->f32(), e->f32() + e->numel())});
+    TensorData tensor{r.name, r.shape, e->storage, {}, {}};
+    if (e->storage == DType::F32) {
+      tensor.values.assign(e->f32(), e->f32() + e->numel());
+    } else {
+      auto *bytes = static_cast<const uint8_t *>(e->data);
+      tensor.raw.assign(bytes, bytes + e->bytes());
+    }
+    w.addTensor(std::move(tensor));
     params += e->numel();
   }
   if (Status s = w.write(out); !s) {
