@@ -116,3 +116,43 @@ func.func @projection_reused(%x: tensor<1x8xf32>, %cache: !cache, %pos: index, %
   %o, %c = tfm.cached_attention %qr, %kr, %v into %cache at %pos len %len {num_heads = 2 : i64, num_kv_heads = 2 : i64, head_dim = 4 : i64, scale = 0.5 : f64, causal} : tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32> into !cache -> tensor<1x8xf32>
   return %o, %q : tensor<1x8xf32>, tensor<1x8xf32>
 }
+
+// -----
+
+!cache = !tfm.kv_cache<len = 64, kv_heads = 1, head_dim = 4, v_head_dim = 4>
+
+// Activation rounding (act_quant) carries over to the fused product; a V
+// projection that rounds otherwise than Q and K leaves all three unfused.
+// CHECK-LABEL: func.func @rounded
+// CHECK: tfm.qkv_rope half %arg0, %{{.*}} at %arg2 {act_quant = #tfm.act_quant<q8_0>,
+// CHECK-LABEL: func.func @rounded_otherwise
+// CHECK-NOT: tfm.qkv_rope
+// CHECK: tfm.rope
+func.func @rounded(%x: tensor<1x32xf32>, %cache: !cache, %pos: index, %len: index) -> tensor<1x8xf32> {
+  %wq = tfm.weight "q" : tensor<8x32xf32, #tfm.storage<q8_0>>
+  %wk = tfm.weight "k" : tensor<4x32xf32, #tfm.storage<q8_0>>
+  %wv = tfm.weight "v" : tensor<4x32xf32, #tfm.storage<q8_0>>
+  %q = tfm.linear %x, %wq {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<8x32xf32, #tfm.storage<q8_0>> -> tensor<1x8xf32>
+  %k = tfm.linear %x, %wk {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<4x32xf32, #tfm.storage<q8_0>> -> tensor<1x4xf32>
+  %v = tfm.linear %x, %wv {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<4x32xf32, #tfm.storage<q8_0>> -> tensor<1x4xf32>
+  %qr = tfm.rope half %q at %pos {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64} : tensor<1x8xf32>
+  %kr = tfm.rope half %k at %pos {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64} : tensor<1x4xf32>
+  %c = tfm.kv_write %kr, %v into %cache at %pos : tensor<1x4xf32>, tensor<1x4xf32> into !cache
+  %keys, %values = tfm.kv_read %c len %len : !cache -> tensor<?x4xf32>, tensor<?x4xf32>
+  %o = tfm.attention %qr, %keys, %values at %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64, causal} : tensor<1x8xf32>, tensor<?x4xf32>, tensor<?x4xf32> -> tensor<1x8xf32>
+  return %o : tensor<1x8xf32>
+}
+func.func @rounded_otherwise(%x: tensor<1x32xf32>, %cache: !cache, %pos: index, %len: index) -> tensor<1x8xf32> {
+  %wq = tfm.weight "q" : tensor<8x32xf32, #tfm.storage<q8_0>>
+  %wk = tfm.weight "k" : tensor<4x32xf32, #tfm.storage<q8_0>>
+  %wv = tfm.weight "v" : tensor<4x32xf32, #tfm.storage<q8_0>>
+  %q = tfm.linear %x, %wq {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<8x32xf32, #tfm.storage<q8_0>> -> tensor<1x8xf32>
+  %k = tfm.linear %x, %wk {act_quant = #tfm.act_quant<q8_0>} : tensor<1x32xf32>, tensor<4x32xf32, #tfm.storage<q8_0>> -> tensor<1x4xf32>
+  %v = tfm.linear %x, %wv : tensor<1x32xf32>, tensor<4x32xf32, #tfm.storage<q8_0>> -> tensor<1x4xf32>
+  %qr = tfm.rope half %q at %pos {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64} : tensor<1x8xf32>
+  %kr = tfm.rope half %k at %pos {head_dim = 4 : i64, rotary_dim = 4 : i64, theta = 10000.0 : f64} : tensor<1x4xf32>
+  %c = tfm.kv_write %kr, %v into %cache at %pos : tensor<1x4xf32>, tensor<1x4xf32> into !cache
+  %keys, %values = tfm.kv_read %c len %len : !cache -> tensor<?x4xf32>, tensor<?x4xf32>
+  %o = tfm.attention %qr, %keys, %values at %pos {num_heads = 2 : i64, num_kv_heads = 1 : i64, head_dim = 4 : i64, scale = 0.5 : f64, causal} : tensor<1x8xf32>, tensor<?x4xf32>, tensor<?x4xf32> -> tensor<1x8xf32>
+  return %o : tensor<1x8xf32>
+}
