@@ -410,30 +410,8 @@ void tfm::rt::quantize(DType storage, const float *in, int64_t n,
     quantizeBlock(storage, in + b * elements, out + b * bytes);
 }
 
-tfm::rt::ActQuant tfm::rt::activationQuantFor(DType storage) {
-  switch (storage) {
-  case DType::Q8_0:
-  case DType::Q4_0:
-  case DType::Q5_0:
-    return ActQuant::Q8_0;
-  case DType::Q2_K:
-  case DType::Q3_K:
-  case DType::Q4_K:
-  case DType::Q5_K:
-  case DType::Q6_K:
-    return ActQuant::Q8_K;
-  default:
-    return ActQuant::None;
-  }
-}
-
 int64_t tfm::rt::actQuantBlock(ActQuant quant) {
-  switch (quant) {
-  case ActQuant::Q8_0: return 32;
-  case ActQuant::Q8_K: return 256;
-  case ActQuant::None: break;
-  }
-  return 1;
+  return quant == ActQuant::Q8_K ? 256 : 32;
 }
 
 void tfm::rt::roundActivations(ActQuant quant, const float *x, int64_t n,

@@ -48,12 +48,8 @@ void quantize(DType storage, const float *in, int64_t n, uint8_t *out);
 /// - q8_K, for the K-quants: blocks of 256, scale 1/(-127/max) as f32
 ///   (max the value of largest magnitude, the first one if several), each
 ///   value x·(-127/max) rounded to nearest, ties to even, at most 127.
-enum class ActQuant { None, Q8_0, Q8_K };
+enum class ActQuant { Q8_0, Q8_K };
 
-/// The activation rounding that goes with weights stored as `storage`
-/// (None for f32, f16, bf16, and q4_1/q5_1, which llama.cpp pairs with
-/// q8_1 and tfm keeps in f32).
-ActQuant activationQuantFor(DType storage);
 /// Elements per block of an activation rounding (32 or 256).
 int64_t actQuantBlock(ActQuant quant);
 

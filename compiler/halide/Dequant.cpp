@@ -62,6 +62,27 @@ struct BlockReader {
   }
   /// Element i's bit of a 32-bit mask at `qh` (little-endian).
   Expr bit32(int qh) const { return (byte(qh + i / 8) >> (i % 8)) & 1; }
+
+  /// The 6-bit scale and min of sub-block j (0-7) of a q4_K or q5_K block
+  /// (ggml's get_scale_min_k4).
+  std::pair<Expr, Expr> scaleMinK4(Expr j) const {
+    Expr a = byte(4 + j), c = byte(8 + j), d = byte(j);
+    return {select(j < 4, a & 63, (c & 15) | ((d >> 6) << 4)),
+            select(j < 4, c & 63, (c >> 4) | ((a >> 6) << 4))};
+  }
+  /// The 4-bit (q4_K) or 5-bit (q5_K) integer of element l (0-31) of
+  /// sub-block j.
+  Expr quantK45(bool five, Expr j, Expr l) const {
+    Expr q = (byte((five ? 48 : 16) + j / 2 * 32 + l) >> (4 * (j % 2))) & 15;
+    return five ? q | (((byte(16 + l) >> j) & 1) << 4) : q;
+  }
+  /// The signed 6-bit integer of q6_K's element l (0-31) of group `group`
+  /// (0-3, of 32 elements) of half `h` (0-1, of 128 elements).
+  Expr quantK6(Expr h, Expr group, Expr l) const {
+    Expr low = (byte(h * 64 + group % 2 * 32 + l) >> (4 * (group / 2))) & 15;
+    Expr high = (byte(128 + h * 32 + l) >> (2 * group)) & 3;
+    return (low | (high << 4)) - 32;
+  }
 };
 
 } // namespace
@@ -72,7 +93,8 @@ bool hasSignedInts(ir::Storage storage) {
 }
 
 int integerLanes(ir::Storage storage) {
-  return storage == ir::Storage::q8_0 ? 16 : 8;
+  return storage == ir::Storage::q4_0 || storage == ir::Storage::q5_0 ? 8
+                                                                      : 16;
 }
 
 std::pair<Expr, Expr> signedInt(ir::Storage storage, ImageParam bytes,
@@ -110,30 +132,19 @@ bool hasKInts(ir::Storage storage) {
 KInts kInts(ir::Storage storage, ImageParam bytes, Expr block, Expr step,
             Expr element, const std::vector<Expr> &outer) {
   BlockReader b(storage, bytes, block * 256, outer);
-  Expr e = element;
   switch (storage) {
   case ir::Storage::q4_K:
   case ir::Storage::q5_K: {
-    bool five = storage == ir::Storage::q5_K;
-    Expr j = step;
-    // The 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
-    Expr a = b.byte(4 + j), c = b.byte(8 + j), d = b.byte(j);
-    Expr scale = select(j < 4, a & 63, (c & 15) | ((d >> 6) << 4));
-    Expr min = select(j < 4, c & 63, (c >> 4) | ((a >> 6) << 4));
-    Expr q =
-        (b.byte((five ? 48 : 16) + j / 2 * 32 + e) >> (4 * (j % 2))) & 15;
-    if (five)
-      q = q | (((b.byte(16 + e) >> j) & 1) << 4);
+    auto [scale, min] = b.scaleMinK4(step);
+    Expr q = b.quantK45(storage == ir::Storage::q5_K, step, element);
     return {cast<int16_t>(scale * q), b.half(0), min, b.half(2)};
   }
   case ir::Storage::q6_K: {
-    Expr h = step / 4, group = step % 4;
-    Expr low = (b.byte(h * 64 + group % 2 * 32 + e) >> (4 * (group / 2))) & 15;
-    Expr high = (b.byte(128 + h * 32 + e) >> (2 * group)) & 3;
     // Each 16 elements have their own signed 8-bit scale.
-    Expr scale = select(e < 16, b.signedByte(192 + 2 * step),
+    Expr scale = select(element < 16, b.signedByte(192 + 2 * step),
                         b.signedByte(193 + 2 * step));
-    return {cast<int16_t>(scale * ((low | (high << 4)) - 32)), b.half(208),
+    return {cast<int16_t>(scale * b.quantK6(step / 4, step % 4, element)),
+            b.half(208),
             Expr(), Expr()};
   }
   default:
@@ -146,63 +157,47 @@ KInts kInts(ir::Storage storage, ImageParam bytes, Expr block, Expr step,
 
 Expr dequantize(ir::Storage storage, ImageParam bytes, Expr k,
                 const std::vector<Expr> &outer) {
-  BlockReader reader(storage, bytes, k, outer);
-  Expr i = reader.i;
-  auto byte = [&](Expr offset) { return reader.byte(offset); };
-  auto signedByte = [&](Expr offset) { return reader.signedByte(offset); };
-  auto half = [&](int offset) { return reader.half(offset); };
-  auto nibble32 = [&](int qs) { return reader.nibble32(qs); };
-  auto bit32 = [&](int qh) { return reader.bit32(qh); };
-
+  BlockReader b(storage, bytes, k, outer);
+  Expr i = b.i;
   switch (storage) {
   case ir::Storage::q8_0:
-    return cast<float>(signedByte(2 + i)) * half(0);
+    return cast<float>(b.signedByte(2 + i)) * b.half(0);
   case ir::Storage::q4_0:
-    return cast<float>(nibble32(2) - 8) * half(0);
+    return cast<float>(b.nibble32(2) - 8) * b.half(0);
   case ir::Storage::q4_1:
-    return cast<float>(nibble32(4)) * half(0) + half(2);
+    return cast<float>(b.nibble32(4)) * b.half(0) + b.half(2);
   case ir::Storage::q5_0:
-    return cast<float>((nibble32(6) | (bit32(2) << 4)) - 16) * half(0);
+    return cast<float>((b.nibble32(6) | (b.bit32(2) << 4)) - 16) * b.half(0);
   case ir::Storage::q5_1:
-    return cast<float>(nibble32(8) | (bit32(4) << 4)) * half(0) + half(2);
+    return cast<float>(b.nibble32(8) | (b.bit32(4) << 4)) * b.half(0) +
+           b.half(2);
   case ir::Storage::q2_K: {
-    Expr scales = byte(i / 16);
-    Expr q = (byte(16 + i / 128 * 32 + i % 32) >> (2 * (i % 128 / 32))) & 3;
-    return half(80) * cast<float>(scales & 15) * cast<float>(q) -
-           half(82) * cast<float>(scales >> 4);
+    Expr scales = b.byte(i / 16);
+    Expr q = (b.byte(16 + i / 128 * 32 + i % 32) >> (2 * (i % 128 / 32))) & 3;
+    return b.half(80) * cast<float>(scales & 15) * cast<float>(q) -
+           b.half(82) * cast<float>(scales >> 4);
   }
   case ir::Storage::q3_K: {
     Expr s = i / 16;
-    Expr low = (byte(96 + s % 8) >> (4 * (s / 8))) & 15;
-    Expr high = (byte(104 + s % 4) >> (2 * (s / 4))) & 3;
+    Expr low = (b.byte(96 + s % 8) >> (4 * (s / 8))) & 15;
+    Expr high = (b.byte(104 + s % 4) >> (2 * (s / 4))) & 3;
     Expr scale = (low | (high << 4)) - 32;
     Expr group = i % 128 / 32, l = i % 32;
-    Expr q = (byte(32 + i / 128 * 32 + l) >> (2 * group)) & 3;
-    Expr h = (byte(l) >> (i / 128 * 4 + group)) & 1;
-    return half(108) * cast<float>(scale) * cast<float>(q - 4 + 4 * h);
+    Expr q = (b.byte(32 + i / 128 * 32 + l) >> (2 * group)) & 3;
+    Expr h = (b.byte(l) >> (i / 128 * 4 + group)) & 1;
+    return b.half(108) * cast<float>(scale) * cast<float>(q - 4 + 4 * h);
   }
   case ir::Storage::q4_K:
   case ir::Storage::q5_K: {
-    bool five = storage == ir::Storage::q5_K;
     Expr j = i / 32;
-    // The 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
-    Expr a = byte(4 + j), b = byte(8 + j), c = byte(j);
-    Expr scale = select(j < 4, a & 63, (b & 15) | ((c >> 6) << 4));
-    Expr min = select(j < 4, b & 63, (b >> 4) | ((a >> 6) << 4));
-    Expr q = (byte((five ? 48 : 16) + i / 64 * 32 + i % 32) >> (4 * (j % 2))) &
-             15;
-    if (five)
-      q = q | (((byte(16 + i % 32) >> j) & 1) << 4);
-    return half(0) * cast<float>(scale) * cast<float>(q) -
-           half(2) * cast<float>(min);
+    auto [scale, min] = b.scaleMinK4(j);
+    Expr q = b.quantK45(storage == ir::Storage::q5_K, j, i % 32);
+    return b.half(0) * cast<float>(scale) * cast<float>(q) -
+           b.half(2) * cast<float>(min);
   }
-  case ir::Storage::q6_K: {
-    Expr h = i / 128, group = i % 128 / 32, l = i % 32;
-    Expr low = (byte(h * 64 + group % 2 * 32 + l) >> (4 * (group / 2))) & 15;
-    Expr high = (byte(128 + h * 32 + l) >> (2 * group)) & 3;
-    return half(208) * cast<float>(signedByte(192 + i / 16)) *
-           cast<float>((low | (high << 4)) - 32);
-  }
+  case ir::Storage::q6_K:
+    return b.half(208) * cast<float>(b.signedByte(192 + i / 16)) *
+           cast<float>(b.quantK6(i / 128, i % 128 / 32, i % 32));
   default:
     break;
   }

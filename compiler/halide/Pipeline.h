@@ -51,9 +51,10 @@ KInts kInts(mlir::tfm::Storage storage, Halide::ImageParam bytes,
             Halide::Expr block, Halide::Expr step, Halide::Expr element,
             const std::vector<Halide::Expr> &outer);
 
-/// The lanes an integer product over such a format sums each block in:
-/// 16 for q8_0 (its 32 bytes in order), 8 for a nibble format (whose byte
-/// j holds elements j and j + 16, so each block is two halves of 16).
+/// The lanes an integer product over such a format sums each 32 elements
+/// in: 16 for q8_0 (its 32 bytes in order) and the K-quants, 8 for a
+/// nibble format of 32-element blocks (whose byte j holds elements j and
+/// j + 16, so each block is two halves of 16).
 int integerLanes(mlir::tfm::Storage storage);
 /// Element `low` + 16·`half` of block `block` of a row (low < 16 for a
 /// nibble format, < 32 for q8_0 with half 0) as its integer (Int(8)), and

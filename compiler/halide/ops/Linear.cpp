@@ -41,9 +41,6 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
     Expr inv = select(amax != 0.f, 127.f / amax, 0.f);
     scale(b, s) = Tuple(strict_float(d), strict_float(inv));
     q = round(x(c, s) * scale(c / block, s)[1]);
-    Func ints("act_ints");
-    ints(c, s) = cast<int16_t>(q);
-    p.actInts = ints;
   } else {
     // max: the value of largest magnitude (the first one); q =
     // x·(-127/max), ties to even, at most 127; scale 1/(-127/max).
@@ -58,9 +55,11 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
     scale(b, s) = Tuple(strict_float(select(amax == 0.f, 0.f, 1.f / inv)),
                         strict_float(select(amax == 0.f, 0.f, inv)));
     q = min(127.f, round(x(c, s) * scale(c / block, s)[1]));
-    Func ints("act_ints");
-    ints(c, s) = cast<int16_t>(q);
-    p.actInts = ints;
+  }
+  Func ints("act_ints");
+  ints(c, s) = cast<int16_t>(q);
+  p.actInts = ints;
+  if (*quant == ir::ActQuant::q8_K) {
     RDom in32(0, 32, "in_32");
     Func sums("act_sums");
     sums(b, s) += cast<int32_t>(ints(b * 32 + in32, s));
@@ -93,8 +92,8 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                     const std::vector<Var> &outs, Expr row) {
   ProductStages &p = l.stages.product;
   bool kQuant = hasKInts(storage);
-  int block = kQuant ? 256 : 32;
-  int laneCount = kQuant ? 16 : integerLanes(storage);
+  int block = int(ir::blockElements(storage));
+  int laneCount = integerLanes(storage);
   int steps = block / (2 * laneCount);
   Var lane("lane"), blk("blk");
   Var s = outs.back();
@@ -125,14 +124,17 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                        (scale * p.actScale(blocks, s)[0]);
   Func dot("dot");
   dot(args({})) += acc(args({lanes}));
-  if (kQuant && storage != ir::Storage::q6_K) {
+  if (kQuant) {
     RDom subs(0, 8, 0, k / 256, "subs");
     KInts m = kInts(storage, bytes, subs.y, subs.x, 0, {row});
-    Func mins("int_mins");
-    mins(args({})) += cast<float>(m.min * p.actSums(subs.y * 8 + subs.x, s)) *
-                      (m.minScale * p.actScale(subs.y, s)[0]);
-    dot(args({})) -= mins(args({}));
-    p.intMins = mins;
+    if (m.min.defined()) { // q4_K, q5_K
+      Func mins("int_mins");
+      mins(args({})) +=
+          cast<float>(m.min * p.actSums(subs.y * 8 + subs.x, s)) *
+          (m.minScale * p.actScale(subs.y, s)[0]);
+      dot(args({})) -= mins(args({}));
+      p.intMins = mins;
+    }
   }
   p.intSum = sum;
   p.intAcc = acc;
