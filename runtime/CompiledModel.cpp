@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <new>
+#include <optional>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -187,8 +188,7 @@ struct Session::Bound {
   int logitsStep = -1;
   std::vector<int> logitsRowBuffers;
 
-  Bound(const EntryPlan &e, const std::vector<WeightDef> &weights)
-      : entry(e) {
+  Bound(const EntryPlan &e, const Plan &plan) : entry(e) {
     buffers.resize(e.buffers.size());
     dims.resize(e.buffers.size());
     scalars.resize(e.registers.size());
@@ -198,15 +198,20 @@ struct Session::Bound {
       b = halide_buffer_t();
       b.type = d.isInt ? halide_type_t(halide_type_int, 32)
                        : halide_type_t(halide_type_float, 32);
-      // A weight as stored: the kernels take f16 and bf16 as their bits,
-      // a block format as its bytes.
-      if (d.kind == BufferDef::Kind::Weight) {
-        DType storage = weights[size_t(d.index)].storage;
-        if (isBlockFormat(storage))
-          b.type = halide_type_t(halide_type_uint, 8);
-        else if (storage != DType::F32)
-          b.type = halide_type_t(halide_type_uint, 16);
-      }
+      // A weight or the cache as stored: the kernels take f16 and bf16 as
+      // their bits, a block format as its bytes.
+      std::optional<DType> storage;
+      if (d.kind == BufferDef::Kind::Weight)
+        storage = plan.weights[size_t(d.index)].storage;
+      else if (d.kind == BufferDef::Kind::Keys ||
+               d.kind == BufferDef::Kind::Values ||
+               d.kind == BufferDef::Kind::KeySlots ||
+               d.kind == BufferDef::Kind::ValueSlots)
+        storage = plan.kvStorage;
+      if (storage && isBlockFormat(*storage))
+        b.type = halide_type_t(halide_type_uint, 8);
+      else if (storage && *storage != DType::F32)
+        b.type = halide_type_t(halide_type_uint, 16);
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
     }
@@ -254,7 +259,7 @@ ZeroPages::ZeroPages(size_t bytes) : bytes_(bytes) {
   void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p != MAP_FAILED)
-    data_ = static_cast<float *>(p);
+    data_ = static_cast<uint8_t *>(p);
 }
 
 ZeroPages::~ZeroPages() {
@@ -263,31 +268,37 @@ ZeroPages::~ZeroPages() {
 }
 
 namespace {
-size_t cacheFloats(const Plan &p) {
-  return size_t(p.layers * p.maxSeqLen * p.kvHeads * (p.headDim + p.vHeadDim));
+/// Bytes of one cached row of keys or of values, as the cache stores them.
+int64_t rowBytes(const Plan &p, bool keys) {
+  return storageSize(p.kvStorage, p.kvHeads * (keys ? p.headDim : p.vHeadDim));
+}
+
+size_t cacheBytes(const Plan &p) {
+  return size_t(p.layers * p.maxSeqLen *
+                (rowBytes(p, true) + rowBytes(p, false)));
 }
 } // namespace
 
-float *Session::keys(int64_t layer) const {
+uint8_t *Session::keys(int64_t layer) const {
   const Plan &p = model_.plan();
-  return cache_.data() + layer * p.maxSeqLen * p.kvHeads * p.headDim;
+  return cache_.data() + layer * p.maxSeqLen * rowBytes(p, true);
 }
 
-float *Session::values(int64_t layer) const {
+uint8_t *Session::values(int64_t layer) const {
   const Plan &p = model_.plan();
-  return cache_.data() + p.layers * p.maxSeqLen * p.kvHeads * p.headDim +
-         layer * p.maxSeqLen * p.kvHeads * p.vHeadDim;
+  return cache_.data() + p.layers * p.maxSeqLen * rowBytes(p, true) +
+         layer * p.maxSeqLen * rowBytes(p, false);
 }
 
 Session::Session(const CompiledModel &model)
-    : model_(model), cache_(cacheFloats(model.plan()) * sizeof(float)) {
+    : model_(model), cache_(cacheBytes(model.plan())) {
   const Plan &p = model.plan();
   size_t arena = size_t(std::max(p.prefill.arenaBytes, p.decode.arenaBytes));
   arena = (arena + kAlignment - 1) / kAlignment * kAlignment;
   arena_ = static_cast<float *>(std::aligned_alloc(kAlignment,
                                                    std::max(arena, kAlignment)));
-  prefillBound_ = std::make_unique<Bound>(p.prefill, p.weights);
-  decodeBound_ = std::make_unique<Bound>(p.decode, p.weights);
+  prefillBound_ = std::make_unique<Bound>(p.prefill, p);
+  decodeBound_ = std::make_unique<Bound>(p.decode, p);
 }
 
 Session::~Session() { std::free(arena_); }
@@ -335,10 +346,15 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     halide_buffer_t &b = bound.buffers[i];
     int rank = int(d.shape.size());
     int64_t stride = 1;
-    // A row of a block-format weight is its bytes.
+    // A row of a block-format weight or cache is its bytes.
+    bool cached = d.kind == BufferDef::Kind::Keys ||
+                  d.kind == BufferDef::Kind::Values ||
+                  d.kind == BufferDef::Kind::KeySlots ||
+                  d.kind == BufferDef::Kind::ValueSlots;
     DType storage = d.kind == BufferDef::Kind::Weight
                         ? model_.plan().weights[size_t(d.index)].storage
-                        : DType::F32;
+                    : cached ? p.kvStorage
+                             : DType::F32;
     for (int k = 0; k < rank; ++k) {
       int64_t extent = sizeOf(d.shape[size_t(rank - 1 - k)]);
       if (k == 0 && isBlockFormat(storage))
@@ -357,18 +373,18 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       b.host = reinterpret_cast<uint8_t *>(arena_) + d.offset;
       break;
     case BufferDef::Kind::Keys:
-      b.host = reinterpret_cast<uint8_t *>(keys(d.index));
+      b.host = keys(d.index);
       break;
     case BufferDef::Kind::Values:
-      b.host = reinterpret_cast<uint8_t *>(values(d.index));
+      b.host = values(d.index);
       break;
     case BufferDef::Kind::KeySlots:
-      b.host = reinterpret_cast<uint8_t *>(keys(d.index) + regs[size_t(d.at)] *
-                                                               b.dim[0].extent);
+      b.host = keys(d.index) +
+               regs[size_t(d.at)] * b.dim[0].extent * b.type.bytes();
       break;
     case BufferDef::Kind::ValueSlots:
-      b.host = reinterpret_cast<uint8_t *>(
-          values(d.index) + regs[size_t(d.at)] * b.dim[0].extent);
+      b.host = values(d.index) +
+               regs[size_t(d.at)] * b.dim[0].extent * b.type.bytes();
       break;
     }
   }
@@ -399,14 +415,27 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
         rowsDim.extent = 1;
       }
     if (s.kind == Step::Kind::KvWrite) {
+      // Rows [at, at + rows) of the cache, rounded to its storage.
       const halide_buffer_t &k = bound.buffers[size_t(s.keys)];
       const halide_buffer_t &v = bound.buffers[size_t(s.values)];
       int64_t rows = k.dim[1].extent, at = regs[s.pos];
-      int64_t kw = k.dim[0].extent, vw = v.dim[0].extent;
-      std::memcpy(keys(s.layer) + at * kw, k.host,
-                  size_t(rows * kw) * sizeof(float));
-      std::memcpy(values(s.layer) + at * vw, v.host,
-                  size_t(rows * vw) * sizeof(float));
+      storeValues(p.kvStorage, reinterpret_cast<const float *>(k.host),
+                  rows * k.dim[0].extent,
+                  keys(s.layer) + at * rowBytes(p, true));
+      storeValues(p.kvStorage, reinterpret_cast<const float *>(v.host),
+                  rows * v.dim[0].extent,
+                  values(s.layer) + at * rowBytes(p, false));
+      continue;
+    }
+    if (s.kind == Step::Kind::KvRead) {
+      // Rows [0, rows) of the cache as f32, for a kernel that takes them so.
+      halide_buffer_t &k = bound.buffers[size_t(s.keys)];
+      halide_buffer_t &v = bound.buffers[size_t(s.values)];
+      loadValues(p.kvStorage, keys(s.layer), k.dim[1].extent * k.dim[0].extent,
+                 reinterpret_cast<float *>(k.host));
+      loadValues(p.kvStorage, values(s.layer),
+                 v.dim[1].extent * v.dim[0].extent,
+                 reinterpret_cast<float *>(v.host));
       continue;
     }
     std::chrono::steady_clock::time_point start;

@@ -60,11 +60,11 @@ public:
   ~ZeroPages();
 
   /// Null when the mapping failed.
-  float *data() const { return data_; }
+  uint8_t *data() const { return data_; }
   size_t bytes() const { return bytes_; }
 
 private:
-  float *data_ = nullptr;
+  uint8_t *data_ = nullptr;
   size_t bytes_ = 0;
 };
 
@@ -110,8 +110,9 @@ private:
   bool profiling_ = false;
   std::vector<KernelStats> stats_;
   const CompiledModel &model_;
-  float *keys(int64_t layer) const;
-  float *values(int64_t layer) const;
+  /// A layer's cached keys or values, rows of the plan's kvStorage.
+  uint8_t *keys(int64_t layer) const;
+  uint8_t *values(int64_t layer) const;
   /// Every layer's keys, then every layer's values.
   ZeroPages cache_;
   float *arena_ = nullptr;

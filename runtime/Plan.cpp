@@ -113,6 +113,11 @@ void printEntry(std::string &out, const EntryPlan &e) {
                          s.keys, s.values, s.pos);
       continue;
     }
+    if (s.kind == Step::Kind::KvRead) {
+      out += fmt::format("  kv_read {} keys b{} values b{}\n", s.layer, s.keys,
+                         s.values);
+      continue;
+    }
     std::string args;
     for (size_t i = 0; i < s.args.size(); ++i)
       args += fmt::format("{}{}{}", i ? ", " : "", s.args[i].isScalar ? "%" : "b",
@@ -315,6 +320,18 @@ Status parseEntry(Reader &r, EntryPlan &e) {
       e.steps.push_back(s);
       continue;
     }
+    if (w[0] == "kv_read" && w.size() == 6) {
+      Step s;
+      s.kind = Step::Kind::KvRead;
+      int64_t layer;
+      if (!toInt(w[1], layer) || w[2] != "keys" ||
+          !prefixed(w[3], 'b', s.keys) || w[4] != "values" ||
+          !prefixed(w[5], 'b', s.values))
+        return r.error("bad kv_read");
+      s.layer = int(layer);
+      e.steps.push_back(s);
+      continue;
+    }
     return r.error("unknown statement");
   }
   return r.error("missing 'end'");
@@ -341,11 +358,16 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
       p.maxSeqLen = a;
     } else if (w[0] == "prefill_chunk" && w.size() == 2 && toInt(w[1], a)) {
       p.prefillChunk = a;
-    } else if (w[0] == "cache" && w.size() == 5 && toInt(w[1], p.layers) &&
+    } else if (w[0] == "cache" && w.size() == 6 && toInt(w[1], p.layers) &&
                toInt(w[2], a) && toInt(w[3], b) && toInt(w[4], c)) {
       p.kvHeads = a;
       p.headDim = b;
       p.vHeadDim = c;
+      std::optional<DType> storage = storageNamed(w[5]);
+      if (!storage || !(*storage == DType::F32 || *storage == DType::F16 ||
+                        *storage == DType::BF16 || *storage == DType::Q8_0))
+        return r.error("bad KV cache storage type");
+      p.kvStorage = *storage;
     } else if (w[0] == "layout" && w.size() == 7) {
       int64_t interleaved;
       std::optional<std::string> naming = unescapeWord(w[1]);
@@ -411,8 +433,8 @@ std::string tfm::rt::printPlan(const Plan &p) {
   out += fmt::format("model {}\nvocab {}\nmax_seq_len {}\nprefill_chunk {}\n",
                      escapeWord(p.model), p.vocabSize, p.maxSeqLen,
                      p.prefillChunk);
-  out += fmt::format("cache {} {} {} {}\n", p.layers, p.kvHeads, p.headDim,
-                     p.vHeadDim);
+  out += fmt::format("cache {} {} {} {} {}\n", p.layers, p.kvHeads, p.headDim,
+                     p.vHeadDim, storageName(p.kvStorage));
   out += fmt::format("layout {} {} {} {} {} {}\n", escapeWord(p.layout.naming),
                      p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
                      p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);

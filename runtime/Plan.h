@@ -58,13 +58,18 @@ struct PlanArg {
   int index = 0; // buffer or register
 };
 
+/// A kernel launch, or a cache access by the host: KvWrite stores the rows
+/// of two buffers (keys, values) into a layer's cache at a position,
+/// rounded to the cache's storage; KvRead loads the cache's rows [0, n) as
+/// f32 into two arena buffers (for a kernel that takes the cache as f32
+/// tensors while the cache stores another type).
 struct Step {
-  enum class Kind { Launch, KvWrite } kind = Kind::Launch;
+  enum class Kind { Launch, KvWrite, KvRead } kind = Kind::Launch;
   int kernel = 0;
   std::vector<PlanArg> args;
   std::vector<int> results; // Launch: result buffers
-  int layer = 0;           // KvWrite
-  int keys = 0, values = 0; // KvWrite: source buffers
+  int layer = 0;           // KvWrite, KvRead
+  int keys = 0, values = 0; // KvWrite: sources; KvRead: destinations
   int pos = 0;              // KvWrite: position register
 };
 
@@ -99,6 +104,8 @@ struct Plan {
   int64_t prefillChunk = 0;
   int64_t layers = 0;
   int64_t kvHeads = 0, headDim = 0, vHeadDim = 0;
+  /// How the KV cache stores keys and values (F32, F16, BF16 or Q8_0).
+  DType kvStorage = DType::F32;
   WeightLayout layout;
   std::vector<WeightDef> weights;
   std::vector<KernelDef> kernels;

@@ -445,3 +445,43 @@ void tfm::rt::roundActivations(ActQuant quant, const float *x, int64_t n,
     }
   }
 }
+
+void tfm::rt::storeValues(DType storage, const float *in, int64_t n,
+                          uint8_t *out) {
+  switch (storage) {
+  case DType::F32:
+    std::memcpy(out, in, size_t(n) * sizeof(float));
+    return;
+  case DType::F16:
+  case DType::BF16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits =
+          storage == DType::F16 ? floatToF16(in[i]) : floatToBf16(in[i]);
+      std::memcpy(out + 2 * i, &bits, 2);
+    }
+    return;
+  default:
+    quantize(storage, in, n, out);
+    return;
+  }
+}
+
+void tfm::rt::loadValues(DType storage, const uint8_t *in, int64_t n,
+                         float *out) {
+  switch (storage) {
+  case DType::F32:
+    std::memcpy(out, in, size_t(n) * sizeof(float));
+    return;
+  case DType::F16:
+  case DType::BF16:
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, in + 2 * i, 2);
+      out[i] = storage == DType::F16 ? f16ToFloat(bits) : bf16ToFloat(bits);
+    }
+    return;
+  default:
+    dequantize(storage, in, n, out);
+    return;
+  }
+}

@@ -59,6 +59,14 @@ int64_t actQuantBlock(ActQuant quant);
 /// llama.cpp forms in integers, up to f32 rounding of the sum's order.
 void roundActivations(ActQuant quant, const float *x, int64_t n, float *out);
 
+/// Stores `n` values (whole blocks) at `in` as `storage` at `out`
+/// (storageSize bytes): f32 as they are, f16 and bf16 rounded to nearest
+/// even, a block format as quantize() writes it. The KV cache is written
+/// this way, by the programs and by the interpreter alike.
+void storeValues(DType storage, const float *in, int64_t n, uint8_t *out);
+/// The f32 values of `n` elements stored as `storage` at `in`.
+void loadValues(DType storage, const uint8_t *in, int64_t n, float *out);
+
 } // namespace tfm::rt
 
 #endif // TFM_RUNTIME_QUANT_H

@@ -123,6 +123,13 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
       if (value != "int8" && value != "f32")
         return bad("int8 or f32");
       o.activations = value;
+    } else if (flag == "--kv-cache" && flags.configArgument) {
+      if (!takeValue())
+        return missing("f32, f16, bf16 or q8_0");
+      if (value != "f32" && value != "f16" && value != "bf16" &&
+          value != "q8_0")
+        return bad("f32, f16, bf16 or q8_0");
+      o.kvCache = value;
     } else if (flag == "--weights") {
       if (!takeValue() || value.empty())
         return missing("a weights file or directory");
@@ -234,7 +241,10 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
          "                       and K-quant matrices per block as llama.cpp "
          "does; f32: keep\n"
          "                       them (default: the config's "
-         "storage.activations, else int8)\n";
+         "storage.activations, else int8)\n"
+         "  --kv-cache T         store the KV cache as T: f32, f16, bf16 or "
+         "q8_0 (default: the\n"
+         "                       config's storage.kv_cache, else f32)\n";
   s += "  --weights PATH       GGUF file, .safetensors file, or a directory "
        "(model.safetensors,\n"
        "                       a shard index, or one .gguf); default: seeded "

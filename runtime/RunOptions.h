@@ -50,6 +50,9 @@ struct RunOptions {
   /// `tfmc run`: how products over block-format matrices take their
   /// activations, "int8" or "f32" (empty: as the config says).
   std::string activations;
+  /// tfmc run: how the KV cache stores keys and values, "f32", "f16",
+  /// "bf16" or "q8_0" (empty: as the config says).
+  std::string kvCache;
   bool bench = false;
   bool profile = false;
   int64_t threads = 0;

@@ -70,6 +70,17 @@ std::optional<ModelSpec> readGgufConfig(const rt::GgufFile &file,
 /// within head_dim, ...); locations are tfm spec paths.
 void validateSpec(const ModelSpec &spec, SpecDiagnostics &diags);
 
+/// Storage choices from a command line, each overriding the spec's own
+/// (empty: keep it): the matrices' type (--weight-type), the products'
+/// activations (--activations) and the KV cache's type (--kv-cache).
+struct StorageOverrides {
+  std::string weightType, activations, kvCache;
+};
+
+/// Applies `overrides` to `spec`; the error names the flag and its value.
+std::optional<std::string>
+applyStorageOverrides(ModelSpec &spec, const StorageOverrides &overrides);
+
 /// The spec as a tfm JSON spec with every default spelled out; reading it
 /// back gives the same spec.
 llvm::json::Value specToJson(const ModelSpec &spec);

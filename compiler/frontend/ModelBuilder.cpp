@@ -69,8 +69,9 @@ public:
     MLIRContext *ctx = b_.getContext();
     int64_t seq = decode_ ? 1 : ShapedType::kDynamic;
     auto tokensType = RankedTensorType::get({seq}, b_.getI32Type());
-    auto cacheType = ir::KvCacheType::get(ctx, s_.maxSeqLen, s_.kvHeads(),
-                                          s_.headDim(), s_.vHeadDim());
+    auto cacheType =
+        ir::KvCacheType::get(ctx, s_.maxSeqLen, s_.kvHeads(), s_.headDim(),
+                             s_.vHeadDim(), s_.kvCacheStorage);
     SmallVector<Type> inputs{tokensType, b_.getIndexType()};
     SmallVector<Type> results{act(s_.vocabSize)};
     for (int64_t l = 0; l < s_.numLayers; ++l) {

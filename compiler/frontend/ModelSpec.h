@@ -171,6 +171,8 @@ struct ModelSpec {
   /// How products over block-format matrices take their activations (none
   /// of a float-stored matrix is rounded).
   Activations activations = Activations::Int8;
+  /// How the KV cache stores keys and values: f32, f16, bf16 or q8_0.
+  mlir::tfm::Storage kvCacheStorage = mlir::tfm::Storage::f32;
 
   // Resolved accessors (defaults applied).
   int64_t kvHeads() const {

@@ -8,6 +8,8 @@
 #include "compiler/frontend/JsonFields.h"
 #include "runtime/Gguf.h"
 
+#include "dialects/Tfm/TfmDialect.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/FileSystem.h"
@@ -177,6 +179,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
     JsonFields sf(*o, "storage", diags);
     sf.keyword("matrices", spec.matrixStorage);
     sf.keyword("activations", spec.activations);
+    sf.keyword("kv_cache", spec.kvCacheStorage);
     if (const json::Object *w = sf.object("weights")) {
       JsonFields wf(*w, "storage.weights", diags);
       for (const auto &entry : *w) {
@@ -340,11 +343,56 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
           formatv("must be <= num_layers ({0}), got {1}", s.numLayers,
                   m.firstDenseLayers));
   }
+  if (!mlir::tfm::isKvCacheStorage(s.kvCacheStorage))
+    err("storage.kv_cache",
+        formatv("must be f32, f16, bf16 or q8_0, got \"{0}\"",
+                toString(s.kvCacheStorage)));
+  else if (int64_t block = mlir::tfm::blockElements(s.kvCacheStorage);
+           s.headDim() % block != 0 || s.vHeadDim() % block != 0)
+    err("storage.kv_cache",
+        formatv("a {0} cache stores blocks of {1}: head_dim ({2}) and "
+                "v_head_dim ({3}) must be multiples of {1}",
+                toString(s.kvCacheStorage), block, s.headDim(),
+                s.vHeadDim()));
   if (s.weightNaming == "sandwich" &&
       (s.placement == NormPlacement::Pre || s.placement == NormPlacement::Post))
     diags.warning("weight_naming",
                   "\"sandwich\" naming is meant for sandwich or "
                   "post_sublayer norms");
+}
+
+std::optional<std::string>
+tfm::applyStorageOverrides(ModelSpec &spec, const StorageOverrides &o) {
+  using mlir::tfm::Storage;
+  if (!o.weightType.empty()) {
+    std::optional<Storage> storage = mlir::tfm::symbolizeStorage(o.weightType);
+    if (!storage)
+      return "--weight-type must be f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, "
+             "q5_1, q2_K, q3_K, q4_K, q5_K or q6_K, got '" +
+             o.weightType + "'";
+    spec.weightStorage.clear();
+    spec.matrixStorage = *storage;
+  }
+  if (!o.activations.empty()) {
+    if (o.activations != "int8" && o.activations != "f32")
+      return "--activations must be int8 or f32, got '" + o.activations + "'";
+    spec.activations =
+        o.activations == "f32" ? Activations::F32 : Activations::Int8;
+  }
+  if (!o.kvCache.empty()) {
+    std::optional<Storage> storage = mlir::tfm::symbolizeStorage(o.kvCache);
+    if (!storage || !mlir::tfm::isKvCacheStorage(*storage))
+      return "--kv-cache must be f32, f16, bf16 or q8_0, got '" + o.kvCache +
+             "'";
+    int64_t block = mlir::tfm::blockElements(*storage);
+    if (spec.headDim() % block != 0 || spec.vHeadDim() % block != 0)
+      return formatv("--kv-cache {0} stores blocks of {1}, but the model's "
+                     "head_dim is {2} and v_head_dim {3}",
+                     o.kvCache, block, spec.headDim(), spec.vHeadDim())
+          .str();
+    spec.kvCacheStorage = *storage;
+  }
+  return std::nullopt;
 }
 
 //===----------------------------------------------------------------------===//
@@ -417,7 +465,8 @@ json::Value tfm::specToJson(const ModelSpec &s) {
     ffn["moe"] = nullptr;
   }
   json::Object storage{{"matrices", toString(s.matrixStorage)},
-                       {"activations", toString(s.activations)}};
+                       {"activations", toString(s.activations)},
+                       {"kv_cache", toString(s.kvCacheStorage)}};
   if (!s.weightStorage.empty()) {
     json::Object weights;
     for (const auto &[name, type] : s.weightStorage)

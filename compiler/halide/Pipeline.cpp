@@ -103,6 +103,50 @@ Expr widenF16(Expr h) {
                             ((bits & 0x8000) << 16));
 }
 
+namespace {
+
+/// The type of a buffer's elements stored as `storage`: f32 as floats,
+/// f16 and bf16 as their bits, a block format as its bytes.
+Type storedType(ir::Storage storage) {
+  if (storage == ir::Storage::f32)
+    return Float(32);
+  return ir::blockElements(storage) > 1 ? UInt(8) : UInt(16);
+}
+
+/// Constrains `image` to `type`'s static sizes, a block format's rows
+/// counted in bytes.
+void constrainStored(ImageParam &image, mlir::RankedTensorType type) {
+  if (ir::blockElements(ir::storageOf(type)) > 1)
+    constrainBlocks(image, type);
+  else
+    constrain(image, type);
+}
+
+/// The f32 values of `image`, stored as `storage`, element by element.
+Func widened(ir::Storage storage, ImageParam image, const std::string &name) {
+  Func f(name);
+  std::vector<Var> v = vars(image.dimensions());
+  switch (storage) {
+  case ir::Storage::f32:
+    f(v) = image(v);
+    break;
+  case ir::Storage::f16:
+    f(v) = widenF16(image(v));
+    break;
+  case ir::Storage::bf16:
+    // The 16 bits are the high half of the f32 with the same value.
+    f(v) = reinterpret<float>(cast<uint32_t>(image(v)) << 16);
+    break;
+  default:
+    f(v) = dequantize(storage, image, v[0],
+                      std::vector<Expr>(v.begin() + 1, v.end()));
+    break;
+  }
+  return f;
+}
+
+} // namespace
+
 KernelPipeline buildPipeline(ir::KernelOp kernel,
                              const AlgorithmOptions &options) {
   KernelPipeline p;
@@ -115,53 +159,32 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
       // A weight comes as stored; its consumers read it widened to f32,
       // element by element as they load it (f is inlined into them).
       ir::Storage storage = ir::storageOf(t);
-      // 16-bit weights come as their bits, block formats as their bytes.
-      bool blocks = ir::blockElements(storage) > 1;
-      Type elem = !t.getElementType().isF32()       ? Int(32)
-                  : storage == ir::Storage::f32 ? Float(32)
-                  : blocks                      ? UInt(8)
-                                                : UInt(16);
-      ImageParam image(elem, int(t.getRank()), name);
-      if (blocks)
-        constrainBlocks(image, t);
-      else
-        constrain(image, t);
-      Func f(name + "_in");
-      std::vector<Var> v = vars(t.getRank());
-      switch (storage) {
-      case ir::Storage::f32:
-        f(v) = image(v);
-        break;
-      case ir::Storage::f16:
-        f(v) = widenF16(image(v));
-        break;
-      case ir::Storage::bf16:
-        // The 16 bits are the high half of the f32 with the same value.
-        f(v) = reinterpret<float>(cast<uint32_t>(image(v)) << 16);
-        break;
-      default:
-        f(v) = dequantize(storage, image, v[0],
-                          std::vector<Expr>(v.begin() + 1, v.end()));
-        break;
-      }
+      ImageParam image(t.getElementType().isF32() ? storedType(storage)
+                                                  : Int(32),
+                       int(t.getRank()), name);
+      constrainStored(image, t);
+      Func f = widened(storage, image, name + "_in");
       l.defineArgument(arg, image, f);
       p.images[i] = image;
       p.arguments.push_back(image);
     } else if (auto cache = mlir::dyn_cast<ir::KvCacheType>(arg.getType())) {
       // A KV cache: its keys and its values, every position, as two
-      // buffers.
+      // buffers in the cache's storage; the attention reads them widened.
       mlir::Type f32 = mlir::Float32Type::get(kernel.getContext());
+      ir::Storage storage = cache.getStorage();
       auto view = [&](const std::string &part, int64_t width) {
-        ImageParam image(Float(32), 2, name + "_" + part);
-        constrain(image,
-                  mlir::RankedTensorType::get({cache.getLen(), width}, f32));
+        ImageParam image(storedType(storage), 2, name + "_" + part);
+        constrainStored(image, ir::withStorage(mlir::RankedTensorType::get(
+                                                   {cache.getLen(), width}, f32),
+                                               storage));
         p.arguments.push_back(image);
         return image;
       };
       ImageParam keys = view("keys", cache.getKvHeads() * cache.getHeadDim());
       ImageParam values =
           view("values", cache.getKvHeads() * cache.getVHeadDim());
-      l.defineCache(arg, keys, values);
+      l.defineCache(arg, widened(storage, keys, name + "_keys_in"),
+                    widened(storage, values, name + "_values_in"));
       p.caches[i] = {keys, values};
     } else {
       Param<int32_t> scalar(name);

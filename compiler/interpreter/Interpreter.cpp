@@ -9,6 +9,7 @@
 #include "compiler/interpreter/Interpreter.h"
 #include "compiler/interpreter/rules/Rules.h"
 
+#include "compiler/StorageTypes.h"
 #include "dialects/Tfm/TfmOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -100,6 +101,7 @@ void Interpreter::reset() {
       cache->kvHeads = cacheType.getKvHeads();
       cache->headDim = cacheType.getHeadDim();
       cache->vHeadDim = cacheType.getVHeadDim();
+      cache->storage = runtimeStorage(cacheType.getStorage());
       impl_->caches.push_back(cache);
     }
 }

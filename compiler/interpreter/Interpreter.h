@@ -31,9 +31,11 @@ struct Tensor {
   float *mutableData() { return storage->data(); }
 };
 
-/// Keys and values of one layer, grown as positions are written.
+/// Keys and values of one layer, grown as positions are written. They are
+/// kept as f32, each rounded as `storage` stores it when written.
 struct KvBuffer {
   int64_t capacity = 0, kvHeads = 0, headDim = 0, vHeadDim = 0;
+  rt::DType storage = rt::DType::F32;
   int64_t filled = 0; // positions [0, filled) hold data
   std::vector<float> keys, values;
 };

@@ -264,10 +264,32 @@ private:
           rt::Size len;
           if (layer == layers_.end() || !sizeOf(r.getLen(), len))
             return false;
-          auto [keys, values] =
-              cacheViews(r.getCache().getType(), layer->second, len);
-          bufs_[r.getKey()] = keys;
-          bufs_[r.getValue()] = values;
+          ir::KvCacheType cache = r.getCache().getType();
+          if (cache.getStorage() == ir::Storage::f32) {
+            // The kernels read the cache's rows in place.
+            auto [keys, values] = cacheViews(cache, layer->second, len);
+            bufs_[r.getKey()] = keys;
+            bufs_[r.getValue()] = values;
+            return true;
+          }
+          // The kernels take f32 tensors: the host loads the rows into the
+          // arena.
+          rt::Step step;
+          step.kind = rt::Step::Kind::KvRead;
+          step.layer = layer->second;
+          int buffers[2];
+          for (bool keys : {true, false}) {
+            rt::BufferDef def;
+            int64_t width = cache.getKvHeads() *
+                            (keys ? cache.getHeadDim() : cache.getVHeadDim());
+            def.shape = {len, {width, -1}};
+            buffers[keys ? 0 : 1] = addBuffer(def, bound(len) * width * 4);
+          }
+          step.keys = buffers[0];
+          step.values = buffers[1];
+          bufs_[r.getKey()] = buffers[0];
+          bufs_[r.getValue()] = buffers[1];
+          entry_->steps.push_back(step);
           return true;
         })
         .Case([&](func::ReturnOp ret) {
@@ -321,7 +343,10 @@ private:
   /// straight into its cache rows; kernels that read it read those rows.
   void bindCacheSlots(ir::LaunchOp launch, Value result, rt::BufferDef &def) {
     ir::KvWriteOp write = onlyCacheWrite(result);
-    if (!write || write.getKey() == write.getValue())
+    // A cache stored in another type than f32 is written by the host,
+    // which rounds the rows (the kernels' results stay f32).
+    if (!write || write.getKey() == write.getValue() ||
+        write.getCache().getType().getStorage() != ir::Storage::f32)
       return;
     Value other = write.getKey() == result ? write.getValue() : write.getKey();
     auto layer = layers_.find(write.getCache());
@@ -400,6 +425,12 @@ bool buildPlan(ModuleOp module, int64_t prefillChunk,
   plan.kvHeads = model.getKvHeads();
   plan.headDim = model.getHeadDim();
   plan.vHeadDim = model.getVHeadDim();
+  // Every cache of every entry has the same type (the dialect verifies the
+  // model's caches match it).
+  for (auto fn : module.getOps<func::FuncOp>())
+    for (Type type : fn.getArgumentTypes())
+      if (auto cache = dyn_cast<ir::KvCacheType>(type))
+        plan.kvStorage = runtimeStorage(cache.getStorage());
   plan.layout.naming = model.getNaming().str();
   plan.layout.numHeads = model.getHeads();
   plan.layout.numKvHeads = model.getKvHeads();

@@ -77,13 +77,16 @@ int tfm::runCommand(int argc, char **argv) {
   // --weight-type: every matrix kept in that type, the file's float
   // matrices converted as they load (what a program compiled with it and
   // run with it computes).
-  if (options->weightType) {
-    spec->matrixStorage = *irStorage(*options->weightType);
-    spec->weightStorage.clear();
+  StorageOverrides overrides;
+  if (options->weightType)
+    overrides.weightType = std::string(rt::storageName(*options->weightType));
+  overrides.activations = options->activations;
+  overrides.kvCache = options->kvCache;
+  if (std::optional<std::string> error =
+          applyStorageOverrides(*spec, overrides)) {
+    std::fprintf(stderr, "tfmc run: error: %s\n", error->c_str());
+    return 2;
   }
-  if (!options->activations.empty())
-    spec->activations = options->activations == "f32" ? Activations::F32
-                                                      : Activations::Int8;
 
   std::unique_ptr<mlir::MLIRContext> context = makeContext();
   mlir::OwningOpRef<mlir::ModuleOp> module =

@@ -116,6 +116,11 @@ cl::opt<std::string> activations(
              "rounds them; the decode products then run in integers) or f32 "
              "(default: the config's storage.activations, else int8)"),
     cl::value_desc("int8|f32"), cl::cat(tfmcCategory));
+cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("How the KV cache stores keys and values: f32, f16, bf16 or "
+             "q8_0 (default: the config's storage.kv_cache, else f32)"),
+    cl::value_desc("TYPE"), cl::cat(tfmcCategory));
 cl::opt<bool> noCache("no-cache", cl::desc("Compile every kernel afresh"),
                       cl::init(false), cl::cat(tfmcCategory));
 cl::opt<bool> verbose("verbose",
@@ -328,27 +333,10 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       }
       spec->maxSeqLen = ctx;
     }
-    if (weightType.getNumOccurrences()) {
-      std::optional<mlir::tfm::Storage> storage =
-          mlir::tfm::symbolizeStorage(weightType);
-      if (!storage) {
-        llvm::errs() << "tfmc: error: --weight-type must be f32, f16, bf16, "
-                        "q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, "
-                        "q5_K or q6_K, got '"
-                     << weightType << "'\n";
-        return 2;
-      }
-      spec->weightStorage.clear();
-      spec->matrixStorage = *storage;
-    }
-    if (activations.getNumOccurrences()) {
-      if (activations != "int8" && activations != "f32") {
-        llvm::errs() << "tfmc: error: --activations must be int8 or f32, got '"
-                     << activations << "'\n";
-        return 2;
-      }
-      spec->activations =
-          activations == "f32" ? Activations::F32 : Activations::Int8;
+    if (std::optional<std::string> error = applyStorageOverrides(
+            *spec, {weightType, activations, kvCache})) {
+      llvm::errs() << "tfmc: error: " << *error << "\n";
+      return 2;
     }
     std::string specText = llvm::formatv("{0:2}\n", specToJson(*spec)).str();
     if (!dumpDir.empty() && !writeDump("00-spec.json", specText))

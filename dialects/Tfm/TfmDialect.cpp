@@ -64,6 +64,11 @@ int64_t mlir::tfm::blockElements(Storage storage) {
   return 1;
 }
 
+bool mlir::tfm::isKvCacheStorage(Storage storage) {
+  return storage == Storage::f32 || storage == Storage::f16 ||
+         storage == Storage::bf16 || storage == Storage::q8_0;
+}
+
 int64_t mlir::tfm::blockElements(ActQuant quant) {
   return quant == ActQuant::q8_K ? 256 : 32;
 }
@@ -132,12 +137,22 @@ RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 LogicalResult KvCacheType::verify(function_ref<InFlightDiagnostic()> emitError,
                                   int64_t len, int64_t kvHeads, int64_t headDim,
-                                  int64_t vHeadDim) {
+                                  int64_t vHeadDim, Storage storage) {
   if (len < 1 || kvHeads < 1 || headDim < 1 || vHeadDim < 1)
     return emitError() << "kv_cache dimensions must be >= 1, got len = " << len
                        << ", kv_heads = " << kvHeads
                        << ", head_dim = " << headDim
                        << ", v_head_dim = " << vHeadDim;
+  if (!isKvCacheStorage(storage))
+    return emitError() << "a kv_cache is stored as f32, f16, bf16 or q8_0, "
+                          "not "
+                       << stringifyStorage(storage);
+  int64_t block = blockElements(storage);
+  if (headDim % block != 0 || vHeadDim % block != 0)
+    return emitError() << "a " << stringifyStorage(storage)
+                       << " kv_cache needs head_dim and v_head_dim in whole "
+                          "blocks of "
+                       << block << ", got " << headDim << " and " << vHeadDim;
   return success();
 }
 
@@ -187,6 +202,8 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
   if (!module)
     return op->emitError() << "'" << kModelAttrName
                            << "' belongs on a module";
+  // Every entry's caches are of one type, storage included.
+  KvCacheType firstCache;
   for (Operation &child : module.getBody()->getOperations()) {
     auto fn = dyn_cast<FunctionOpInterface>(&child);
     if (!fn)
@@ -197,6 +214,8 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
       if (!cache)
         continue;
       ++caches;
+      if (!firstCache)
+        firstCache = cache;
       if (cache.getLen() != model.getMaxSeqLen() ||
           cache.getKvHeads() != model.getKvHeads() ||
           cache.getHeadDim() != model.getHeadDim() ||
@@ -204,6 +223,12 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
         return op->emitError()
                << "'" << kModelAttrName << "' does not match the KV cache "
                << cache << " of @" << fn.getName();
+      if (cache.getStorage() != firstCache.getStorage())
+        return op->emitError()
+               << "the KV caches of a model share one storage type, but @"
+               << fn.getName() << " takes a "
+               << stringifyStorage(cache.getStorage()) << " cache after a "
+               << stringifyStorage(firstCache.getStorage()) << " one";
     }
     if (caches != 0 && caches != model.getLayers())
       return op->emitError()

@@ -49,6 +49,8 @@ int64_t blockElements(Storage storage);
 /// Elements per block of an activation rounding (32 for q8_0, 256 for
 /// q8_K).
 int64_t blockElements(ActQuant quant);
+/// Whether a KV cache may be stored as `storage`: f32, f16, bf16, q8_0.
+bool isKvCacheStorage(Storage storage);
 /// The activation rounding llama.cpp pairs with weights stored as
 /// `storage` (runtime/Quant.h): q8_0 for q8_0, q4_0 and q5_0, q8_K for the
 /// K-quants, none for the float types and q4_1/q5_1.

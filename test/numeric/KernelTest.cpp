@@ -113,8 +113,7 @@ TEST_P(KernelTest, MatchesInterpreter) {
   size_t n = launch.getArgs().size();
   std::vector<InterpreterValue> values(n);
   std::vector<Halide::Buffer<>> buffers(n);
-  std::map<size_t, std::pair<Halide::Buffer<float>, Halide::Buffer<float>>>
-      caches;
+  std::map<size_t, std::pair<Halide::Buffer<>, Halide::Buffer<>>> caches;
   std::map<unsigned, const Tensor *> byArgument;
   auto argumentOf = [&](mlir::Value v) {
     auto blockArg = mlir::dyn_cast<mlir::BlockArgument>(v);
@@ -130,29 +129,53 @@ TEST_P(KernelTest, MatchesInterpreter) {
         if (!cachePass)
           continue;
         // The cache before this call's write: `a.value` positions of
-        // random keys and values; the kernel sees it after the write.
+        // random keys and values; the kernel sees it after the write. The
+        // kernel gets the rows as the cache stores them, the interpreter
+        // (which rounds its own write) the values they hold.
         const Arg &a = c.args.at(argumentOf(write.getCache()));
         ASSERT_EQ(a.kind, Arg::Kind::Cache);
+        rt::DType storage =
+            runtimeStorage(write.getCache().getType().getStorage());
         auto kv = std::make_shared<KvBuffer>();
         kv->capacity = a.shape[0];
         kv->kvHeads = a.shape[1];
         kv->headDim = a.shape[2];
         kv->vHeadDim = a.shape[3];
         kv->filled = a.value;
+        kv->storage = storage;
         int64_t kw = kv->kvHeads * kv->headDim, vw = kv->kvHeads * kv->vHeadDim;
-        Halide::Buffer<float> keys(int(kw), int(kv->capacity)),
-            vals(int(vw), int(kv->capacity));
-        keys.fill(0.0f);
-        vals.fill(0.0f);
-        for (int64_t i2 = 0; i2 < a.value * kw; ++i2)
-          kv->keys.push_back(keys.data()[i2] = normal(rng));
-        for (int64_t i2 = 0; i2 < a.value * vw; ++i2)
-          kv->values.push_back(vals.data()[i2] = normal(rng));
+        Halide::Type type = storage == rt::DType::F32 ? Halide::Float(32)
+                            : rt::isBlockFormat(storage) ? Halide::UInt(8)
+                                                         : Halide::UInt(16);
+        auto stored = [&](int64_t width, const float *rows, int64_t count,
+                          std::vector<float> &held) {
+          int64_t rowBytes = rt::storageSize(storage, width);
+          Halide::Buffer<> b(type, int(rowBytes / type.bytes()),
+                             int(kv->capacity));
+          std::memset(b.data(), 0, b.size_in_bytes());
+          rt::storeValues(storage, rows, count * width,
+                          static_cast<uint8_t *>(b.data()));
+          held.resize(size_t(count * width));
+          rt::loadValues(storage, static_cast<uint8_t *>(b.data()),
+                         count * width, held.data());
+          return b;
+        };
+        std::vector<float> k0(size_t(a.value * kw)), v0(size_t(a.value * vw));
+        for (float &x : k0)
+          x = normal(rng);
+        for (float &x : v0)
+          x = normal(rng);
+        Halide::Buffer<> keys = stored(kw, k0.data(), a.value, kv->keys);
+        Halide::Buffer<> vals = stored(vw, v0.data(), a.value, kv->values);
         const Tensor *k = byArgument.at(argumentOf(write.getKey()));
         const Tensor *v = byArgument.at(argumentOf(write.getValue()));
         int64_t pos = c.args.at(argumentOf(write.getPos())).value;
-        std::copy_n(k->data, k->numel(), keys.data() + pos * kw);
-        std::copy_n(v->data, v->numel(), vals.data() + pos * vw);
+        rt::storeValues(storage, k->data, k->numel(),
+                        static_cast<uint8_t *>(keys.data()) +
+                            pos * rt::storageSize(storage, kw));
+        rt::storeValues(storage, v->data, v->numel(),
+                        static_cast<uint8_t *>(vals.data()) +
+                            pos * rt::storageSize(storage, vw));
         values[i].kind = InterpreterValue::Kind::Cache;
         values[i].cache = kv;
         caches[i] = {keys, vals};
@@ -283,7 +306,8 @@ std::vector<Case> cases() {
   // its own, [heads, s, pos + s]).
   auto addCached = [&](std::string name, bool decode, int64_t heads,
                        int64_t kv, int64_t hd, int64_t s, int64_t pos,
-                       std::string extra, int64_t chunk, bool bias = false) {
+                       std::string extra, int64_t chunk, bool bias = false,
+                       std::string storage = "f32") {
     int64_t qw = heads * hd, kw = kv * hd, len = pos + s;
     std::string rows = decode ? "1" : "?";
     std::string q = "tensor<" + rows + "x" + std::to_string(qw) + "xf32>";
@@ -291,7 +315,8 @@ std::vector<Case> cases() {
     std::string cacheType = "!tfm.kv_cache<len = " + std::to_string(len + 3) +
                             ", kv_heads = " + std::to_string(kv) +
                             ", head_dim = " + std::to_string(hd) +
-                            ", v_head_dim = " + std::to_string(hd) + ">";
+                            ", v_head_dim = " + std::to_string(hd) +
+                            ", storage = " + storage + ">";
     std::string biasType = "tensor<" + std::to_string(heads) + "x?x?xf32>";
     std::vector<std::string> types{q, k, k, cacheType, "index", "index"};
     std::vector<Arg> args{tensor({s, qw}), tensor({s, kw}), tensor({s, kw}),
@@ -624,6 +649,17 @@ std::vector<Case> cases() {
             "causal, window = 13", 8);
   addCached("attention_chunked_bias", false, 3, 3, 4, 4, 7, "causal", 4,
             /*bias=*/true);
+  // Caches stored in 16 bits and in q8_0 blocks (head_dim 32): the kernel
+  // reads the stored rows, widening or dequantizing each element; the
+  // interpreter rounds its writes the same way.
+  addCached("attention_cached_f16_decode", true, 4, 2, 8, 1, 99,
+            "causal, window = 70", 16, false, "f16");
+  addCached("attention_cached_bf16_prefill", false, 4, 4, 16, 37, 20,
+            "causal", 8, false, "bf16");
+  addCached("attention_cached_q8_0_decode", true, 4, 2, 32, 1, 70, "causal",
+            16, false, "q8_0");
+  addCached("attention_cached_q8_0_prefill", false, 6, 2, 32, 21, 13,
+            "causal", 8, false, "q8_0");
 
   // Fused projections: GLU over [gate; up], QKV with RoPE (and QK-norm and
   // biases) in the epilogue, a norm in a projection's prologue.

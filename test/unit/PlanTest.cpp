@@ -56,3 +56,44 @@ TEST(Plan, NamesWithAnyBytesRoundTrip) {
   EXPECT_EQ(parsed->kernels.at(0).symbol, "kernel\nname");
   EXPECT_EQ(printPlan(*parsed), printPlan(p));
 }
+
+TEST(Plan, CacheStorageAndHostCacheStepsRoundTrip) {
+  Plan p;
+  p.model = "m";
+  p.layout.naming = "llama";
+  p.layers = 1;
+  p.kvHeads = 2;
+  p.headDim = p.vHeadDim = 32;
+  p.kvStorage = DType::Q8_0;
+  for (EntryPlan *e : {&p.prefill, &p.decode}) {
+    e->buffers.resize(4);
+    Step write;
+    write.kind = Step::Kind::KvWrite;
+    write.keys = 0;
+    write.values = 1;
+    Step read;
+    read.kind = Step::Kind::KvRead;
+    read.keys = 2;
+    read.values = 3;
+    e->steps = {write, read};
+    e->logits = 0;
+  }
+  p.prefill.name = "prefill";
+  p.decode.name = "decode";
+  std::string text = printPlan(p);
+  EXPECT_NE(text.find("cache 1 2 32 32 q8_0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("kv_read 0 keys b2 values b3\n"), std::string::npos);
+  auto parsed = parsePlan(text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->kvStorage, DType::Q8_0);
+  EXPECT_EQ(parsed->decode.steps.at(1).kind, Step::Kind::KvRead);
+  EXPECT_EQ(printPlan(*parsed), text);
+
+  // A cache type no kernel reads is refused.
+  std::string bad = text;
+  bad.replace(bad.find("q8_0\n"), 4, "q4_K");
+  auto refused = parsePlan(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("bad KV cache storage type"),
+            std::string::npos);
+}

@@ -1,5 +1,6 @@
 //===- QuantTest.cpp - GGUF block formats: layouts, quantizing ------------===//
 
+#include "runtime/Half.h"
 #include "runtime/Quant.h"
 #include "runtime/WeightWriter.h"
 #include "runtime/Weights.h"
@@ -216,4 +217,43 @@ TEST(Quant, RoundsActivationsAsLlamaCpp) {
   EXPECT_EQ(z[3], 2 * dk); // 1.5 rounds to even
   for (int i = 256; i < 512; ++i) // an all-zero block
     EXPECT_EQ(z[i], 0.f);
+}
+
+// The KV cache's rows: f16 and bf16 rounded to nearest even, q8_0 as
+// quantize() writes it; loading gives back the values stored.
+TEST(Quant, StoresCacheRowsAsTheirStorage) {
+  float row[32];
+  for (int i = 0; i < 32; ++i)
+    row[i] = float(i - 16) * 0.37f + 0.001f;
+  // 1 + 2^-11 lies halfway between two f16s: ties to even (1.0); 1 +
+  // 3·2^-11 rounds up to the even 1 + 2^-9.
+  row[0] = 1.0f + 0x1p-11f;
+  row[1] = 1.0f + 3 * 0x1p-11f;
+  uint8_t bytes[128];
+  float back[32];
+  storeValues(DType::F16, row, 32, bytes);
+  loadValues(DType::F16, bytes, 32, back);
+  EXPECT_EQ(back[0], 1.0f);
+  EXPECT_EQ(back[1], 1.0f + 0x1p-9f);
+  for (int i = 2; i < 32; ++i)
+    EXPECT_NEAR(back[i], row[i], std::fabs(row[i]) * 0x1p-11f);
+
+  storeValues(DType::BF16, row, 32, bytes);
+  loadValues(DType::BF16, bytes, 32, back);
+  for (int i = 0; i < 32; ++i)
+    EXPECT_EQ(back[i], bf16ToFloat(floatToBf16(row[i])));
+
+  uint8_t blocks[34];
+  float expected[32];
+  quantize(DType::Q8_0, row, 32, blocks);
+  dequantize(DType::Q8_0, blocks, 32, expected);
+  storeValues(DType::Q8_0, row, 32, bytes);
+  EXPECT_EQ(std::memcmp(bytes, blocks, 34), 0);
+  loadValues(DType::Q8_0, bytes, 32, back);
+  for (int i = 0; i < 32; ++i)
+    EXPECT_EQ(back[i], expected[i]);
+
+  storeValues(DType::F32, row, 32, bytes);
+  loadValues(DType::F32, bytes, 32, back);
+  EXPECT_EQ(std::memcmp(back, row, sizeof(row)), 0);
 }

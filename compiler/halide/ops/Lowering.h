@@ -38,8 +38,7 @@ public:
   /// values) of a value of the kernel.
   Halide::Func f(mlir::Value v) const { return funcs_.at(v); }
   Halide::Expr scalar(mlir::Value v) const { return scalars_.at(v); }
-  std::pair<Halide::ImageParam, Halide::ImageParam>
-  cache(mlir::Value v) const {
+  std::pair<Halide::Func, Halide::Func> cache(mlir::Value v) const {
     return caches_.at(v);
   }
   /// The buffer of a tensor argument of the kernel (undefined for a value
@@ -70,8 +69,8 @@ public:
     funcs_[arg] = func;
   }
   void defineScalar(mlir::Value arg, Halide::Expr e) { scalars_[arg] = e; }
-  void defineCache(mlir::Value arg, Halide::ImageParam keys,
-                   Halide::ImageParam values) {
+  /// A cache argument: its keys and values, read as f32.
+  void defineCache(mlir::Value arg, Halide::Func keys, Halide::Func values) {
     caches_[arg] = {keys, values};
   }
 
@@ -90,8 +89,7 @@ private:
   llvm::DenseMap<mlir::Value, Halide::Func> funcs_;
   llvm::DenseMap<mlir::Value, Halide::Expr> scalars_;
   llvm::DenseMap<mlir::Value, Halide::ImageParam> images_;
-  llvm::DenseMap<mlir::Value, std::pair<Halide::ImageParam, Halide::ImageParam>>
-      caches_;
+  llvm::DenseMap<mlir::Value, std::pair<Halide::Func, Halide::Func>> caches_;
 };
 
 /// The lowering rule of every op that has one, by op.

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/interpreter/rules/Rules.h"
+#include "runtime/Quant.h"
 
 #include <cmath>
 
@@ -105,8 +106,19 @@ Expected<Cache> write(Cache cache, bool copy, const Tensor &k,
     cache->keys.resize(size_t((pos + seq) * kw));
     cache->values.resize(size_t((pos + seq) * vw));
   }
-  std::copy_n(k.data, seq * kw, cache->keys.data() + pos * kw);
-  std::copy_n(v.data, seq * vw, cache->values.data() + pos * vw);
+  // Each row as the cache stores it (and the programs' cache writes,
+  // rt::storeValues, store it), read back.
+  auto store = [&](const float *from, int64_t n, float *to) {
+    if (cache->storage == rt::DType::F32) {
+      std::copy_n(from, n, to);
+      return;
+    }
+    std::vector<uint8_t> bytes(size_t(rt::storageSize(cache->storage, n)));
+    rt::storeValues(cache->storage, from, n, bytes.data());
+    rt::loadValues(cache->storage, bytes.data(), n, to);
+  };
+  store(k.data, seq * kw, cache->keys.data() + pos * kw);
+  store(v.data, seq * vw, cache->values.data() + pos * vw);
   cache->filled = std::max(cache->filled, pos + seq);
   return cache;
 }

@@ -444,6 +444,20 @@ func.func @relative_result(%pos: index) {
 
 // -----
 
+// expected-error @+1 {{a kv_cache is stored as f32, f16, bf16 or q8_0, not q4_0}}
+func.func @cache_storage(%c: !tfm.kv_cache<len = 4, kv_heads = 2, head_dim = 32, v_head_dim = 32, storage = q4_0>) {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{a q8_0 kv_cache needs head_dim and v_head_dim in whole blocks of 32, got 32 and 16}}
+func.func @cache_blocks(%c: !tfm.kv_cache<len = 4, kv_heads = 2, head_dim = 32, v_head_dim = 16, storage = q8_0>) {
+  return
+}
+
+// -----
+
 // expected-error @+1 {{kv_cache dimensions must be >= 1, got len = 0, kv_heads = 2, head_dim = 8, v_head_dim = 8}}
 func.func @cache_type(%c: !tfm.kv_cache<len = 0, kv_heads = 2, head_dim = 8, v_head_dim = 8>) {
   return

@@ -47,6 +47,18 @@ module attributes {tfm.model = #tfm.model<vocab = 8, max_seq_len = 64, layers = 
 
 // -----
 
+// expected-error @+1 {{the KV caches of a model share one storage type, but @decode takes a f32 cache after a f16 one}}
+module attributes {tfm.model = #tfm.model<vocab = 8, max_seq_len = 64, layers = 1, heads = 4, kv_heads = 2, head_dim = 8, v_head_dim = 8, rotary_dim = 8, rope_interleaved = false, tied_embeddings = false, naming = "llama">} {
+  func.func @prefill(%t: tensor<?xi32>, %p: index, %c: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8, storage = f16>) {
+    return
+  }
+  func.func @decode(%t: tensor<1xi32>, %p: index, %c: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>) {
+    return
+  }
+}
+
+// -----
+
 // expected-error @+1 {{'tfm.model' has 2 layers but @decode takes 1 caches}}
 module attributes {tfm.model = #tfm.model<vocab = 8, max_seq_len = 64, layers = 2, heads = 4, kv_heads = 2, head_dim = 8, v_head_dim = 8, rotary_dim = 8, rope_interleaved = false, tied_embeddings = false, naming = "llama">} {
   func.func @decode(%t: tensor<1xi32>, %p: index, %c: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>) {

@@ -99,6 +99,18 @@ func.func @rope(%q: tensor<?x32xf32>, %pos: index) -> tensor<?x32xf32> {
   return %4 : tensor<?x32xf32>
 }
 
+// A cache stored in 16 bits or in q8_0 blocks prints its storage; f32, the
+// default, is left out.
+// CHECK-LABEL: func.func @stored_caches
+// CHECK-SAME: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8, storage = f16>
+// CHECK-SAME: !tfm.kv_cache<len = 64, kv_heads = 1, head_dim = 32, v_head_dim = 64, storage = q8_0>
+// CHECK-SAME: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>)
+func.func @stored_caches(%a: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8, storage = f16>,
+                         %b: !tfm.kv_cache<len = 64, kv_heads = 1, head_dim = 32, v_head_dim = 64, storage = q8_0>,
+                         %c: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8, storage = f32>) {
+  return
+}
+
 // CHECK-LABEL: func.func @attention_with_cache
 // CHECK-SAME: !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 8, v_head_dim = 8>
 func.func @attention_with_cache(%q: tensor<?x32xf32>, %k: tensor<?x16xf32>, %v: tensor<?x16xf32>,
