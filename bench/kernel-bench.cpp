@@ -13,10 +13,20 @@
 // it from memory, as decode does with a model larger than the caches.
 // --no-avx512 keeps a GEMM on AVX2 (tfmc --avx512=off).
 //   kernel-bench triad      [--threads T]
+//   kernel-bench decode-attention LEN [--kv-cache T] [--heads H]
+//                [--kv-heads G] [--head-dim D] [--threads T] [--cold]
+//
+// decode-attention times one decode step's cached attention (the fused
+// tfm.cached_attention kernel, flash-decoding) over LEN cached positions
+// of a cache stored as T (f32, f16, bf16, q8_0); bytes are the cache rows
+// read. --cold cycles through enough caches (256 MiB) that each call reads
+// its cache from memory, as the layers of a model do.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
+#include "compiler/StorageTypes.h"
+#include "runtime/Quant.h"
 #include "compiler/halide/Codegen.h"
 #include "compiler/halide/Pipeline.h"
 #include "dialects/Tfm/TfmOps.h"
@@ -126,6 +136,109 @@ void printJson(const char *what, const std::string &shape, int threads,
   std::fflush(stdout);
 }
 
+/// One decode step's cached attention, as tfmc forms and schedules it.
+int decodeAttention(int64_t len, const std::string &storage, int64_t heads,
+                    int64_t kvHeads, int64_t hd, int threads, bool cold) {
+  mlir::MLIRContext context;
+  mlir::DialectRegistry registry;
+  tfm::registerAllTfmDialects(registry);
+  context.appendDialectRegistry(registry);
+  context.loadAllAvailableDialects();
+  auto str = [](int64_t v) { return std::to_string(v); };
+  int64_t capacity = len + 16, qw = heads * hd, kw = kvHeads * hd;
+  std::string q = "tensor<1x" + str(qw) + "xf32>",
+              k = "tensor<1x" + str(kw) + "xf32>";
+  std::string cache = "!tfm.kv_cache<len = " + str(capacity) +
+                      ", kv_heads = " + str(kvHeads) + ", head_dim = " +
+                      str(hd) + ", v_head_dim = " + str(hd) + ", storage = " +
+                      storage + ">";
+  std::string text =
+      "func.func @decode(%q: " + q + ", %k: " + k + ", %v: " + k +
+      ", %c: " + cache + ", %pos: index, %len: index) -> " + q +
+      " {\n  %r, %c2 = tfm.cached_attention %q, %k, %v into %c at %pos len "
+      "%len {num_heads = " +
+      str(heads) + ", num_kv_heads = " + str(kvHeads) + ", head_dim = " +
+      str(hd) + ", scale = 0.125, causal} : " + q + ", " + k + ", " + k +
+      " into " + cache + " -> " + q + "\n  return %r : " + q + "\n}";
+  auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &context);
+  if (!module) {
+    std::fprintf(stderr, "kernel-bench: bad attention shape or cache type\n");
+    return 2;
+  }
+  mlir::PassManager pm(&context);
+  mlir::tfm::KernelTarget kernelTarget;
+  if (tfm::halide::hostWideIsa())
+    kernelTarget.wideIsa = "avx512";
+  mlir::tfm::buildKernelPipeline(pm, kernelTarget);
+  if (mlir::failed(pm.run(*module)))
+    return 1;
+  mlir::tfm::KernelOp kernel;
+  module->walk([&](mlir::tfm::KernelOp op) {
+    if (op.getBlock().front().getName().getStringRef() ==
+        "tfm.cached_attention")
+      kernel = op;
+  });
+  if (!kernel) {
+    std::fprintf(stderr, "kernel-bench: no cached attention kernel\n");
+    return 1;
+  }
+  tfm::halide::KernelPipeline p =
+      tfm::halide::buildPipeline(kernel, tfm::halide::algorithmOptions(kernel));
+  Halide::Target target(tfm::halide::resolveTarget(kernel.getTargetAttr()));
+  tfm::halide::scheduleCpu(p, kernel.getScheduleAttr(), target);
+
+  tfm::rt::DType type = *tfm::rt::storageNamed(storage);
+  int64_t rowBytes = tfm::rt::storageSize(type, kw);
+  Halide::Type elem = type == tfm::rt::DType::F32 ? Halide::Float(32)
+                      : tfm::rt::isBlockFormat(type) ? Halide::UInt(8)
+                                                     : Halide::UInt(16);
+  size_t cacheBytes = size_t(2 * capacity * rowBytes);
+  size_t copies =
+      cold ? std::max<size_t>(1, (size_t(256) << 20) / cacheBytes) : 1;
+  std::vector<float> rows = randomVector(size_t(capacity * kw), 3);
+  std::vector<std::pair<Halide::Buffer<>, Halide::Buffer<>>> caches;
+  for (size_t c = 0; c < copies; ++c) {
+    Halide::Buffer<> keys(elem, int(rowBytes / elem.bytes()), int(capacity)),
+        values(elem, int(rowBytes / elem.bytes()), int(capacity));
+    for (Halide::Buffer<> *b : {&keys, &values})
+      tfm::rt::storeValues(type, rows.data(), capacity * kw,
+                           static_cast<uint8_t *>(b->data()));
+    caches.push_back({keys, values});
+  }
+  std::vector<float> qv = randomVector(size_t(qw), 1),
+                     kv = randomVector(size_t(kw), 2);
+  std::vector<float> out(static_cast<size_t>(qw));
+  Halide::Buffer<float> qb(qv.data(), int(qw), 1), kb(kv.data(), int(kw), 1),
+      ob(out.data(), int(qw), 1);
+  for (auto &[i, image] : p.images)
+    image.set(image.name().find("arg0") == 0 ? qb : kb);
+  for (auto &[i, scalar] : p.scalars)
+    scalar.set(int32_t(len - 1));
+  // The position is len - 1; the length len (the last scalar argument).
+  p.scalars.rbegin()->second.set(int32_t(len));
+  auto &[keys, values] = p.caches.begin()->second;
+  keys.set(caches[0].first);
+  values.set(caches[0].second);
+  if (const char *stmtPath = std::getenv("TFM_BENCH_STMT"))
+    p.output.compile_to_lowered_stmt(stmtPath, p.arguments, Halide::Text,
+                                     target);
+  if (const char *asmPath = std::getenv("TFM_BENCH_ASM"))
+    p.output.compile_to_assembly(asmPath, p.arguments, "attention", target);
+  p.output.compile_jit(target);
+  size_t turn = 0;
+  double seconds = median([&] {
+    auto &c = caches[turn++ % copies];
+    keys.set(c.first);
+    values.set(c.second);
+    p.output.realize(ob, target);
+  });
+  printJson("tfm-decode-attention",
+            str(len) + "x" + str(heads) + "x" + str(hd) + "-" + storage,
+            threads, seconds, 4.0 * double(len * heads * hd),
+            2.0 * double(len * rowBytes));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -139,9 +252,19 @@ int main(int argc, char **argv) {
   std::vector<std::pair<std::string, int64_t>> overrides;
   int threads = int(std::thread::hardware_concurrency());
   bool cold = false, avx512 = true;
+  std::string kvCache = "f32";
+  int64_t heads = 12, kvHeads = 12, headDim = 64;
   for (int i = 2; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--cold") {
+    if (a == "--kv-cache" && i + 1 < argc) {
+      kvCache = argv[++i];
+    } else if (a == "--heads" && i + 1 < argc) {
+      heads = std::atoll(argv[++i]);
+    } else if (a == "--kv-heads" && i + 1 < argc) {
+      kvHeads = std::atoll(argv[++i]);
+    } else if (a == "--head-dim" && i + 1 < argc) {
+      headDim = std::atoll(argv[++i]);
+    } else if (a == "--cold") {
       cold = true;
     } else if (a == "--no-avx512") {
       avx512 = false;
@@ -181,6 +304,15 @@ int main(int argc, char **argv) {
     printJson("triad", std::to_string(n), threads, s, 2.0 * double(n),
               12.0 * double(n));
     return 0;
+  }
+
+  if (mode == "decode-attention") {
+    if (dims.size() != 1 || dims[0] < 1) {
+      std::fprintf(stderr, "kernel-bench: expected decode-attention LEN\n");
+      return 2;
+    }
+    return decodeAttention(dims[0], kvCache, heads, kvHeads, headDim, threads,
+                           cold);
   }
 
   bool decode = mode == "gemv";

@@ -96,6 +96,15 @@ selectCpuSchedule(KernelOp kernel, Isa baseIsa, std::optional<Isa> wideIsa) {
     if ((!oneRow || blocks) &&
         fitsVectors(anchor, wide.getVectorLanes(), oneRow))
       target = wide;
+    // Flash-decoding over heads of whole vectors: bound by the arithmetic
+    // on each cached element (widening it, the two dot products), which
+    // twice the lanes halves.
+    if (auto cached = dyn_cast<CachedAttentionOp>(anchor);
+        cached && decode &&
+        cached.getHeadDim() % wide.getVectorLanes() == 0 &&
+        cached.getCache().getType().getVHeadDim() % wide.getVectorLanes() ==
+            0)
+      target = wide;
   }
   int64_t lanes = target.getVectorLanes();
 

@@ -660,6 +660,12 @@ std::vector<Case> cases() {
             16, false, "q8_0");
   addCached("attention_cached_q8_0_prefill", false, 6, 2, 32, 21, 13,
             "causal", 8, false, "q8_0");
+  // Heads of whole AVX-512 vectors: flash-decoding in 16 lanes, its tails
+  // rounded up (a cache of 301 keys in chunks of 256, and one of 77 in 32).
+  addCached("attention_cached_wide_decode", true, 6, 6, 64, 1, 300, "causal",
+            0);
+  addCached("attention_cached_f16_wide_decode", true, 8, 2, 64, 1, 76,
+            "causal, window = 50", 32, false, "f16");
 
   // Fused projections: GLU over [gate; up], QKV with RoPE (and QK-norm and
   // biases) in the epilogue, a norm in a projection's prologue.

@@ -125,14 +125,23 @@ void lowerCachedAttention(ir::CachedAttentionOp a, Lowering &l) {
   Expr chunkLen = l.decode() ? min(chunk, len) : Expr(chunk);
   RDom rk(0, chunkLen, "kk");
   Expr tk = ch * chunkLen + rk;
+  // Each chunk's max, probabilities (key k of chunk ch: key ch · chunkLen
+  // + k, so a chunk's keys need no division to find their chunk),
+  // denominator and weighted values. The max is an explicit update, so a
+  // schedule can vectorize it.
+  Var k("k");
+  Func isMasked("is_masked");
+  isMasked(t, s) = masked;
   Func cmax("chunk_max"), prob("prob"), cden("chunk_denom"),
       cacc("chunk_weighted");
-  cmax(h, s, ch) = maximum(logits(tk, h, s));
-  prob(t, h, s) =
-      select(masked, 0.0f, exp(logits(t, h, s) - cmax(h, s, t / chunkLen)));
-  cden(h, s, ch) += prob(tk, h, s);
+  cmax(h, s, ch) = Float(32).min();
+  cmax(h, s, ch) = max(cmax(h, s, ch), logits(tk, h, s));
+  Expr tc = ch * chunkLen + k;
+  prob(k, h, s, ch) = select(isMasked(tc, s), 0.0f,
+                             exp(logits(tc, h, s) - cmax(h, s, ch)));
+  cden(h, s, ch) += prob(rk, h, s, ch);
   cacc(e, h, s, ch) +=
-      prob(tk, h, s) * value((h / group) * vhd + e, min(tk, last));
+      prob(rk, h, s, ch) * value((h / group) * vhd + e, min(tk, last));
   // Per chunk: vhd weighted values, then the denominator, then the max.
   Func partials("partials");
   partials(x, h, s, ch) =

@@ -40,7 +40,8 @@ namespace tfm::halide::cpu {
 /// `wholeRows` (the task holds every head), each key's heads are walked in
 /// order, reading the cached row front to back.
 static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
-                           Func at, Var where, bool wholeRows = false) {
+                           Func at, Var where, bool wholeRows = false,
+                           TailStrategy tail = TailStrategy::GuardWithIf) {
   Var qt = qk.args()[0];
   if (hd % vec == 0) {
     RVar dOuter("do"), dInner("di");
@@ -63,7 +64,7 @@ static void scheduleScores(Func qk, RDom dims, int vec, int hd, int group,
     if (group < 4)
       update.unroll(pt, 4 / group, TailStrategy::GuardWithIf);
   }
-  qk.vectorize(qt, vec, TailStrategy::GuardWithIf);
+  qk.vectorize(qt, vec, tail);
 }
 
 /// Scores qk(t, h, s) = Σ_d q·k from keys transposed to (key, dimension):
@@ -83,6 +84,43 @@ static void scheduleScoresAlongKeys(Func qk, RDom dims, int vec, int group,
       .unroll(si);
   if (group * rows <= 4)
     update.unroll(h, group, TailStrategy::GuardWithIf);
+}
+
+/// Flash-decoding's scores for one chunk: a tile of `vec` keys of one head
+/// at a time, each key's dot product in lanes of the head dimension (the
+/// key's row read whole), then the tile's `vec` × `vec` lane sums reduced
+/// to one vector of scores at once (a tree of shuffles and adds) instead of
+/// one key at a time.
+static void scheduleScoresInTiles(Func qk, RDom dims, int vec) {
+  Var qt = qk.args()[0], qh = qk.args()[1], ps = qk.args()[2];
+  RVar dOuter("do"), dInner("di");
+  Var lane("lane"), to("to"), ti("ti");
+  Func partial =
+      qk.update().split(dims.x, dOuter, dInner, vec).rfactor(dInner, lane);
+  qk.vectorize(qt, vec, TailStrategy::RoundUp);
+  qk.update()
+      .split(qt, to, ti, vec, TailStrategy::RoundUp)
+      .reorder(dInner, ti, qh, to)
+      .atomic()
+      .vectorize(dInner)
+      .vectorize(ti);
+  // A tile's lane sums for every head, each key's row read whole (the
+  // cache streams front to back); stored head by head for the reduction.
+  Var pt = partial.args()[0], ph = partial.args()[1];
+  partial.compute_at(qk, to).reorder_storage(lane, pt, ph, ps).vectorize(lane);
+  partial.update().reorder(lane, dOuter, ph, pt).vectorize(lane).unroll(dOuter);
+}
+
+/// A chunk's reduction over its keys, r(h, s, ch) = r ⊕ f(k, ...): lanes
+/// of keys, then the lanes reduced.
+static void scheduleKeyReduction(Func r, RVar keys, int vec) {
+  RVar ko("ko"), ki("ki");
+  Var lane("lane");
+  Func partial = r.update().split(keys, ko, ki, vec, TailStrategy::GuardWithIf)
+                     .rfactor(ki, lane);
+  partial.compute_at(r, r.args()[0]).vectorize(lane);
+  partial.update().vectorize(lane);
+  r.update().atomic().vectorize(ki);
 }
 
 /// Weighted values acc(e, h, s, ...) += p·v: vectors along the head
@@ -197,10 +235,13 @@ static void scheduleChunked(KernelPipeline &p, const Heads &h,
     // row whole, head after head: the cache streams front to back, where
     // a task per head group reads a few lines of every row.
     chunkLoop = pc;
+    // Vector tails round up (every stage here is an internal buffer, and
+    // keys past a chunk's end read its last key): AVX-512 runs this
+    // schedule, and Halide 14 miscompiles predicated AVX-512 stores.
     partials.compute_root()
         .reorder(px, ph, ps, pc)
         .parallel(pc)
-        .vectorize(px, vec, TailStrategy::GuardWithIf);
+        .vectorize(px, vec, TailStrategy::RoundUp);
     out.vectorize(c, vec, TailStrategy::GuardWithIf);
     for (Func *f : {&mx, &den, &weighted})
       f->compute_at(out, row);
@@ -226,12 +267,15 @@ static void scheduleChunked(KernelPipeline &p, const Heads &h,
   }
   for (Func *f : {&qk, &prob, &cmax, &cden, &cacc})
     f->compute_at(partials, chunkLoop);
-  if (!tiles)
-    scheduleScores(qk, dims, vec, hd, group, partials, chunkLoop,
-                   /*wholeRows=*/true);
-  else
+  if (!tiles) {
+    scheduleScoresInTiles(qk, dims, vec);
+    scheduleKeyReduction(cmax, keys.x, vec);
+    scheduleKeyReduction(cden, keys.x, vec);
+  } else {
     scheduleScoresAlongKeys(qk, dims, vec, group, rows);
-  prob.vectorize(prob.args()[0], vec, TailStrategy::GuardWithIf);
+  }
+  prob.vectorize(prob.args()[0], vec,
+                 tiles ? TailStrategy::GuardWithIf : TailStrategy::RoundUp);
   scheduleWeighted(cacc, keys.x, vec, vhd, group, rows);
   scheduleWeighted(weighted, chunks.x, vec, vhd, group, 1);
 }
