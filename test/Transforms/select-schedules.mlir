@@ -13,6 +13,11 @@
 // WIDE-LABEL: tfm.kernel @prefill_linear_0 prefill on <cpu, isa = avx512> schedule #tfm.gemm<vector = 16, tile_cols = 48, k_block = 192>
 // WIDE-LABEL: tfm.kernel @prefill_linear_1 prefill on <cpu, isa = avx2> schedule #tfm.gemm<vector = 8, tile_cols = 24>
 // WIDE-LABEL: tfm.kernel @decode_linear_0 decode on <cpu, isa = avx2> schedule #tfm.gemv<vector = 8, rows_per_task = 32>
+// A decode product over weights stored in 16 bits or in blocks is bound by
+// widening them, not by memory: it takes the wide vectors too.
+// WIDE-LABEL: tfm.kernel @decode_linear_1 decode on <cpu, isa = avx512> schedule #tfm.gemv<vector = 16, rows_per_task = 64>
+// WIDE-LABEL: tfm.kernel @decode_linear_2 decode on <cpu, isa = avx512> schedule #tfm.gemv<vector = 16, rows_per_task = 64>
+// WIDE-LABEL: tfm.kernel @decode_linear_3 decode on <cpu, isa = avx512> schedule #tfm.gemv<vector = 16, rows_per_task = 64>
 tfm.kernel @prefill_linear_0 prefill {
 ^bb0(%x: tensor<?x576xf32>, %w: tensor<64x576xf32>):
   %y = tfm.linear %x, %w : tensor<?x576xf32>, tensor<64x576xf32> -> tensor<?x64xf32>
@@ -26,6 +31,21 @@ tfm.kernel @prefill_linear_1 prefill {
 tfm.kernel @decode_linear_0 decode {
 ^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32>):
   %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32> -> tensor<1x64xf32>
+  tfm.yield %y : tensor<1x64xf32>
+}
+tfm.kernel @decode_linear_1 decode {
+^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32, #tfm.storage<f16>>):
+  %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32, #tfm.storage<f16>> -> tensor<1x64xf32>
+  tfm.yield %y : tensor<1x64xf32>
+}
+tfm.kernel @decode_linear_2 decode {
+^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32, #tfm.storage<bf16>>):
+  %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32, #tfm.storage<bf16>> -> tensor<1x64xf32>
+  tfm.yield %y : tensor<1x64xf32>
+}
+tfm.kernel @decode_linear_3 decode {
+^bb0(%x: tensor<1x64xf32>, %w: tensor<64x64xf32, #tfm.storage<q8_0>>):
+  %y = tfm.linear %x, %w : tensor<1x64xf32>, tensor<64x64xf32, #tfm.storage<q8_0>> -> tensor<1x64xf32>
   tfm.yield %y : tensor<1x64xf32>
 }
 
@@ -54,6 +74,11 @@ tfm.kernel @prefill_norm_0 prefill {
 // CHECK-LABEL: tfm.kernel @decode_attention_0 decode on <cpu, isa = avx2> schedule #tfm.attention<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
 // CHECK-LABEL: tfm.kernel @decode_cached_attention_0 decode on <cpu, isa = avx2> schedule #tfm.flash_decode<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
 // CHECK-LABEL: tfm.kernel @prefill_cached_attention_0 prefill on <cpu, isa = avx2> schedule #tfm.flash_prefill<vector = 8, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
+// Flash-decoding takes the wide vectors where its heads are whole vectors
+// of them; the others stay narrow.
+// WIDE-LABEL: tfm.kernel @decode_attention_0 decode on <cpu, isa = avx2>
+// WIDE-LABEL: tfm.kernel @decode_cached_attention_0 decode on <cpu, isa = avx512> schedule #tfm.flash_decode<vector = 16, head_dim = 16, v_head_dim = 16, heads = 4, kv_heads = 2>
+// WIDE-LABEL: tfm.kernel @prefill_cached_attention_0 prefill on <cpu, isa = avx2>
 !cache = !tfm.kv_cache<len = 64, kv_heads = 2, head_dim = 16, v_head_dim = 16>
 tfm.kernel @decode_attention_0 decode {
 ^bb0(%q: tensor<1x64xf32>, %k: tensor<?x32xf32>, %v: tensor<?x32xf32>, %p: index):
