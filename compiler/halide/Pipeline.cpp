@@ -89,16 +89,17 @@ const LoweringTable &loweringTable() {
 /// The f32 value of f16 bits `h` (a UInt(16) expression), exactly, in
 /// integer and float vector operations. (Halide 14's own Float(16) cast
 /// runs several times slower in a matrix-vector product, and the F16C
-/// instruction it cannot emit for vectors.) The bits move to the top of an
-/// int32, whose arithmetic shift by 3 puts exponent and mantissa in an
-/// f32's place and copies the sign into the three bits the mask then
-/// clears; multiplied by 2^112, the difference of the exponent biases, that
-/// is the value, for normal and subnormal numbers alike (the sign rides
-/// along). Infinities and NaNs (an all-ones exponent) get an all-ones f32
-/// exponent over their mantissa instead. Four operations and a masked or.
+/// instruction it cannot emit for vectors.) The bits, sign-extended to 32
+/// and shifted left by 13, have exponent and mantissa in an f32's place
+/// and the sign in bit 31, with copies of it in the three bits the mask
+/// then clears; multiplied by 2^112, the difference of the exponent
+/// biases, that is the value, for normal and subnormal numbers alike.
+/// Infinities and NaNs (an all-ones exponent) get an all-ones f32 exponent
+/// over their mantissa instead. A sign-extending load, three operations
+/// and a masked or.
 Expr widenF16(Expr h) {
-  Expr top = reinterpret<int32_t>(cast<uint32_t>(h) << 16);
-  Expr placed = (top >> 3) & int32_t(0x8fffe000u);
+  Expr placed = (cast<int32_t>(reinterpret<int16_t>(h)) << 13) &
+                int32_t(0x8fffe000u);
   Expr finite = reinterpret<float>(placed) * 0x1p112f;
   Expr special = (placed & 0x0f800000) == 0x0f800000;
   return select(special, reinterpret<float>(placed | 0x7f800000), finite);
