@@ -274,10 +274,13 @@ int64_t rowBytes(const Plan &p, bool keys) {
 }
 
 size_t cacheBytes(const Plan &p) {
-  return size_t(p.layers * p.maxSeqLen *
-                (rowBytes(p, true) + rowBytes(p, false)));
+  return size_t(p.maxSeqLen) * size_t(cacheBytesPerPosition(p));
 }
 } // namespace
+
+int64_t tfm::rt::cacheBytesPerPosition(const Plan &p) {
+  return p.layers * (rowBytes(p, true) + rowBytes(p, false));
+}
 
 uint8_t *Session::keys(int64_t layer) const {
   const Plan &p = model_.plan();

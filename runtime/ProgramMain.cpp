@@ -94,6 +94,15 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
                 double(w.ownedBytes() + (*model)->concatenatedBytes()) /
                     (1 << 20),
                 loadMs, double(usage.ru_maxrss) / 1024);
+    // The cache's memory is committed as positions are written.
+    const Plan &plan = (*model)->plan();
+    int64_t perPosition = cacheBytesPerPosition(plan);
+    std::printf("KV cache: %s, %.1f KiB per position (%.1f MiB for all %lld "
+                "positions, taken as they fill)\n",
+                std::string(storageName(plan.kvStorage)).c_str(),
+                double(perPosition) / 1024,
+                double(perPosition) * double(plan.maxSeqLen) / (1 << 20),
+                (long long)plan.maxSeqLen);
   }
   return rc;
 }
