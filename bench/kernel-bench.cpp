@@ -14,7 +14,8 @@
 // --no-avx512 keeps a GEMM on AVX2 (tfmc --avx512=off).
 //   kernel-bench triad      [--threads T]
 //   kernel-bench decode-attention LEN [--kv-cache T] [--heads H]
-//                [--kv-heads G] [--head-dim D] [--threads T] [--cold]
+//                [--kv-heads G] [--head-dim D] [--param name=value]...
+//                [--threads T] [--cold]
 //
 // decode-attention times one decode step's cached attention (the fused
 // tfm.cached_attention kernel, flash-decoding) over LEN cached positions
@@ -137,8 +138,10 @@ void printJson(const char *what, const std::string &shape, int threads,
 }
 
 /// One decode step's cached attention, as tfmc forms and schedules it.
-int decodeAttention(int64_t len, const std::string &storage, int64_t heads,
-                    int64_t kvHeads, int64_t hd, int threads, bool cold) {
+int decodeAttention(
+    int64_t len, const std::string &storage, int64_t heads, int64_t kvHeads,
+    int64_t hd, int threads, bool cold,
+    const std::vector<std::pair<std::string, int64_t>> &overrides) {
   mlir::MLIRContext context;
   mlir::DialectRegistry registry;
   tfm::registerAllTfmDialects(registry);
@@ -181,6 +184,17 @@ int decodeAttention(int64_t len, const std::string &storage, int64_t heads,
   if (!kernel) {
     std::fprintf(stderr, "kernel-bench: no cached attention kernel\n");
     return 1;
+  }
+  for (auto &[name, value] : overrides) {
+    auto changed =
+        mlir::tfm::withScheduleParam(kernel.getScheduleAttr(), name, value);
+    if (mlir::failed(changed)) {
+      std::fprintf(stderr, "kernel-bench: --param %s=%lld does not fit the "
+                           "kernel's schedule\n",
+                   name.c_str(), (long long)value);
+      return 2;
+    }
+    kernel.setScheduleAttr(*changed);
   }
   tfm::halide::KernelPipeline p =
       tfm::halide::buildPipeline(kernel, tfm::halide::algorithmOptions(kernel));
@@ -312,7 +326,7 @@ int main(int argc, char **argv) {
       return 2;
     }
     return decodeAttention(dims[0], kvCache, heads, kvHeads, headDim, threads,
-                           cold);
+                           cold, overrides);
   }
 
   bool decode = mode == "gemv";
