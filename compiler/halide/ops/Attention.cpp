@@ -97,10 +97,11 @@ void lowerAttention(ir::AttentionOp a, Lowering &l) {
 void lowerCachedAttention(ir::CachedAttentionOp a, Lowering &l) {
   Var c("c"), s("s"), t("t"), h("h"), e("e"), x("x"), ch("ch");
   AttentionStages &stages = l.stages.attention;
-  // The cache in place: the host has written this call's keys and values
-  // into it (see tfm.kernel), so rows [0, len) are all there.
-  auto [keys, values] = l.cache(a.getCache());
-  Func key = keys, value = values;
+  // The cache in place: the host (or the QKV kernel, for an f32 cache) has
+  // written this call's keys and values into it (see tfm.kernel), so rows
+  // [0, len) are all there, each element read as f32 (widened or
+  // dequantized from the cache's storage).
+  auto [key, value] = l.cache(a.getCache());
   ir::KvCacheType cache = a.getCache().getType();
   int heads = int(a.getNumHeads()), kvHeads = int(a.getNumKvHeads());
   int hd = int(a.getHeadDim());
