@@ -83,6 +83,24 @@ std::vector<float> randomVector(size_t n, unsigned seed) {
   return v;
 }
 
+/// Sets the schedule parameters --param names on `kernel`; exits with a
+/// message when one does not fit its schedule.
+void overrideSchedule(
+    mlir::tfm::KernelOp kernel,
+    const std::vector<std::pair<std::string, int64_t>> &overrides) {
+  for (auto &[name, value] : overrides) {
+    auto changed =
+        mlir::tfm::withScheduleParam(kernel.getScheduleAttr(), name, value);
+    if (mlir::failed(changed)) {
+      std::fprintf(stderr, "kernel-bench: --param %s=%lld does not fit the "
+                           "kernel's schedule\n",
+                   name.c_str(), (long long)value);
+      std::exit(2);
+    }
+    kernel.setScheduleAttr(*changed);
+  }
+}
+
 /// The kernel tfmc forms for one projection, with schedule overrides.
 struct Projection {
   mlir::MLIRContext context;
@@ -114,17 +132,7 @@ struct Projection {
     if (mlir::failed(pm.run(*module)))
       std::abort();
     module->walk([&](mlir::tfm::KernelOp op) { kernel = op; });
-    for (auto &[name, value] : overrides) {
-      auto changed =
-          mlir::tfm::withScheduleParam(kernel.getScheduleAttr(), name, value);
-      if (mlir::failed(changed)) {
-        std::fprintf(stderr, "kernel-bench: --param %s=%lld does not fit the "
-                             "kernel's schedule\n",
-                     name.c_str(), (long long)value);
-        std::exit(2);
-      }
-      kernel.setScheduleAttr(*changed);
-    }
+    overrideSchedule(kernel, overrides);
   }
 };
 
@@ -185,17 +193,7 @@ int decodeAttention(
     std::fprintf(stderr, "kernel-bench: no cached attention kernel\n");
     return 1;
   }
-  for (auto &[name, value] : overrides) {
-    auto changed =
-        mlir::tfm::withScheduleParam(kernel.getScheduleAttr(), name, value);
-    if (mlir::failed(changed)) {
-      std::fprintf(stderr, "kernel-bench: --param %s=%lld does not fit the "
-                           "kernel's schedule\n",
-                   name.c_str(), (long long)value);
-      return 2;
-    }
-    kernel.setScheduleAttr(*changed);
-  }
+  overrideSchedule(kernel, overrides);
   tfm::halide::KernelPipeline p =
       tfm::halide::buildPipeline(kernel, tfm::halide::algorithmOptions(kernel));
   Halide::Target target(tfm::halide::resolveTarget(kernel.getTargetAttr()));
