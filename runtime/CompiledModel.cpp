@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <new>
-#include <optional>
 #include <array>
 #include <chrono>
 #include <cstdlib>
@@ -174,6 +173,26 @@ CompiledModel::load(const EmbeddedModel &embedded,
   return model;
 }
 
+namespace {
+/// How a buffer's elements are stored: a weight as its weight, a view of
+/// the cache as the cache, anything else (activations, tokens) as it is.
+DType storedAs(const BufferDef &d, const Plan &plan) {
+  switch (d.kind) {
+  case BufferDef::Kind::Weight:
+    return plan.weights[size_t(d.index)].storage;
+  case BufferDef::Kind::Keys:
+  case BufferDef::Kind::Values:
+  case BufferDef::Kind::KeySlots:
+  case BufferDef::Kind::ValueSlots:
+    return plan.kvStorage;
+  case BufferDef::Kind::Tokens:
+  case BufferDef::Kind::Arena:
+    break;
+  }
+  return DType::F32;
+}
+} // namespace
+
 /// An entry's buffers and argument arrays, built once per session so a call
 /// only refreshes sizes and pointers.
 struct Session::Bound {
@@ -200,17 +219,10 @@ struct Session::Bound {
                        : halide_type_t(halide_type_float, 32);
       // A weight or the cache as stored: the kernels take f16 and bf16 as
       // their bits, a block format as its bytes.
-      std::optional<DType> storage;
-      if (d.kind == BufferDef::Kind::Weight)
-        storage = plan.weights[size_t(d.index)].storage;
-      else if (d.kind == BufferDef::Kind::Keys ||
-               d.kind == BufferDef::Kind::Values ||
-               d.kind == BufferDef::Kind::KeySlots ||
-               d.kind == BufferDef::Kind::ValueSlots)
-        storage = plan.kvStorage;
-      if (storage && isBlockFormat(*storage))
+      DType storage = storedAs(d, plan);
+      if (isBlockFormat(storage))
         b.type = halide_type_t(halide_type_uint, 8);
-      else if (storage && *storage != DType::F32)
+      else if (storage != DType::F32)
         b.type = halide_type_t(halide_type_uint, 16);
       b.dimensions = int32_t(e.buffers[i].shape.size());
       b.dim = dims[i].data();
@@ -350,14 +362,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     int rank = int(d.shape.size());
     int64_t stride = 1;
     // A row of a block-format weight or cache is its bytes.
-    bool cached = d.kind == BufferDef::Kind::Keys ||
-                  d.kind == BufferDef::Kind::Values ||
-                  d.kind == BufferDef::Kind::KeySlots ||
-                  d.kind == BufferDef::Kind::ValueSlots;
-    DType storage = d.kind == BufferDef::Kind::Weight
-                        ? model_.plan().weights[size_t(d.index)].storage
-                    : cached ? p.kvStorage
-                             : DType::F32;
+    DType storage = storedAs(d, p);
     for (int k = 0; k < rank; ++k) {
       int64_t extent = sizeOf(d.shape[size_t(rank - 1 - k)]);
       if (k == 0 && isBlockFormat(storage))

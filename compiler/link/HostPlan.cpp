@@ -280,8 +280,7 @@ private:
           int buffers[2];
           for (bool keys : {true, false}) {
             rt::BufferDef def;
-            int64_t width = cache.getKvHeads() *
-                            (keys ? cache.getHeadDim() : cache.getVHeadDim());
+            int64_t width = cacheWidth(cache, keys);
             def.shape = {len, {width, -1}};
             buffers[keys ? 0 : 1] = addBuffer(def, bound(len) * width * 4);
           }
@@ -304,6 +303,12 @@ private:
         .Default([](Operation *) { return false; });
   }
 
+  /// The elements of one cached row of keys (or of values) of `cache`.
+  static int64_t cacheWidth(ir::KvCacheType cache, bool keys) {
+    return cache.getKvHeads() *
+           (keys ? cache.getHeadDim() : cache.getVHeadDim());
+  }
+
   /// Views of the keys and the values of `layer`'s cache, rows [0, rows).
   std::pair<int, int> cacheViews(ir::KvCacheType cache, int layer,
                                  rt::Size rows) {
@@ -313,9 +318,7 @@ private:
       def.kind =
           keys ? rt::BufferDef::Kind::Keys : rt::BufferDef::Kind::Values;
       def.index = layer;
-      int64_t width = cache.getKvHeads() *
-                      (keys ? cache.getHeadDim() : cache.getVHeadDim());
-      def.shape = {rows, {width, -1}};
+      def.shape = {rows, {cacheWidth(cache, keys), -1}};
       views[keys ? 0 : 1] = addBuffer(def, 0);
     }
     return {views[0], views[1]};
