@@ -217,7 +217,7 @@ void scheduleAttention(KernelPipeline &p, ir::AttentionScheduleAttr s,
 /// (query row, head) pairs in tiles of `tiles->first`.
 static void scheduleChunked(KernelPipeline &p, const Heads &h,
                             std::optional<std::pair<int, int>> tiles) {
-  int vec = h.vec, hd = h.hd, vhd = h.vhd, group = h.group;
+  int vec = h.vec, vhd = h.vhd, group = h.group;
   Func &out = p.output;
   Var c = p.vars[0], row = p.vars[1];
   AttentionStages &a = p.stages.attention;
