@@ -134,6 +134,51 @@ int qkvPart(std::string_view base) {
   return -1;
 }
 
+/// A run of NamePairs (C++17 has no std::span).
+struct Names {
+  const NamePair *begin = nullptr, *end = nullptr;
+  Names() = default;
+  template <size_t N> constexpr Names(const NamePair (&table)[N])
+      : begin(table), end(table + N) {}
+};
+
+/// How a fused Q/K/V tensor orders its rows.
+enum class QkvOrder {
+  /// All query rows, then all key rows, then all value rows.
+  Contiguous,
+  /// Per KV head, its query heads' rows, then its key and value rows
+  /// (GPT-NeoX and BLOOM: one query per group; Falcon: several).
+  PerGroup,
+};
+
+/// How the checkpoints of one Hugging Face model family name their
+/// tensors. A family is data: its names and the tensors it fuses.
+struct HfNaming {
+  std::string_view naming;
+  /// Per-layer tensors are "<layerPrefix><N>.<part>.<weight|bias>".
+  std::string_view layerPrefix = "model.layers.";
+  /// Per-layer parts searched first; a tfm part named twice has two
+  /// alternatives (the first present is read).
+  Names layer;
+  /// Then the llama-style parts (and mixture-of-experts names).
+  bool llamaLayer = true;
+  Names global;
+  bool llamaGlobal = true;
+  /// A fused Q/K/V tensor (a layer part), or none.
+  std::string_view qkv;
+  QkvOrder qkvOrder = QkvOrder::Contiguous;
+  /// 2-D tensors are stored input-major ([in, out], GPT-2's Conv1D).
+  bool conv1d = false;
+  /// A fused gate/up tensor (gate rows first), or none.
+  std::string_view gateUp;
+  /// Rows of the learned position table before position 0 (OPT's 2).
+  int64_t positionOffset = 0;
+  /// A prefix some published checkpoints of the family leave out
+  /// ("transformer." for GPT-2 and BLOOM): tensors are also looked for
+  /// without it.
+  std::string_view optionalPrefix;
+};
+
 // GPT-2: Conv1D weights stored [in, out]; Q, K, V fused column-wise.
 constexpr NamePair kGpt2Layer[] = {
     {"attn_norm", "ln_1"},       {"ffn_norm", "ln_2"},
@@ -151,7 +196,6 @@ constexpr NamePair kGpt2Global[] = {
 constexpr NamePair kNeoxLayer[] = {
     {"attn_norm", "input_layernorm"},
     {"ffn_norm", "post_attention_layernorm"},
-    {"attn.qkv", "attention.query_key_value"},
     {"attn.o", "attention.dense"},
     {"ffn.up", "mlp.dense_h_to_4h"},
     {"ffn.down", "mlp.dense_4h_to_h"},
@@ -165,7 +209,6 @@ constexpr NamePair kNeoxGlobal[] = {
 constexpr NamePair kBloomLayer[] = {
     {"attn_norm", "input_layernorm"},
     {"ffn_norm", "post_attention_layernorm"},
-    {"attn.qkv", "self_attention.query_key_value"},
     {"attn.o", "self_attention.dense"},
     {"ffn.up", "mlp.dense_h_to_4h"},
     {"ffn.down", "mlp.dense_4h_to_h"},
@@ -178,78 +221,210 @@ constexpr NamePair kBloomGlobal[] = {
     {"final_norm.bias", "transformer.ln_f.bias"},
 };
 
-/// Recipes for the GPT-2 / GPT-NeoX / BLOOM checkpoint layouts.
-template <size_t NL, size_t NG>
-std::vector<WeightRecipe>
-fusedQkvRecipes(std::string_view name, const WeightLayout &layout,
-                const NamePair (&layerTable)[NL],
-                const NamePair (&globalTable)[NG], std::string_view layerPrefix,
-                bool conv1d) {
-  std::vector<WeightRecipe> out;
-  int64_t layer;
-  std::string_view rest;
-  if (!splitLayer(name, layer, rest)) {
-    if (const NamePair *p = lookup(globalTable, name))
-      out.push_back({{std::string(p->file)}});
-    return out;
+// Phi: one LayerNorm feeds both branches; fc1/fc2 MLP; an LM head bias.
+constexpr NamePair kPhiLayer[] = {
+    {"attn.o", "self_attn.dense"},
+    {"attn.q_norm", "self_attn.q_layernorm"},
+    {"attn.k_norm", "self_attn.k_layernorm"},
+    {"ffn.up", "mlp.fc1"},
+    {"ffn.down", "mlp.fc2"},
+};
+constexpr NamePair kPhiGlobal[] = {
+    {"final_norm.weight", "model.final_layernorm.weight"},
+    {"final_norm.bias", "model.final_layernorm.bias"},
+    {"lm_head.bias", "lm_head.bias"},
+};
+
+constexpr NamePair kStarcoder2Layer[] = {
+    {"ffn.up", "mlp.c_fc"},
+    {"ffn.down", "mlp.c_proj"},
+};
+
+// Falcon: Q/K/V fused per KV group; a parallel block reads one
+// input_layernorm, or ln_attn and ln_mlp (new_decoder_architecture).
+constexpr NamePair kFalconLayer[] = {
+    {"attn_norm", "input_layernorm"},
+    {"attn_norm", "ln_attn"},
+    {"ffn_norm", "post_attention_layernorm"},
+    {"ffn_norm", "ln_mlp"},
+    {"attn.o", "self_attention.dense"},
+    {"ffn.up", "mlp.dense_h_to_4h"},
+    {"ffn.down", "mlp.dense_4h_to_h"},
+};
+constexpr NamePair kFalconGlobal[] = {
+    {"embed.weight", "transformer.word_embeddings.weight"},
+    {"final_norm.weight", "transformer.ln_f.weight"},
+    {"final_norm.bias", "transformer.ln_f.bias"},
+    {"lm_head.weight", "lm_head.weight"},
+};
+
+constexpr NamePair kOptLayer[] = {
+    {"attn_norm", "self_attn_layer_norm"},
+    {"ffn_norm", "final_layer_norm"},
+    {"attn.q", "self_attn.q_proj"},
+    {"attn.k", "self_attn.k_proj"},
+    {"attn.v", "self_attn.v_proj"},
+    {"attn.o", "self_attn.out_proj"},
+    {"ffn.up", "fc1"},
+    {"ffn.down", "fc2"},
+};
+constexpr NamePair kOptGlobal[] = {
+    {"embed.weight", "model.decoder.embed_tokens.weight"},
+    {"pos_embed.weight", "model.decoder.embed_positions.weight"},
+    {"final_norm.weight", "model.decoder.final_layer_norm.weight"},
+    {"final_norm.bias", "model.decoder.final_layer_norm.bias"},
+    {"lm_head.weight", "lm_head.weight"},
+};
+
+HfNaming hfNaming(std::string_view naming) {
+  HfNaming n;
+  n.naming = naming;
+  if (naming == "sandwich") {
+    n.layer = kHfSandwichLayer;
+  } else if (naming == "gpt2") {
+    n.layerPrefix = "transformer.h.";
+    n.layer = kGpt2Layer;
+    n.global = kGpt2Global;
+    n.llamaLayer = n.llamaGlobal = false;
+    n.qkv = "attn.c_attn";
+    n.conv1d = true;
+    n.optionalPrefix = "transformer.";
+  } else if (naming == "gpt_neox") {
+    n.layerPrefix = "gpt_neox.layers.";
+    n.layer = kNeoxLayer;
+    n.global = kNeoxGlobal;
+    n.llamaLayer = n.llamaGlobal = false;
+    n.qkv = "attention.query_key_value";
+    n.qkvOrder = QkvOrder::PerGroup;
+  } else if (naming == "bloom") {
+    n.layerPrefix = "transformer.h.";
+    n.layer = kBloomLayer;
+    n.global = kBloomGlobal;
+    n.llamaLayer = n.llamaGlobal = false;
+    n.qkv = "self_attention.query_key_value";
+    n.qkvOrder = QkvOrder::PerGroup;
+    n.optionalPrefix = "transformer.";
+  } else if (naming == "phi") {
+    n.layer = kPhiLayer;
+    n.global = kPhiGlobal;
+  } else if (naming == "starcoder2") {
+    n.layer = kStarcoder2Layer;
+  } else if (naming == "phi3") {
+    n.qkv = "self_attn.qkv_proj";
+    n.gateUp = "mlp.gate_up_proj";
+  } else if (naming == "falcon") {
+    n.layerPrefix = "transformer.h.";
+    n.layer = kFalconLayer;
+    n.global = kFalconGlobal;
+    n.llamaLayer = n.llamaGlobal = false;
+    n.qkv = "self_attention.query_key_value";
+    n.qkvOrder = QkvOrder::PerGroup;
+    n.optionalPrefix = "transformer.";
+  } else if (naming == "opt") {
+    n.layerPrefix = "model.decoder.layers.";
+    n.layer = kOptLayer;
+    n.global = kOptGlobal;
+    n.llamaLayer = n.llamaGlobal = false;
+    n.positionOffset = 2;
+    n.optionalPrefix = "model.";
   }
-  std::string_view base, suffix;
-  splitSuffix(rest, base, suffix);
-  std::string prefix = fmt::format("{}{}.", layerPrefix, layer);
-  bool matrix = suffix == "weight" && base != "attn_norm" &&
-                base != "ffn_norm";
-  if (int part = qkvPart(base); part >= 0) {
-    WeightRecipe r;
-    std::string_view fused = conv1d ? "attn.c_attn"
-                                    : lookup(layerTable, "attn.qkv")->file;
-    r.sources = {fmt::format("{}{}.{}", prefix, fused, suffix)};
-    r.transpose = conv1d && matrix;
-    r.part = part;
-    r.parts = 3;
-    r.headDim = conv1d ? 0 : layout.headDim;
-    out.push_back(std::move(r));
-    return out;
-  }
-  if (const NamePair *p = lookup(layerTable, base)) {
-    WeightRecipe r{{fmt::format("{}{}.{}", prefix, p->file, suffix)}};
-    r.transpose = conv1d && matrix;
-    out.push_back(std::move(r));
-  }
+  return n;
+}
+
+/// Every file name `names` gives tfm part `tfm`, in order.
+std::vector<std::string_view> lookupAll(Names names, std::string_view tfm) {
+  std::vector<std::string_view> out;
+  for (const NamePair *p = names.begin; p != names.end; ++p)
+    if (p->tfm == tfm)
+      out.push_back(p->file);
   return out;
 }
 
-std::vector<WeightRecipe> hfRecipes(std::string_view name,
-                                    const WeightLayout &layout,
-                                    int64_t outerDim) {
-  if (layout.naming == "gpt2")
-    return fusedQkvRecipes(name, layout, kGpt2Layer, kGpt2Global,
-                           "transformer.h.", /*conv1d=*/true);
-  if (layout.naming == "gpt_neox")
-    return fusedQkvRecipes(name, layout, kNeoxLayer, kNeoxGlobal,
-                           "gpt_neox.layers.", /*conv1d=*/false);
-  if (layout.naming == "bloom")
-    return fusedQkvRecipes(name, layout, kBloomLayer, kBloomGlobal,
-                           "transformer.h.", /*conv1d=*/false);
-  std::vector<WeightRecipe> out;
-  int64_t layer;
-  std::string_view rest;
-  if (!splitLayer(name, layer, rest)) {
-    if (const NamePair *p = lookup(kHfGlobal, name))
-      out.push_back({{std::string(p->file)}});
-    return out;
+/// The rows of Q, K or V (`part` 0, 1, 2) in a fused tensor. `rows` is the
+/// requested part's row count, used when the layout gives no head counts
+/// (Q, K and V are then equal thirds).
+WeightRecipe qkvSlice(const HfNaming &n, const WeightLayout &layout, int part,
+                      int64_t rows) {
+  WeightRecipe r;
+  int64_t d = layout.headDim, heads = layout.numHeads,
+          kv = layout.numKvHeads ? layout.numKvHeads : heads;
+  if (d <= 0 || heads <= 0 || heads % kv != 0) {
+    d = rows;
+    heads = kv = 1;
   }
+  if (n.qkvOrder == QkvOrder::PerGroup) {
+    int64_t perGroup = heads / kv; // query heads per KV head
+    r.groupRows = (perGroup + 2) * d;
+    r.rowOffset = part == 0 ? 0 : (perGroup + part - 1) * d;
+    r.takeRows = part == 0 ? perGroup * d : d;
+  } else {
+    r.groupRows = (heads + 2 * kv) * d;
+    r.rowOffset = part == 0 ? 0 : (heads + (part - 1) * kv) * d;
+    r.takeRows = part == 0 ? heads * d : kv * d;
+  }
+  return r;
+}
+
+/// Adds, after each recipe, the same sources without the family's
+/// optional prefix.
+void addUnprefixed(const HfNaming &n, std::vector<WeightRecipe> &recipes) {
+  if (n.optionalPrefix.empty())
+    return;
+  std::vector<WeightRecipe> out;
+  for (WeightRecipe &r : recipes) {
+    WeightRecipe bare = r;
+    bool changed = false;
+    for (std::string &s : bare.sources)
+      if (s.compare(0, n.optionalPrefix.size(), n.optionalPrefix) == 0) {
+        s.erase(0, n.optionalPrefix.size());
+        changed = true;
+      }
+    out.push_back(std::move(r));
+    if (changed)
+      out.push_back(std::move(bare));
+  }
+  recipes = std::move(out);
+}
+
+std::vector<WeightRecipe> hfLayerRecipes(const HfNaming &n, int64_t layer,
+                                         std::string_view rest,
+                                         const WeightLayout &layout,
+                                         int64_t outerDim) {
+  std::vector<WeightRecipe> out;
   std::string_view base, suffix;
   splitSuffix(rest, base, suffix);
-  std::string prefix = fmt::format("model.layers.{}.", layer);
-  const NamePair *p = nullptr;
-  if (layout.naming == "sandwich")
-    p = lookup(kHfSandwichLayer, base);
-  if (!p)
-    p = lookup(kHfLlamaLayer, base);
-  if (p) {
-    out.push_back({{fmt::format("{}{}.{}", prefix, p->file, suffix)}});
+  std::string prefix = fmt::format("{}{}.", n.layerPrefix, layer);
+  bool matrix = suffix == "weight" && base != "attn_norm" &&
+                base != "ffn_norm";
+  auto recipe = [&](std::string_view part) {
+    WeightRecipe r{{fmt::format("{}{}.{}", prefix, part, suffix)}};
+    r.transpose = n.conv1d && matrix;
+    return r;
+  };
+  if (int part = qkvPart(base); part >= 0 && !n.qkv.empty()) {
+    WeightRecipe r = qkvSlice(n, layout, part, outerDim);
+    WeightRecipe named = recipe(n.qkv);
+    r.sources = named.sources;
+    r.transpose = named.transpose;
+    out.push_back(std::move(r));
     return out;
   }
+  if ((base == "ffn.gate" || base == "ffn.up") && !n.gateUp.empty()) {
+    WeightRecipe r = recipe(n.gateUp);
+    r.groupRows = 2 * outerDim;
+    r.rowOffset = base == "ffn.gate" ? 0 : outerDim;
+    r.takeRows = outerDim;
+    out.push_back(std::move(r));
+    return out;
+  }
+  for (std::string_view file : lookupAll(n.layer, base))
+    out.push_back(recipe(file));
+  if (!out.empty() || !n.llamaLayer)
+    return out;
+  for (std::string_view file : lookupAll(kHfLlamaLayer, base))
+    out.push_back(recipe(file));
+  if (!out.empty())
+    return out;
   // Mixture of experts: Mixtral names (block_sparse_moe, w1/w3/w2) first,
   // then Qwen-MoE names (mlp.experts.E.gate_proj ...).
   if (base == "moe.router") {
@@ -276,6 +451,33 @@ std::vector<WeightRecipe> hfRecipes(std::string_view name,
     out.push_back(std::move(mixtral));
     out.push_back(std::move(qwen));
   }
+  return out;
+}
+
+std::vector<WeightRecipe> hfRecipes(std::string_view name,
+                                    const WeightLayout &layout,
+                                    int64_t outerDim) {
+  HfNaming n = hfNaming(layout.naming);
+  std::vector<WeightRecipe> out;
+  int64_t layer;
+  std::string_view rest;
+  if (splitLayer(name, layer, rest)) {
+    out = hfLayerRecipes(n, layer, rest, layout, outerDim);
+  } else {
+    std::vector<std::string_view> files = lookupAll(n.global, name);
+    if (files.empty() && n.llamaGlobal)
+      files = lookupAll(kHfGlobal, name);
+    for (std::string_view file : files) {
+      WeightRecipe r{{std::string(file)}};
+      if (name == "pos_embed.weight" && n.positionOffset > 0) {
+        r.groupRows = outerDim + n.positionOffset;
+        r.rowOffset = n.positionOffset;
+        r.takeRows = outerDim;
+      }
+      out.push_back(std::move(r));
+    }
+  }
+  addUnprefixed(n, out);
   return out;
 }
 

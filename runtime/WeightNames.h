@@ -23,9 +23,10 @@ std::string layerWeight(int64_t layer, std::string_view rest);
 
 /// What the loader must know of the model beyond names and shapes.
 struct WeightLayout {
-  /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, mixtral,
-  /// qwen2_moe), "sandwich" (gemma2, olmo2: norms after sublayers), "gpt2",
-  /// "gpt_neox" or "bloom".
+  /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, qwen3,
+  /// mixtral, qwen2_moe, gemma, stablelm), "sandwich" (gemma2, olmo2: norms
+  /// after sublayers), "gpt2", "gpt_neox", "bloom", "phi", "phi3",
+  /// "starcoder2", "falcon" or "opt".
   std::string naming = "llama";
   int64_t numHeads = 0;
   int64_t numKvHeads = 0;
@@ -48,13 +49,24 @@ struct WeightRecipe {
   std::vector<std::string> sources;
   /// 2-D sources are stored input-major ([in, out], GPT-2's Conv1D).
   bool transpose = false;
-  /// Rows to take from a fused tensor (after transposing): part `part` of
-  /// `parts`, either as one contiguous block of rows, or, with `headDim`,
-  /// from every group of parts·headDim rows (Q/K/V fused per head, as
-  /// GPT-NeoX and BLOOM store them).
-  int64_t part = 0;
-  int64_t parts = 1;
-  int64_t headDim = 0;
+  /// Rows taken from a fused tensor (after transposing): from each group
+  /// of `groupRows` stored rows, rows [rowOffset, rowOffset + takeRows).
+  /// The part's rows are the groups' takes in order. 0: the tensor is the
+  /// weight itself.
+  int64_t groupRows = 0;
+  int64_t rowOffset = 0;
+  int64_t takeRows = 0;
+
+  bool sliced() const { return groupRows > 0; }
+  /// The stored rows holding a part of `partRows` rows (0: not a whole
+  /// number of takes).
+  int64_t storedRows(int64_t partRows) const {
+    if (!sliced())
+      return partRows;
+    return takeRows > 0 && partRows % takeRows == 0
+               ? partRows / takeRows * groupRows
+               : 0;
+  }
 };
 
 /// The recipes that may provide tfm weight `name` in a file of `format`,

@@ -205,7 +205,7 @@ Status extractPart(const StoredTensor &t, const WeightRecipe &recipe,
   if (Status s = convertToF32(t, full.data()); !s)
     return s;
   int64_t cols = partShape.size() > 1 ? partShape[1] : 1;
-  int64_t rows = partShape[0] * recipe.parts;
+  int64_t rows = recipe.storedRows(partShape[0]);
   if (recipe.transpose && t.shape.size() == 2) {
     std::vector<float> transposed(full.size());
     for (int64_t r = 0; r < rows; ++r)
@@ -216,11 +216,10 @@ Status extractPart(const StoredTensor &t, const WeightRecipe &recipe,
   // Row r of the part comes from row source(r) of the full tensor.
   int64_t partRows = partShape[0];
   for (int64_t r = 0; r < partRows; ++r) {
-    int64_t src = recipe.part * partRows + r;
-    if (recipe.headDim > 0) {
-      int64_t group = r / recipe.headDim, i = r % recipe.headDim;
-      src = (group * recipe.parts + recipe.part) * recipe.headDim + i;
-    }
+    int64_t src = r;
+    if (recipe.sliced())
+      src = r / recipe.takeRows * recipe.groupRows + recipe.rowOffset +
+            r % recipe.takeRows;
     std::copy_n(full.data() + src * cols, cols, out + r * cols);
   }
   return Status::ok();
@@ -399,15 +398,15 @@ Expected<WeightTable> tfm::rt::loadWeights(
 
     // Check every source's shape: one source has the requested shape, a
     // stack of n sources each has the shape without its outer dimension; a
-    // fused source has `parts` times the rows, and a transposed one is
+    // fused source has the rows of all its parts, and a transposed one is
     // stored the other way round.
     bool stacked = recipe->sources.size() > 1;
     std::vector<int64_t> partShape = req.shape;
     if (stacked)
       partShape.erase(partShape.begin());
     std::vector<int64_t> storedShape = partShape;
-    if (recipe->parts > 1 && !storedShape.empty())
-      storedShape[0] *= recipe->parts;
+    if (recipe->sliced() && !storedShape.empty())
+      storedShape[0] = recipe->storedRows(storedShape[0]);
     if (recipe->transpose && storedShape.size() == 2)
       std::swap(storedShape[0], storedShape[1]);
     std::vector<const StoredTensor *> parts;
@@ -461,7 +460,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
                       : ""));
       }
 
-    bool reshaped = recipe->transpose || recipe->parts > 1;
+    bool reshaped = recipe->transpose || recipe->sliced();
     const StoredTensor *only = parts[0];
     // Kernels read a block format byte by byte, a float type by element.
     uintptr_t alignment =
@@ -497,6 +496,9 @@ Expected<WeightTable> tfm::rt::loadWeights(
       // Repacked through f32: exact where the types match; else rounded or
       // quantized into the kept type (convertFloats).
       int64_t n = table.entries_[req.name].numel();
+      int64_t partNumel = 1;
+      for (int64_t dim : partShape)
+        partNumel *= dim;
       std::vector<float> wide;
       float *out = reinterpret_cast<float *>(bytes);
       if (req.storage != DType::F32) {
@@ -509,7 +511,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
         if (!s)
           return Error(s.message() +
                        fmt::format(" (for tfm weight '{}')", req.name));
-        out += t->numel() / recipe->parts;
+        out += reshaped ? partNumel : t->numel();
       }
       if (req.storage != DType::F32)
         narrowFromF32(wide.data(), n, req.storage, bytes);

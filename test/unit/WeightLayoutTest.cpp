@@ -6,6 +6,8 @@
 #include "runtime/WeightWriter.h"
 #include "runtime/Weights.h"
 
+#include <map>
+
 using namespace tfm::rt;
 using tfm::test::ramp;
 using tfm::test::TempDir;
@@ -273,6 +275,132 @@ TEST(FusedQkv, Gpt2Conv1dIsTransposedAndSplit) {
             path + ": tensor 'transformer.h.0.attn.c_attn.weight' has shape "
                    "[4, 12], expected [8, 12] (for tfm weight "
                    "'layers.0.attn.k.weight')");
+}
+
+/// first, first + 1, ..., n values.
+std::vector<float> counting(int64_t n, int64_t first = 0) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    v[size_t(i)] = float(first + i);
+  return v;
+}
+
+/// Loads q, k, v (and gate, up) of layer 0 from one fused tensor whose
+/// row i holds the value i (one column), and returns each part's rows.
+std::map<std::string, std::vector<float>>
+fusedRows(const std::string &naming, const std::string &tensor,
+          int64_t heads, int64_t kvHeads, int64_t hd,
+          std::vector<WeightRequest> requests) {
+  TempDir dir;
+  int64_t rows = 0;
+  for (const WeightRequest &r : requests)
+    rows += r.shape[0];
+  std::string path = dir.file("model.safetensors");
+  EXPECT_TRUE(writeSafetensors(path, {{tensor, {rows, 1}, DType::F32,
+                                       counting(rows)}}));
+  WeightLayout l;
+  l.naming = naming;
+  l.numHeads = heads;
+  l.numKvHeads = kvHeads;
+  l.headDim = l.rotaryDim = hd;
+  auto table = loadWeights(path, requests, l);
+  EXPECT_TRUE(table) << table.error().message();
+  std::map<std::string, std::vector<float>> out;
+  if (table)
+    for (const WeightRequest &r : requests)
+      out[r.name] = values(*table, r.name);
+  return out;
+}
+
+std::vector<float> rowsOf(std::initializer_list<std::pair<int, int>> runs) {
+  std::vector<float> out;
+  for (auto [begin, end] : runs)
+    for (int i = begin; i < end; ++i)
+      out.push_back(float(i));
+  return out;
+}
+
+TEST(FusedQkv, Phi3QkvIsQueriesThenKeysThenValues) {
+  // Four query heads and two KV heads of two features: rows 0-7 are Q,
+  // 8-11 K, 12-15 V.
+  auto parts = fusedRows("phi3", "model.layers.0.self_attn.qkv_proj.weight",
+                         4, 2, 2,
+                         {{"layers.0.attn.q.weight", {8, 1}},
+                          {"layers.0.attn.k.weight", {4, 1}},
+                          {"layers.0.attn.v.weight", {4, 1}}});
+  EXPECT_EQ(parts["layers.0.attn.q.weight"], rowsOf({{0, 8}}));
+  EXPECT_EQ(parts["layers.0.attn.k.weight"], rowsOf({{8, 12}}));
+  EXPECT_EQ(parts["layers.0.attn.v.weight"], rowsOf({{12, 16}}));
+}
+
+TEST(FusedQkv, Phi3GateUpIsGateThenUp) {
+  auto parts = fusedRows("phi3", "model.layers.0.mlp.gate_up_proj.weight", 1,
+                         1, 1,
+                         {{"layers.0.ffn.gate.weight", {3, 1}},
+                          {"layers.0.ffn.up.weight", {3, 1}}});
+  EXPECT_EQ(parts["layers.0.ffn.gate.weight"], rowsOf({{0, 3}}));
+  EXPECT_EQ(parts["layers.0.ffn.up.weight"], rowsOf({{3, 6}}));
+}
+
+TEST(FusedQkv, FalconGroupsQueriesWithTheirKeyAndValue) {
+  // new_decoder_architecture: 4 query heads in 2 groups of (q, q, k, v),
+  // heads of two features.
+  auto parts = fusedRows(
+      "falcon", "transformer.h.0.self_attention.query_key_value.weight", 4, 2,
+      2,
+      {{"layers.0.attn.q.weight", {8, 1}},
+       {"layers.0.attn.k.weight", {4, 1}},
+       {"layers.0.attn.v.weight", {4, 1}}});
+  EXPECT_EQ(parts["layers.0.attn.q.weight"], rowsOf({{0, 4}, {8, 12}}));
+  EXPECT_EQ(parts["layers.0.attn.k.weight"], rowsOf({{4, 6}, {12, 14}}));
+  EXPECT_EQ(parts["layers.0.attn.v.weight"], rowsOf({{6, 8}, {14, 16}}));
+  // Multi-query: one group, all queries first.
+  auto mq = fusedRows(
+      "falcon", "transformer.h.0.self_attention.query_key_value.weight", 3, 1,
+      2,
+      {{"layers.0.attn.q.weight", {6, 1}},
+       {"layers.0.attn.k.weight", {2, 1}},
+       {"layers.0.attn.v.weight", {2, 1}}});
+  EXPECT_EQ(mq["layers.0.attn.q.weight"], rowsOf({{0, 6}}));
+  EXPECT_EQ(mq["layers.0.attn.k.weight"], rowsOf({{6, 8}}));
+  EXPECT_EQ(mq["layers.0.attn.v.weight"], rowsOf({{8, 10}}));
+}
+
+TEST(HfNames, OptPositionsStartTwoRowsIn) {
+  TempDir dir;
+  std::string path = dir.file("model.safetensors");
+  // 4 positions and 2 features; the table has 6 rows, rows 0-1 unused.
+  ASSERT_TRUE(writeSafetensors(
+      path, {{"model.decoder.embed_positions.weight", {6, 2}, DType::F32,
+              counting(12)}}));
+  WeightLayout l;
+  l.naming = "opt";
+  auto table = loadWeights(path, {{"pos_embed.weight", {4, 2}}}, l);
+  ASSERT_TRUE(table) << table.error().message();
+  EXPECT_EQ(values(*table, "pos_embed.weight"), counting(8, 4));
+}
+
+TEST(HfNames, PrefixlessCheckpointsAreRead) {
+  // GPT-2, BLOOM, Falcon and OPT are published with and without the
+  // outer module's prefix.
+  struct Case {
+    const char *naming, *tensor, *weight;
+  } cases[] = {{"gpt2", "wte.weight", "embed.weight"},
+               {"bloom", "h.0.input_layernorm.weight",
+                "layers.0.attn_norm.weight"},
+               {"falcon", "word_embeddings.weight", "embed.weight"},
+               {"opt", "decoder.layers.1.fc2.bias", "layers.1.ffn.down.bias"}};
+  for (const Case &c : cases) {
+    TempDir dir;
+    std::string path = dir.file("model.safetensors");
+    ASSERT_TRUE(writeSafetensors(
+        path, {{c.tensor, {4}, DType::F32, counting(4)}}));
+    WeightLayout l;
+    l.naming = c.naming;
+    auto table = loadWeights(path, {{c.weight, {4}}}, l);
+    ASSERT_TRUE(table) << c.naming << ": " << table.error().message();
+    EXPECT_EQ(values(*table, c.weight), counting(4)) << c.naming;
+  }
 }
 
 TEST(RandomWeights, RefusesWhatDoesNotFitInMemory) {
