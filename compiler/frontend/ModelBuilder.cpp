@@ -105,8 +105,10 @@ public:
       h = norm(h, "final_norm", s_.hiddenSize);
     Value head = weight(s_.tieEmbeddings ? "embed.weight" : "lm_head.weight",
                         {s_.vocabSize, s_.hiddenSize});
+    Value headBias =
+        s_.lmHeadBias ? weight("lm_head.bias", {s_.vocabSize}) : Value();
     Value logits = b_.create<ir::LmHeadOp>(loc_, act(s_.vocabSize), h, head,
-                                           actQuant(head));
+                                           headBias, actQuant(head));
     if (s_.logitSoftcap)
       logits = b_.create<ir::SoftcapOp>(loc_, logits,
                                         b_.getF64FloatAttr(*s_.logitSoftcap));

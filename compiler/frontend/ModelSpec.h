@@ -151,6 +151,8 @@ struct ModelSpec {
   /// A norm right after the embeddings (and positions), as BLOOM has.
   bool embeddingNorm = false;
   bool tieEmbeddings = false;
+  /// The LM head adds a bias (`lm_head.bias`), as Phi's does.
+  bool lmHeadBias = false;
 
   NormSpec norm;
   NormPlacement placement = NormPlacement::Pre;

@@ -197,6 +197,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
     ef.number("scale", spec.embeddingScale, /*positive=*/true);
     ef.keyword("position", spec.absolutePosition);
     ef.boolean("tied", spec.tieEmbeddings);
+    ef.boolean("head_bias", spec.lmHeadBias);
     ef.boolean("norm", spec.embeddingNorm);
     ef.finish();
   }
@@ -488,6 +489,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"embedding", json::Object{{"scale", s.embeddingScale},
                                  {"position", toString(s.absolutePosition)},
                                  {"tied", s.tieEmbeddings},
+                                 {"head_bias", s.lmHeadBias},
                                  {"norm", s.embeddingNorm}}},
       {"norm", json::Object{{"kind", toString(s.norm.kind)},
                             {"eps", s.norm.eps},

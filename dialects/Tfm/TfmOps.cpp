@@ -348,6 +348,8 @@ LogicalResult LmHeadOp::verify() {
       failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")) ||
       failed(verifyActQuant(*this, getActQuant(), getWeight())))
     return failure();
+  if (getBias())
+    return expectDim(*this, getBias(), 0, dim(getWeight(), 0), "bias");
   return success();
 }
 

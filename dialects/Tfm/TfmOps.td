@@ -355,13 +355,16 @@ def Tfm_LmHeadOp : Tfm_Op<"lm_head", [Pure]> {
   let summary = "final projection to vocabulary logits";
   let description = [{
     `input` (seq x dim) times `weight`ᵀ (vocab x dim): the output embedding,
-    or the token embedding table itself when embeddings are tied.
+    or the token embedding table itself when embeddings are tied; plus an
+    optional `bias` (vocab).
   }];
   let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [2]>:$weight,
+                       Optional<Tfm_Vector>:$bias,
                        OptionalAttr<Tfm_ActQuantAttr>:$act_quant);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
-    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+    $input `,` $weight (`bias` $bias^ `:` type($bias))? attr-dict `:`
+    type($input) `,` type($weight) `->` type($result)
   }];
   let hasVerifier = 1;
 }

@@ -165,7 +165,8 @@ void lowerLinear(ir::LinearOp op, Lowering &l) {
 
 void lowerLmHead(ir::LmHeadOp op, Lowering &l) {
   l.define(op.getResult(), product(l, l.f(op.getInput()), op.getWeight(),
-                                   Func(), op.getActQuant()));
+                                   l.optional(op.getBias()),
+                                   op.getActQuant()));
 }
 
 void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {

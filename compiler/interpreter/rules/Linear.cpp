@@ -46,7 +46,7 @@ Status linearOp(ir::LinearOp l, Frame &frame) {
 Status lmHead(ir::LmHeadOp l, Frame &frame) {
   frame.set(l.getResult(),
             linear(productInput(frame.tensor(l.getInput()), l.getActQuant()),
-                   frame.tensor(l.getWeight()), nullptr));
+                   frame.tensor(l.getWeight()), frame.optTensor(l.getBias())));
   return Status::ok();
 }
 

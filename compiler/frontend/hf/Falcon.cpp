@@ -1,0 +1,64 @@
+//===- Falcon.cpp - falcon configs ------------------------------*- C++ -*-===//
+//
+// All three layouts of Falcon's fused query_key_value: multi-query (one KV
+// head), new_decoder_architecture (num_kv_heads groups, each with its own
+// ln_attn/ln_mlp when num_ln_in_parallel_attn is 2), and one KV head per
+// query head. Blocks are parallel (one or two norms) or serial.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readFalcon(JsonFields &f,
+                                        const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  spec.weightNaming = "falcon";
+  f.string("_name_or_path", spec.name);
+  AttentionSpec &attn = spec.attention;
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  spec.ffn.hiddenSize = 4 * spec.hiddenSize;
+  f.integer("ffn_hidden_size", spec.ffn.hiddenSize, 1);
+  f.number("layer_norm_epsilon", spec.norm.eps, /*positive=*/true);
+  readActivation(f, "activation", "gelu", spec);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  spec.tieEmbeddings = true;
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+
+  bool bias = false, newArch = false, multiQuery = true, parallel = true,
+       alibi = false;
+  f.boolean("bias", bias);
+  attn.qkvBias = attn.outBias = spec.ffn.bias = bias;
+  f.boolean("new_decoder_architecture", newArch);
+  f.boolean("multi_query", multiQuery);
+  f.boolean("parallel_attn", parallel);
+  f.boolean("alibi", alibi);
+  int64_t kvHeads = 0;
+  f.integer("num_kv_heads", kvHeads, 1);
+  if (newArch)
+    attn.numKvHeads = kvHeads ? kvHeads : attn.numHeads;
+  else
+    attn.numKvHeads = multiQuery ? 1 : attn.numHeads;
+  int64_t norms = newArch ? 2 : 1;
+  f.integer("num_ln_in_parallel_attn", norms, 1);
+  if (newArch && !parallel)
+    f.diags().error("parallel_attn", "the new decoder architecture with "
+                                     "serial blocks is not supported");
+  spec.parallel = parallel;
+  spec.sharedNorm = parallel && !(newArch && norms == 2);
+
+  if (alibi)
+    f.diags().error("alibi", "Falcon's ALiBi (added before the scores are "
+                             "scaled) is not supported yet");
+  attn.position = AttentionPosition::Rope;
+  f.number("rope_theta", attn.rope.theta, /*positive=*/true);
+  readRopeScaling(f, spec);
+  ignore(f, {"hidden_dropout"});
+  return finish(f, spec);
+}

@@ -1,0 +1,78 @@
+//===- Gemma.cpp - gemma and gemma2 configs ---------------------*- C++ -*-===//
+//
+// Gemma stores norm gains minus one, scales the embeddings by √hidden and
+// ties the LM head to them; Gemma 2 adds norms after each sublayer, logit
+// soft-capping and a sliding window on even layers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+#include <cmath>
+
+using namespace tfm;
+
+namespace {
+
+void gemmaCommon(JsonFields &f, ModelSpec &spec) {
+  spec.norm.gainOffset = 1.0;
+  spec.embeddingScale = std::sqrt(double(spec.hiddenSize));
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = bias;
+  if (!spec.attention.headDim)
+    spec.attention.headDim = 256;
+}
+
+} // namespace
+
+std::optional<ModelSpec> hf::readGemma(JsonFields &f, const std::string &type) {
+  LlamaKeys keys;
+  keys.activation = "gelu_pytorch_tanh";
+  keys.tied = true;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  // The MLP reads hidden_act; a differing hidden_activation is reported.
+  std::string other;
+  if (f.string("hidden_activation", other) && f.has("hidden_act")) {
+    ModelSpec probe;
+    readActivation(f, "hidden_activation", other, probe);
+    if (probe.ffn.activation != spec.ffn.activation)
+      f.diags().warning("hidden_activation",
+                        "differs from hidden_act, which Gemma's MLP uses");
+  }
+  gemmaCommon(f, spec);
+  return finish(f, spec);
+}
+
+std::optional<ModelSpec> hf::readGemma2(JsonFields &f,
+                                        const std::string &type) {
+  LlamaKeys keys;
+  keys.activationKey = "hidden_activation";
+  keys.activation = "gelu_pytorch_tanh";
+  keys.tied = true;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  f.raw("hidden_act"); // superseded by hidden_activation in Gemma 2
+  gemmaCommon(f, spec);
+  spec.placement = NormPlacement::Sandwich;
+  spec.weightNaming = "sandwich";
+  AttentionSpec &attn = spec.attention;
+  double scalar = 256;
+  f.number("query_pre_attn_scalar", scalar, /*positive=*/true);
+  attn.scale = 1.0 / std::sqrt(scalar);
+  std::optional<double> attnCap = 50.0, finalCap = 30.0;
+  if (f.has("attn_logit_softcapping"))
+    f.number("attn_logit_softcapping", attnCap, /*positive=*/true);
+  else if (f.raw("attn_logit_softcapping"))
+    attnCap.reset(); // explicit null: no capping
+  if (f.has("final_logit_softcapping"))
+    f.number("final_logit_softcapping", finalCap, /*positive=*/true);
+  else if (f.raw("final_logit_softcapping"))
+    finalCap.reset();
+  attn.softcap = attnCap;
+  spec.logitSoftcap = finalCap;
+  // Even layers use the sliding window, odd layers attend globally.
+  int64_t window = 4096;
+  f.integer("sliding_window", window, 1);
+  attn.window = {window, 0};
+  return finish(f, spec);
+}

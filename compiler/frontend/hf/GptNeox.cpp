@@ -1,0 +1,39 @@
+//===- GptNeox.cpp - gpt_neox configs ---------------------------*- C++ -*-===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readGptNeox(JsonFields &f,
+                                         const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  f.string("_name_or_path", spec.name);
+  AttentionSpec &attn = spec.attention;
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  f.requiredInteger("intermediate_size", spec.ffn.hiddenSize, 1);
+  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  f.number("layer_norm_eps", spec.norm.eps, /*positive=*/true);
+  readActivation(f, "hidden_act", "gelu", spec);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  f.boolean("attention_bias", attn.qkvBias);
+  attn.outBias = attn.qkvBias;
+  spec.parallel = true;
+  f.boolean("use_parallel_residual", spec.parallel);
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+  attn.position = AttentionPosition::Rope;
+  f.number("rotary_emb_base", attn.rope.theta, /*positive=*/true);
+  f.number("rope_theta", attn.rope.theta, /*positive=*/true);
+  double pct = 0.25;
+  f.number("rotary_pct", pct, /*positive=*/true);
+  f.number("partial_rotary_factor", pct, /*positive=*/true);
+  if (attn.numHeads > 0)
+    attn.rope.rotaryDim = partialRotary(f.diags(), "rotary_pct",
+                                        spec.hiddenSize / attn.numHeads, pct);
+  readRopeScaling(f, spec);
+  ignore(f, {"classifier_dropout"});
+  return finish(f, spec);
+}

@@ -1,0 +1,56 @@
+//===- Llama.cpp - llama, mistral, mixtral and olmo2 configs ----*- C++ -*-===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+namespace {
+
+/// attention_bias sets the Q/K/V and output biases together.
+void readAttentionBias(JsonFields &f, ModelSpec &spec) {
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = bias;
+}
+
+} // namespace
+
+std::optional<ModelSpec> hf::readLlama(JsonFields &f, const std::string &type) {
+  ModelSpec spec = readLlamaStyle(f, type);
+  readAttentionBias(f, spec);
+  f.boolean("mlp_bias", spec.ffn.bias);
+  return finish(f, spec);
+}
+
+std::optional<ModelSpec> hf::readOlmo2(JsonFields &f, const std::string &type) {
+  LlamaKeys keys;
+  keys.normEps = 1e-5;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  readAttentionBias(f, spec);
+  // Norms after each sublayer, and over all of Q and K.
+  spec.placement = NormPlacement::PostSublayer;
+  spec.weightNaming = "sandwich";
+  spec.attention.qkNorm = QkNorm::Full;
+  return finish(f, spec);
+}
+
+std::optional<ModelSpec> hf::readMistral(JsonFields &f,
+                                         const std::string &type) {
+  bool mixtral = type == "mixtral";
+  LlamaKeys keys;
+  if (mixtral) {
+    keys.normEps = 1e-5;
+    keys.ropeTheta = 1e6;
+  }
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  readSlidingWindow(f, spec, mixtral ? 0 : 4096);
+  if (mixtral) {
+    MoeSpec &moe = spec.ffn.moe;
+    moe.numExperts = 8;
+    moe.topK = 2;
+    f.integer("num_local_experts", moe.numExperts, 1);
+    f.integer("num_experts_per_tok", moe.topK, 1);
+    moe.normTopK = true;
+  }
+  return finish(f, spec);
+}

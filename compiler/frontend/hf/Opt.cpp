@@ -1,0 +1,51 @@
+//===- Opt.cpp - opt configs ------------------------------------*- C++ -*-===//
+//
+// Learned positions (their table starts two rows in), pre- or post-LN
+// blocks (do_layer_norm_before), ReLU MLP, biases on every projection.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readOpt(JsonFields &f, const std::string &type) {
+  ModelSpec spec = gptStyleSpec(type);
+  spec.weightNaming = "opt";
+  f.string("_name_or_path", spec.name);
+  AttentionSpec &attn = spec.attention;
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  f.requiredInteger("ffn_dim", spec.ffn.hiddenSize, 1);
+  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  readActivation(f, "activation_function", "relu", spec);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+  spec.tieEmbeddings = true;
+  f.boolean("tie_word_embeddings", spec.tieEmbeddings);
+  bool bias = true;
+  f.boolean("enable_bias", bias);
+  attn.qkvBias = attn.outBias = spec.ffn.bias = bias;
+  attn.position = AttentionPosition::None;
+  spec.absolutePosition = AbsolutePosition::Learned;
+
+  bool before = true, removeFinal = false, affine = true;
+  f.boolean("do_layer_norm_before", before);
+  f.boolean("_remove_final_layer_norm", removeFinal);
+  spec.placement = before ? NormPlacement::Pre : NormPlacement::Post;
+  spec.finalNorm = before && !removeFinal;
+  f.boolean("layer_norm_elementwise_affine", affine);
+  if (!affine)
+    f.diags().error("layer_norm_elementwise_affine",
+                    "LayerNorms without gains are not supported");
+  int64_t projected = spec.hiddenSize;
+  f.integer("word_embed_proj_dim", projected, 1);
+  if (projected != spec.hiddenSize)
+    f.diags().error("word_embed_proj_dim",
+                    "embeddings projected in and out of the hidden size "
+                    "(project_in/project_out) are not supported yet");
+  ignore(f, {"dropout", "layerdrop", "init_std", "enable_bias"});
+  return finish(f, spec);
+}

@@ -1,0 +1,36 @@
+//===- Phi.cpp - phi configs (Phi-1, Phi-1.5, Phi-2) ------------*- C++ -*-===//
+//
+// A parallel block fed by one LayerNorm, partial rotary, biases on every
+// projection and on the LM head.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readPhi(JsonFields &f, const std::string &type) {
+  LlamaKeys keys;
+  keys.norm = NormKind::layer;
+  keys.normEps = 1e-5;
+  keys.normEpsKey = "layer_norm_eps";
+  keys.activation = "gelu_new";
+  keys.ffn = FfnKind::Mlp;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  spec.weightNaming = "phi";
+  AttentionSpec &attn = spec.attention;
+  if (!f.has("partial_rotary_factor") && attn.numHeads > 0)
+    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
+                                        spec.headDim(), 0.5);
+  attn.qkvBias = attn.outBias = true;
+  spec.ffn.bias = true;
+  spec.parallel = spec.sharedNorm = true;
+  spec.lmHeadBias = true;
+  bool qkNorm = false;
+  f.boolean("qk_layernorm", qkNorm);
+  if (qkNorm)
+    f.diags().error("qk_layernorm",
+                    "Phi's QK LayerNorm is not supported yet");
+  ignore(f, {"resid_pdrop", "embd_pdrop"});
+  return finish(f, spec);
+}

@@ -1,0 +1,33 @@
+//===- StableLm.cpp - stablelm configs --------------------------*- C++ -*-===//
+//
+// LayerNorm with biases, a SiLU GLU, partial rotary, Q/K/V biases
+// (use_qkv_bias), optionally a parallel block on one norm.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readStableLm(JsonFields &f,
+                                          const std::string &type) {
+  LlamaKeys keys;
+  keys.norm = NormKind::layer;
+  keys.normEps = 1e-5;
+  keys.normEpsKey = "layer_norm_eps";
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  AttentionSpec &attn = spec.attention;
+  if (!f.has("partial_rotary_factor") && attn.numHeads > 0)
+    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
+                                        spec.headDim(), 0.25);
+  f.boolean("use_qkv_bias", attn.qkvBias);
+  f.boolean("use_parallel_residual", spec.parallel);
+  spec.sharedNorm = spec.parallel;
+  bool qkNorm = false;
+  f.boolean("qk_layernorm", qkNorm);
+  if (qkNorm)
+    f.diags().error("qk_layernorm", "StableLM's per-head QK LayerNorm (a "
+                                    "gain per head) is not supported yet");
+  ignore(f, {"hidden_dropout"});
+  return finish(f, spec);
+}

@@ -1,0 +1,29 @@
+//===- Starcoder2.cpp - starcoder2 configs ----------------------*- C++ -*-===//
+//
+// LayerNorm and a GELU MLP (c_fc, c_proj), biases everywhere (use_bias),
+// GQA with a sliding window.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readStarcoder2(JsonFields &f,
+                                            const std::string &type) {
+  LlamaKeys keys;
+  keys.norm = NormKind::layer;
+  keys.normEps = 1e-5;
+  keys.normEpsKey = "norm_epsilon";
+  keys.activation = "gelu_pytorch_tanh";
+  keys.ffn = FfnKind::Mlp;
+  keys.tied = true;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  spec.weightNaming = "starcoder2";
+  bool bias = true;
+  f.boolean("use_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = spec.ffn.bias = bias;
+  readSlidingWindow(f, spec);
+  ignore(f, {"embedding_dropout", "residual_dropout"});
+  return finish(f, spec);
+}
