@@ -603,6 +603,16 @@ func.func @lm_head_vocab(%x: tensor<?x8xf32>) {
 
 // -----
 
+func.func @lm_head_bias(%x: tensor<?x8xf32>) {
+  %w = tfm.weight "w" : tensor<100x8xf32>
+  %b = tfm.weight "b" : tensor<99xf32>
+  // expected-error @+1 {{bias dimension 0 must be 100, got 99}}
+  %y = tfm.lm_head %x, %w bias %b : tensor<99xf32> : tensor<?x8xf32>, tensor<100x8xf32> -> tensor<?x100xf32>
+  return
+}
+
+// -----
+
 func.func @concat_columns(%a: tensor<4x8xf32>, %b: tensor<4x6xf32>) {
   // expected-error @+1 {{operand dimension 1 must be 8, got 6}}
   %c = tfm.concat %a, %b : (tensor<4x8xf32>, tensor<4x6xf32>) -> tensor<8x8xf32>

@@ -162,5 +162,9 @@ func.func @moe_and_head(%x: tensor<?x32xf32>) -> tensor<?x100xf32> {
   %table = tfm.weight "embed.weight" : tensor<100x32xf32>
   // CHECK: tfm.lm_head %{{.*}}, %{{.*}} : tensor<?x32xf32>, tensor<100x32xf32> -> tensor<?x100xf32>
   %logits = tfm.lm_head %1, %table : tensor<?x32xf32>, tensor<100x32xf32> -> tensor<?x100xf32>
-  return %logits : tensor<?x100xf32>
+  %head_bias = tfm.weight "lm_head.bias" : tensor<100xf32>
+  // CHECK: tfm.lm_head %{{.*}}, %{{.*}} bias %{{.*}} : tensor<100xf32> : tensor<?x32xf32>, tensor<100x32xf32> -> tensor<?x100xf32>
+  %biased = tfm.lm_head %1, %table bias %head_bias : tensor<100xf32> : tensor<?x32xf32>, tensor<100x32xf32> -> tensor<?x100xf32>
+  %sum = tfm.add %logits, %biased : tensor<?x100xf32>
+  return %sum : tensor<?x100xf32>
 }
