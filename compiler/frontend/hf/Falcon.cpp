@@ -53,6 +53,11 @@ std::optional<ModelSpec> hf::readFalcon(JsonFields &f,
   spec.parallel = parallel;
   spec.sharedNorm = parallel && !(newArch && norms == 2);
 
+  bool residualAfterNorm = false;
+  f.boolean("apply_residual_connection_post_layernorm", residualAfterNorm);
+  if (residualAfterNorm)
+    f.diags().error("apply_residual_connection_post_layernorm",
+                    "residuals taken after the layer norm are not supported");
   if (alibi)
     f.diags().error("alibi", "Falcon's ALiBi (added before the scores are "
                              "scaled) is not supported yet");

@@ -15,6 +15,10 @@ std::optional<ModelSpec> hf::readPhi3(JsonFields &f, const std::string &type) {
   ModelSpec spec = readLlamaStyle(f, type, keys);
   spec.weightNaming = "phi3";
   readSlidingWindow(f, spec);
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  if (bias)
+    f.diags().error("attention_bias", "Phi-3's attention has no biases");
   // Only longrope scaling reads it, and that is refused above.
   ignore(f, {"original_max_position_embeddings", "resid_pdrop",
              "embd_pdrop"});

@@ -24,6 +24,15 @@ std::optional<ModelSpec> hf::readStarcoder2(JsonFields &f,
   f.boolean("use_bias", bias);
   spec.attention.qkvBias = spec.attention.outBias = spec.ffn.bias = bias;
   readSlidingWindow(f, spec);
+  // Keys of the original release, with the only values its code ran.
+  std::string mlp = "default", norm = "layer_norm";
+  f.string("mlp_type", mlp);
+  f.string("norm_type", norm);
+  if (mlp != "default")
+    f.diags().error("mlp_type", "expected \"default\", got \"" + mlp + "\"");
+  if (norm != "layer_norm")
+    f.diags().error("norm_type",
+                    "expected \"layer_norm\", got \"" + norm + "\"");
   ignore(f, {"embedding_dropout", "residual_dropout"});
   return finish(f, spec);
 }
