@@ -42,6 +42,8 @@ std::optional<ir::RopeScalingKind> toIr(RopeScaling s) {
     return ir::RopeScalingKind::ntk;
   case RopeScaling::Llama3:
     return ir::RopeScalingKind::llama3;
+  case RopeScaling::Yarn:
+    return ir::RopeScalingKind::yarn;
   }
   llvm_unreachable("a RoPE scaling the dialect has no name for");
 }
@@ -303,7 +305,8 @@ private:
       scaling = ir::RopeScalingAttr::get(
           b_.getContext(), *kind, llvm::APFloat(r.factor),
           llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
-          r.originalMaxPositions);
+          r.originalMaxPositions, llvm::APFloat(r.betaFast),
+          llvm::APFloat(r.betaSlow), llvm::APFloat(r.attentionFactor));
     }
     auto layout = ir::RopeLayoutAttr::get(b_.getContext(), r.layout);
     return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,

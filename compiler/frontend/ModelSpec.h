@@ -49,8 +49,8 @@ TFM_SPEC_ENUM(QkNorm, Full, "none", "per_head", "full");
 enum class AttentionPosition { None, Rope, Alibi, Relative };
 TFM_SPEC_ENUM(AttentionPosition, Relative, "none", "rope", "alibi",
               "relative");
-enum class RopeScaling { None, Linear, Ntk, Llama3 };
-TFM_SPEC_ENUM(RopeScaling, Llama3, "none", "linear", "ntk", "llama3");
+enum class RopeScaling { None, Linear, Ntk, Llama3, Yarn };
+TFM_SPEC_ENUM(RopeScaling, Yarn, "none", "linear", "ntk", "llama3", "yarn");
 enum class FfnKind { Glu, Mlp };
 TFM_SPEC_ENUM(FfnKind, Mlp, "glu", "mlp");
 /// How products over block-format weights take their activations: rounded
@@ -84,6 +84,12 @@ struct RopeSpec {
   double lowFreqFactor = 1;
   double highFreqFactor = 4;
   int64_t originalMaxPositions = 0;
+  /// YaRN: rotations over the original context above which a frequency is
+  /// kept, below which it is divided by factor.
+  double betaFast = 32;
+  double betaSlow = 1;
+  /// YaRN: what cos and sin are multiplied by (its mscale).
+  double attentionFactor = 1;
 };
 
 struct RelativeBiasSpec {

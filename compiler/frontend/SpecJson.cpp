@@ -58,10 +58,11 @@ void readRope(JsonFields &f, RopeSpec &rope) {
     JsonFields sf(*s, f.pathOf("scaling"), f.diags());
     if (!sf.has("type"))
       f.diags().error(sf.pathOf("type"),
-                      "missing required field (\"linear\", \"ntk\" or "
-                      "\"llama3\")");
+                      "missing required field (\"linear\", \"ntk\", "
+                      "\"llama3\" or \"yarn\")");
     sf.keyword("type", rope.scaling,
-               {RopeScaling::Linear, RopeScaling::Ntk, RopeScaling::Llama3});
+               {RopeScaling::Linear, RopeScaling::Ntk, RopeScaling::Llama3,
+                RopeScaling::Yarn});
     if (!sf.number("factor", rope.factor, /*positive=*/true) &&
         !sf.has("factor"))
       f.diags().error(sf.pathOf("factor"),
@@ -69,6 +70,9 @@ void readRope(JsonFields &f, RopeSpec &rope) {
     sf.number("low_freq_factor", rope.lowFreqFactor, /*positive=*/true);
     sf.number("high_freq_factor", rope.highFreqFactor, /*positive=*/true);
     sf.integer("original_max_positions", rope.originalMaxPositions, 1);
+    sf.number("beta_fast", rope.betaFast, /*positive=*/true);
+    sf.number("beta_slow", rope.betaSlow, /*positive=*/true);
+    sf.number("attention_factor", rope.attentionFactor, /*positive=*/true);
     sf.finish();
   }
   f.finish();
@@ -311,6 +315,19 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
         err("attention.rope.scaling.original_max_positions",
             "is required by llama3 scaling (an integer >= 1)");
     }
+    if (a.rope.scaling == RopeScaling::Yarn) {
+      if (!(a.rope.betaFast > a.rope.betaSlow))
+        err("attention.rope.scaling.beta_fast",
+            formatv("must be greater than beta_slow ({0}), got {1}",
+                    formatNumber(a.rope.betaSlow),
+                    formatNumber(a.rope.betaFast)));
+      if (a.rope.originalMaxPositions < 1)
+        err("attention.rope.scaling.original_max_positions",
+            "is required by yarn scaling (an integer >= 1)");
+    } else if (a.rope.attentionFactor != 1.0) {
+      err("attention.rope.scaling.attention_factor",
+          "only yarn scaling has an attention factor");
+    }
     if (a.rope.scaling == RopeScaling::Ntk && s.rotaryDim() <= 2)
       err("attention.rope.scaling.type",
           "ntk scaling needs rotary_dim > 2");
@@ -412,6 +429,12 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       scaling["low_freq_factor"] = a.rope.lowFreqFactor;
       scaling["high_freq_factor"] = a.rope.highFreqFactor;
       scaling["original_max_positions"] = a.rope.originalMaxPositions;
+    }
+    if (a.rope.scaling == RopeScaling::Yarn) {
+      scaling["original_max_positions"] = a.rope.originalMaxPositions;
+      scaling["beta_fast"] = a.rope.betaFast;
+      scaling["beta_slow"] = a.rope.betaSlow;
+      scaling["attention_factor"] = a.rope.attentionFactor;
     }
     rope["scaling"] = std::move(scaling);
   }

@@ -65,7 +65,8 @@ def Tfm_RopeLayoutAttr : Tfm_EnumAttr<Tfm_RopeLayout, "rope_layout">;
 def Tfm_RopeScalingKind : I32EnumAttr<"RopeScalingKind", "RoPE scaling", [
     I32EnumAttrCase<"linear", 0>,
     I32EnumAttrCase<"ntk", 1>,
-    I32EnumAttrCase<"llama3", 2>]> {
+    I32EnumAttrCase<"llama3", 2>,
+    I32EnumAttrCase<"yarn", 3>]> {
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }
@@ -124,7 +125,11 @@ class Tfm_FloatParameter<string desc> : APFloatParameter<desc>;
 // Frequency scaling of RoPE. `linear` divides positions by `factor`; `ntk`
 // raises theta by factor^(d/(d-2)); `llama3` rescales the low frequencies
 // by `factor` and blends the band between `low_freq_factor` and
-// `high_freq_factor` wavelengths of `original_max_positions`.
+// `high_freq_factor` wavelengths of `original_max_positions`; `yarn`
+// divides the frequencies that turn fewer than `beta_slow` times over
+// `original_max_positions` by `factor`, keeps those that turn more than
+// `beta_fast` times, and ramps between. `attention_factor` multiplies the
+// rotated features (YaRN's mscale; 1 for the others).
 def Tfm_RopeScalingAttr : Tfm_Attr<"RopeScaling", "rope_scaling"> {
   let summary = "RoPE frequency scaling";
   let parameters = (ins
@@ -132,7 +137,10 @@ def Tfm_RopeScalingAttr : Tfm_Attr<"RopeScaling", "rope_scaling"> {
     Tfm_FloatParameter<"frequency scale factor">:$factor,
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$low_freq_factor,
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(4.0)">:$high_freq_factor,
-    DefaultValuedParameter<"int64_t", "0">:$original_max_positions);
+    DefaultValuedParameter<"int64_t", "0">:$original_max_positions,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(32.0)">:$beta_fast,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$beta_slow,
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$attention_factor);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -117,8 +117,25 @@ LogicalResult
 RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         RopeScalingKind kind, llvm::APFloat factorAP,
                         llvm::APFloat lowAP, llvm::APFloat highAP,
-                        int64_t originalMaxPositions) {
+                        int64_t originalMaxPositions, llvm::APFloat fastAP,
+                        llvm::APFloat slowAP, llvm::APFloat attentionAP) {
   double factor = factorAP.convertToDouble();
+  double attentionFactor = attentionAP.convertToDouble();
+  if (!(attentionFactor > 0) || !std::isfinite(attentionFactor))
+    return emitError() << "rope scaling attention_factor must be > 0, got "
+                       << attentionFactor;
+  if (kind == RopeScalingKind::yarn) {
+    double fast = fastAP.convertToDouble(), slow = slowAP.convertToDouble();
+    if (!(slow > 0) || !(fast > slow) || !std::isfinite(fast))
+      return emitError() << "yarn rope scaling needs 0 < beta_slow < "
+                            "beta_fast, got "
+                         << slow << " and " << fast;
+    if (originalMaxPositions < 1)
+      return emitError()
+             << "yarn rope scaling needs original_max_positions >= 1";
+  } else if (attentionFactor != 1.0) {
+    return emitError() << "only yarn rope scaling has an attention_factor";
+  }
   double lowFreqFactor = lowAP.convertToDouble();
   double highFreqFactor = highAP.convertToDouble();
   if (!(factor > 0))

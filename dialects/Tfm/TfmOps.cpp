@@ -572,8 +572,44 @@ static SmallVector<double> inverseFrequencies(int64_t rd, double theta,
       double smooth = (original / wavelen - low) / (high - low);
       f = (1 - smooth) * f / factor + smooth * f;
     }
+  } else if (scaling.getKind() == RopeScalingKind::yarn) {
+    // Feature pair k turns original·inv[k]/2π times over the original
+    // context; the pair index at which that equals r rotations is
+    // d·ln(original/(2πr)) / (2·ln θ). Below beta_fast's index the pairs
+    // keep their frequency, above beta_slow's they are interpolated, and a
+    // linear ramp (over pair indices, rounded outwards) joins the two.
+    double original = double(scaling.getOriginalMaxPositions());
+    auto pairAt = [&](double rotations) {
+      return double(rd) * std::log(original / (rotations * 2 * M_PI)) /
+             (2 * std::log(theta));
+    };
+    double low = std::max(std::floor(pairAt(
+                              scaling.getBetaFast().convertToDouble())),
+                          0.0);
+    double high = std::min(std::ceil(pairAt(
+                               scaling.getBetaSlow().convertToDouble())),
+                           double(rd - 1));
+    if (low == high)
+      high += 0.001;
+    for (int64_t k = 0; k < rd / 2; ++k) {
+      double ramp = std::clamp((double(k) - low) / (high - low), 0.0, 1.0);
+      double keep = 1 - ramp; // the extrapolated (unchanged) share
+      inv[k] = inv[k] / factor * (1 - keep) + inv[k] * keep;
+    }
   }
   return inv;
+}
+
+static double attentionFactor(RopeScalingAttr scaling) {
+  return scaling ? scaling.getAttentionFactor().convertToDouble() : 1.0;
+}
+
+double RopeOp::getAttentionFactor() {
+  return attentionFactor(getScalingAttr());
+}
+
+double QkvRopeOp::getAttentionFactor() {
+  return attentionFactor(getScalingAttr());
 }
 
 SmallVector<double> RopeOp::getInverseFrequencies() {

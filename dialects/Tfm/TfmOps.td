@@ -168,6 +168,8 @@ def Tfm_RopeOp : Tfm_Op<"rope", [Pure, AllTypesMatch<["input", "result"]>]> {
   let extraClassDeclaration = [{
     /// θ_k for k in [0, rotary_dim/2), in double, with `scaling` applied.
     ::llvm::SmallVector<double> getInverseFrequencies();
+    /// What cos and sin are multiplied by (YaRN's mscale; else 1).
+    double getAttentionFactor();
   }];
 }
 
@@ -452,6 +454,8 @@ def Tfm_QkvRopeOp : Tfm_Op<"qkv_rope", [Pure, AttrSizedOperandSegments]> {
   let extraClassDeclaration = [{
     /// θ_k of the rotation, as tfm.rope's.
     ::llvm::SmallVector<double> getInverseFrequencies();
+    /// What cos and sin are multiplied by (YaRN's mscale; else 1).
+    double getAttentionFactor();
   }];
 }
 

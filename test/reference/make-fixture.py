@@ -6,7 +6,7 @@ come from the forward pass below, written in plain Python (double
 precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
-FAMILY: qwen3
+FAMILY: qwen3, qwen3_yarn
 """
 
 import json
@@ -34,14 +34,60 @@ def silu(v):
     return v / (1.0 + math.exp(-v))
 
 
-def rope_half(x, pos, theta, dims):
-    """Rotates the first `dims` features of one head, halves paired
-    (transformers' rotate_half with cos/sin of cat(freqs, freqs))."""
-    half = dims // 2
+def f32(v):
+    return struct.unpack("<f", struct.pack("<f", v))[0]
+
+
+def rope_frequencies(c, dims):
+    """inv_freq and the attention factor of modeling_rope_utils: default,
+    or YaRN."""
+    theta = c["rope_theta"]
+    inv = [1.0 / theta ** (2 * i / dims) for i in range(dims // 2)]
+    scaling = c.get("rope_scaling") or {}
+    if scaling.get("rope_type") != "yarn":
+        return inv, 1.0
+    factor = scaling["factor"]
+    original = scaling.get("original_max_position_embeddings",
+                           c["max_position_embeddings"])
+
+    def get_mscale(scale, mscale=1.0):
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    attention = scaling.get("attention_factor")
+    if attention is None:
+        if scaling.get("mscale") and scaling.get("mscale_all_dim"):
+            attention = get_mscale(factor, scaling["mscale"]) / get_mscale(
+                factor, scaling["mscale_all_dim"])
+        else:
+            attention = get_mscale(factor)
+
+    def correction_dim(rotations):
+        return dims * math.log(original / (rotations * 2 * math.pi)) / (
+            2 * math.log(theta))
+
+    low = max(math.floor(correction_dim(scaling.get("beta_fast", 32))), 0)
+    high = min(math.ceil(correction_dim(scaling.get("beta_slow", 1))),
+               dims - 1)
+    if low == high:
+        high += 0.001
+    out = []
+    for i, extrapolated in enumerate(inv):
+        ramp = min(max((i - low) / (high - low), 0.0), 1.0)
+        keep = 1 - ramp
+        out.append(extrapolated / factor * (1 - keep) + extrapolated * keep)
+    return out, attention
+
+
+def rope_half(x, pos, inv, attention=1.0):
+    """Rotates the first 2·len(inv) features of one head, halves paired
+    (transformers' rotate_half with cos/sin of cat(freqs, freqs), both
+    times the attention factor, in f32)."""
+    half = len(inv)
     out = list(x)
     for i in range(half):
-        angle = pos / theta ** (2 * i / dims)
-        c, s = math.cos(angle), math.sin(angle)
+        angle = pos * inv[i]
+        c = f32(math.cos(angle) * attention)
+        s = f32(math.sin(angle) * attention)
         a, b = x[i], x[i + half]
         out[i] = a * c - b * s
         out[i + half] = b * c + a * s
@@ -105,6 +151,7 @@ def qwen3_forward(c, w, ids):
     head of Q and K before RoPE, GQA, SwiGLU)."""
     eps, d = c["rms_norm_eps"], c["head_dim"]
     nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
+    inv, attention = rope_frequencies(c, d)
     hs = [list(w["model.embed_tokens.weight"][t]) for t in ids]
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}."
@@ -112,11 +159,11 @@ def qwen3_forward(c, w, ids):
         for pos, h in enumerate(hs):
             x = rms_norm(h, w[p + "input_layernorm.weight"], eps)
             q = [rope_half(rms_norm(hd, w[p + "self_attn.q_norm.weight"], eps),
-                           pos, c["rope_theta"], d)
+                           pos, inv, attention)
                  for hd in heads(matvec(w[p + "self_attn.q_proj.weight"], x),
                                  nh, d)]
             k = [rope_half(rms_norm(hd, w[p + "self_attn.k_norm.weight"], eps),
-                           pos, c["rope_theta"], d)
+                           pos, inv, attention)
                  for hd in heads(matvec(w[p + "self_attn.k_proj.weight"], x),
                                  nkv, d)]
             v = heads(matvec(w[p + "self_attn.v_proj.weight"], x), nkv, d)
@@ -144,7 +191,16 @@ def qwen3_forward(c, w, ids):
                                                  eps)) for h in hs]
 
 
-FAMILIES = {"qwen3": (qwen3_config, qwen3_shapes, qwen3_forward)}
+def qwen3_yarn_config():
+    """Qwen3 with YaRN over an original context of 16 positions."""
+    c = qwen3_config()
+    c["rope_scaling"] = {"rope_type": "yarn", "factor": 4.0,
+                         "original_max_position_embeddings": 16}
+    return c
+
+
+FAMILIES = {"qwen3": (qwen3_config, qwen3_shapes, qwen3_forward),
+            "qwen3_yarn": (qwen3_yarn_config, qwen3_shapes, qwen3_forward)}
 
 # ---------------------------------------------------------------------------
 
@@ -152,7 +208,6 @@ FAMILIES = {"qwen3": (qwen3_config, qwen3_shapes, qwen3_forward)}
 def random_weights(shapes, seed):
     """Matrices N(0, 0.3²) in f32; gains 1 + N(0, 0.1²)."""
     rng = random.Random(seed)
-    f32 = lambda v: struct.unpack("<f", struct.pack("<f", v))[0]
     weights = {}
     for name, shape in sorted(shapes.items()):
         if len(shape) == 1:
@@ -214,7 +269,7 @@ def main():
         f.write("\n")
     write_safetensors(os.path.join(out, "model.safetensors"), shapes, weights)
     golden = {
-        "format": "hf-golden-logits/1", "model_type": family,
+        "format": "hf-golden-logits/1", "model_type": config["model_type"],
         "generator": "test/reference/make-fixture.py (plain Python, float64)",
         "seed": seed, "min_top2_gap": min(gaps),
         "input_ids": prompt, "generated_ids": ids[len(prompt):],

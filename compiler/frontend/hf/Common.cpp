@@ -5,6 +5,8 @@
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <cmath>
+
 using namespace tfm;
 using llvm::formatv;
 using llvm::StringRef;
@@ -105,10 +107,38 @@ void hf::readRopeScaling(JsonFields &f, ModelSpec &spec) {
       f.diags().error("rope_scaling",
                       "llama3 scaling needs factor, low_freq_factor, "
                       "high_freq_factor and original_max_position_embeddings");
+  } else if (type == "yarn") {
+    // As transformers' YaRN: the original context is the key's, else
+    // max_position_embeddings; the attention factor, when not given, is
+    // 0.1·ln(factor) + 1, or the ratio of that term with mscale to it with
+    // mscale_all_dim when both are given.
+    rope.scaling = RopeScaling::Yarn;
+    if (!s.number("factor", rope.factor, true) && !s.has("factor"))
+      f.diags().error("rope_scaling.factor", "missing required field");
+    rope.originalMaxPositions = spec.maxSeqLen;
+    s.integer("original_max_position_embeddings", rope.originalMaxPositions,
+              1);
+    std::optional<double> fast, slow, attention, mscale, mscaleAllDim;
+    s.number("beta_fast", fast, true);
+    s.number("beta_slow", slow, true);
+    s.number("attention_factor", attention, true);
+    s.number("mscale", mscale, true);
+    s.number("mscale_all_dim", mscaleAllDim, true);
+    rope.betaFast = fast.value_or(32);
+    rope.betaSlow = slow.value_or(1);
+    auto yarnScale = [&](double m) {
+      return rope.factor <= 1 ? 1.0 : 0.1 * m * std::log(rope.factor) + 1.0;
+    };
+    if (attention)
+      rope.attentionFactor = *attention;
+    else if (mscale && mscaleAllDim)
+      rope.attentionFactor = yarnScale(*mscale) / yarnScale(*mscaleAllDim);
+    else
+      rope.attentionFactor = yarnScale(1.0);
   } else {
     f.diags().error("rope_scaling.rope_type",
                     "unsupported RoPE scaling \"" + type +
-                        "\" (tfm supports default, linear and llama3)");
+                        "\" (tfm supports default, linear, llama3 and yarn)");
     return;
   }
   s.finish();

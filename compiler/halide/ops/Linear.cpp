@@ -234,7 +234,8 @@ void lowerQkvRope(ir::QkvRopeOp op, Lowering &l) {
     k = normalize(k, params, l.stages.kNorm, "k_");
   }
   Rotation rotation{l.scalar(op.getPos()), hd, int(op.getRotaryDim()),
-                    op.getLayout(), op.getInverseFrequencies()};
+                    op.getLayout(), op.getInverseFrequencies(),
+                    op.getAttentionFactor()};
   l.define(op.getQuery(), rotate(l, q, rotation, qw));
   l.define(op.getKey(), rotate(l, k, rotation, kw));
   l.define(op.getValue(), v);

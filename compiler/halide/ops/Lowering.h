@@ -138,6 +138,8 @@ struct Rotation {
   int headDim, rotaryDim;
   ir::RopeLayout layout;
   llvm::SmallVector<double> inverseFrequencies;
+  /// Multiplies cos and sin (YaRN's mscale).
+  double attentionFactor = 1;
 };
 Halide::Func rotate(Lowering &l, Halide::Func x, const Rotation &rotation,
                     int features);

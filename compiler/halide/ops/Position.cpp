@@ -48,7 +48,7 @@ void lowerPosition(ir::PositionOp p, Lowering &l) {
 void lowerRope(ir::RopeOp r, Lowering &l) {
   Rotation rotation{l.scalar(r.getPos()), int(r.getHeadDim()),
                     int(r.getRotaryDim()), r.getLayout(),
-                    r.getInverseFrequencies()};
+                    r.getInverseFrequencies(), r.getAttentionFactor()};
   l.define(r.getResult(), rotate(l, l.f(r.getInput()), rotation,
                                  int(Lowering::size(r.getInput(), 1))));
 }
@@ -105,8 +105,14 @@ Func rotate(Lowering &l, Func x, const Rotation &r, int features) {
     // Angles in f64: positions reach 1e5 and more.
     Func cosT("rope_cos"), sinT("rope_sin");
     Expr angle = cast<double>(r.pos + s) * inv(k);
-    cosT(k, s) = cast<float>(cos(angle));
-    sinT(k, s) = cast<float>(sin(angle));
+    if (r.attentionFactor != 1.0) {
+      Expr factor = Internal::make_const(Float(64), r.attentionFactor);
+      cosT(k, s) = cast<float>(cos(angle) * factor);
+      sinT(k, s) = cast<float>(sin(angle) * factor);
+    } else {
+      cosT(k, s) = cast<float>(cos(angle));
+      sinT(k, s) = cast<float>(sin(angle));
+    }
     stages.ropeCos = cosT;
     stages.ropeSin = sinT;
   }

@@ -84,10 +84,11 @@ Status qkvRope(ir::QkvRopeOp op, Frame &frame) {
   }
   int64_t pos = frame.index(op.getPos());
   llvm::SmallVector<double> inv = op.getInverseFrequencies();
-  frame.set(op.getQuery(),
-            rotate(q, pos, hd, op.getRotaryDim(), op.getLayout(), inv));
-  frame.set(op.getKey(),
-            rotate(k, pos, hd, op.getRotaryDim(), op.getLayout(), inv));
+  double factor = op.getAttentionFactor();
+  frame.set(op.getQuery(), rotate(q, pos, hd, op.getRotaryDim(), factor,
+                                  op.getLayout(), inv));
+  frame.set(op.getKey(), rotate(k, pos, hd, op.getRotaryDim(), factor,
+                                op.getLayout(), inv));
   frame.set(op.getValue(), std::move(v));
   return Status::ok();
 }

@@ -55,8 +55,8 @@ Status position(ir::PositionOp p, Frame &frame) {
 Status rope(ir::RopeOp r, Frame &frame) {
   frame.set(r.getResult(),
             rotate(frame.tensor(r.getInput()), frame.index(r.getPos()),
-                   r.getHeadDim(), r.getRotaryDim(), r.getLayout(),
-                   r.getInverseFrequencies()));
+                   r.getHeadDim(), r.getRotaryDim(), r.getAttentionFactor(),
+                   r.getLayout(), r.getInverseFrequencies()));
   return Status::ok();
 }
 
@@ -95,6 +95,7 @@ Status relativeBias(ir::RelativeBiasOp r, Frame &frame) {
 } // namespace
 
 Tensor rotate(const Tensor &x, int64_t pos, int64_t hd, int64_t rd,
+              double attentionFactor,
               ir::RopeLayout layout, llvm::ArrayRef<double> inv) {
   int64_t seq = x.shape[0], features = x.shape[1], half = rd / 2;
   bool interleaved = false;
@@ -113,7 +114,9 @@ Tensor rotate(const Tensor &x, int64_t pos, int64_t hd, int64_t rd,
       float *out = y.mutableData() + i * features + h * hd;
       for (int64_t k = 0; k < half; ++k) {
         double angle = double(pos + i) * inv[k];
-        double c = std::cos(angle), s = std::sin(angle);
+        // As the kernels' tables: each scaled product rounded to f32.
+        double c = float(std::cos(angle) * attentionFactor),
+               s = float(std::sin(angle) * attentionFactor);
         int64_t a = interleaved ? 2 * k : k;
         int64_t b = interleaved ? 2 * k + 1 : k + half;
         out[a] = float(in[a] * c - in[b] * s);

@@ -70,6 +70,7 @@ Tensor normalize(const Tensor &x, const Tensor *gain, const Tensor *bias,
 /// tfm.rope: heads of `hd` features, the first `rd` of each rotated
 /// (Position.cpp).
 Tensor rotate(const Tensor &x, int64_t pos, int64_t hd, int64_t rd,
+              double attentionFactor,
               ir::RopeLayout layout, llvm::ArrayRef<double> inv);
 /// x · wᵀ + b (Linear.cpp).
 Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b);

@@ -287,6 +287,22 @@ func.func @rope_scaling_llama3_original(%x: tensor<?x8xf32>, %pos: index) {
 
 // -----
 
+func.func @rope_scaling_yarn_betas(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{yarn rope scaling needs 0 < beta_slow < beta_fast, got 2.000000e+00 and 1.000000e+00}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = yarn, factor = 4.0, original_max_positions = 64, beta_fast = 1.0, beta_slow = 2.0>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_attention_factor(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{only yarn rope scaling has an attention_factor}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = linear, factor = 4.0, attention_factor = 1.5>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
 func.func @attention_heads(%q: tensor<?x8xf32>, %k: tensor<?x8xf32>, %pos: index) {
   // expected-error @+1 {{num_heads, num_kv_heads and head_dim must be >= 1}}
   %o = tfm.attention %q, %k, %k at %pos {num_heads = 0, num_kv_heads = 1, head_dim = 8, scale = 1.0} : tensor<?x8xf32>, tensor<?x8xf32>, tensor<?x8xf32> -> tensor<?x8xf32>
