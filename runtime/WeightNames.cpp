@@ -173,6 +173,8 @@ struct HfNaming {
   std::string_view gateUp;
   /// Rows of the learned position table before position 0 (OPT's 2).
   int64_t positionOffset = 0;
+  /// Q and K rows are stored for RoPE over interleaved pairs (Cohere).
+  bool interleavedQk = false;
   /// A prefix some published checkpoints of the family leave out
   /// ("transformer." for GPT-2 and BLOOM): tensors are also looked for
   /// without it.
@@ -258,6 +260,19 @@ constexpr NamePair kFalconGlobal[] = {
     {"lm_head.weight", "lm_head.weight"},
 };
 
+// Persimmon: Q/K/V fused per head, a LayerNorm per head of Q and K.
+constexpr NamePair kPersimmonLayer[] = {
+    {"attn.o", "self_attn.dense"},
+    {"attn.q_norm", "self_attn.q_layernorm"},
+    {"attn.k_norm", "self_attn.k_layernorm"},
+    {"ffn.up", "mlp.dense_h_to_4h"},
+    {"ffn.down", "mlp.dense_4h_to_h"},
+};
+constexpr NamePair kPersimmonGlobal[] = {
+    {"final_norm.weight", "model.final_layernorm.weight"},
+    {"final_norm.bias", "model.final_layernorm.bias"},
+};
+
 constexpr NamePair kOptLayer[] = {
     {"attn_norm", "self_attn_layer_norm"},
     {"ffn_norm", "final_layer_norm"},
@@ -275,6 +290,17 @@ constexpr NamePair kOptGlobal[] = {
     {"final_norm.bias", "model.decoder.final_layer_norm.bias"},
     {"lm_head.weight", "lm_head.weight"},
 };
+
+} // namespace
+
+const std::vector<std::string_view> &tfm::rt::hfNamings() {
+  static const std::vector<std::string_view> names = {
+      "llama",     "sandwich", "gpt2", "gpt_neox", "bloom",     "phi",
+      "phi3",      "starcoder2", "falcon", "opt",   "persimmon", "cohere"};
+  return names;
+}
+
+namespace {
 
 HfNaming hfNaming(std::string_view naming) {
   HfNaming n;
@@ -320,6 +346,13 @@ HfNaming hfNaming(std::string_view naming) {
     n.qkv = "self_attention.query_key_value";
     n.qkvOrder = QkvOrder::PerGroup;
     n.optionalPrefix = "transformer.";
+  } else if (naming == "persimmon") {
+    n.layer = kPersimmonLayer;
+    n.global = kPersimmonGlobal;
+    n.qkv = "self_attn.query_key_value";
+    n.qkvOrder = QkvOrder::PerGroup;
+  } else if (naming == "cohere") {
+    n.interleavedQk = true;
   } else if (naming == "opt") {
     n.layerPrefix = "model.decoder.layers.";
     n.layer = kOptLayer;
@@ -542,9 +575,10 @@ std::vector<WeightRecipe> tfm::rt::weightRecipes(std::string_view name,
   return hfRecipes(name, layout, outerDim);
 }
 
-bool tfm::rt::fileHasInterleavedQk(const WeightSource &source) {
+bool tfm::rt::fileHasInterleavedQk(const WeightSource &source,
+                                   const WeightLayout &layout) {
   if (source.format() != WeightFormat::Gguf)
-    return false;
+    return hfNaming(layout.naming).interleavedQk;
   const auto &gguf = static_cast<const GgufFile &>(source);
   const GgufValue *arch = gguf.metadata("general.architecture");
   return arch && arch->type == GgufValue::Type::String &&

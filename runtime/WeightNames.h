@@ -18,15 +18,18 @@
 
 namespace tfm::rt {
 
+/// The Hugging Face checkpoint namings (WeightLayout::naming), in order.
+const std::vector<std::string_view> &hfNamings();
+
 /// "layers.{layer}.{rest}", the name of a per-layer weight.
 std::string layerWeight(int64_t layer, std::string_view rest);
 
 /// What the loader must know of the model beyond names and shapes.
 struct WeightLayout {
   /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, qwen3,
-  /// mixtral, qwen2_moe, gemma, stablelm), "sandwich" (gemma2, olmo2: norms
-  /// after sublayers), "gpt2", "gpt_neox", "bloom", "phi", "phi3",
-  /// "starcoder2", "falcon" or "opt".
+  /// mixtral, qwen2_moe, gemma, stablelm, granite), "sandwich" (gemma2,
+  /// olmo2: norms after sublayers), "gpt2", "gpt_neox", "bloom", "phi",
+  /// "phi3", "starcoder2", "falcon", "opt", "persimmon" or "cohere".
   std::string naming = "llama";
   int64_t numHeads = 0;
   int64_t numKvHeads = 0;
@@ -88,8 +91,10 @@ bool ggufLayerTensor(std::string_view name, int64_t &layer,
 std::optional<std::string> tfmNameOfGgufTensor(std::string_view name);
 
 /// Which RoPE pair layout the Q/K rows of a file are in: true for GGUF files
-/// of llama.cpp's `llama` architecture, whose converter permutes those rows.
-bool fileHasInterleavedQk(const WeightSource &source);
+/// of llama.cpp's `llama` architecture, whose converter permutes those rows,
+/// and for checkpoints of a family that stores them so (Cohere).
+bool fileHasInterleavedQk(const WeightSource &source,
+                          const WeightLayout &layout);
 
 /// True for the weights whose rows are laid out per RoPE head (Q and K
 /// projections and biases).

@@ -354,7 +354,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
   WeightTable table;
   table.source_ = source;
   table.origin_ = source->path();
-  bool fileInterleaved = fileHasInterleavedQk(*source);
+  bool fileInterleaved = fileHasInterleavedQk(*source, layout);
 
   for (const WeightRequest &req : requests) {
     int64_t outer = req.shape.empty() ? 0 : req.shape[0];

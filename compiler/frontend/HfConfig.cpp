@@ -36,7 +36,9 @@ constexpr hf::Family kFamilies[] = {
     {"olmo2", hf::readOlmo2},         {"phi", hf::readPhi},
     {"phi3", hf::readPhi3},           {"stablelm", hf::readStableLm},
     {"starcoder2", hf::readStarcoder2}, {"falcon", hf::readFalcon},
-    {"opt", hf::readOpt},             {"gpt2", hf::readGpt2},
+    {"opt", hf::readOpt},             {"granite", hf::readGranite},
+    {"cohere", hf::readCohere},       {"persimmon", hf::readPersimmon},
+    {"gpt2", hf::readGpt2},
     {"gpt_neox", hf::readGptNeox},    {"bloom", hf::readBloom},
 };
 

@@ -111,6 +111,9 @@ public:
         s_.lmHeadBias ? weight("lm_head.bias", {s_.vocabSize}) : Value();
     Value logits = b_.create<ir::LmHeadOp>(loc_, act(s_.vocabSize), h, head,
                                            headBias, actQuant(head));
+    if (s_.logitScale != 1.0)
+      logits = b_.create<ir::ScaleOp>(loc_, logits,
+                                      b_.getF64FloatAttr(s_.logitScale));
     if (s_.logitSoftcap)
       logits = b_.create<ir::SoftcapOp>(loc_, logits,
                                         b_.getF64FloatAttr(*s_.logitSoftcap));
@@ -197,8 +200,8 @@ private:
     if (s_.parallel) {
       Value attnIn = norm(h, name("attn_norm"), d);
       Value ffnIn = s_.sharedNorm ? attnIn : norm(h, name("ffn_norm"), d);
-      Value a = attention(l, attnIn, cache);
-      Value f = feedForward(l, ffnIn);
+      Value a = branch(attention(l, attnIn, cache));
+      Value f = branch(feedForward(l, ffnIn));
       Value sum = b_.create<ir::AddOp>(loc_, h, a, alpha());
       return b_.create<ir::AddOp>(loc_, sum, f, b_.getF64FloatAttr(1.0));
     }
@@ -210,11 +213,19 @@ private:
 
   FloatAttr alpha() { return b_.getF64FloatAttr(s_.residualAlpha); }
 
+  /// A sublayer's output as the residual add takes it.
+  Value branch(Value x) {
+    if (s_.branchScale == 1.0)
+      return x;
+    return b_.create<ir::ScaleOp>(loc_, x, b_.getF64FloatAttr(s_.branchScale));
+  }
+
   /// One residual sublayer with the spec's norm placement.
   Value sublayer(Value h, const std::string &inNorm,
                  const std::string &outNorm,
-                 llvm::function_ref<Value(Value)> body) {
+                 llvm::function_ref<Value(Value)> sublayerBody) {
     const int64_t d = s_.hiddenSize;
+    auto body = [&](Value x) { return branch(sublayerBody(x)); };
     switch (s_.placement) {
     case NormPlacement::Pre:
       return b_.create<ir::AddOp>(loc_, h, body(norm(h, inNorm, d)), alpha());
@@ -226,6 +237,10 @@ private:
     case NormPlacement::PostSublayer:
       return b_.create<ir::AddOp>(loc_, h, norm(body(h), outNorm, d),
                                   alpha());
+    case NormPlacement::PreNormed: {
+      Value normed = norm(h, inNorm, d);
+      return b_.create<ir::AddOp>(loc_, normed, body(normed), alpha());
+    }
     }
     return h;
   }

@@ -41,9 +41,9 @@ template <typename E> struct SpecKeywords;
 
 enum class AbsolutePosition { None, Sinusoidal, Learned };
 TFM_SPEC_ENUM(AbsolutePosition, Learned, "none", "sinusoidal", "learned");
-enum class NormPlacement { Pre, Post, Sandwich, PostSublayer };
-TFM_SPEC_ENUM(NormPlacement, PostSublayer, "pre", "post", "sandwich",
-              "post_sublayer");
+enum class NormPlacement { Pre, Post, Sandwich, PostSublayer, PreNormed };
+TFM_SPEC_ENUM(NormPlacement, PreNormed, "pre", "post", "sandwich",
+              "post_sublayer", "pre_normed");
 enum class QkNorm { None, PerHead, Full };
 TFM_SPEC_ENUM(QkNorm, Full, "none", "per_head", "full");
 enum class AttentionPosition { None, Rope, Alibi, Relative };
@@ -165,11 +165,17 @@ struct ModelSpec {
   bool parallel = false;
   bool sharedNorm = false; // parallel blocks: one norm feeds both branches
   double residualAlpha = 1;
+  /// Each sublayer's output is multiplied by it before the residual add
+  /// (Granite's residual_multiplier).
+  double branchScale = 1;
   std::optional<bool> finalNorm; // default: placement != post
 
   AttentionSpec attention;
   FfnSpec ffn;
   std::optional<double> logitSoftcap;
+  /// Logits are multiplied by it (Cohere's logit_scale; Granite divides by
+  /// logits_scaling), before any soft-capping.
+  double logitScale = 1;
   /// How matrices (2-D and 3-D weights) are stored, in memory and in the
   /// weights file the program takes; vectors (norm gains, biases) stay f32.
   mlir::tfm::Storage matrixStorage = mlir::tfm::Storage::f32;

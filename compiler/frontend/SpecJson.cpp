@@ -157,9 +157,6 @@ void readFfn(JsonFields &f, FfnSpec &ffn) {
 
 } // namespace
 
-constexpr llvm::StringLiteral kWeightNamings[] = {"llama", "sandwich", "gpt2",
-                                                  "gpt_neox", "bloom"};
-
 std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
                                           SpecDiagnostics &diags) {
   ModelSpec spec;
@@ -167,11 +164,13 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   JsonFields f(root, "", diags);
   f.string("name", spec.name);
   if (f.string("weight_naming", spec.weightNaming) &&
-      !llvm::is_contained(kWeightNamings, spec.weightNaming))
-    diags.error("weight_naming",
-                "expected one of \"llama\", \"sandwich\", \"gpt2\", "
-                "\"gpt_neox\", \"bloom\", got \"" +
-                    spec.weightNaming + "\"");
+      !llvm::is_contained(rt::hfNamings(), spec.weightNaming)) {
+    std::string known;
+    for (std::string_view n : rt::hfNamings())
+      known += (known.empty() ? "\"" : ", \"") + std::string(n) + "\"";
+    diags.error("weight_naming", "expected one of " + known + ", got \"" +
+                                     spec.weightNaming + "\"");
+  }
   f.requiredInteger("vocab_size", spec.vocabSize, 1);
   f.requiredInteger("hidden_size", spec.hiddenSize, 1);
   f.requiredInteger("num_layers", spec.numLayers, 1);
@@ -179,6 +178,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   f.integer("bos_token_id", spec.bosTokenId, 0);
   f.integer("eos_token_id", spec.eosTokenId, 0);
   f.number("logit_softcap", spec.logitSoftcap, /*positive=*/true);
+  f.number("logit_scale", spec.logitScale, /*positive=*/true);
   if (const json::Object *o = f.object("storage")) {
     JsonFields sf(*o, "storage", diags);
     sf.keyword("matrices", spec.matrixStorage);
@@ -215,6 +215,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
     bf.boolean("parallel", spec.parallel);
     bf.boolean("shared_norm", spec.sharedNorm);
     bf.number("residual_alpha", spec.residualAlpha, /*positive=*/true);
+    bf.number("branch_scale", spec.branchScale, /*positive=*/true);
     bf.boolean("final_norm", spec.finalNorm);
     bf.finish();
   }
@@ -522,10 +523,12 @@ json::Value tfm::specToJson(const ModelSpec &s) {
                              {"parallel", s.parallel},
                              {"shared_norm", s.sharedNorm},
                              {"residual_alpha", s.residualAlpha},
+                             {"branch_scale", s.branchScale},
                              {"final_norm", s.hasFinalNorm()}}},
       {"attention", std::move(attention)},
       {"ffn", std::move(ffn)},
       {"logit_softcap", optNumber(s.logitSoftcap)},
+      {"logit_scale", s.logitScale},
       {"storage", std::move(storage)}};
 }
 

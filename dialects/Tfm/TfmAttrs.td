@@ -37,7 +37,8 @@ def Tfm_ActKind : I32EnumAttr<"ActKind", "activation function", [
     I32EnumAttrCase<"relu", 0>,
     I32EnumAttrCase<"gelu", 1>,
     I32EnumAttrCase<"gelu_tanh", 2>,
-    I32EnumAttrCase<"silu", 3>]> {
+    I32EnumAttrCase<"silu", 3>,
+    I32EnumAttrCase<"relu2", 4>]> {
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }

@@ -6,7 +6,7 @@ come from the forward pass below, written in plain Python (double
 precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
-FAMILY: qwen3, qwen3_yarn
+FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln
 """
 
 import json
@@ -106,89 +106,229 @@ def heads(x, n, d):
 
 
 # ---------------------------------------------------------------------------
-# Families: a config, the weights it names, and its forward pass.
+# One decoder, with each family's choices as the Hugging Face modeling code
+# makes them (the `arch` dict a family function returns).
 
 
-def qwen3_config():
+def layer_norm(x, gain, bias, eps):
+    mean = sum(x) / len(x)
+    var = sum((v - mean) ** 2 for v in x) / len(x)
+    inv = 1.0 / math.sqrt(var + eps)
+    out = [(v - mean) * inv * g for v, g in zip(x, gain)]
+    return [o + b for o, b in zip(out, bias)] if bias else out
+
+
+def rope_interleaved(x, pos, inv, attention=1.0):
+    """Cohere's rotation: pairs (2i, 2i+1) turn by the i-th frequency."""
+    out = list(x)
+    for i, freq in enumerate(inv):
+        c = f32(math.cos(pos * freq) * attention)
+        s = f32(math.sin(pos * freq) * attention)
+        a, b = x[2 * i], x[2 * i + 1]
+        out[2 * i] = a * c - b * s
+        out[2 * i + 1] = b * c + a * s
+    return out
+
+
+def alibi_slopes(n):
+    """transformers' build_alibi_tensor slopes."""
+    closest = 2 ** math.floor(math.log2(n))
+    base = 2 ** (-(2 ** -(math.log2(closest) - 3)))
+    slopes = [base ** p for p in range(1, closest + 1)]
+    if closest != n:
+        extra = 2 ** (-(2 ** -(math.log2(2 * closest) - 3)))
+        remaining = min(closest, n - closest)
+        slopes += [extra ** p for p in range(1, 1 + 2 * remaining, 2)]
+    return slopes
+
+
+ACTIVATIONS = {
+    "silu": silu,
+    "gelu_tanh": lambda v: 0.5 * v * (1 + math.tanh(
+        math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))),
+    "relu2": lambda v: max(v, 0.0) ** 2,
+}
+
+
+def linear(w, name, x, bias=False):
+    y = matvec(w[name + ".weight"], x)
+    return [a + b for a, b in zip(y, w[name + ".bias"])] if bias else y
+
+
+def decoder(c, a, w, ids):
+    """Logits at every position of `ids`, computed without a cache."""
+    nh, nkv, d = a["heads"], a["kv_heads"], a["head_dim"]
+    rd = a.get("rotary_dim", d)
+    inv, attention = rope_frequencies(c, rd) if a.get("rope") else ([], 1.0)
+    slopes = alibi_slopes(nh) if a.get("alibi") else None
+    norm = a["norm"]
+    m = a.get("branch_scale", 1.0)
+    hs = [[v * a.get("embed_scale", 1.0) for v in w[a["embed"]][t]]
+          for t in ids]
+    if a.get("embed_norm"):
+        hs = [norm(w, a["embed_norm"], h) for h in hs]
+
+    def rotate(x, pos):
+        if not a.get("rope"):
+            return x
+        if a["rope"] == "interleaved":
+            return rope_interleaved(x[:rd], pos, inv, attention) + x[rd:]
+        return rope_half(x[:rd], pos, inv, attention) + x[rd:]
+
+    def attend(l, xs):
+        qs, ks, vs = [], [], []
+        for pos, x in enumerate(xs):
+            q, k, v = a["qkv"](w, l, x)
+            if a.get("qk_norm"):
+                q = [norm(w, a["qk_norm"](l, "q"), hd) for hd in q]
+                k = [norm(w, a["qk_norm"](l, "k"), hd) for hd in k]
+            qs.append([rotate(hd, pos) for hd in q])
+            ks.append([rotate(hd, pos) for hd in k])
+            vs.append(v)
+        out = []
+        for i in range(len(xs)):
+            row = []
+            for h in range(nh):
+                g = h // (nh // nkv)
+                scores = [sum(p * q for p, q in zip(qs[i][h], ks[j][g]))
+                          * a["scale"] for j in range(i + 1)]
+                if slopes:
+                    scores = [sc + slopes[h] * (j - i)
+                              for j, sc in enumerate(scores)]
+                probs = softmax(scores)
+                row += [sum(probs[j] * vs[j][g][e] for j in range(i + 1))
+                        for e in range(d)]
+            out.append(a["out"](w, l, row))
+        return out
+
+    for l in range(c_layers(c)):
+        n1 = [norm(w, a["attn_norm"](l), h) for h in hs]
+        if a["block"] == "parallel":
+            att = attend(l, n1)
+            hs = [[r + m * x + m * y for r, x, y in zip(h, p, q)]
+                  for h, p, q in zip(hs, att, [a["mlp"](w, l, x) for x in n1])]
+            continue
+        residual = n1 if a["block"] == "pre_normed" else hs
+        hs = [[r + m * x for r, x in zip(h, y)]
+              for h, y in zip(residual, attend(l, n1))]
+        n2 = [norm(w, a["ffn_norm"](l), h) for h in hs]
+        residual = n2 if a["block"] == "pre_normed" else hs
+        hs = [[r + m * x for r, x in zip(h, a["mlp"](w, l, y))]
+              for h, y in zip(residual, n2)]
+    logits = []
+    for h in hs:
+        row = linear(w, a["head"], norm(w, a["final_norm"], h),
+                     a.get("head_bias", False))
+        logits.append([v * a.get("logit_scale", 1.0) for v in row])
+    return logits
+
+
+def c_layers(c):
+    return c.get("num_hidden_layers") or c["n_layer"]
+
+
+def rms(eps, offset=0.0):
+    return lambda w, name, x: rms_norm(x, w[name + ".weight"], eps, offset)
+
+
+def ln(eps, bias=True):
+    return lambda w, name, x: layer_norm(
+        x, w[name + ".weight"], w[name + ".bias"] if bias else None, eps)
+
+
+def split_qkv(x, nh, nkv, d):
+    return heads(x[:nh * d], nh, d), heads(x[nh * d:(nh + nkv) * d], nkv, d), \
+        heads(x[(nh + nkv) * d:], nkv, d)
+
+
+def per_head_fused(x, nh, d):
+    """Q/K/V fused per head: rows (head, part, feature)."""
+    parts = [[], [], []]
+    for h in range(nh):
+        for part in range(3):
+            parts[part].append(x[(h * 3 + part) * d:(h * 3 + part + 1) * d])
+    return parts
+
+
+def llama_arch(c, norm, bias=False, mlp_bias=False, act="silu"):
+    """Separate q/k/v/o projections, a GLU MLP (gate, up, down)."""
+    nh, nkv = c["num_attention_heads"], c.get("num_key_value_heads")
+    nkv = nkv or nh
+    d = c.get("head_dim") or c["hidden_size"] // nh
+    p = lambda l: f"model.layers.{l}."
+
+    def qkv(w, l, x):
+        return (heads(linear(w, p(l) + "self_attn.q_proj", x, bias), nh, d),
+                heads(linear(w, p(l) + "self_attn.k_proj", x, bias), nkv, d),
+                heads(linear(w, p(l) + "self_attn.v_proj", x, bias), nkv, d))
+
+    def mlp(w, l, x):
+        gate = linear(w, p(l) + "mlp.gate_proj", x, mlp_bias)
+        up = linear(w, p(l) + "mlp.up_proj", x, mlp_bias)
+        return linear(w, p(l) + "mlp.down_proj",
+                      [ACTIVATIONS[act](g) * u for g, u in zip(gate, up)],
+                      mlp_bias)
+
     return {
-        "architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3",
-        "vocab_size": 48, "hidden_size": 32, "intermediate_size": 40,
-        "num_hidden_layers": 2, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "head_dim": 12,
-        "max_position_embeddings": 64, "rms_norm_eps": 1e-6,
-        "rope_theta": 10000.0, "hidden_act": "silu",
-        "attention_bias": False, "tie_word_embeddings": False,
-        "use_sliding_window": False, "bos_token_id": 1, "eos_token_id": 2,
-        "torch_dtype": "float32",
+        "heads": nh, "kv_heads": nkv, "head_dim": d, "rope": "half",
+        "norm": norm, "scale": 1 / math.sqrt(d), "block": "pre",
+        "embed": "model.embed_tokens.weight",
+        "attn_norm": lambda l: p(l) + "input_layernorm",
+        "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
+        "qkv": qkv,
+        "out": lambda w, l, x: linear(w, p(l) + "self_attn.o_proj", x, bias),
+        "mlp": mlp, "final_norm": "model.norm", "head": "lm_head",
     }
 
 
-def qwen3_shapes(c):
-    h, d = c["hidden_size"], c["head_dim"]
-    q, kv, f = c["num_attention_heads"] * d, c["num_key_value_heads"] * d, \
-        c["intermediate_size"]
+def llama_shapes(c, norm_bias=False, bias=False, qk_norm=False):
+    h, nh = c["hidden_size"], c["num_attention_heads"]
+    nkv = c.get("num_key_value_heads") or nh
+    d = c.get("head_dim") or h // nh
+    f = c["intermediate_size"]
     shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
-              "model.norm.weight": [h], "lm_head.weight": [c["vocab_size"], h]}
+              "model.norm.weight": [h]}
+    if not c.get("tie_word_embeddings"):
+        shapes["lm_head.weight"] = [c["vocab_size"], h]
+    if norm_bias:
+        shapes["model.norm.bias"] = [h]
     for l in range(c["num_hidden_layers"]):
         p = f"model.layers.{l}."
-        shapes.update({
-            p + "input_layernorm.weight": [h],
-            p + "post_attention_layernorm.weight": [h],
-            p + "self_attn.q_proj.weight": [q, h],
-            p + "self_attn.k_proj.weight": [kv, h],
-            p + "self_attn.v_proj.weight": [kv, h],
-            p + "self_attn.o_proj.weight": [h, q],
-            p + "self_attn.q_norm.weight": [d],
-            p + "self_attn.k_norm.weight": [d],
-            p + "mlp.gate_proj.weight": [f, h],
-            p + "mlp.up_proj.weight": [f, h],
-            p + "mlp.down_proj.weight": [h, f]})
+        for name, shape in [("self_attn.q_proj", [nh * d, h]),
+                            ("self_attn.k_proj", [nkv * d, h]),
+                            ("self_attn.v_proj", [nkv * d, h]),
+                            ("self_attn.o_proj", [h, nh * d]),
+                            ("mlp.gate_proj", [f, h]), ("mlp.up_proj", [f, h]),
+                            ("mlp.down_proj", [h, f])]:
+            shapes[p + name + ".weight"] = shape
+            if bias and name.startswith("self_attn"):
+                shapes[p + name + ".bias"] = [shape[0]]
+        for name in ["input_layernorm", "post_attention_layernorm"]:
+            shapes[p + name + ".weight"] = [h]
+            if norm_bias:
+                shapes[p + name + ".bias"] = [h]
+        if qk_norm:
+            shapes[p + "self_attn.q_norm.weight"] = [d]
+            shapes[p + "self_attn.k_norm.weight"] = [d]
     return shapes
 
 
-def qwen3_forward(c, w, ids):
-    """Logits at every position of `ids` (modeling_qwen3: RMSNorm over each
-    head of Q and K before RoPE, GQA, SwiGLU)."""
-    eps, d = c["rms_norm_eps"], c["head_dim"]
-    nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
-    inv, attention = rope_frequencies(c, d)
-    hs = [list(w["model.embed_tokens.weight"][t]) for t in ids]
-    for l in range(c["num_hidden_layers"]):
-        p = f"model.layers.{l}."
-        qs, ks, vs = [], [], []
-        for pos, h in enumerate(hs):
-            x = rms_norm(h, w[p + "input_layernorm.weight"], eps)
-            q = [rope_half(rms_norm(hd, w[p + "self_attn.q_norm.weight"], eps),
-                           pos, inv, attention)
-                 for hd in heads(matvec(w[p + "self_attn.q_proj.weight"], x),
-                                 nh, d)]
-            k = [rope_half(rms_norm(hd, w[p + "self_attn.k_norm.weight"], eps),
-                           pos, inv, attention)
-                 for hd in heads(matvec(w[p + "self_attn.k_proj.weight"], x),
-                                 nkv, d)]
-            v = heads(matvec(w[p + "self_attn.v_proj.weight"], x), nkv, d)
-            qs.append(q), ks.append(k), vs.append(v)
-        out = []
-        for i, h in enumerate(hs):
-            attn = []
-            for hh in range(nh):
-                g = hh // (nh // nkv)
-                scores = [sum(a * b for a, b in zip(qs[i][hh], ks[j][g]))
-                          / math.sqrt(d) for j in range(i + 1)]
-                probs = softmax(scores)
-                attn += [sum(probs[j] * vs[j][g][e] for j in range(i + 1))
-                         for e in range(d)]
-            h = [a + b for a, b in
-                 zip(h, matvec(w[p + "self_attn.o_proj.weight"], attn))]
-            x = rms_norm(h, w[p + "post_attention_layernorm.weight"], eps)
-            gate = matvec(w[p + "mlp.gate_proj.weight"], x)
-            up = matvec(w[p + "mlp.up_proj.weight"], x)
-            mid = [silu(a) * b for a, b in zip(gate, up)]
-            out.append([a + b for a, b in
-                        zip(h, matvec(w[p + "mlp.down_proj.weight"], mid))])
-        hs = out
-    return [matvec(w["lm_head.weight"], rms_norm(h, w["model.norm.weight"],
-                                                 eps)) for h in hs]
+def base_config(model_type, **keys):
+    c = {"model_type": model_type, "vocab_size": 48, "hidden_size": 32,
+         "intermediate_size": 40, "num_hidden_layers": 2,
+         "num_attention_heads": 4, "max_position_embeddings": 64,
+         "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"}
+    c.update(keys)
+    return c
+
+
+# qwen3 (modeling_qwen3): RMSNorm over each head of Q and K before RoPE.
+def qwen3_config():
+    return base_config(
+        "qwen3", architectures=["Qwen3ForCausalLM"], num_key_value_heads=2,
+        head_dim=12, rms_norm_eps=1e-6, rope_theta=10000.0,
+        hidden_act="silu", attention_bias=False, tie_word_embeddings=False,
+        use_sliding_window=False)
 
 
 def qwen3_yarn_config():
@@ -199,8 +339,153 @@ def qwen3_yarn_config():
     return c
 
 
-FAMILIES = {"qwen3": (qwen3_config, qwen3_shapes, qwen3_forward),
-            "qwen3_yarn": (qwen3_yarn_config, qwen3_shapes, qwen3_forward)}
+def qwen3(c):
+    a = llama_arch(c, rms(c["rms_norm_eps"]))
+    a["qk_norm"] = lambda l, which: f"model.layers.{l}.self_attn.{which}_norm"
+    return a, llama_shapes(c, qk_norm=True)
+
+
+# granite (modeling_granite): llama with four multipliers.
+def granite_config():
+    return base_config(
+        "granite", architectures=["GraniteForCausalLM"],
+        num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=10000.0,
+        hidden_act="silu", tie_word_embeddings=True,
+        embedding_multiplier=3.5, attention_multiplier=0.2,
+        residual_multiplier=0.4, logits_scaling=2.5)
+
+
+def granite(c):
+    a = llama_arch(c, rms(c["rms_norm_eps"]))
+    a.update(embed_scale=c["embedding_multiplier"],
+             scale=c["attention_multiplier"],
+             branch_scale=c["residual_multiplier"],
+             logit_scale=1 / c["logits_scaling"], head="model.embed_tokens")
+    return a, llama_shapes(c)
+
+
+# cohere (modeling_cohere): one bias-free LayerNorm feeds attention and MLP
+# in parallel; RoPE over interleaved pairs; logits times logit_scale.
+def cohere_config():
+    return base_config(
+        "cohere", architectures=["CohereForCausalLM"], num_key_value_heads=2,
+        layer_norm_eps=1e-5, rope_theta=10000.0, hidden_act="silu",
+        logit_scale=0.25, use_qk_norm=False, tie_word_embeddings=True)
+
+
+def cohere(c):
+    a = llama_arch(c, ln(c["layer_norm_eps"], bias=False))
+    a.update(rope="interleaved", block="parallel",
+             logit_scale=c["logit_scale"], head="model.embed_tokens")
+    return a, llama_shapes(c)
+
+
+# persimmon (modeling_persimmon): Q/K/V fused per head with biases, a
+# LayerNorm per head of Q and K, half of each head rotated, ReLU² MLP.
+def persimmon_config():
+    return base_config(
+        "persimmon", architectures=["PersimmonForCausalLM"],
+        layer_norm_eps=1e-5, rope_theta=25000.0, hidden_act="relu2",
+        qk_layernorm=True, partial_rotary_factor=0.5,
+        tie_word_embeddings=False)
+
+
+def persimmon(c):
+    h, nh = c["hidden_size"], c["num_attention_heads"]
+    d, f = h // nh, c["intermediate_size"]
+    norm = ln(c["layer_norm_eps"])
+    p = lambda l: f"model.layers.{l}."
+    a = llama_arch(c, norm)
+
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
+        return linear(w, p(l) + "mlp.dense_4h_to_h",
+                      [ACTIVATIONS["relu2"](v) for v in up], True)
+
+    a.update(
+        rotary_dim=int(d * c["partial_rotary_factor"]),
+        qkv=lambda w, l, x: per_head_fused(
+            linear(w, p(l) + "self_attn.query_key_value", x, True), nh, d),
+        qk_norm=lambda l, which: p(l) + f"self_attn.{which}_layernorm",
+        out=lambda w, l, x: linear(w, p(l) + "self_attn.dense", x, True),
+        mlp=mlp, final_norm="model.final_layernorm")
+    shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
+              "lm_head.weight": [c["vocab_size"], h],
+              "model.final_layernorm.weight": [h],
+              "model.final_layernorm.bias": [h]}
+    for l in range(c["num_hidden_layers"]):
+        for name, shape in [("self_attn.query_key_value", [3 * h, h]),
+                            ("self_attn.dense", [h, h]),
+                            ("mlp.dense_h_to_4h", [f, h]),
+                            ("mlp.dense_4h_to_h", [h, f])]:
+            shapes[p(l) + name + ".weight"] = shape
+            shapes[p(l) + name + ".bias"] = [shape[0]]
+        for name, size in [("input_layernorm", h),
+                           ("post_attention_layernorm", h),
+                           ("self_attn.q_layernorm", d),
+                           ("self_attn.k_layernorm", d)]:
+            shapes[p(l) + name + ".weight"] = [size]
+            shapes[p(l) + name + ".bias"] = [size]
+    return a, shapes
+
+
+# bloom (modeling_bloom) with apply_residual_connection_post_layernorm: each
+# residual is taken after its LayerNorm.
+def bloom_post_ln_config():
+    return {"model_type": "bloom", "architectures": ["BloomForCausalLM"],
+            "vocab_size": 48, "hidden_size": 32, "n_layer": 2, "n_head": 4,
+            "layer_norm_epsilon": 1e-5,
+            "apply_residual_connection_post_layernorm": True,
+            "bos_token_id": 1, "eos_token_id": 2, "torch_dtype": "float32"}
+
+
+def bloom_post_ln(c):
+    h, nh = c["hidden_size"], c["n_head"]
+    d = h // nh
+    p = lambda l: f"transformer.h.{l}."
+
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
+        return linear(w, p(l) + "mlp.dense_4h_to_h",
+                      [ACTIVATIONS["gelu_tanh"](v) for v in up], True)
+
+    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "alibi": True,
+         "norm": ln(c["layer_norm_epsilon"]), "scale": 1 / math.sqrt(d),
+         "block": "pre_normed", "embed": "transformer.word_embeddings.weight",
+         "embed_norm": "transformer.word_embeddings_layernorm",
+         "attn_norm": lambda l: p(l) + "input_layernorm",
+         "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
+         "qkv": lambda w, l, x: per_head_fused(
+             linear(w, p(l) + "self_attention.query_key_value", x, True),
+             nh, d),
+         "out": lambda w, l, x: linear(w, p(l) + "self_attention.dense", x,
+                                       True),
+         "mlp": mlp, "final_norm": "transformer.ln_f",
+         "head": "transformer.word_embeddings"}
+    shapes = {"transformer.word_embeddings.weight": [c["vocab_size"], h]}
+    for name in ["transformer.word_embeddings_layernorm", "transformer.ln_f"]:
+        shapes[name + ".weight"] = shapes[name + ".bias"] = [h]
+    for l in range(c["n_layer"]):
+        for name, shape in [("self_attention.query_key_value", [3 * h, h]),
+                            ("self_attention.dense", [h, h]),
+                            ("mlp.dense_h_to_4h", [4 * h, h]),
+                            ("mlp.dense_4h_to_h", [h, 4 * h])]:
+            shapes[p(l) + name + ".weight"] = shape
+            shapes[p(l) + name + ".bias"] = [shape[0]]
+        for name in ["input_layernorm", "post_attention_layernorm"]:
+            shapes[p(l) + name + ".weight"] = [h]
+            shapes[p(l) + name + ".bias"] = [h]
+    return a, shapes
+
+
+FAMILIES = {
+    "qwen3": (qwen3_config, qwen3),
+    "qwen3_yarn": (qwen3_yarn_config, qwen3),
+    "granite": (granite_config, granite),
+    "cohere": (cohere_config, cohere),
+    "persimmon": (persimmon_config, persimmon),
+    "bloom_post_ln": (bloom_post_ln_config, bloom_post_ln),
+}
 
 # ---------------------------------------------------------------------------
 
@@ -240,9 +525,10 @@ def main():
     if len(sys.argv) != 3 or sys.argv[1] not in FAMILIES:
         sys.exit(__doc__)
     family, out = sys.argv[1], sys.argv[2]
-    make_config, make_shapes, forward = FAMILIES[family]
+    make_config, make_arch = FAMILIES[family]
     config = make_config()
-    shapes = make_shapes(config)
+    arch, shapes = make_arch(config)
+    forward = lambda c, w, ids: decoder(c, arch, w, ids)
     vocab = config["vocab_size"]
     # The first seed whose greedy choices are all clear (top-2 gap > 0.05),
     # so f32 rounding in an implementation cannot flip an id.

@@ -28,8 +28,7 @@ std::optional<ModelSpec> hf::readBloom(JsonFields &f, const std::string &type) {
   bool residualAfterNorm = false;
   f.boolean("apply_residual_connection_post_layernorm", residualAfterNorm);
   if (residualAfterNorm)
-    f.diags().error("apply_residual_connection_post_layernorm",
-                    "residuals taken after the layer norm are not supported");
+    spec.placement = NormPlacement::PreNormed;
   ignore(f, {"slow_but_exact", "masked_softmax_fusion", "offset_alibi",
              "seq_length", "n_inner"});
   return finish(f, spec);

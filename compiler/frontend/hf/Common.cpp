@@ -22,6 +22,7 @@ std::optional<Activation> hfActivation(StringRef name) {
       .Cases("gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_tanh",
              Activation::gelu_tanh)
       .Case("relu", Activation::relu)
+      .Case("relu2", Activation::relu2)
       .Default(std::nullopt);
 }
 
@@ -153,7 +154,7 @@ void hf::readActivation(JsonFields &f, const char *key, std::string fallback,
   else
     f.diags().error(key, "unsupported activation \"" + act +
                              "\" (tfm supports silu, gelu, gelu_new / "
-                             "gelu_pytorch_tanh, relu)");
+                             "gelu_pytorch_tanh, relu, relu2)");
 }
 
 ModelSpec hf::gptStyleSpec(const std::string &name) {

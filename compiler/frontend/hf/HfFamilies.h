@@ -89,6 +89,9 @@ std::optional<ModelSpec> readStableLm(JsonFields &, const std::string &);
 std::optional<ModelSpec> readStarcoder2(JsonFields &, const std::string &);
 std::optional<ModelSpec> readFalcon(JsonFields &, const std::string &);
 std::optional<ModelSpec> readOpt(JsonFields &, const std::string &);
+std::optional<ModelSpec> readGranite(JsonFields &, const std::string &);
+std::optional<ModelSpec> readCohere(JsonFields &, const std::string &);
+std::optional<ModelSpec> readPersimmon(JsonFields &, const std::string &);
 
 } // namespace tfm::hf
 

@@ -82,6 +82,10 @@ Expr activate(ir::ActKind kind, Expr x) {
                         (x + 0.044715f * x * x * x)));
   case ir::ActKind::silu:
     return x / (1.0f + exp(-x));
+  case ir::ActKind::relu2: {
+    Expr r = max(x, 0.0f);
+    return r * r;
+  }
   }
   return x;
 }

@@ -81,6 +81,8 @@ double activate(ir::ActKind kind, double x) {
             std::tanh(std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
   case ir::ActKind::silu:
     return x / (1.0 + std::exp(-x));
+  case ir::ActKind::relu2:
+    return x > 0 ? x * x : 0;
   }
   return x;
 }

@@ -1,0 +1,36 @@
+//===- Cohere.cpp - cohere configs (Command R) ------------------*- C++ -*-===//
+//
+// A parallel block on one LayerNorm without bias, RoPE over interleaved
+// pairs (the checkpoints store Q and K in that order), and logits scaled by
+// logit_scale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readCohere(JsonFields &f,
+                                        const std::string &type) {
+  LlamaKeys keys;
+  keys.norm = NormKind::layer;
+  keys.normEps = 1e-5;
+  keys.normEpsKey = "layer_norm_eps";
+  keys.tied = true;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  spec.weightNaming = "cohere";
+  spec.norm.bias = false;
+  spec.attention.rope.layout = RopeLayout::interleaved;
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = bias;
+  spec.parallel = spec.sharedNorm = true;
+  spec.logitScale = 0.0625;
+  f.number("logit_scale", spec.logitScale, /*positive=*/true);
+  bool qkNorm = false;
+  f.boolean("use_qk_norm", qkNorm);
+  if (qkNorm)
+    f.diags().error("use_qk_norm", "Cohere's QK LayerNorm (a gain per "
+                                   "head) is not supported yet");
+  return finish(f, spec);
+}

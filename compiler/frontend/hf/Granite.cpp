@@ -1,0 +1,31 @@
+//===- Granite.cpp - granite configs ----------------------------*- C++ -*-===//
+//
+// Llama-style, with four multipliers: the embeddings' (embedding_multiplier),
+// the attention scale (attention_multiplier, in place of 1/√head_dim), each
+// sublayer's output before its residual add (residual_multiplier), and the
+// logits' divisor (logits_scaling).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/frontend/hf/HfFamilies.h"
+
+using namespace tfm;
+
+std::optional<ModelSpec> hf::readGranite(JsonFields &f,
+                                         const std::string &type) {
+  LlamaKeys keys;
+  keys.tied = true;
+  ModelSpec spec = readLlamaStyle(f, type, keys);
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = bias;
+  f.boolean("mlp_bias", spec.ffn.bias);
+  f.number("embedding_multiplier", spec.embeddingScale, /*positive=*/true);
+  double attention = 1.0, logits = 1.0;
+  f.number("attention_multiplier", attention, /*positive=*/true);
+  spec.attention.scale = attention;
+  f.number("residual_multiplier", spec.branchScale, /*positive=*/true);
+  f.number("logits_scaling", logits, /*positive=*/true);
+  spec.logitScale = 1.0 / logits;
+  return finish(f, spec);
+}
