@@ -290,8 +290,8 @@ private:
       k = norm(k, name("attn.k_norm"), kvHeads * hd);
     }
     if (a.position == AttentionPosition::Rope) {
-      q = rope(q, hd);
-      k = rope(k, hd);
+      q = rope(l, q, hd);
+      k = rope(l, k, hd);
     }
     cache = b_.create<ir::KvWriteOp>(loc_, cache.getType(), cache, k, v, pos_);
     RankedTensorType keysType = RankedTensorType::get(
@@ -313,10 +313,13 @@ private:
     return linear(o, name("attn.o"), d, heads * vhd, a.outBias);
   }
 
-  Value rope(Value x, int64_t headDim) {
+  Value rope(int64_t l, Value x, int64_t headDim) {
     const RopeSpec &r = s_.attention.rope;
+    bool local = r.localTheta && s_.windowOf(l) > 0;
+    double theta = local ? *r.localTheta : r.theta;
     ir::RopeScalingAttr scaling;
-    if (std::optional<ir::RopeScalingKind> kind = toIr(r.scaling)) {
+    if (std::optional<ir::RopeScalingKind> kind = toIr(r.scaling);
+        kind && !local) {
       scaling = ir::RopeScalingAttr::get(
           b_.getContext(), *kind, llvm::APFloat(r.factor),
           llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
@@ -327,7 +330,7 @@ private:
     return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,
                                  b_.getI64IntegerAttr(headDim),
                                  b_.getI64IntegerAttr(s_.rotaryDim()),
-                                 b_.getF64FloatAttr(r.theta), scaling);
+                                 b_.getF64FloatAttr(theta), scaling);
   }
 
   Value feedForward(int64_t l, Value x) {

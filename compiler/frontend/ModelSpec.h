@@ -76,6 +76,9 @@ struct NormSpec {
 
 struct RopeSpec {
   double theta = 10000;
+  /// The base of layers with a sliding window, whose RoPE is then unscaled
+  /// (Gemma 3's local layers); none: theta.
+  std::optional<double> localTheta;
   /// Rotated features per head; 0 means head_dim.
   int64_t rotaryDim = 0;
   RopeLayout layout = RopeLayout::half;

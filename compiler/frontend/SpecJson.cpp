@@ -52,6 +52,7 @@ void readNorm(JsonFields &f, NormSpec &norm) {
 
 void readRope(JsonFields &f, RopeSpec &rope) {
   f.number("theta", rope.theta, /*positive=*/true);
+  f.number("local_theta", rope.localTheta, /*positive=*/true);
   f.integer("rotary_dim", rope.rotaryDim, 0);
   f.keyword("layout", rope.layout);
   if (const json::Object *s = f.object("scaling")) {
@@ -421,6 +422,9 @@ tfm::applyStorageOverrides(ModelSpec &spec, const StorageOverrides &o) {
 json::Value tfm::specToJson(const ModelSpec &s) {
   const AttentionSpec &a = s.attention;
   json::Object rope{{"theta", a.rope.theta},
+                    {"local_theta", a.rope.localTheta
+                                        ? json::Value(*a.rope.localTheta)
+                                        : json::Value(nullptr)},
                     {"rotary_dim", s.rotaryDim()},
                     {"layout", toString(a.rope.layout)}};
   if (a.rope.scaling != RopeScaling::None) {

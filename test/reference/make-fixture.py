@@ -6,7 +6,8 @@ come from the forward pass below, written in plain Python (double
 precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
-FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln
+FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
+        gemma3_text
 """
 
 import json
@@ -38,12 +39,14 @@ def f32(v):
     return struct.unpack("<f", struct.pack("<f", v))[0]
 
 
-def rope_frequencies(c, dims):
+def rope_frequencies(c, dims, theta=None, scaling=None):
     """inv_freq and the attention factor of modeling_rope_utils: default,
-    or YaRN."""
-    theta = c["rope_theta"]
+    linear, or YaRN."""
+    theta = theta or c["rope_theta"]
     inv = [1.0 / theta ** (2 * i / dims) for i in range(dims // 2)]
-    scaling = c.get("rope_scaling") or {}
+    scaling = c.get("rope_scaling") or {} if scaling is None else scaling
+    if scaling.get("rope_type") == "linear":
+        return [f / scaling["factor"] for f in inv], 1.0
     if scaling.get("rope_type") != "yarn":
         return inv, 1.0
     factor = scaling["factor"]
@@ -159,7 +162,8 @@ def decoder(c, a, w, ids):
     """Logits at every position of `ids`, computed without a cache."""
     nh, nkv, d = a["heads"], a["kv_heads"], a["head_dim"]
     rd = a.get("rotary_dim", d)
-    inv, attention = rope_frequencies(c, rd) if a.get("rope") else ([], 1.0)
+    ropes = a.get("rope_of", lambda l: rope_frequencies(c, rd))
+    window_of = a.get("window", lambda l: 0)
     slopes = alibi_slopes(nh) if a.get("alibi") else None
     norm = a["norm"]
     m = a.get("branch_scale", 1.0)
@@ -168,9 +172,10 @@ def decoder(c, a, w, ids):
     if a.get("embed_norm"):
         hs = [norm(w, a["embed_norm"], h) for h in hs]
 
-    def rotate(x, pos):
+    def rotate(x, pos, l):
         if not a.get("rope"):
             return x
+        inv, attention = ropes(l)
         if a["rope"] == "interleaved":
             return rope_interleaved(x[:rd], pos, inv, attention) + x[rd:]
         return rope_half(x[:rd], pos, inv, attention) + x[rd:]
@@ -182,21 +187,24 @@ def decoder(c, a, w, ids):
             if a.get("qk_norm"):
                 q = [norm(w, a["qk_norm"](l, "q"), hd) for hd in q]
                 k = [norm(w, a["qk_norm"](l, "k"), hd) for hd in k]
-            qs.append([rotate(hd, pos) for hd in q])
-            ks.append([rotate(hd, pos) for hd in k])
+            qs.append([rotate(hd, pos, l) for hd in q])
+            ks.append([rotate(hd, pos, l) for hd in k])
             vs.append(v)
         out = []
+        window = window_of(l)
         for i in range(len(xs)):
             row = []
+            # Keys i - window < j <= i with a sliding window.
+            keys = range(max(0, i - window + 1) if window else 0, i + 1)
             for h in range(nh):
                 g = h // (nh // nkv)
                 scores = [sum(p * q for p, q in zip(qs[i][h], ks[j][g]))
-                          * a["scale"] for j in range(i + 1)]
+                          * a["scale"] for j in keys]
                 if slopes:
                     scores = [sc + slopes[h] * (j - i)
-                              for j, sc in enumerate(scores)]
+                              for j, sc in zip(keys, scores)]
                 probs = softmax(scores)
-                row += [sum(probs[j] * vs[j][g][e] for j in range(i + 1))
+                row += [sum(p * vs[j][g][e] for p, j in zip(probs, keys))
                         for e in range(d)]
             out.append(a["out"](w, l, row))
         return out
@@ -207,6 +215,14 @@ def decoder(c, a, w, ids):
             att = attend(l, n1)
             hs = [[r + m * x + m * y for r, x, y in zip(h, p, q)]
                   for h, p, q in zip(hs, att, [a["mlp"](w, l, x) for x in n1])]
+            continue
+        if a["block"] == "sandwich":
+            hs = [[r + x for r, x in zip(h, norm(w, a["post_attn_norm"](l), y))]
+                  for h, y in zip(hs, attend(l, n1))]
+            n2 = [norm(w, a["ffn_norm"](l), h) for h in hs]
+            hs = [[r + x for r, x in zip(h, norm(w, a["post_ffn_norm"](l),
+                                                 a["mlp"](w, l, y)))]
+                  for h, y in zip(hs, n2)]
             continue
         residual = n1 if a["block"] == "pre_normed" else hs
         hs = [[r + m * x for r, x in zip(h, y)]
@@ -478,6 +494,44 @@ def bloom_post_ln(c):
     return a, shapes
 
 
+# gemma3_text (modeling_gemma3): Gemma 2's sandwich norms, an RMSNorm (gain
+# 1 + w) over each head of Q and K, local layers with a sliding window and
+# their own unscaled RoPE base, every sliding_window_pattern-th layer global.
+def gemma3_config():
+    return base_config(
+        "gemma3_text", architectures=["Gemma3ForCausalLM"],
+        num_hidden_layers=3, num_key_value_heads=2, head_dim=12,
+        hidden_activation="gelu_pytorch_tanh", rms_norm_eps=1e-6,
+        rope_theta=1e6, rope_local_base_freq=1e4,
+        rope_scaling={"rope_type": "linear", "factor": 2.0},
+        query_pre_attn_scalar=10, sliding_window=5, sliding_window_pattern=2,
+        final_logit_softcapping=None, attn_logit_softcapping=None,
+        tie_word_embeddings=True)
+
+
+def gemma3(c):
+    norm = rms(c["rms_norm_eps"], offset=1.0)
+    a = llama_arch(c, norm, act="gelu_tanh")
+    p = lambda l: f"model.layers.{l}."
+    glob = lambda l: (l + 1) % c["sliding_window_pattern"] == 0
+    d = c["head_dim"]
+    local = rope_frequencies(c, d, c["rope_local_base_freq"], {})
+    a.update(
+        block="sandwich", embed_scale=f32(math.sqrt(c["hidden_size"])),
+        scale=c["query_pre_attn_scalar"] ** -0.5, head="model.embed_tokens",
+        qk_norm=lambda l, which: p(l) + f"self_attn.{which}_norm",
+        rope_of=lambda l: rope_frequencies(c, d) if glob(l) else local,
+        window=lambda l: 0 if glob(l) else c["sliding_window"],
+        post_attn_norm=lambda l: p(l) + "post_attention_layernorm",
+        ffn_norm=lambda l: p(l) + "pre_feedforward_layernorm",
+        post_ffn_norm=lambda l: p(l) + "post_feedforward_layernorm")
+    shapes = llama_shapes(c, qk_norm=True)
+    for l in range(c["num_hidden_layers"]):
+        for name in ["pre_feedforward_layernorm", "post_feedforward_layernorm"]:
+            shapes[p(l) + name + ".weight"] = [c["hidden_size"]]
+    return a, shapes
+
+
 FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
@@ -485,6 +539,7 @@ FAMILIES = {
     "cohere": (cohere_config, cohere),
     "persimmon": (persimmon_config, persimmon),
     "bloom_post_ln": (bloom_post_ln_config, bloom_post_ln),
+    "gemma3_text": (gemma3_config, gemma3),
 }
 
 # ---------------------------------------------------------------------------

@@ -79,6 +79,7 @@ std::optional<ModelSpec> readQwen2Moe(JsonFields &, const std::string &);
 std::optional<ModelSpec> readQwen3(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGemma(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGemma2(JsonFields &, const std::string &);
+std::optional<ModelSpec> readGemma3(JsonFields &, const std::string &);
 std::optional<ModelSpec> readOlmo2(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGpt2(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGptNeox(JsonFields &, const std::string &);
