@@ -258,7 +258,8 @@ private:
       return Value();
     case AttentionPosition::Alibi:
       return b_.create<ir::AlibiOp>(loc_, biasType, pos_, seqLen_, totalLen_,
-                                    b_.getI64IntegerAttr(heads));
+                                    b_.getI64IntegerAttr(heads),
+                                    b_.getF64FloatAttr(a.alibiScale));
     case AttentionPosition::Relative: {
       int64_t owner = a.relative.shared ? 0 : l;
       Value table = weight(layerWeight(owner, "attn.rel_bias.weight"),

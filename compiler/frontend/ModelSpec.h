@@ -113,6 +113,9 @@ struct AttentionSpec {
   QkNorm qkNorm = QkNorm::None;
   std::optional<double> scale; // default 1/sqrt(headDim)
   std::optional<double> softcap;
+  /// ALiBi slopes are multiplied by it (Falcon adds the bias before
+  /// scaling the scores by 1/√head_dim).
+  double alibiScale = 1;
   bool causal = true;
   /// Sliding window per layer, cycled over the layers; 0 = global.
   std::vector<int64_t> window;

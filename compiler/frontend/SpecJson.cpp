@@ -89,6 +89,7 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
   f.keyword("qk_norm", a.qkNorm);
   f.number("scale", a.scale, /*positive=*/true);
   f.number("softcap", a.softcap, /*positive=*/true);
+  f.number("alibi_scale", a.alibiScale, /*positive=*/true);
   f.boolean("causal", a.causal);
   if (const json::Value *w = f.raw("window"); w && !w->getAsNull()) {
     if (std::optional<int64_t> single = w->getAsInteger()) {
@@ -462,6 +463,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"qk_norm", toString(a.qkNorm)},
       {"scale", s.attentionScale()},
       {"softcap", optNumber(a.softcap)},
+      {"alibi_scale", a.alibiScale},
       {"causal", a.causal},
       {"window", a.window.empty() ? json::Value(0)
                                   : json::Value(std::move(window))},

@@ -242,6 +242,9 @@ LogicalResult AlibiOp::verify() {
   int64_t heads = getNumHeads();
   if (heads < 1)
     return emitOpError("num_heads must be >= 1, got ") << heads;
+  double scale = getSlopeScale().convertToDouble();
+  if (!(scale > 0) || !std::isfinite(scale))
+    return emitOpError("slope_scale must be finite and > 0, got ") << scale;
   return expectDim(*this, getResult(), 0, heads, "result");
 }
 

@@ -202,11 +202,14 @@ def Tfm_AttentionOp : Tfm_Op<"attention", [Pure]> {
 def Tfm_AlibiOp : Tfm_Op<"alibi", [Pure, Tfm_AttentionBiasOpInterface]> {
   let summary = "ALiBi attention bias";
   let description = [{
-    Bias[h, i, j] = slope_h · (j − (pos + i)) with the geometric slopes of
-    the ALiBi paper (interleaved for head counts that are not powers of 2).
+    Bias[h, i, j] = slope_scale · slope_h · (j − (pos + i)) with the
+    geometric slopes of the ALiBi paper (interleaved for head counts that
+    are not powers of 2). Falcon adds the bias before scaling the scores:
+    its slope_scale is that scale.
   }];
   let arguments = (ins Index:$pos, Index:$query_len, Index:$key_len,
-                       I64Attr:$num_heads);
+                       I64Attr:$num_heads,
+                       DefaultValuedAttr<F64Attr, "1.0">:$slope_scale);
   let results = (outs Tfm_HeadBias:$result);
   let assemblyFormat = [{
     $pos `,` $query_len `,` $key_len attr-dict `:` type($result)

@@ -7,7 +7,7 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
-        gemma3_text
+        gemma3_text, falcon_alibi
 """
 
 import json
@@ -147,6 +147,7 @@ def alibi_slopes(n):
 
 ACTIVATIONS = {
     "silu": silu,
+    "gelu": lambda v: 0.5 * v * (1 + math.erf(v / math.sqrt(2))),
     "gelu_tanh": lambda v: 0.5 * v * (1 + math.tanh(
         math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))),
     "relu2": lambda v: max(v, 0.0) ** 2,
@@ -200,7 +201,11 @@ def decoder(c, a, w, ids):
                 g = h // (nh // nkv)
                 scores = [sum(p * q for p, q in zip(qs[i][h], ks[j][g]))
                           * a["scale"] for j in keys]
-                if slopes:
+                if slopes and a.get("alibi_before_scale"):
+                    scores = [(sum(p * q for p, q in zip(qs[i][h], ks[j][g]))
+                               + slopes[h] * (j - i)) * a["scale"]
+                              for j in keys]
+                elif slopes:
                     scores = [sc + slopes[h] * (j - i)
                               for j, sc in zip(keys, scores)]
                 probs = softmax(scores)
@@ -532,6 +537,57 @@ def gemma3(c):
     return a, shapes
 
 
+# falcon (modeling_falcon) with ALiBi: Q/K/V fused per head (the layout
+# without multi_query), serial blocks, ALiBi added to q·k before the scores
+# are scaled.
+def falcon_alibi_config():
+    return {"model_type": "falcon", "architectures": ["FalconForCausalLM"],
+            "vocab_size": 48, "hidden_size": 32, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "ffn_hidden_size": 48,
+            "layer_norm_epsilon": 1e-5, "alibi": True, "multi_query": False,
+            "new_decoder_architecture": False, "parallel_attn": False,
+            "bias": True, "activation": "gelu", "bos_token_id": 1,
+            "eos_token_id": 2, "torch_dtype": "float32"}
+
+
+def falcon_alibi(c):
+    h, nh, f = c["hidden_size"], c["num_attention_heads"], c["ffn_hidden_size"]
+    d = h // nh
+    p = lambda l: f"transformer.h.{l}."
+
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
+        return linear(w, p(l) + "mlp.dense_4h_to_h",
+                      [ACTIVATIONS["gelu"](v) for v in up], True)
+
+    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "alibi": True,
+         "alibi_before_scale": True, "norm": ln(c["layer_norm_epsilon"]),
+         "scale": 1 / math.sqrt(d), "block": "pre",
+         "embed": "transformer.word_embeddings.weight",
+         "attn_norm": lambda l: p(l) + "input_layernorm",
+         "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
+         "qkv": lambda w, l, x: per_head_fused(
+             linear(w, p(l) + "self_attention.query_key_value", x, True),
+             nh, d),
+         "out": lambda w, l, x: linear(w, p(l) + "self_attention.dense", x,
+                                       True),
+         "mlp": mlp, "final_norm": "transformer.ln_f",
+         "head": "transformer.word_embeddings"}
+    shapes = {"transformer.word_embeddings.weight": [c["vocab_size"], h],
+              "transformer.ln_f.weight": [h], "transformer.ln_f.bias": [h]}
+    for l in range(c["num_hidden_layers"]):
+        for name, shape in [("self_attention.query_key_value", [3 * h, h]),
+                            ("self_attention.dense", [h, h]),
+                            ("mlp.dense_h_to_4h", [f, h]),
+                            ("mlp.dense_4h_to_h", [h, f])]:
+            shapes[p(l) + name + ".weight"] = shape
+            shapes[p(l) + name + ".bias"] = [shape[0]]
+        for name in ["input_layernorm", "post_attention_layernorm"]:
+            shapes[p(l) + name + ".weight"] = [h]
+            shapes[p(l) + name + ".bias"] = [h]
+    return a, shapes
+
+
 FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
@@ -540,6 +596,7 @@ FAMILIES = {
     "persimmon": (persimmon_config, persimmon),
     "bloom_post_ln": (bloom_post_ln_config, bloom_post_ln),
     "gemma3_text": (gemma3_config, gemma3),
+    "falcon_alibi": (falcon_alibi_config, falcon_alibi),
 }
 
 # ---------------------------------------------------------------------------

@@ -3,11 +3,14 @@
 // All three layouts of Falcon's fused query_key_value: multi-query (one KV
 // head), new_decoder_architecture (num_kv_heads groups, each with its own
 // ln_attn/ln_mlp when num_ln_in_parallel_attn is 2), and one KV head per
-// query head. Blocks are parallel (one or two norms) or serial.
+// query head. Blocks are parallel (one or two norms) or serial. Positions
+// are rotary, or ALiBi added before the scores are scaled.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/frontend/hf/HfFamilies.h"
+
+#include <cmath>
 
 using namespace tfm;
 
@@ -58,12 +61,18 @@ std::optional<ModelSpec> hf::readFalcon(JsonFields &f,
   if (residualAfterNorm)
     f.diags().error("apply_residual_connection_post_layernorm",
                     "residuals taken after the layer norm are not supported");
-  if (alibi)
-    f.diags().error("alibi", "Falcon's ALiBi (added before the scores are "
-                             "scaled) is not supported yet");
-  attn.position = AttentionPosition::Rope;
-  f.number("rope_theta", attn.rope.theta, /*positive=*/true);
-  readRopeScaling(f, spec);
+  if (alibi) {
+    // Added to q·k before the scores are scaled by 1/√head_dim.
+    attn.position = AttentionPosition::Alibi;
+    if (attn.numHeads > 0 && spec.hiddenSize > 0)
+      attn.alibiScale =
+          1.0 / std::sqrt(double(spec.hiddenSize / attn.numHeads));
+    ignore(f, {"rope_theta", "rope_scaling"});
+  } else {
+    attn.position = AttentionPosition::Rope;
+    f.number("rope_theta", attn.rope.theta, /*positive=*/true);
+    readRopeScaling(f, spec);
+  }
   ignore(f, {"hidden_dropout"});
   return finish(f, spec);
 }

@@ -58,7 +58,7 @@ void lowerAlibi(ir::AlibiOp a, Lowering &l) {
   mlir::SmallVector<double> slopes = ir::AlibiOp::getSlopes(a.getNumHeads());
   Buffer<float> table(int(slopes.size()), "alibi_slopes");
   for (size_t i = 0; i < slopes.size(); ++i)
-    table(int(i)) = float(slopes[i]);
+    table(int(i)) = float(slopes[i] * a.getSlopeScale().convertToDouble());
   Func out("alibi");
   out(t, s, h) = table(h) * cast<float>(t - (l.scalar(a.getPos()) + s));
   l.define(a.getResult(), out);

@@ -64,6 +64,9 @@ Status alibi(ir::AlibiOp a, Frame &frame) {
   int64_t heads = a.getNumHeads(), pos = frame.index(a.getPos()),
           seq = frame.index(a.getQueryLen()), len = frame.index(a.getKeyLen());
   llvm::SmallVector<double> slopes = ir::AlibiOp::getSlopes(heads);
+  // Rounded as the kernels' slope table is.
+  for (double &slope : slopes)
+    slope = float(slope * a.getSlopeScale().convertToDouble());
   Tensor y = Tensor::zeros({heads, seq, len});
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = 0; i < seq; ++i)
