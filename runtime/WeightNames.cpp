@@ -175,6 +175,10 @@ struct HfNaming {
   int64_t positionOffset = 0;
   /// Q and K rows are stored for RoPE over interleaved pairs (Cohere).
   bool interleavedQk = false;
+  /// QK-norm gains per head: one [heads, head_dim] tensor (Cohere), or one
+  /// tensor per head under "<q|k>_layernorm.norms.<h>" (StableLM).
+  enum class HeadGains { Shared, Matrix, PerHeadTensors } headGains =
+      HeadGains::Shared;
   /// A prefix some published checkpoints of the family leave out
   /// ("transformer." for GPT-2 and BLOOM): tensors are also looked for
   /// without it.
@@ -286,6 +290,8 @@ constexpr NamePair kOptLayer[] = {
 constexpr NamePair kOptGlobal[] = {
     {"embed.weight", "model.decoder.embed_tokens.weight"},
     {"pos_embed.weight", "model.decoder.embed_positions.weight"},
+    {"embed_proj_in.weight", "model.decoder.project_in.weight"},
+    {"embed_proj_out.weight", "model.decoder.project_out.weight"},
     {"final_norm.weight", "model.decoder.final_layer_norm.weight"},
     {"final_norm.bias", "model.decoder.final_layer_norm.bias"},
     {"lm_head.weight", "lm_head.weight"},
@@ -296,7 +302,8 @@ constexpr NamePair kOptGlobal[] = {
 const std::vector<std::string_view> &tfm::rt::hfNamings() {
   static const std::vector<std::string_view> names = {
       "llama",     "sandwich", "gpt2", "gpt_neox", "bloom",     "phi",
-      "phi3",      "starcoder2", "falcon", "opt",   "persimmon", "cohere"};
+      "phi3",      "starcoder2", "falcon", "opt",   "persimmon", "cohere",
+      "stablelm"};
   return names;
 }
 
@@ -353,6 +360,9 @@ HfNaming hfNaming(std::string_view naming) {
     n.qkvOrder = QkvOrder::PerGroup;
   } else if (naming == "cohere") {
     n.interleavedQk = true;
+    n.headGains = HfNaming::HeadGains::Matrix;
+  } else if (naming == "stablelm") {
+    n.headGains = HfNaming::HeadGains::PerHeadTensors;
   } else if (naming == "opt") {
     n.layerPrefix = "model.decoder.layers.";
     n.layer = kOptLayer;
@@ -439,6 +449,26 @@ std::vector<WeightRecipe> hfLayerRecipes(const HfNaming &n, int64_t layer,
     WeightRecipe named = recipe(n.qkv);
     r.sources = named.sources;
     r.transpose = named.transpose;
+    out.push_back(std::move(r));
+    return out;
+  }
+  if ((base == "attn.q_norm" || base == "attn.k_norm") &&
+      n.headGains != HfNaming::HeadGains::Shared) {
+    bool key = base == "attn.k_norm";
+    if (n.headGains == HfNaming::HeadGains::Matrix) {
+      WeightRecipe r = recipe(key ? "self_attn.k_norm" : "self_attn.q_norm");
+      r.flatten = true;
+      out.push_back(std::move(r));
+      return out;
+    }
+    WeightRecipe r;
+    int64_t heads = key ? (layout.numKvHeads ? layout.numKvHeads
+                                             : layout.numHeads)
+                        : layout.numHeads;
+    for (int64_t h = 0; h < heads; ++h)
+      r.sources.push_back(fmt::format("{}self_attn.{}_layernorm.norms.{}.{}",
+                                      prefix, key ? "k" : "q", h, suffix));
+    r.concat = true;
     out.push_back(std::move(r));
     return out;
   }

@@ -29,7 +29,8 @@ struct WeightLayout {
   /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, qwen3,
   /// mixtral, qwen2_moe, gemma, stablelm, granite), "sandwich" (gemma2,
   /// olmo2: norms after sublayers), "gpt2", "gpt_neox", "bloom", "phi",
-  /// "phi3", "starcoder2", "falcon", "opt", "persimmon" or "cohere".
+  /// "phi3", "starcoder2", "falcon", "opt", "persimmon", "cohere" or
+  /// "stablelm" (llama's names, and a QK-norm tensor per head).
   std::string naming = "llama";
   int64_t numHeads = 0;
   int64_t numKvHeads = 0;
@@ -52,6 +53,12 @@ struct WeightRecipe {
   std::vector<std::string> sources;
   /// 2-D sources are stored input-major ([in, out], GPT-2's Conv1D).
   bool transpose = false;
+  /// Several sources are consecutive rows of the weight (StableLM's
+  /// per-head norms), not a stack along a new outer dimension.
+  bool concat = false;
+  /// The source may have any shape with the weight's element count
+  /// (Cohere's [heads, head_dim] gains for a gain per head).
+  bool flatten = false;
   /// Rows taken from a fused tensor (after transposing): from each group
   /// of `groupRows` stored rows, rows [rowOffset, rowOffset + takeRows).
   /// The part's rows are the groups' takes in order. 0: the tensor is the

@@ -402,8 +402,17 @@ Expected<WeightTable> tfm::rt::loadWeights(
     // stored the other way round.
     bool stacked = recipe->sources.size() > 1;
     std::vector<int64_t> partShape = req.shape;
-    if (stacked)
+    if (stacked && recipe->concat) {
+      int64_t n = int64_t(recipe->sources.size());
+      if (partShape.empty() || partShape[0] % n != 0)
+        return Error(fmt::format("{}: tfm weight '{}' of shape {} is not {} "
+                                 "equal parts",
+                                 source->path(), req.name,
+                                 shapeString(req.shape), n));
+      partShape[0] /= n;
+    } else if (stacked) {
       partShape.erase(partShape.begin());
+    }
     std::vector<int64_t> storedShape = partShape;
     if (recipe->sliced() && !storedShape.empty())
       storedShape[0] = recipe->storedRows(storedShape[0]);
@@ -412,7 +421,14 @@ Expected<WeightTable> tfm::rt::loadWeights(
     std::vector<const StoredTensor *> parts;
     for (const std::string &s : recipe->sources) {
       const StoredTensor *t = source->find(s);
-      if (t->shape != storedShape)
+      auto count = [](const std::vector<int64_t> &shape) {
+        int64_t n = 1;
+        for (int64_t d : shape)
+          n *= d;
+        return n;
+      };
+      bool sameCount = count(t->shape) == count(storedShape);
+      if (t->shape != storedShape && !(recipe->flatten && sameCount))
         return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
                                  "(for tfm weight '{}')",
                                  t->file, t->name, shapeString(t->shape),

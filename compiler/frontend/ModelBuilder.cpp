@@ -105,8 +105,10 @@ public:
     }
     if (s_.hasFinalNorm())
       h = norm(h, "final_norm", s_.hiddenSize);
+    if (s_.embedWidth() != s_.hiddenSize)
+      h = linear(h, "embed_proj_out", s_.embedWidth(), s_.hiddenSize, false);
     Value head = weight(s_.tieEmbeddings ? "embed.weight" : "lm_head.weight",
-                        {s_.vocabSize, s_.hiddenSize});
+                        {s_.vocabSize, s_.embedWidth()});
     Value headBias =
         s_.lmHeadBias ? weight("lm_head.bias", {s_.vocabSize}) : Value();
     Value logits = b_.create<ir::LmHeadOp>(loc_, act(s_.vocabSize), h, head,
@@ -144,9 +146,14 @@ private:
   /// A norm of groups of `group` features with the model's norm kind; its
   /// gain (and bias) are `prefix.weight` (and `prefix.bias`).
   Value norm(Value x, const std::string &prefix, int64_t group,
-             bool wholeRow = true) {
-    Value gain = weight(prefix + ".weight", {group});
-    Value bias = s_.norm.bias ? weight(prefix + ".bias", {group}) : Value();
+             bool wholeRow = true, int64_t gains = 0,
+             std::optional<bool> withBias = std::nullopt) {
+    if (!gains)
+      gains = group;
+    Value gain = weight(prefix + ".weight", {gains});
+    Value bias = withBias.value_or(s_.norm.bias)
+                     ? weight(prefix + ".bias", {gains})
+                     : Value();
     auto type = cast<RankedTensorType>(x.getType());
     return b_.create<ir::NormOp>(
         loc_, type, ir::NormKindAttr::get(b_.getContext(), s_.norm.kind),
@@ -174,11 +181,14 @@ private:
   }
 
   Value embed(Value tokens) {
-    Value table = weight("embed.weight", {s_.vocabSize, s_.hiddenSize});
-    Value h = b_.create<ir::EmbedOp>(loc_, act(s_.hiddenSize), table, tokens);
+    int64_t width = s_.embedWidth();
+    Value table = weight("embed.weight", {s_.vocabSize, width});
+    Value h = b_.create<ir::EmbedOp>(loc_, act(width), table, tokens);
     if (s_.embeddingScale != 1.0)
       h = b_.create<ir::ScaleOp>(loc_, h,
                                  b_.getF64FloatAttr(s_.embeddingScale));
+    if (width != s_.hiddenSize)
+      h = linear(h, "embed_proj_in", s_.hiddenSize, width, false);
     if (std::optional<ir::PositionKind> kind = toIr(s_.absolutePosition)) {
       Value table = *kind == ir::PositionKind::learned
                         ? weight("pos_embed.weight",
@@ -283,12 +293,25 @@ private:
     Value q = linear(x, name("attn.q"), heads * hd, d, a.qkvBias);
     Value k = linear(x, name("attn.k"), kvHeads * hd, d, a.qkvBias);
     Value v = linear(x, name("attn.v"), kvHeads * vhd, d, a.qkvBias);
-    if (a.qkNorm == QkNorm::PerHead) {
-      q = norm(q, name("attn.q_norm"), hd, /*wholeRow=*/false);
-      k = norm(k, name("attn.k_norm"), hd, /*wholeRow=*/false);
-    } else if (a.qkNorm == QkNorm::Full) {
-      q = norm(q, name("attn.q_norm"), heads * hd);
-      k = norm(k, name("attn.k_norm"), kvHeads * hd);
+    switch (a.qkNorm) {
+    case QkNorm::None:
+      break;
+    case QkNorm::PerHead:
+      q = norm(q, name("attn.q_norm"), hd, /*wholeRow=*/false, 0,
+               a.qkNormBias);
+      k = norm(k, name("attn.k_norm"), hd, /*wholeRow=*/false, 0,
+               a.qkNormBias);
+      break;
+    case QkNorm::Full:
+      q = norm(q, name("attn.q_norm"), heads * hd, true, 0, a.qkNormBias);
+      k = norm(k, name("attn.k_norm"), kvHeads * hd, true, 0, a.qkNormBias);
+      break;
+    case QkNorm::PerHeadGains:
+      q = norm(q, name("attn.q_norm"), hd, /*wholeRow=*/false, heads * hd,
+               a.qkNormBias);
+      k = norm(k, name("attn.k_norm"), hd, /*wholeRow=*/false, kvHeads * hd,
+               a.qkNormBias);
+      break;
     }
     if (a.position == AttentionPosition::Rope) {
       q = rope(l, q, hd);

@@ -44,8 +44,9 @@ TFM_SPEC_ENUM(AbsolutePosition, Learned, "none", "sinusoidal", "learned");
 enum class NormPlacement { Pre, Post, Sandwich, PostSublayer, PreNormed };
 TFM_SPEC_ENUM(NormPlacement, PreNormed, "pre", "post", "sandwich",
               "post_sublayer", "pre_normed");
-enum class QkNorm { None, PerHead, Full };
-TFM_SPEC_ENUM(QkNorm, Full, "none", "per_head", "full");
+enum class QkNorm { None, PerHead, Full, PerHeadGains };
+TFM_SPEC_ENUM(QkNorm, PerHeadGains, "none", "per_head", "full",
+              "per_head_gains");
 enum class AttentionPosition { None, Rope, Alibi, Relative };
 TFM_SPEC_ENUM(AttentionPosition, Relative, "none", "rope", "alibi",
               "relative");
@@ -111,6 +112,8 @@ struct AttentionSpec {
   bool qkvBias = false;
   bool outBias = false;
   QkNorm qkNorm = QkNorm::None;
+  /// Whether the QK-norm adds a bias (none: as the model's norm does).
+  std::optional<bool> qkNormBias;
   std::optional<double> scale; // default 1/sqrt(headDim)
   std::optional<double> softcap;
   /// ALiBi slopes are multiplied by it (Falcon adds the bias before
@@ -165,6 +168,10 @@ struct ModelSpec {
   bool tieEmbeddings = false;
   /// The LM head adds a bias (`lm_head.bias`), as Phi's does.
   bool lmHeadBias = false;
+  /// The width of the embeddings (and of a tied LM head) when it is not the
+  /// hidden size: `embed_proj_in` maps them in, `embed_proj_out` maps the
+  /// final hidden state out (OPT's word_embed_proj_dim); 0: none.
+  int64_t embeddingDim = 0;
 
   NormSpec norm;
   NormPlacement placement = NormPlacement::Pre;
@@ -195,6 +202,9 @@ struct ModelSpec {
   mlir::tfm::Storage kvCacheStorage = mlir::tfm::Storage::f32;
 
   // Resolved accessors (defaults applied).
+  int64_t embedWidth() const {
+    return embeddingDim ? embeddingDim : hiddenSize;
+  }
   int64_t kvHeads() const {
     return attention.numKvHeads ? attention.numKvHeads : attention.numHeads;
   }

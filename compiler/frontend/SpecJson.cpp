@@ -87,6 +87,7 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
   f.boolean("qkv_bias", a.qkvBias);
   f.boolean("out_bias", a.outBias);
   f.keyword("qk_norm", a.qkNorm);
+  f.boolean("qk_norm_bias", a.qkNormBias);
   f.number("scale", a.scale, /*positive=*/true);
   f.number("softcap", a.softcap, /*positive=*/true);
   f.number("alibi_scale", a.alibiScale, /*positive=*/true);
@@ -201,6 +202,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
   if (const json::Object *o = f.object("embedding")) {
     JsonFields ef(*o, "embedding", diags);
     ef.number("scale", spec.embeddingScale, /*positive=*/true);
+    ef.integer("dim", spec.embeddingDim, 1);
     ef.keyword("position", spec.absolutePosition);
     ef.boolean("tied", spec.tieEmbeddings);
     ef.boolean("head_bias", spec.lmHeadBias);
@@ -461,6 +463,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"qkv_bias", a.qkvBias},
       {"out_bias", a.outBias},
       {"qk_norm", toString(a.qkNorm)},
+      {"qk_norm_bias", a.qkNormBias.value_or(s.norm.bias)},
       {"scale", s.attentionScale()},
       {"softcap", optNumber(a.softcap)},
       {"alibi_scale", a.alibiScale},
@@ -517,6 +520,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       {"bos_token_id", optInt(s.bosTokenId)},
       {"eos_token_id", optInt(s.eosTokenId)},
       {"embedding", json::Object{{"scale", s.embeddingScale},
+                                 {"dim", s.embedWidth()},
                                  {"position", toString(s.absolutePosition)},
                                  {"tied", s.tieEmbeddings},
                                  {"head_bias", s.lmHeadBias},

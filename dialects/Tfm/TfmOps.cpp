@@ -155,10 +155,21 @@ LogicalResult NormOp::verify() {
       return emitOpError("group_size ")
              << group << " does not divide the " << features << " features";
   }
-  if (getGain() && failed(expectDim(*this, getGain(), 0, group, "gain")))
-    return failure();
-  if (getBias() && failed(expectDim(*this, getBias(), 0, group, "bias")))
-    return failure();
+  // One gain (and bias) per feature of a group, or per feature of the row
+  // (a gain per head).
+  for (auto [value, name] : {std::pair(getGain(), "gain"),
+                             std::pair(getBias(), "bias")}) {
+    if (!value)
+      continue;
+    int64_t n = dim(value, 0);
+    if (getGroupSize() && n == features && n != group)
+      continue;
+    if (failed(expectDim(*this, value, 0, group, name)))
+      return failure();
+  }
+  // Both per group or both per feature.
+  if (getGain() && getBias())
+    return expectDim(*this, getBias(), 0, dim(getGain(), 0), "bias");
   return success();
 }
 

@@ -88,7 +88,9 @@ def Tfm_NormOp : Tfm_Op<"norm", [Pure, AttrSizedOperandSegments,
     when absent): `rms` divides by sqrt(mean(x²) + eps); `layer` subtracts
     the mean and divides by sqrt(var + eps). Then multiplies by
     `gain + gain_offset` (Gemma stores gains as offsets from 1) and adds
-    `bias`. A group size of head_dim gives per-head QK-norm.
+    `bias`. A group size of head_dim gives per-head QK-norm; its gain and
+    bias are either one vector of the group's size, shared by every group,
+    or one of the row's size (a gain per head).
   }];
   let arguments = (ins Tfm_NormKindAttr:$kind, Tfm_Activations:$input,
                        Optional<Tfm_Vector>:$gain, Optional<Tfm_Vector>:$bias,

@@ -35,7 +35,12 @@ std::optional<RopeChain> ropeChain(Value v) {
     return std::nullopt;
   Value x = c.rope.getInput();
   if ((c.norm = x.getDefiningOp<NormOp>())) {
-    if (!x.hasOneUse() || c.norm.getBias())
+    // qkv_rope shares one gain vector among the heads: a gain per head, or
+    // a bias, stays a norm of its own.
+    auto gain = c.norm.getGain();
+    if (!x.hasOneUse() || c.norm.getBias() || !gain ||
+        cast<RankedTensorType>(gain.getType()).getDimSize(0) !=
+            c.norm.getGroupSizeOrRow())
       return std::nullopt;
     x = c.norm.getInput();
   }

@@ -385,7 +385,7 @@ std::vector<Case> cases() {
       {tensor({1, 24}), tensor({40, 24}), tensor({1, 40})});
 
   // Elementwise ops.
-  for (const char *act : {"relu", "gelu", "gelu_tanh", "silu"}) {
+  for (const char *act : {"relu", "gelu", "gelu_tanh", "silu", "relu2"}) {
     add(std::string("activation_") + act,
         func("prefill", {"tensor<?x45xf32>"},
              std::string("  %r = tfm.activation ") + act +
@@ -572,6 +572,12 @@ std::vector<Case> cases() {
            "{group_size = 12 : i64} : tensor<?x48xf32>",
            "tensor<?x48xf32>"),
       {tensor({3, 48}), tensor({12})});
+  add("norm_gain_per_head",
+      func("prefill", {"tensor<?x48xf32>", "tensor<48xf32>"},
+           "  %r = tfm.norm layer %a0 gain %a1 : tensor<48xf32> eps 1.0e-5 "
+           "{group_size = 12 : i64} : tensor<?x48xf32>",
+           "tensor<?x48xf32>"),
+      {tensor({3, 48}), tensor({48})});
 
   // RoPE: layouts, partial rotary, scaling, far positions.
   struct Rope {
@@ -589,7 +595,11 @@ std::vector<Case> cases() {
             "original_max_positions = 64>",
             100000},
            {"rope_ntk", "half", 8, 8,
-            ", scaling = #tfm.rope_scaling<kind = ntk, factor = 4.0>", 50}}) {
+            ", scaling = #tfm.rope_scaling<kind = ntk, factor = 4.0>", 50},
+           {"rope_yarn", "half", 16, 16,
+            ", scaling = #tfm.rope_scaling<kind = yarn, factor = 4.0, "
+            "original_max_positions = 64, attention_factor = 1.1386>",
+            300}}) {
     std::string attrs = "{head_dim = " + std::to_string(r.hd) +
                         ", rotary_dim = " + std::to_string(r.rd) +
                         ", theta = 10000.0" + r.scaling + "}";
@@ -796,6 +806,12 @@ std::vector<Case> cases() {
            "  %r = tfm.alibi %a0, %a1, %a2 {num_heads = 6} : tensor<6x?x?xf32>",
            "tensor<6x?x?xf32>"),
       {index(3), index(4), index(7)});
+  add("alibi_scaled",
+      func("prefill", {"index", "index", "index"},
+           "  %r = tfm.alibi %a0, %a1, %a2 {num_heads = 5, slope_scale = "
+           "0.125} : tensor<5x?x?xf32>",
+           "tensor<5x?x?xf32>"),
+      {index(2), index(4), index(6)});
   add("relative_bias",
       func("prefill", {"tensor<32x4xf32>", "index", "index", "index"},
            "  %r = tfm.relative_bias %a0 at %a1, %a2, %a3 {num_buckets = 32, "

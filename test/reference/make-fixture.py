@@ -7,7 +7,7 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
-        gemma3_text, falcon_alibi
+        gemma3_text, falcon_alibi, cohere_qk, stablelm_qk, opt_projected
 """
 
 import json
@@ -170,6 +170,12 @@ def decoder(c, a, w, ids):
     m = a.get("branch_scale", 1.0)
     hs = [[v * a.get("embed_scale", 1.0) for v in w[a["embed"]][t]]
           for t in ids]
+    if a.get("proj_in"):
+        hs = [linear(w, a["proj_in"], h) for h in hs]
+    if a.get("positions"):
+        table, offset = a["positions"]
+        hs = [[v + p for v, p in zip(h, w[table][i + offset])]
+              for i, h in enumerate(hs)]
     if a.get("embed_norm"):
         hs = [norm(w, a["embed_norm"], h) for h in hs]
 
@@ -185,7 +191,10 @@ def decoder(c, a, w, ids):
         qs, ks, vs = [], [], []
         for pos, x in enumerate(xs):
             q, k, v = a["qkv"](w, l, x)
-            if a.get("qk_norm"):
+            if a.get("qk_norm_fn"):
+                q = [a["qk_norm_fn"](w, l, "q", i, hd) for i, hd in enumerate(q)]
+                k = [a["qk_norm_fn"](w, l, "k", i, hd) for i, hd in enumerate(k)]
+            elif a.get("qk_norm"):
                 q = [norm(w, a["qk_norm"](l, "q"), hd) for hd in q]
                 k = [norm(w, a["qk_norm"](l, "k"), hd) for hd in k]
             qs.append([rotate(hd, pos, l) for hd in q])
@@ -215,11 +224,19 @@ def decoder(c, a, w, ids):
         return out
 
     for l in range(c_layers(c)):
-        n1 = [norm(w, a["attn_norm"](l), h) for h in hs]
+        n1 = [] if a["block"] == "post" else \
+            [norm(w, a["attn_norm"](l), h) for h in hs]
         if a["block"] == "parallel":
             att = attend(l, n1)
             hs = [[r + m * x + m * y for r, x, y in zip(h, p, q)]
                   for h, p, q in zip(hs, att, [a["mlp"](w, l, x) for x in n1])]
+            continue
+        if a["block"] == "post":
+            hs = [norm(w, a["attn_norm"](l), [r + x for r, x in zip(h, y)])
+                  for h, y in zip(hs, attend(l, hs))]
+            hs = [norm(w, a["ffn_norm"](l),
+                       [r + x for r, x in zip(h, a["mlp"](w, l, h))])
+                  for h in hs]
             continue
         if a["block"] == "sandwich":
             hs = [[r + x for r, x in zip(h, norm(w, a["post_attn_norm"](l), y))]
@@ -238,8 +255,11 @@ def decoder(c, a, w, ids):
               for h, y in zip(residual, n2)]
     logits = []
     for h in hs:
-        row = linear(w, a["head"], norm(w, a["final_norm"], h),
-                     a.get("head_bias", False))
+        if a.get("final_norm"):
+            h = norm(w, a["final_norm"], h)
+        if a.get("proj_out"):
+            h = linear(w, a["proj_out"], h)
+        row = linear(w, a["head"], h, a.get("head_bias", False))
         logits.append([v * a.get("logit_scale", 1.0) for v in row])
     return logits
 
@@ -588,6 +608,120 @@ def falcon_alibi(c):
     return a, shapes
 
 
+# cohere with use_qk_norm: a bias-free LayerNorm over each head of Q and K
+# with a [heads, head_dim] gain.
+def cohere_qk_config():
+    c = cohere_config()
+    c["use_qk_norm"] = True
+    return c
+
+
+def cohere_qk(c):
+    a, shapes = cohere(c)
+    nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
+    d = c["hidden_size"] // nh
+    p = lambda l: f"model.layers.{l}."
+    a["qk_norm_fn"] = lambda w, l, which, h, x: layer_norm(
+        x, w[p(l) + f"self_attn.{which}_norm.weight"][h], None,
+        c["layer_norm_eps"])
+    for l in range(c["num_hidden_layers"]):
+        shapes[p(l) + "self_attn.q_norm.weight"] = [nh, d]
+        shapes[p(l) + "self_attn.k_norm.weight"] = [nkv, d]
+    return a, shapes
+
+
+# stablelm (modeling_stablelm) with qk_layernorm and a parallel residual:
+# one bias-free LayerNorm per head of Q and K, a quarter of each head
+# rotated, Q/K/V biases.
+def stablelm_qk_config():
+    return base_config(
+        "stablelm", architectures=["StableLmForCausalLM"],
+        num_key_value_heads=2, layer_norm_eps=1e-5, rope_theta=10000.0,
+        hidden_act="silu", partial_rotary_factor=0.5, use_qkv_bias=True,
+        qk_layernorm=True, use_parallel_residual=True,
+        tie_word_embeddings=False)
+
+
+def stablelm_qk(c):
+    nh, nkv = c["num_attention_heads"], c["num_key_value_heads"]
+    d = c["hidden_size"] // nh
+    eps = c["layer_norm_eps"]
+    a = llama_arch(c, ln(eps), bias=True)
+    p = lambda l: f"model.layers.{l}."
+    a.update(
+        block="parallel", rotary_dim=int(d * c["partial_rotary_factor"]),
+        out=lambda w, l, x: linear(w, p(l) + "self_attn.o_proj", x),
+        qk_norm_fn=lambda w, l, which, h, x: layer_norm(
+            x, w[p(l) + f"self_attn.{which}_layernorm.norms.{h}.weight"],
+            None, eps))
+    shapes = llama_shapes(c, norm_bias=True, bias=True)
+    for l in range(c["num_hidden_layers"]):
+        del shapes[p(l) + "self_attn.o_proj.bias"]
+        del shapes[p(l) + "post_attention_layernorm.weight"]
+        del shapes[p(l) + "post_attention_layernorm.bias"]
+        for which, n in [("q", nh), ("k", nkv)]:
+            for h in range(n):
+                shapes[p(l) + f"self_attn.{which}_layernorm.norms.{h}.weight"] \
+                    = [d]
+    return a, shapes
+
+
+# opt (modeling_opt) as OPT-350m is built: post-LN blocks (so no final
+# norm), learned positions two rows into their table, embeddings narrower
+# than the hidden size with project_in and project_out.
+def opt_projected_config():
+    return {"model_type": "opt", "architectures": ["OPTForCausalLM"],
+            "vocab_size": 48, "hidden_size": 32, "word_embed_proj_dim": 16,
+            "num_hidden_layers": 2, "num_attention_heads": 4, "ffn_dim": 48,
+            "max_position_embeddings": 32, "do_layer_norm_before": False,
+            "activation_function": "relu", "enable_bias": True,
+            "bos_token_id": 2, "eos_token_id": 2, "pad_token_id": 1,
+            "torch_dtype": "float32"}
+
+
+def opt_projected(c):
+    h, nh, f = c["hidden_size"], c["num_attention_heads"], c["ffn_dim"]
+    e, d = c["word_embed_proj_dim"], h // nh
+    p = lambda l: f"model.decoder.layers.{l}."
+
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "fc1", x, True)
+        return linear(w, p(l) + "fc2", [max(v, 0.0) for v in up], True)
+
+    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "norm": ln(1e-5),
+         "scale": 1 / math.sqrt(d), "block": "post",
+         "embed": "model.decoder.embed_tokens.weight",
+         "proj_in": "model.decoder.project_in",
+         "positions": ("model.decoder.embed_positions.weight", 2),
+         "attn_norm": lambda l: p(l) + "self_attn_layer_norm",
+         "ffn_norm": lambda l: p(l) + "final_layer_norm",
+         "qkv": lambda w, l, x: tuple(
+             heads(linear(w, p(l) + f"self_attn.{n}_proj", x, True), nh, d)
+             for n in "qkv"),
+         "out": lambda w, l, x: linear(w, p(l) + "self_attn.out_proj", x,
+                                       True),
+         "mlp": mlp, "final_norm": None,
+         "proj_out": "model.decoder.project_out",
+         "head": "model.decoder.embed_tokens"}
+    shapes = {"model.decoder.embed_tokens.weight": [c["vocab_size"], e],
+              "model.decoder.embed_positions.weight":
+                  [c["max_position_embeddings"] + 2, h],
+              "model.decoder.project_in.weight": [h, e],
+              "model.decoder.project_out.weight": [e, h]}
+    for l in range(c["num_hidden_layers"]):
+        for name, shape in [("self_attn.q_proj", [h, h]),
+                            ("self_attn.k_proj", [h, h]),
+                            ("self_attn.v_proj", [h, h]),
+                            ("self_attn.out_proj", [h, h]),
+                            ("fc1", [f, h]), ("fc2", [h, f])]:
+            shapes[p(l) + name + ".weight"] = shape
+            shapes[p(l) + name + ".bias"] = [shape[0]]
+        for name in ["self_attn_layer_norm", "final_layer_norm"]:
+            shapes[p(l) + name + ".weight"] = [h]
+            shapes[p(l) + name + ".bias"] = [h]
+    return a, shapes
+
+
 FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
@@ -597,6 +731,9 @@ FAMILIES = {
     "bloom_post_ln": (bloom_post_ln_config, bloom_post_ln),
     "gemma3_text": (gemma3_config, gemma3),
     "falcon_alibi": (falcon_alibi_config, falcon_alibi),
+    "cohere_qk": (cohere_qk_config, cohere_qk),
+    "stablelm_qk": (stablelm_qk_config, stablelm_qk),
+    "opt_projected": (opt_projected_config, opt_projected),
 }
 
 # ---------------------------------------------------------------------------
@@ -607,7 +744,11 @@ def random_weights(shapes, seed):
     rng = random.Random(seed)
     weights = {}
     for name, shape in sorted(shapes.items()):
-        if len(shape) == 1:
+        if len(shape) == 2 and name.endswith("norm.weight"):
+            weights[name] = [[f32(1.0 + rng.gauss(0, 0.1))
+                              for _ in range(shape[1])]
+                             for _ in range(shape[0])]
+        elif len(shape) == 1:
             weights[name] = [f32(1.0 + rng.gauss(0, 0.1))
                              for _ in range(shape[0])]
         else:

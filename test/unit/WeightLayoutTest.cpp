@@ -403,6 +403,34 @@ TEST(HfNames, PrefixlessCheckpointsAreRead) {
   }
 }
 
+TEST(HfNames, GainsPerHeadAreReadFromAMatrixOrOneTensorPerHead) {
+  // Three heads of four features: Cohere stores [3, 4], StableLM one [4]
+  // tensor per head; both give the weight of 12 gains in head order.
+  TempDir dir;
+  std::string cohere = dir.file("cohere.safetensors");
+  ASSERT_TRUE(writeSafetensors(
+      cohere, {{"model.layers.0.self_attn.q_norm.weight", {3, 4}, DType::F32,
+                counting(12)}}));
+  std::string stablelm = dir.file("stablelm.safetensors");
+  std::vector<TensorData> heads;
+  for (int h = 0; h < 3; ++h)
+    heads.push_back({"model.layers.0.self_attn.q_layernorm.norms." +
+                         std::to_string(h) + ".weight",
+                     {4}, DType::F32, counting(4, 4 * h)});
+  ASSERT_TRUE(writeSafetensors(stablelm, heads));
+  for (auto [naming, path] : {std::pair("cohere", cohere),
+                              std::pair("stablelm", stablelm)}) {
+    WeightLayout l;
+    l.naming = naming;
+    l.numHeads = l.numKvHeads = 3;
+    l.headDim = l.rotaryDim = 4;
+    auto table = loadWeights(path, {{"layers.0.attn.q_norm.weight", {12}}}, l);
+    ASSERT_TRUE(table) << naming << ": " << table.error().message();
+    EXPECT_EQ(values(*table, "layers.0.attn.q_norm.weight"), counting(12))
+        << naming;
+  }
+}
+
 TEST(RandomWeights, RefusesWhatDoesNotFitInMemory) {
   // 2^40 floats (4 TiB) is more than any test machine has.
   auto table = randomWeights({{"embed.weight", {1 << 20, 1 << 20}}}, 0);

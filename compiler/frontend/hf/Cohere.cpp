@@ -29,8 +29,7 @@ std::optional<ModelSpec> hf::readCohere(JsonFields &f,
   f.number("logit_scale", spec.logitScale, /*positive=*/true);
   bool qkNorm = false;
   f.boolean("use_qk_norm", qkNorm);
-  if (qkNorm)
-    f.diags().error("use_qk_norm", "Cohere's QK LayerNorm (a gain per "
-                                   "head) is not supported yet");
+  if (qkNorm) // a LayerNorm over each head, with gains of its own
+    spec.attention.qkNorm = QkNorm::PerHeadGains;
   return finish(f, spec);
 }

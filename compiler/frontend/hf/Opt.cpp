@@ -1,7 +1,8 @@
 //===- Opt.cpp - opt configs ------------------------------------*- C++ -*-===//
 //
 // Learned positions (their table starts two rows in), pre- or post-LN
-// blocks (do_layer_norm_before), ReLU MLP, biases on every projection.
+// blocks (do_layer_norm_before), ReLU MLP, biases on every projection, and
+// embeddings narrower than the hidden size (word_embed_proj_dim).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,12 +41,9 @@ std::optional<ModelSpec> hf::readOpt(JsonFields &f, const std::string &type) {
   if (!affine)
     f.diags().error("layer_norm_elementwise_affine",
                     "LayerNorms without gains are not supported");
-  int64_t projected = spec.hiddenSize;
-  f.integer("word_embed_proj_dim", projected, 1);
-  if (projected != spec.hiddenSize)
-    f.diags().error("word_embed_proj_dim",
-                    "embeddings projected in and out of the hidden size "
-                    "(project_in/project_out) are not supported yet");
+  f.integer("word_embed_proj_dim", spec.embeddingDim, 1);
+  if (spec.embeddingDim == spec.hiddenSize)
+    spec.embeddingDim = 0;
   ignore(f, {"dropout", "layerdrop", "init_std", "enable_bias"});
   return finish(f, spec);
 }

@@ -25,9 +25,11 @@ std::optional<ModelSpec> hf::readStableLm(JsonFields &f,
   spec.sharedNorm = spec.parallel;
   bool qkNorm = false;
   f.boolean("qk_layernorm", qkNorm);
-  if (qkNorm)
-    f.diags().error("qk_layernorm", "StableLM's per-head QK LayerNorm (a "
-                                    "gain per head) is not supported yet");
+  if (qkNorm) { // a LayerNorm without bias over each head, its own gains
+    spec.weightNaming = "stablelm";
+    attn.qkNorm = QkNorm::PerHeadGains;
+    attn.qkNormBias = false;
+  }
   ignore(f, {"hidden_dropout"});
   return finish(f, spec);
 }

@@ -118,6 +118,9 @@ struct NormParams {
   float eps;
   Halide::Func gain, bias;
   float gainOffset;
+  /// The gain and bias have a value per feature of the row (a gain per
+  /// head), not one per feature of a group.
+  bool perFeature = false;
 };
 /// tfm.norm of `x` over groups of `group` features; its statistics are
 /// written to `stats` (Norm.cpp).

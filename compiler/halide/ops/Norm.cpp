@@ -29,6 +29,9 @@ void lowerNorm(ir::NormOp n, Lowering &l) {
                     l.optional(n.getGain()),
                     l.optional(n.getBias()),
                     float(n.getGainOffset().convertToDouble())};
+  mlir::Value affine = n.getGain() ? n.getGain() : n.getBias();
+  params.perFeature =
+      affine && Lowering::size(affine, 0) != n.getGroupSizeOrRow();
   defineNorm(l, n.getResult(),
              normalize(l.f(n.getInput()), params, l.stages.norm, ""));
 }
@@ -78,11 +81,11 @@ Func normalize(Func x, const NormParams &n, NormStages &stages,
   stages.stats = stats;
   Expr centered = rms ? x(c, s) : x(c, s) - mean(c / group, s) / float(group);
   Expr y = centered / sqrt(stats(c / group, s) / float(group) + n.eps);
+  Expr at = n.perFeature ? Expr(c) : c % group;
   if (n.gain.defined())
-    y = y * (n.gainOffset == 0.0f ? n.gain(c % group)
-                                  : n.gain(c % group) + n.gainOffset);
+    y = y * (n.gainOffset == 0.0f ? n.gain(at) : n.gain(at) + n.gainOffset);
   if (n.bias.defined())
-    y = y + n.bias(c % group);
+    y = y + n.bias(at);
   Func out(prefix + "norm");
   out(c, s) = y;
   return out;

@@ -61,10 +61,12 @@ Tensor normalize(const Tensor &x, const Tensor *gain, const Tensor *bias,
     double inv = 1.0 / std::sqrt(var / double(group) + eps);
     for (int64_t i = 0; i < group; ++i) {
       double v = (in[i] - mean) * inv;
+      // A gain of the group's size is shared by every group; one of the
+      // row's size has a value per feature (a gain per head).
       if (gain)
-        v *= double(gain->data[i]) + offset;
+        v *= double(gain->data[(g * group + i) % gain->numel()]) + offset;
       if (bias)
-        v += bias->data[i];
+        v += bias->data[(g * group + i) % bias->numel()];
       out[i] = float(v);
     }
   }

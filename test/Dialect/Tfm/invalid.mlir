@@ -168,6 +168,15 @@ func.func @norm_gain(%x: tensor<?x8xf32>) {
 
 // -----
 
+func.func @norm_gain_neither(%x: tensor<?x12xf32>) {
+  %g = tfm.weight "g" : tensor<6xf32>
+  // expected-error @+1 {{gain dimension 0 must be 4, got 6}}
+  %n = tfm.norm rms %x gain %g : tensor<6xf32> eps 1.0e-5 {group_size = 4 : i64} : tensor<?x12xf32>
+  return
+}
+
+// -----
+
 func.func @norm_bias(%x: tensor<?x8xf32>) {
   %g = tfm.weight "g" : tensor<4xf32>
   %b = tfm.weight "b" : tensor<8xf32>

@@ -46,6 +46,9 @@ func.func @norms(%x: tensor<?x32xf32>) -> tensor<?x32xf32> {
   %0 = tfm.norm rms %x gain %g : tensor<32xf32> eps 1.0e-5 : tensor<?x32xf32>
   // CHECK: tfm.norm layer %{{.*}} gain %{{.*}} : tensor<32xf32> bias %{{.*}} : tensor<32xf32> eps 1.000000e-05 : tensor<?x32xf32>
   %1 = tfm.norm layer %0 gain %g : tensor<32xf32> bias %b : tensor<32xf32> eps 1.0e-5 : tensor<?x32xf32>
+  // A gain per head (one value per feature of the row, normalized per group).
+  // CHECK: tfm.norm layer %{{.*}} gain %{{.*}} : tensor<32xf32> eps 1.000000e-05 {group_size = 8 : i64} : tensor<?x32xf32>
+  %heads = tfm.norm layer %1 gain %g : tensor<32xf32> eps 1.0e-5 {group_size = 8 : i64} : tensor<?x32xf32>
   // CHECK: tfm.norm rms %{{.*}} eps 9.9999999999999995E-7 {gain_offset = 1.000000e+00 : f64} : tensor<?x32xf32>
   %2 = tfm.norm rms %1 eps 1.0e-6 {gain_offset = 1.0 : f64} : tensor<?x32xf32>
   // CHECK: tfm.norm rms %{{.*}} gain %{{.*}} : tensor<8xf32> eps 9.9999999999999995E-7 {group_size = 8 : i64} : tensor<?x32xf32>
