@@ -297,82 +297,92 @@ constexpr NamePair kOptGlobal[] = {
     {"lm_head.weight", "lm_head.weight"},
 };
 
+/// Every family's naming, llama's (the default) first.
+const std::vector<HfNaming> &namingTable() {
+  static const std::vector<HfNaming> table = [] {
+    std::vector<HfNaming> t;
+    t.reserve(16); // the references below outlive later additions
+    auto add = [&](std::string_view name) -> HfNaming & {
+      t.emplace_back();
+      t.back().naming = name;
+      return t.back();
+    };
+    // A family with its own names throughout, per-layer tensors under
+    // `layerPrefix`.
+    auto own = [&](std::string_view name, std::string_view layerPrefix,
+                   Names layer, Names global) -> HfNaming & {
+      HfNaming &n = add(name);
+      n.layerPrefix = layerPrefix;
+      n.layer = layer;
+      n.global = global;
+      n.llamaLayer = n.llamaGlobal = false;
+      return n;
+    };
+    add("llama");
+    add("sandwich").layer = kHfSandwichLayer;
+    HfNaming &gpt2 = own("gpt2", "transformer.h.", kGpt2Layer, kGpt2Global);
+    gpt2.qkv = "attn.c_attn";
+    gpt2.conv1d = true;
+    gpt2.optionalPrefix = "transformer.";
+    HfNaming &neox =
+        own("gpt_neox", "gpt_neox.layers.", kNeoxLayer, kNeoxGlobal);
+    neox.qkv = "attention.query_key_value";
+    neox.qkvOrder = QkvOrder::PerGroup;
+    HfNaming &bloom =
+        own("bloom", "transformer.h.", kBloomLayer, kBloomGlobal);
+    bloom.qkv = "self_attention.query_key_value";
+    bloom.qkvOrder = QkvOrder::PerGroup;
+    bloom.optionalPrefix = "transformer.";
+    HfNaming &phi = add("phi");
+    phi.layer = kPhiLayer;
+    phi.global = kPhiGlobal;
+    HfNaming &phi3 = add("phi3");
+    phi3.qkv = "self_attn.qkv_proj";
+    phi3.gateUp = "mlp.gate_up_proj";
+    add("starcoder2").layer = kStarcoder2Layer;
+    HfNaming &falcon =
+        own("falcon", "transformer.h.", kFalconLayer, kFalconGlobal);
+    falcon.qkv = "self_attention.query_key_value";
+    falcon.qkvOrder = QkvOrder::PerGroup;
+    falcon.optionalPrefix = "transformer.";
+    HfNaming &opt = own("opt", "model.decoder.layers.", kOptLayer, kOptGlobal);
+    opt.positionOffset = 2;
+    opt.optionalPrefix = "model.";
+    HfNaming &persimmon = add("persimmon");
+    persimmon.layer = kPersimmonLayer;
+    persimmon.global = kPersimmonGlobal;
+    persimmon.qkv = "self_attn.query_key_value";
+    persimmon.qkvOrder = QkvOrder::PerGroup;
+    HfNaming &cohere = add("cohere");
+    cohere.interleavedQk = true;
+    cohere.headGains = HfNaming::HeadGains::Matrix;
+    add("stablelm").headGains = HfNaming::HeadGains::PerHeadTensors;
+    return t;
+  }();
+  return table;
+}
+
+/// The naming called `naming`; llama's for a name tfm does not know.
+const HfNaming &hfNaming(std::string_view naming) {
+  for (const HfNaming &n : namingTable())
+    if (n.naming == naming)
+      return n;
+  return namingTable().front();
+}
+
 } // namespace
 
 const std::vector<std::string_view> &tfm::rt::hfNamings() {
-  static const std::vector<std::string_view> names = {
-      "llama",     "sandwich", "gpt2", "gpt_neox", "bloom",     "phi",
-      "phi3",      "starcoder2", "falcon", "opt",   "persimmon", "cohere",
-      "stablelm"};
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const HfNaming &n : namingTable())
+      out.push_back(n.naming);
+    return out;
+  }();
   return names;
 }
 
 namespace {
-
-HfNaming hfNaming(std::string_view naming) {
-  HfNaming n;
-  n.naming = naming;
-  if (naming == "sandwich") {
-    n.layer = kHfSandwichLayer;
-  } else if (naming == "gpt2") {
-    n.layerPrefix = "transformer.h.";
-    n.layer = kGpt2Layer;
-    n.global = kGpt2Global;
-    n.llamaLayer = n.llamaGlobal = false;
-    n.qkv = "attn.c_attn";
-    n.conv1d = true;
-    n.optionalPrefix = "transformer.";
-  } else if (naming == "gpt_neox") {
-    n.layerPrefix = "gpt_neox.layers.";
-    n.layer = kNeoxLayer;
-    n.global = kNeoxGlobal;
-    n.llamaLayer = n.llamaGlobal = false;
-    n.qkv = "attention.query_key_value";
-    n.qkvOrder = QkvOrder::PerGroup;
-  } else if (naming == "bloom") {
-    n.layerPrefix = "transformer.h.";
-    n.layer = kBloomLayer;
-    n.global = kBloomGlobal;
-    n.llamaLayer = n.llamaGlobal = false;
-    n.qkv = "self_attention.query_key_value";
-    n.qkvOrder = QkvOrder::PerGroup;
-    n.optionalPrefix = "transformer.";
-  } else if (naming == "phi") {
-    n.layer = kPhiLayer;
-    n.global = kPhiGlobal;
-  } else if (naming == "starcoder2") {
-    n.layer = kStarcoder2Layer;
-  } else if (naming == "phi3") {
-    n.qkv = "self_attn.qkv_proj";
-    n.gateUp = "mlp.gate_up_proj";
-  } else if (naming == "falcon") {
-    n.layerPrefix = "transformer.h.";
-    n.layer = kFalconLayer;
-    n.global = kFalconGlobal;
-    n.llamaLayer = n.llamaGlobal = false;
-    n.qkv = "self_attention.query_key_value";
-    n.qkvOrder = QkvOrder::PerGroup;
-    n.optionalPrefix = "transformer.";
-  } else if (naming == "persimmon") {
-    n.layer = kPersimmonLayer;
-    n.global = kPersimmonGlobal;
-    n.qkv = "self_attn.query_key_value";
-    n.qkvOrder = QkvOrder::PerGroup;
-  } else if (naming == "cohere") {
-    n.interleavedQk = true;
-    n.headGains = HfNaming::HeadGains::Matrix;
-  } else if (naming == "stablelm") {
-    n.headGains = HfNaming::HeadGains::PerHeadTensors;
-  } else if (naming == "opt") {
-    n.layerPrefix = "model.decoder.layers.";
-    n.layer = kOptLayer;
-    n.global = kOptGlobal;
-    n.llamaLayer = n.llamaGlobal = false;
-    n.positionOffset = 2;
-    n.optionalPrefix = "model.";
-  }
-  return n;
-}
 
 /// Every file name `names` gives tfm part `tfm`, in order.
 std::vector<std::string_view> lookupAll(Names names, std::string_view tfm) {
@@ -520,7 +530,7 @@ std::vector<WeightRecipe> hfLayerRecipes(const HfNaming &n, int64_t layer,
 std::vector<WeightRecipe> hfRecipes(std::string_view name,
                                     const WeightLayout &layout,
                                     int64_t outerDim) {
-  HfNaming n = hfNaming(layout.naming);
+  const HfNaming &n = hfNaming(layout.naming);
   std::vector<WeightRecipe> out;
   int64_t layer;
   std::string_view rest;
