@@ -87,7 +87,7 @@ std::string_view tfm::rt::storageName(DType storage) {
   return "unsupported";
 }
 
-int64_t StoredTensor::numel() const {
+int64_t tfm::rt::shapeNumel(const std::vector<int64_t> &shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0 || (d != 0 && n > INT64_MAX / d))
@@ -96,6 +96,8 @@ int64_t StoredTensor::numel() const {
   }
   return n;
 }
+
+int64_t StoredTensor::numel() const { return shapeNumel(shape); }
 
 std::string tfm::rt::shapeString(const std::vector<int64_t> &shape) {
   return fmt::format("[{}]", fmt::join(shape, ", "));

@@ -102,6 +102,10 @@ openSafetensorsIndex(const std::string &indexPath);
 /// Formats a shape as [a, b, c].
 std::string shapeString(const std::vector<int64_t> &shape);
 
+/// The element count of `shape`; -1 if a dimension is negative or the
+/// count overflows.
+int64_t shapeNumel(const std::vector<int64_t> &shape);
+
 } // namespace tfm::rt
 
 #endif // TFM_RUNTIME_WEIGHTFILE_H

@@ -17,12 +17,7 @@
 
 using namespace tfm::rt;
 
-int64_t WeightTable::Entry::numel() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
+int64_t WeightTable::Entry::numel() const { return shapeNumel(shape); }
 
 uint64_t WeightTable::Entry::bytes() const {
   return uint64_t(storageSize(storage, numel()));
@@ -421,13 +416,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
     std::vector<const StoredTensor *> parts;
     for (const std::string &s : recipe->sources) {
       const StoredTensor *t = source->find(s);
-      auto count = [](const std::vector<int64_t> &shape) {
-        int64_t n = 1;
-        for (int64_t d : shape)
-          n *= d;
-        return n;
-      };
-      bool sameCount = count(t->shape) == count(storedShape);
+      bool sameCount = t->numel() == shapeNumel(storedShape);
       if (t->shape != storedShape && !(recipe->flatten && sameCount))
         return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
                                  "(for tfm weight '{}')",
@@ -512,9 +501,6 @@ Expected<WeightTable> tfm::rt::loadWeights(
       // Repacked through f32: exact where the types match; else rounded or
       // quantized into the kept type (convertFloats).
       int64_t n = table.entries_[req.name].numel();
-      int64_t partNumel = 1;
-      for (int64_t dim : partShape)
-        partNumel *= dim;
       std::vector<float> wide;
       float *out = reinterpret_cast<float *>(bytes);
       if (req.storage != DType::F32) {
@@ -527,7 +513,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
         if (!s)
           return Error(s.message() +
                        fmt::format(" (for tfm weight '{}')", req.name));
-        out += reshaped ? partNumel : t->numel();
+        out += reshaped ? shapeNumel(partShape) : t->numel();
       }
       if (req.storage != DType::F32)
         narrowFromF32(wide.data(), n, req.storage, bytes);
