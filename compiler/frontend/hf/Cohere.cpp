@@ -21,9 +21,7 @@ std::optional<ModelSpec> hf::readCohere(JsonFields &f,
   spec.weightNaming = "cohere";
   spec.norm.bias = false;
   spec.attention.rope.layout = RopeLayout::interleaved;
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  spec.attention.qkvBias = spec.attention.outBias = bias;
+  readAttentionBias(f, spec);
   spec.parallel = spec.sharedNorm = true;
   spec.logitScale = 0.0625;
   f.number("logit_scale", spec.logitScale, /*positive=*/true);

@@ -192,26 +192,36 @@ std::optional<ModelSpec> hf::finish(JsonFields &f, ModelSpec spec) {
   return spec;
 }
 
+void hf::readSizes(JsonFields &f, const std::string &type, ModelSpec &spec) {
+  f.string("_name_or_path", spec.name);
+  if (spec.name.empty())
+    spec.name = type;
+  f.requiredInteger("vocab_size", spec.vocabSize, 1);
+  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
+  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
+  f.requiredInteger("num_attention_heads", spec.attention.numHeads, 1);
+  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  readTokenId(f, "bos_token_id", spec.bosTokenId);
+  readTokenId(f, "eos_token_id", spec.eosTokenId);
+}
+
+void hf::readAttentionBias(JsonFields &f, ModelSpec &spec) {
+  bool bias = false;
+  f.boolean("attention_bias", bias);
+  spec.attention.qkvBias = spec.attention.outBias = bias;
+}
+
 ModelSpec hf::readLlamaStyle(JsonFields &f, const std::string &type,
                              const LlamaKeys &keys) {
   ModelSpec spec;
   spec.name = type;
   spec.weightNaming = "llama";
-  f.string("_name_or_path", spec.name);
-  if (spec.name.empty())
-    spec.name = type;
   AttentionSpec &attn = spec.attention;
-  f.requiredInteger("vocab_size", spec.vocabSize, 1);
-  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
-  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
-  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  readSizes(f, type, spec);
   f.requiredInteger("intermediate_size", spec.ffn.hiddenSize, 1);
   f.integer("num_key_value_heads", attn.numKvHeads, 1);
   attn.headDim = keys.headDim;
   f.integer("head_dim", attn.headDim, 1);
-  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
-  readTokenId(f, "bos_token_id", spec.bosTokenId);
-  readTokenId(f, "eos_token_id", spec.eosTokenId);
 
   spec.norm.kind = keys.norm;
   spec.norm.bias = keys.norm == NormKind::layer;
@@ -222,14 +232,11 @@ ModelSpec hf::readLlamaStyle(JsonFields &f, const std::string &type,
   attn.rope.theta = keys.ropeTheta;
   f.number("rope_theta", attn.rope.theta, /*positive=*/true);
   readRopeScaling(f, spec);
-  double partial = 1.0;
-  if (f.number("partial_rotary_factor", partial, /*positive=*/true) &&
-      attn.numHeads > 0) {
-    int64_t headDim =
-        attn.headDim ? attn.headDim : spec.hiddenSize / attn.numHeads;
-    attn.rope.rotaryDim =
-        partialRotary(f.diags(), "partial_rotary_factor", headDim, partial);
-  }
+  double partial = keys.partialRotary;
+  bool given = f.number("partial_rotary_factor", partial, /*positive=*/true);
+  if ((given || partial != 1.0) && attn.numHeads > 0)
+    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
+                                        spec.headDim(), partial);
   readActivation(f, keys.activationKey, keys.activation, spec);
   spec.ffn.kind = keys.ffn;
   spec.tieEmbeddings = keys.tied;

@@ -18,19 +18,12 @@ std::optional<ModelSpec> hf::readFalcon(JsonFields &f,
                                         const std::string &type) {
   ModelSpec spec = gptStyleSpec(type);
   spec.weightNaming = "falcon";
-  f.string("_name_or_path", spec.name);
   AttentionSpec &attn = spec.attention;
-  f.requiredInteger("vocab_size", spec.vocabSize, 1);
-  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
-  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
-  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
-  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
+  readSizes(f, type, spec);
   spec.ffn.hiddenSize = 4 * spec.hiddenSize;
   f.integer("ffn_hidden_size", spec.ffn.hiddenSize, 1);
   f.number("layer_norm_epsilon", spec.norm.eps, /*positive=*/true);
   readActivation(f, "activation", "gelu", spec);
-  readTokenId(f, "bos_token_id", spec.bosTokenId);
-  readTokenId(f, "eos_token_id", spec.eosTokenId);
   spec.tieEmbeddings = true;
   f.boolean("tie_word_embeddings", spec.tieEmbeddings);
 

@@ -17,9 +17,7 @@ namespace {
 void gemmaCommon(JsonFields &f, ModelSpec &spec) {
   spec.norm.gainOffset = 1.0;
   spec.embeddingScale = std::sqrt(double(spec.hiddenSize));
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  spec.attention.qkvBias = spec.attention.outBias = bias;
+  hf::readAttentionBias(f, spec);
   if (!spec.attention.headDim)
     spec.attention.headDim = 256;
 }

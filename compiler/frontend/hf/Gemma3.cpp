@@ -32,9 +32,7 @@ std::optional<ModelSpec> hf::readGemma3(JsonFields &f,
   spec.placement = NormPlacement::Sandwich;
   spec.weightNaming = "sandwich";
   attn.qkNorm = QkNorm::PerHead;
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  attn.qkvBias = attn.outBias = bias;
+  readAttentionBias(f, spec);
   double scalar = 256;
   f.number("query_pre_attn_scalar", scalar, /*positive=*/true);
   attn.scale = 1.0 / std::sqrt(scalar);

@@ -7,18 +7,11 @@ using namespace tfm;
 std::optional<ModelSpec> hf::readGptNeox(JsonFields &f,
                                          const std::string &type) {
   ModelSpec spec = gptStyleSpec(type);
-  f.string("_name_or_path", spec.name);
   AttentionSpec &attn = spec.attention;
-  f.requiredInteger("vocab_size", spec.vocabSize, 1);
-  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
-  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
-  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  readSizes(f, type, spec);
   f.requiredInteger("intermediate_size", spec.ffn.hiddenSize, 1);
-  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
   f.number("layer_norm_eps", spec.norm.eps, /*positive=*/true);
   readActivation(f, "hidden_act", "gelu", spec);
-  readTokenId(f, "bos_token_id", spec.bosTokenId);
-  readTokenId(f, "eos_token_id", spec.eosTokenId);
   f.boolean("attention_bias", attn.qkvBias);
   attn.outBias = attn.qkvBias;
   spec.parallel = true;

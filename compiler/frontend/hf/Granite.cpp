@@ -16,9 +16,7 @@ std::optional<ModelSpec> hf::readGranite(JsonFields &f,
   LlamaKeys keys;
   keys.tied = true;
   ModelSpec spec = readLlamaStyle(f, type, keys);
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  spec.attention.qkvBias = spec.attention.outBias = bias;
+  readAttentionBias(f, spec);
   f.boolean("mlp_bias", spec.ffn.bias);
   f.number("embedding_multiplier", spec.embeddingScale, /*positive=*/true);
   double attention = 1.0, logits = 1.0;

@@ -41,6 +41,13 @@ void readActivation(JsonFields &f, const char *key, std::string fallback,
                     ModelSpec &spec);
 /// LayerNorm with biases, biases on every projection, a plain MLP.
 ModelSpec gptStyleSpec(const std::string &name);
+/// What nearly every config names alike: _name_or_path (the name, else the
+/// model type), vocab_size, hidden_size, num_hidden_layers,
+/// num_attention_heads, max_position_embeddings and the bos/eos ids.
+void readSizes(JsonFields &f, const std::string &type, ModelSpec &spec);
+/// attention_bias (default false) sets the Q/K/V and output biases
+/// together.
+void readAttentionBias(JsonFields &f, ModelSpec &spec);
 /// Reads the checkpoint dtype, reports unread keys, and checks the head
 /// counts with the keys the user wrote; none after an error.
 std::optional<ModelSpec> finish(JsonFields &f, ModelSpec spec);
@@ -57,6 +64,8 @@ struct LlamaKeys {
   bool tied = false;
   /// head_dim when the key is absent (0: hidden_size / heads).
   int64_t headDim = 0;
+  /// partial_rotary_factor when the key is absent.
+  double partialRotary = 1.0;
 };
 
 /// Reads the sizes, norm, RoPE, activation and tying keys of a llama-style

@@ -4,17 +4,6 @@
 
 using namespace tfm;
 
-namespace {
-
-/// attention_bias sets the Q/K/V and output biases together.
-void readAttentionBias(JsonFields &f, ModelSpec &spec) {
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  spec.attention.qkvBias = spec.attention.outBias = bias;
-}
-
-} // namespace
-
 std::optional<ModelSpec> hf::readLlama(JsonFields &f, const std::string &type) {
   ModelSpec spec = readLlamaStyle(f, type);
   readAttentionBias(f, spec);

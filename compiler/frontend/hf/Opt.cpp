@@ -13,17 +13,10 @@ using namespace tfm;
 std::optional<ModelSpec> hf::readOpt(JsonFields &f, const std::string &type) {
   ModelSpec spec = gptStyleSpec(type);
   spec.weightNaming = "opt";
-  f.string("_name_or_path", spec.name);
   AttentionSpec &attn = spec.attention;
-  f.requiredInteger("vocab_size", spec.vocabSize, 1);
-  f.requiredInteger("hidden_size", spec.hiddenSize, 1);
-  f.requiredInteger("num_hidden_layers", spec.numLayers, 1);
-  f.requiredInteger("num_attention_heads", attn.numHeads, 1);
+  readSizes(f, type, spec);
   f.requiredInteger("ffn_dim", spec.ffn.hiddenSize, 1);
-  f.integer("max_position_embeddings", spec.maxSeqLen, 1);
   readActivation(f, "activation_function", "relu", spec);
-  readTokenId(f, "bos_token_id", spec.bosTokenId);
-  readTokenId(f, "eos_token_id", spec.eosTokenId);
   spec.tieEmbeddings = true;
   f.boolean("tie_word_embeddings", spec.tieEmbeddings);
   bool bias = true;

@@ -13,6 +13,7 @@ std::optional<ModelSpec> hf::readPersimmon(JsonFields &f,
                                            const std::string &type) {
   LlamaKeys keys;
   keys.norm = NormKind::layer;
+  keys.partialRotary = 0.5;
   keys.normEps = 1e-5;
   keys.normEpsKey = "layer_norm_eps";
   keys.ropeTheta = 25000;
@@ -21,9 +22,6 @@ std::optional<ModelSpec> hf::readPersimmon(JsonFields &f,
   ModelSpec spec = readLlamaStyle(f, type, keys);
   spec.weightNaming = "persimmon";
   AttentionSpec &attn = spec.attention;
-  if (!f.has("partial_rotary_factor") && attn.numHeads > 0)
-    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
-                                        spec.headDim(), 0.5);
   attn.qkvBias = attn.outBias = spec.ffn.bias = true;
   bool qkNorm = true;
   f.boolean("qk_layernorm", qkNorm);

@@ -12,6 +12,7 @@ using namespace tfm;
 std::optional<ModelSpec> hf::readPhi(JsonFields &f, const std::string &type) {
   LlamaKeys keys;
   keys.norm = NormKind::layer;
+  keys.partialRotary = 0.5;
   keys.normEps = 1e-5;
   keys.normEpsKey = "layer_norm_eps";
   keys.activation = "gelu_new";
@@ -19,9 +20,6 @@ std::optional<ModelSpec> hf::readPhi(JsonFields &f, const std::string &type) {
   ModelSpec spec = readLlamaStyle(f, type, keys);
   spec.weightNaming = "phi";
   AttentionSpec &attn = spec.attention;
-  if (!f.has("partial_rotary_factor") && attn.numHeads > 0)
-    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
-                                        spec.headDim(), 0.5);
   attn.qkvBias = attn.outBias = true;
   spec.ffn.bias = true;
   spec.parallel = spec.sharedNorm = true;

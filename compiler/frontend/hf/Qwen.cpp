@@ -32,9 +32,7 @@ std::optional<ModelSpec> hf::readQwen3(JsonFields &f, const std::string &type) {
   LlamaKeys keys;
   keys.headDim = 128;
   ModelSpec spec = readLlamaStyle(f, type, keys);
-  bool bias = false;
-  f.boolean("attention_bias", bias);
-  spec.attention.qkvBias = spec.attention.outBias = bias;
+  readAttentionBias(f, spec);
   // RMSNorm over each head of Q and K, before RoPE.
   spec.attention.qkNorm = QkNorm::PerHead;
   refuseSlidingLayers(f);

@@ -13,13 +13,11 @@ std::optional<ModelSpec> hf::readStableLm(JsonFields &f,
                                           const std::string &type) {
   LlamaKeys keys;
   keys.norm = NormKind::layer;
+  keys.partialRotary = 0.25;
   keys.normEps = 1e-5;
   keys.normEpsKey = "layer_norm_eps";
   ModelSpec spec = readLlamaStyle(f, type, keys);
   AttentionSpec &attn = spec.attention;
-  if (!f.has("partial_rotary_factor") && attn.numHeads > 0)
-    attn.rope.rotaryDim = partialRotary(f.diags(), "partial_rotary_factor",
-                                        spec.headDim(), 0.25);
   f.boolean("use_qkv_bias", attn.qkvBias);
   f.boolean("use_parallel_residual", spec.parallel);
   spec.sharedNorm = spec.parallel;
