@@ -105,14 +105,10 @@ Func rotate(Lowering &l, Func x, const Rotation &r, int features) {
     // Angles in f64: positions reach 1e5 and more.
     Func cosT("rope_cos"), sinT("rope_sin");
     Expr angle = cast<double>(r.pos + s) * inv(k);
-    if (r.attentionFactor != 1.0) {
-      Expr factor = Internal::make_const(Float(64), r.attentionFactor);
-      cosT(k, s) = cast<float>(cos(angle) * factor);
-      sinT(k, s) = cast<float>(sin(angle) * factor);
-    } else {
-      cosT(k, s) = cast<float>(cos(angle));
-      sinT(k, s) = cast<float>(sin(angle));
-    }
+    // YaRN's attention factor (1 otherwise, which the simplifier drops).
+    Expr factor = Internal::make_const(Float(64), r.attentionFactor);
+    cosT(k, s) = cast<float>(cos(angle) * factor);
+    sinT(k, s) = cast<float>(sin(angle) * factor);
     stages.ropeCos = cosT;
     stages.ropeSin = sinT;
   }
