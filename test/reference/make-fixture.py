@@ -277,11 +277,6 @@ def ln(eps, bias=True):
         x, w[name + ".weight"], w[name + ".bias"] if bias else None, eps)
 
 
-def split_qkv(x, nh, nkv, d):
-    return heads(x[:nh * d], nh, d), heads(x[nh * d:(nh + nkv) * d], nkv, d), \
-        heads(x[(nh + nkv) * d:], nkv, d)
-
-
 def per_head_fused(x, nh, d):
     """Q/K/V fused per head: rows (head, part, feature)."""
     parts = [[], [], []]
@@ -289,6 +284,54 @@ def per_head_fused(x, nh, d):
         for part in range(3):
             parts[part].append(x[(h * 3 + part) * d:(h * 3 + part + 1) * d])
     return parts
+
+
+def dense_mlp(p, act):
+    """dense_h_to_4h, the activation, dense_4h_to_h, with biases (BLOOM,
+    Falcon, Persimmon); `p(l)` is layer l's prefix."""
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
+        return linear(w, p(l) + "mlp.dense_4h_to_h",
+                      [ACTIVATIONS[act](v) for v in up], True)
+    return mlp
+
+
+def with_biases(shapes, prefix, parts):
+    """Each (name, shape) of `parts` as a weight under `prefix` and a bias
+    of its rows."""
+    for name, shape in parts:
+        shapes[prefix + name + ".weight"] = shape
+        shapes[prefix + name + ".bias"] = [shape[0]]
+
+
+def bloom_like(c, layers, ffn, act):
+    """BLOOM's and Falcon's shared layout (transformer.h.N, Q/K/V fused per
+    head under self_attention, ALiBi, a dense MLP, ln_f, the LM head tied
+    to word_embeddings), and its shapes."""
+    h, nh = c["hidden_size"], c.get("n_head") or c["num_attention_heads"]
+    d = h // nh
+    p = lambda l: f"transformer.h.{l}."
+    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "alibi": True,
+         "norm": ln(c["layer_norm_epsilon"]), "scale": 1 / math.sqrt(d),
+         "block": "pre", "embed": "transformer.word_embeddings.weight",
+         "attn_norm": lambda l: p(l) + "input_layernorm",
+         "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
+         "qkv": lambda w, l, x: per_head_fused(
+             linear(w, p(l) + "self_attention.query_key_value", x, True),
+             nh, d),
+         "out": lambda w, l, x: linear(w, p(l) + "self_attention.dense", x,
+                                       True),
+         "mlp": dense_mlp(p, act), "final_norm": "transformer.ln_f",
+         "head": "transformer.word_embeddings"}
+    shapes = {"transformer.word_embeddings.weight": [c["vocab_size"], h]}
+    with_biases(shapes, "transformer.", [("ln_f", [h])])
+    for l in range(layers):
+        with_biases(shapes, p(l), [
+            ("self_attention.query_key_value", [3 * h, h]),
+            ("self_attention.dense", [h, h]),
+            ("mlp.dense_h_to_4h", [ffn, h]), ("mlp.dense_4h_to_h", [h, ffn]),
+            ("input_layernorm", [h]), ("post_attention_layernorm", [h])])
+    return a, shapes
 
 
 def llama_arch(c, norm, bias=False, mlp_bias=False, act="silu"):
@@ -437,36 +480,24 @@ def persimmon(c):
     norm = ln(c["layer_norm_eps"])
     p = lambda l: f"model.layers.{l}."
     a = llama_arch(c, norm)
-
-    def mlp(w, l, x):
-        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
-        return linear(w, p(l) + "mlp.dense_4h_to_h",
-                      [ACTIVATIONS["relu2"](v) for v in up], True)
-
     a.update(
         rotary_dim=int(d * c["partial_rotary_factor"]),
         qkv=lambda w, l, x: per_head_fused(
             linear(w, p(l) + "self_attn.query_key_value", x, True), nh, d),
         qk_norm=lambda l, which: p(l) + f"self_attn.{which}_layernorm",
         out=lambda w, l, x: linear(w, p(l) + "self_attn.dense", x, True),
-        mlp=mlp, final_norm="model.final_layernorm")
+        mlp=dense_mlp(p, "relu2"), final_norm="model.final_layernorm")
     shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
               "lm_head.weight": [c["vocab_size"], h],
               "model.final_layernorm.weight": [h],
               "model.final_layernorm.bias": [h]}
     for l in range(c["num_hidden_layers"]):
-        for name, shape in [("self_attn.query_key_value", [3 * h, h]),
-                            ("self_attn.dense", [h, h]),
-                            ("mlp.dense_h_to_4h", [f, h]),
-                            ("mlp.dense_4h_to_h", [h, f])]:
-            shapes[p(l) + name + ".weight"] = shape
-            shapes[p(l) + name + ".bias"] = [shape[0]]
-        for name, size in [("input_layernorm", h),
-                           ("post_attention_layernorm", h),
-                           ("self_attn.q_layernorm", d),
-                           ("self_attn.k_layernorm", d)]:
-            shapes[p(l) + name + ".weight"] = [size]
-            shapes[p(l) + name + ".bias"] = [size]
+        with_biases(shapes, p(l), [
+            ("self_attn.query_key_value", [3 * h, h]),
+            ("self_attn.dense", [h, h]),
+            ("mlp.dense_h_to_4h", [f, h]), ("mlp.dense_4h_to_h", [h, f]),
+            ("input_layernorm", [h]), ("post_attention_layernorm", [h]),
+            ("self_attn.q_layernorm", [d]), ("self_attn.k_layernorm", [d])])
     return a, shapes
 
 
@@ -481,41 +512,11 @@ def bloom_post_ln_config():
 
 
 def bloom_post_ln(c):
-    h, nh = c["hidden_size"], c["n_head"]
-    d = h // nh
-    p = lambda l: f"transformer.h.{l}."
-
-    def mlp(w, l, x):
-        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
-        return linear(w, p(l) + "mlp.dense_4h_to_h",
-                      [ACTIVATIONS["gelu_tanh"](v) for v in up], True)
-
-    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "alibi": True,
-         "norm": ln(c["layer_norm_epsilon"]), "scale": 1 / math.sqrt(d),
-         "block": "pre_normed", "embed": "transformer.word_embeddings.weight",
-         "embed_norm": "transformer.word_embeddings_layernorm",
-         "attn_norm": lambda l: p(l) + "input_layernorm",
-         "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
-         "qkv": lambda w, l, x: per_head_fused(
-             linear(w, p(l) + "self_attention.query_key_value", x, True),
-             nh, d),
-         "out": lambda w, l, x: linear(w, p(l) + "self_attention.dense", x,
-                                       True),
-         "mlp": mlp, "final_norm": "transformer.ln_f",
-         "head": "transformer.word_embeddings"}
-    shapes = {"transformer.word_embeddings.weight": [c["vocab_size"], h]}
-    for name in ["transformer.word_embeddings_layernorm", "transformer.ln_f"]:
-        shapes[name + ".weight"] = shapes[name + ".bias"] = [h]
-    for l in range(c["n_layer"]):
-        for name, shape in [("self_attention.query_key_value", [3 * h, h]),
-                            ("self_attention.dense", [h, h]),
-                            ("mlp.dense_h_to_4h", [4 * h, h]),
-                            ("mlp.dense_4h_to_h", [h, 4 * h])]:
-            shapes[p(l) + name + ".weight"] = shape
-            shapes[p(l) + name + ".bias"] = [shape[0]]
-        for name in ["input_layernorm", "post_attention_layernorm"]:
-            shapes[p(l) + name + ".weight"] = [h]
-            shapes[p(l) + name + ".bias"] = [h]
+    a, shapes = bloom_like(c, c["n_layer"], 4 * c["hidden_size"], "gelu_tanh")
+    a.update(block="pre_normed",
+             embed_norm="transformer.word_embeddings_layernorm")
+    with_biases(shapes, "transformer.",
+                [("word_embeddings_layernorm", [c["hidden_size"]])])
     return a, shapes
 
 
@@ -571,40 +572,9 @@ def falcon_alibi_config():
 
 
 def falcon_alibi(c):
-    h, nh, f = c["hidden_size"], c["num_attention_heads"], c["ffn_hidden_size"]
-    d = h // nh
-    p = lambda l: f"transformer.h.{l}."
-
-    def mlp(w, l, x):
-        up = linear(w, p(l) + "mlp.dense_h_to_4h", x, True)
-        return linear(w, p(l) + "mlp.dense_4h_to_h",
-                      [ACTIVATIONS["gelu"](v) for v in up], True)
-
-    a = {"heads": nh, "kv_heads": nh, "head_dim": d, "alibi": True,
-         "alibi_before_scale": True, "norm": ln(c["layer_norm_epsilon"]),
-         "scale": 1 / math.sqrt(d), "block": "pre",
-         "embed": "transformer.word_embeddings.weight",
-         "attn_norm": lambda l: p(l) + "input_layernorm",
-         "ffn_norm": lambda l: p(l) + "post_attention_layernorm",
-         "qkv": lambda w, l, x: per_head_fused(
-             linear(w, p(l) + "self_attention.query_key_value", x, True),
-             nh, d),
-         "out": lambda w, l, x: linear(w, p(l) + "self_attention.dense", x,
-                                       True),
-         "mlp": mlp, "final_norm": "transformer.ln_f",
-         "head": "transformer.word_embeddings"}
-    shapes = {"transformer.word_embeddings.weight": [c["vocab_size"], h],
-              "transformer.ln_f.weight": [h], "transformer.ln_f.bias": [h]}
-    for l in range(c["num_hidden_layers"]):
-        for name, shape in [("self_attention.query_key_value", [3 * h, h]),
-                            ("self_attention.dense", [h, h]),
-                            ("mlp.dense_h_to_4h", [f, h]),
-                            ("mlp.dense_4h_to_h", [h, f])]:
-            shapes[p(l) + name + ".weight"] = shape
-            shapes[p(l) + name + ".bias"] = [shape[0]]
-        for name in ["input_layernorm", "post_attention_layernorm"]:
-            shapes[p(l) + name + ".weight"] = [h]
-            shapes[p(l) + name + ".bias"] = [h]
+    a, shapes = bloom_like(c, c["num_hidden_layers"], c["ffn_hidden_size"],
+                           c["activation"])
+    a["alibi_before_scale"] = True
     return a, shapes
 
 
@@ -709,16 +679,11 @@ def opt_projected(c):
               "model.decoder.project_in.weight": [h, e],
               "model.decoder.project_out.weight": [e, h]}
     for l in range(c["num_hidden_layers"]):
-        for name, shape in [("self_attn.q_proj", [h, h]),
-                            ("self_attn.k_proj", [h, h]),
-                            ("self_attn.v_proj", [h, h]),
-                            ("self_attn.out_proj", [h, h]),
-                            ("fc1", [f, h]), ("fc2", [h, f])]:
-            shapes[p(l) + name + ".weight"] = shape
-            shapes[p(l) + name + ".bias"] = [shape[0]]
-        for name in ["self_attn_layer_norm", "final_layer_norm"]:
-            shapes[p(l) + name + ".weight"] = [h]
-            shapes[p(l) + name + ".bias"] = [h]
+        with_biases(shapes, p(l), [
+            ("self_attn.q_proj", [h, h]), ("self_attn.k_proj", [h, h]),
+            ("self_attn.v_proj", [h, h]), ("self_attn.out_proj", [h, h]),
+            ("fc1", [f, h]), ("fc2", [h, f]),
+            ("self_attn_layer_norm", [h]), ("final_layer_norm", [h])])
     return a, shapes
 
 
