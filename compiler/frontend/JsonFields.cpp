@@ -113,6 +113,32 @@ bool JsonFields::number(StringRef key, std::optional<double> &out,
   return true;
 }
 
+bool JsonFields::numbers(StringRef key, std::vector<double> &out,
+                         bool positive) {
+  const json::Value *v = raw(key);
+  if (!v || v->getAsNull())
+    return false;
+  const json::Array *arr = v->getAsArray();
+  if (!arr) {
+    typeError(key, "an array of numbers", *v);
+    return false;
+  }
+  std::vector<double> values;
+  for (size_t i = 0; i < arr->size(); ++i) {
+    std::optional<double> d = (*arr)[i].getAsNumber();
+    if (!d || !std::isfinite(*d) || (positive && !(*d > 0))) {
+      diags_.error((pathOf(key) + "[" + std::to_string(i) + "]"),
+                   std::string("expected a ") +
+                       (positive ? "number > 0" : "finite number") +
+                       ", got " + describeJson((*arr)[i]));
+      return false;
+    }
+    values.push_back(*d);
+  }
+  out = std::move(values);
+  return true;
+}
+
 bool JsonFields::boolean(StringRef key, bool &out) {
   const json::Value *v = raw(key);
   if (!v || v->getAsNull())

@@ -49,6 +49,8 @@ public:
   bool integer(llvm::StringRef key, std::optional<int64_t> &out, int64_t min);
   bool number(llvm::StringRef key, double &out, bool positive);
   bool number(llvm::StringRef key, std::optional<double> &out, bool positive);
+  /// An array of finite numbers (each > 0 if `positive`).
+  bool numbers(llvm::StringRef key, std::vector<double> &out, bool positive);
   bool boolean(llvm::StringRef key, bool &out);
   bool boolean(llvm::StringRef key, std::optional<bool> &out);
   bool string(llvm::StringRef key, std::string &out);

@@ -44,6 +44,9 @@ std::optional<ir::RopeScalingKind> toIr(RopeScaling s) {
     return ir::RopeScalingKind::llama3;
   case RopeScaling::Yarn:
     return ir::RopeScalingKind::yarn;
+  case RopeScaling::Factors:
+  case RopeScaling::Longrope: // the factors for the program's context
+    return ir::RopeScalingKind::factors;
   }
   llvm_unreachable("a RoPE scaling the dialect has no name for");
 }
@@ -348,7 +351,10 @@ private:
           b_.getContext(), *kind, llvm::APFloat(r.factor),
           llvm::APFloat(r.lowFreqFactor), llvm::APFloat(r.highFreqFactor),
           r.originalMaxPositions, llvm::APFloat(r.betaFast),
-          llvm::APFloat(r.betaSlow), llvm::APFloat(r.attentionFactor));
+          llvm::APFloat(r.betaSlow), llvm::APFloat(r.attentionFactor),
+          *kind == ir::RopeScalingKind::factors
+              ? b_.getDenseF64ArrayAttr(r.factorsFor(s_.maxSeqLen))
+              : DenseF64ArrayAttr());
     }
     auto layout = ir::RopeLayoutAttr::get(b_.getContext(), r.layout);
     return b_.create<ir::RopeOp>(loc_, x.getType(), layout, x, pos_,

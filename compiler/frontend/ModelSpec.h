@@ -50,8 +50,9 @@ TFM_SPEC_ENUM(QkNorm, PerHeadGains, "none", "per_head", "full",
 enum class AttentionPosition { None, Rope, Alibi, Relative };
 TFM_SPEC_ENUM(AttentionPosition, Relative, "none", "rope", "alibi",
               "relative");
-enum class RopeScaling { None, Linear, Ntk, Llama3, Yarn };
-TFM_SPEC_ENUM(RopeScaling, Yarn, "none", "linear", "ntk", "llama3", "yarn");
+enum class RopeScaling { None, Linear, Ntk, Llama3, Yarn, Factors, Longrope };
+TFM_SPEC_ENUM(RopeScaling, Longrope, "none", "linear", "ntk", "llama3", "yarn",
+              "factors", "longrope");
 enum class FfnKind { Glu, Mlp };
 TFM_SPEC_ENUM(FfnKind, Mlp, "glu", "mlp");
 /// How products over block-format weights take their activations: rounded
@@ -92,8 +93,23 @@ struct RopeSpec {
   /// kept, below which it is divided by factor.
   double betaFast = 32;
   double betaSlow = 1;
-  /// YaRN: what cos and sin are multiplied by (its mscale).
+  /// YaRN, factors and LongRoPE: what cos and sin are multiplied by (its
+  /// mscale).
   double attentionFactor = 1;
+  /// factors: one divisor per frequency (rotary_dim / 2 of them), as
+  /// llama.cpp's rope_freqs; LongRoPE: its short factors.
+  std::vector<double> freqFactors;
+  /// LongRoPE: the factors used when the program's context (max_seq_len)
+  /// exceeds original_max_positions.
+  std::vector<double> longFactors;
+  /// The per-frequency divisors in effect for a context of `maxSeqLen`
+  /// positions (empty: none).
+  const std::vector<double> &factorsFor(int64_t maxSeqLen) const {
+    return scaling == RopeScaling::Longrope &&
+                   maxSeqLen > originalMaxPositions
+               ? longFactors
+               : freqFactors;
+  }
 };
 
 struct RelativeBiasSpec {

@@ -60,14 +60,33 @@ void readRope(JsonFields &f, RopeSpec &rope) {
     if (!sf.has("type"))
       f.diags().error(sf.pathOf("type"),
                       "missing required field (\"linear\", \"ntk\", "
-                      "\"llama3\" or \"yarn\")");
+                      "\"llama3\", \"yarn\", \"factors\" or "
+                      "\"longrope\")");
     sf.keyword("type", rope.scaling,
                {RopeScaling::Linear, RopeScaling::Ntk, RopeScaling::Llama3,
-                RopeScaling::Yarn});
+                RopeScaling::Yarn, RopeScaling::Factors,
+                RopeScaling::Longrope});
+    bool perFrequency = rope.scaling == RopeScaling::Factors ||
+                        rope.scaling == RopeScaling::Longrope;
     if (!sf.number("factor", rope.factor, /*positive=*/true) &&
-        !sf.has("factor"))
+        !sf.has("factor") && !perFrequency)
       f.diags().error(sf.pathOf("factor"),
                       "missing required field (a number > 0)");
+    if (perFrequency) {
+      const char *key = rope.scaling == RopeScaling::Factors
+                            ? "freq_factors"
+                            : "short_factors";
+      if (!sf.numbers(key, rope.freqFactors, /*positive=*/true) &&
+          !f.diags().hasErrors())
+        f.diags().error(sf.pathOf(key), "missing required field (an array "
+                                        "of numbers > 0, one per frequency)");
+    }
+    if (rope.scaling == RopeScaling::Longrope &&
+        !sf.numbers("long_factors", rope.longFactors, /*positive=*/true) &&
+        !f.diags().hasErrors())
+      f.diags().error(sf.pathOf("long_factors"),
+                      "missing required field (an array of numbers > 0, "
+                      "one per frequency)");
     sf.number("low_freq_factor", rope.lowFreqFactor, /*positive=*/true);
     sf.number("high_freq_factor", rope.highFreqFactor, /*positive=*/true);
     sf.integer("original_max_positions", rope.originalMaxPositions, 1);
@@ -320,6 +339,23 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
         err("attention.rope.scaling.original_max_positions",
             "is required by llama3 scaling (an integer >= 1)");
     }
+    for (const auto *list : {&a.rope.freqFactors, &a.rope.longFactors})
+      if (!list->empty() && int64_t(list->size()) != rd / 2)
+        err(list == &a.rope.longFactors
+                ? "attention.rope.scaling.long_factors"
+                : (a.rope.scaling == RopeScaling::Longrope
+                       ? "attention.rope.scaling.short_factors"
+                       : "attention.rope.scaling.freq_factors"),
+            formatv("needs one factor per frequency, rotary_dim / 2 = {0}, "
+                    "got {1}",
+                    rd / 2, list->size()));
+    if (a.rope.scaling == RopeScaling::Longrope &&
+        a.rope.originalMaxPositions < 1)
+      err("attention.rope.scaling.original_max_positions",
+          "is required by longrope scaling (an integer >= 1)");
+    bool hasAttentionFactor = a.rope.scaling == RopeScaling::Yarn ||
+                              a.rope.scaling == RopeScaling::Factors ||
+                              a.rope.scaling == RopeScaling::Longrope;
     if (a.rope.scaling == RopeScaling::Yarn) {
       if (!(a.rope.betaFast > a.rope.betaSlow))
         err("attention.rope.scaling.beta_fast",
@@ -329,9 +365,10 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
       if (a.rope.originalMaxPositions < 1)
         err("attention.rope.scaling.original_max_positions",
             "is required by yarn scaling (an integer >= 1)");
-    } else if (a.rope.attentionFactor != 1.0) {
+    } else if (a.rope.attentionFactor != 1.0 && !hasAttentionFactor) {
       err("attention.rope.scaling.attention_factor",
-          "only yarn scaling has an attention factor");
+          "only yarn, factors and longrope scaling have an attention "
+          "factor");
     }
     if (a.rope.scaling == RopeScaling::Ntk && s.rotaryDim() <= 2)
       err("attention.rope.scaling.type",
@@ -442,6 +479,24 @@ json::Value tfm::specToJson(const ModelSpec &s) {
       scaling["original_max_positions"] = a.rope.originalMaxPositions;
       scaling["beta_fast"] = a.rope.betaFast;
       scaling["beta_slow"] = a.rope.betaSlow;
+      scaling["attention_factor"] = a.rope.attentionFactor;
+    }
+    auto list = [](const std::vector<double> &v) {
+      json::Array out;
+      for (double x : v)
+        out.push_back(x);
+      return out;
+    };
+    if (a.rope.scaling == RopeScaling::Factors) {
+      scaling.erase("factor");
+      scaling["freq_factors"] = list(a.rope.freqFactors);
+      scaling["attention_factor"] = a.rope.attentionFactor;
+    }
+    if (a.rope.scaling == RopeScaling::Longrope) {
+      scaling.erase("factor");
+      scaling["original_max_positions"] = a.rope.originalMaxPositions;
+      scaling["short_factors"] = list(a.rope.freqFactors);
+      scaling["long_factors"] = list(a.rope.longFactors);
       scaling["attention_factor"] = a.rope.attentionFactor;
     }
     rope["scaling"] = std::move(scaling);

@@ -67,7 +67,8 @@ def Tfm_RopeScalingKind : I32EnumAttr<"RopeScalingKind", "RoPE scaling", [
     I32EnumAttrCase<"linear", 0>,
     I32EnumAttrCase<"ntk", 1>,
     I32EnumAttrCase<"llama3", 2>,
-    I32EnumAttrCase<"yarn", 3>]> {
+    I32EnumAttrCase<"yarn", 3>,
+    I32EnumAttrCase<"factors", 4>]> {
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }
@@ -141,7 +142,8 @@ def Tfm_RopeScalingAttr : Tfm_Attr<"RopeScaling", "rope_scaling"> {
     DefaultValuedParameter<"int64_t", "0">:$original_max_positions,
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(32.0)">:$beta_fast,
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$beta_slow,
-    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$attention_factor);
+    DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(1.0)">:$attention_factor,
+    OptionalParameter<"::mlir::DenseF64ArrayAttr", "per-frequency divisors">:$freq_factors);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -118,12 +118,22 @@ RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                         RopeScalingKind kind, llvm::APFloat factorAP,
                         llvm::APFloat lowAP, llvm::APFloat highAP,
                         int64_t originalMaxPositions, llvm::APFloat fastAP,
-                        llvm::APFloat slowAP, llvm::APFloat attentionAP) {
+                        llvm::APFloat slowAP, llvm::APFloat attentionAP,
+                        DenseF64ArrayAttr freqFactors) {
   double factor = factorAP.convertToDouble();
   double attentionFactor = attentionAP.convertToDouble();
   if (!(attentionFactor > 0) || !std::isfinite(attentionFactor))
     return emitError() << "rope scaling attention_factor must be > 0, got "
                        << attentionFactor;
+  if ((kind == RopeScalingKind::factors) != bool(freqFactors))
+    return emitError() << "rope scaling freq_factors are given with kind "
+                          "factors, and only then";
+  if (freqFactors)
+    for (double f : freqFactors.asArrayRef())
+      if (!(f > 0) || !std::isfinite(f))
+        return emitError() << "rope scaling freq_factors must be finite and "
+                              "> 0, got "
+                           << f;
   if (kind == RopeScalingKind::yarn) {
     double fast = fastAP.convertToDouble(), slow = slowAP.convertToDouble();
     if (!(slow > 0) || !(fast > slow) || !std::isfinite(fast))
@@ -133,8 +143,9 @@ RopeScalingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     if (originalMaxPositions < 1)
       return emitError()
              << "yarn rope scaling needs original_max_positions >= 1";
-  } else if (attentionFactor != 1.0) {
-    return emitError() << "only yarn rope scaling has an attention_factor";
+  } else if (attentionFactor != 1.0 && kind != RopeScalingKind::factors) {
+    return emitError() << "only yarn and factors rope scaling have an "
+                          "attention_factor";
   }
   double lowFreqFactor = lowAP.convertToDouble();
   double highFreqFactor = highAP.convertToDouble();

@@ -185,6 +185,19 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
+/// A scaling's per-frequency factors must number rotary_dim / 2.
+static LogicalResult verifyFreqFactors(Operation *op, RopeScalingAttr scaling,
+                                       int64_t rotaryDim) {
+  if (!scaling || !scaling.getFreqFactors())
+    return success();
+  int64_t n = int64_t(scaling.getFreqFactors().size());
+  if (n != rotaryDim / 2)
+    return op->emitOpError("rope scaling has ")
+           << n << " freq_factors, expected rotary_dim / 2 = "
+           << rotaryDim / 2;
+  return success();
+}
+
 LogicalResult RopeOp::verify() {
   int64_t headDim = getHeadDim(), rotaryDim = getRotaryDim();
   if (headDim < 1)
@@ -198,7 +211,7 @@ LogicalResult RopeOp::verify() {
            << headDim << "], got " << rotaryDim;
   if (!(getTheta().convertToDouble() > 0))
     return emitOpError("theta must be > 0");
-  return success();
+  return verifyFreqFactors(*this, getScalingAttr(), rotaryDim);
 }
 
 /// What tfm.attention and tfm.cached_attention check alike: head counts,
@@ -422,6 +435,8 @@ LogicalResult QkvRopeOp::verify() {
            << hd << "], got " << rd;
   if (!(getTheta().convertToDouble() > 0))
     return emitOpError("theta must be > 0");
+  if (failed(verifyFreqFactors(*this, getScalingAttr(), rd)))
+    return failure();
   if (failed(verifyActQuant(*this, getActQuant(), getWeight())))
     return failure();
   int64_t rows = (heads + kvHeads) * hd + kvHeads * vhd;
@@ -567,7 +582,13 @@ static SmallVector<double> inverseFrequencies(int64_t rd, double theta,
   if (!scaling)
     return inv;
   double factor = scaling.getFactor().convertToDouble();
-  if (scaling.getKind() == RopeScalingKind::linear) {
+  if (scaling.getKind() == RopeScalingKind::factors) {
+    // One divisor per frequency (llama.cpp's rope_freqs, LongRoPE's
+    // factors); the verifier checked there are rd/2.
+    ArrayRef<double> factors = scaling.getFreqFactors().asArrayRef();
+    for (int64_t k = 0; k < rd / 2 && k < int64_t(factors.size()); ++k)
+      inv[k] /= factors[k];
+  } else if (scaling.getKind() == RopeScalingKind::linear) {
     for (double &f : inv)
       f /= factor;
   } else if (scaling.getKind() == RopeScalingKind::llama3) {

@@ -599,7 +599,11 @@ std::vector<Case> cases() {
            {"rope_yarn", "half", 16, 16,
             ", scaling = #tfm.rope_scaling<kind = yarn, factor = 4.0, "
             "original_max_positions = 64, attention_factor = 1.1386>",
-            300}}) {
+            300},
+           {"rope_freq_factors", "interleaved", 8, 8,
+            ", scaling = #tfm.rope_scaling<kind = factors, factor = 1.0, "
+            "attention_factor = 1.19, freq_factors = [1.0, 1.5, 4.0, 9.5]>",
+            2000}}) {
     std::string attrs = "{head_dim = " + std::to_string(r.hd) +
                         ", rotary_dim = " + std::to_string(r.rd) +
                         ", theta = 10000.0" + r.scaling + "}";

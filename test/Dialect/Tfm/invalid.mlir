@@ -305,8 +305,32 @@ func.func @rope_scaling_yarn_betas(%x: tensor<?x8xf32>, %pos: index) {
 // -----
 
 func.func @rope_scaling_attention_factor(%x: tensor<?x8xf32>, %pos: index) {
-  // expected-error @+1 {{only yarn rope scaling has an attention_factor}}
+  // expected-error @+1 {{only yarn and factors rope scaling have an attention_factor}}
   %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = linear, factor = 4.0, attention_factor = 1.5>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_factors_kind(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rope scaling freq_factors are given with kind factors, and only then}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = linear, factor = 4.0, freq_factors = [1.0, 1.0, 2.0, 4.0]>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_factors_positive(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rope scaling freq_factors must be finite and > 0, got 0}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = factors, factor = 1.0, freq_factors = [1.0, 0.0, 2.0, 4.0]>} : tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @rope_scaling_factors_count(%x: tensor<?x8xf32>, %pos: index) {
+  // expected-error @+1 {{rope scaling has 3 freq_factors, expected rotary_dim / 2 = 4}}
+  %y = tfm.rope half %x at %pos {head_dim = 8, rotary_dim = 8, theta = 1.0e4, scaling = #tfm.rope_scaling<kind = factors, factor = 1.0, freq_factors = [1.0, 2.0, 4.0]>} : tensor<?x8xf32>
   return
 }
 

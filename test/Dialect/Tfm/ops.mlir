@@ -97,6 +97,8 @@ func.func @rope(%q: tensor<?x32xf32>, %pos: index) -> tensor<?x32xf32> {
   %2 = tfm.rope half %1 at %pos {head_dim = 8, rotary_dim = 8, theta = 500000.0, scaling = #tfm.rope_scaling<kind = llama3, factor = 8.0, low_freq_factor = 1.0, high_freq_factor = 4.0, original_max_positions = 8192>} : tensor<?x32xf32>
   // CHECK: scaling = #tfm.rope_scaling<kind = linear, factor = 2.000000e+00>
   %3 = tfm.rope half %2 at %pos {head_dim = 8, rotary_dim = 8, theta = 10000.0, scaling = #tfm.rope_scaling<kind = linear, factor = 2.0>} : tensor<?x32xf32>
+  // CHECK: scaling = #tfm.rope_scaling<kind = factors, factor = 1.000000e+00, attention_factor = 1.250000e+00, freq_factors = [1.000000e+00, 2.000000e+00, 4.000000e+00, 8.000000e+00]>
+  %f = tfm.rope half %3 at %pos {head_dim = 8, rotary_dim = 8, theta = 10000.0, scaling = #tfm.rope_scaling<kind = factors, factor = 1.0, attention_factor = 1.25, freq_factors = [1.0, 2.0, 4.0, 8.0]>} : tensor<?x32xf32>
   // CHECK: scaling = #tfm.rope_scaling<kind = ntk, factor = 4.000000e+00>
   %4 = tfm.rope half %3 at %pos {head_dim = 8, rotary_dim = 8, theta = 10000.0, scaling = #tfm.rope_scaling<kind = ntk, factor = 4.0>} : tensor<?x32xf32>
   return %4 : tensor<?x32xf32>
