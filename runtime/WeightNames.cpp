@@ -78,6 +78,7 @@ constexpr NamePair kGgufLayer[] = {
     {"attn_norm", "attn_norm"},
     {"post_attn_norm", "post_attention_norm"},
     {"ffn_norm", "ffn_norm"},
+    {"ffn_norm", "attn_norm_2"}, // Falcon's second parallel norm
     {"post_ffn_norm", "post_ffw_norm"},
     {"attn.q", "attn_q"},
     {"attn.k", "attn_k"},
@@ -113,6 +114,7 @@ constexpr NamePair kGgufGlobal[] = {
     {"final_norm.weight", "output_norm.weight"},
     {"final_norm.bias", "output_norm.bias"},
     {"lm_head.weight", "output.weight"},
+    {"lm_head.bias", "output.bias"},
 };
 
 template <size_t N>
@@ -396,7 +398,7 @@ std::vector<std::string_view> lookupAll(Names names, std::string_view tfm) {
 /// The rows of Q, K or V (`part` 0, 1, 2) in a fused tensor. `rows` is the
 /// requested part's row count, used when the layout gives no head counts
 /// (Q, K and V are then equal thirds).
-WeightRecipe qkvSlice(const HfNaming &n, const WeightLayout &layout, int part,
+WeightRecipe qkvSlice(QkvOrder order, const WeightLayout &layout, int part,
                       int64_t rows) {
   WeightRecipe r;
   int64_t d = layout.headDim, heads = layout.numHeads,
@@ -405,7 +407,7 @@ WeightRecipe qkvSlice(const HfNaming &n, const WeightLayout &layout, int part,
     d = rows;
     heads = kv = 1;
   }
-  if (n.qkvOrder == QkvOrder::PerGroup) {
+  if (order == QkvOrder::PerGroup) {
     int64_t perGroup = heads / kv; // query heads per KV head
     r.groupRows = (perGroup + 2) * d;
     r.rowOffset = part == 0 ? 0 : (perGroup + part - 1) * d;
@@ -455,7 +457,7 @@ std::vector<WeightRecipe> hfLayerRecipes(const HfNaming &n, int64_t layer,
     return r;
   };
   if (int part = qkvPart(base); part >= 0 && !n.qkv.empty()) {
-    WeightRecipe r = qkvSlice(n, layout, part, outerDim);
+    WeightRecipe r = qkvSlice(n.qkvOrder, layout, part, outerDim);
     WeightRecipe named = recipe(n.qkv);
     r.sources = named.sources;
     r.transpose = named.transpose;
@@ -554,7 +556,13 @@ std::vector<WeightRecipe> hfRecipes(std::string_view name,
   return out;
 }
 
-std::vector<WeightRecipe> ggufRecipes(std::string_view name) {
+/// Recipes for a GGUF file. llama.cpp's converters store every fused Q/K/V
+/// as Q, K, V one after another (attn_qkv) and a fused gate/up as gate then
+/// up (ffn_up of twice the width, Phi-3); the loader takes the first recipe
+/// whose tensors are present with the shapes it expects.
+std::vector<WeightRecipe> ggufRecipes(std::string_view name,
+                                      const WeightLayout &layout,
+                                      int64_t outerDim) {
   std::vector<WeightRecipe> out;
   int64_t layer;
   std::string_view rest;
@@ -565,8 +573,33 @@ std::vector<WeightRecipe> ggufRecipes(std::string_view name) {
   }
   std::string_view base, suffix;
   splitSuffix(rest, base, suffix);
-  if (const NamePair *p = lookup(kGgufLayer, base))
-    out.push_back({{fmt::format("blk.{}.{}.{}", layer, p->file, suffix)}});
+  auto recipe = [&](std::string_view file) {
+    return WeightRecipe{{fmt::format("blk.{}.{}.{}", layer, file, suffix)}};
+  };
+  bool up = base == "ffn.up";
+  if (up) { // the second half of a fused gate/up first
+    WeightRecipe r = recipe("ffn_up");
+    r.groupRows = 2 * outerDim;
+    r.rowOffset = r.takeRows = outerDim;
+    out.push_back(std::move(r));
+  }
+  for (const NamePair &p : kGgufLayer)
+    if (p.tfm == base) {
+      out.push_back(recipe(p.file));
+      // QK-norm gains may be stored as a [heads, head_dim] matrix.
+      out.back().flatten = base == "attn.q_norm" || base == "attn.k_norm";
+    }
+  if (int part = qkvPart(base); part >= 0) {
+    WeightRecipe r = qkvSlice(QkvOrder::Contiguous, layout, part, outerDim);
+    r.sources = recipe("attn_qkv").sources;
+    out.push_back(std::move(r));
+  }
+  if (base == "ffn.gate") {
+    WeightRecipe r = recipe("ffn_up");
+    r.groupRows = 2 * outerDim;
+    r.takeRows = outerDim;
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -611,7 +644,7 @@ std::vector<WeightRecipe> tfm::rt::weightRecipes(std::string_view name,
                                                  const WeightLayout &layout,
                                                  int64_t outerDim) {
   if (format == WeightFormat::Gguf)
-    return ggufRecipes(name);
+    return ggufRecipes(name, layout, outerDim);
   return hfRecipes(name, layout, outerDim);
 }
 
@@ -619,10 +652,16 @@ bool tfm::rt::fileHasInterleavedQk(const WeightSource &source,
                                    const WeightLayout &layout) {
   if (source.format() != WeightFormat::Gguf)
     return hfNaming(layout.naming).interleavedQk;
+  // llama.cpp's converters permute Q/K for the architectures it rotates
+  // in interleaved pairs (Cohere's checkpoints already are).
   const auto &gguf = static_cast<const GgufFile &>(source);
   const GgufValue *arch = gguf.metadata("general.architecture");
-  return arch && arch->type == GgufValue::Type::String &&
-         arch->string == "llama";
+  if (!arch || arch->type != GgufValue::Type::String)
+    return false;
+  for (std::string_view a : {"llama", "granite", "command-r"})
+    if (arch->string == a)
+      return true;
+  return false;
 }
 
 bool tfm::rt::isRotaryProjection(std::string_view name, bool &isKey) {

@@ -98,8 +98,9 @@ bool ggufLayerTensor(std::string_view name, int64_t &layer,
 std::optional<std::string> tfmNameOfGgufTensor(std::string_view name);
 
 /// Which RoPE pair layout the Q/K rows of a file are in: true for GGUF files
-/// of llama.cpp's `llama` architecture, whose converter permutes those rows,
-/// and for checkpoints of a family that stores them so (Cohere).
+/// of the llama.cpp architectures that rotate interleaved pairs (llama and
+/// granite, whose converter permutes those rows, and command-r), and for
+/// checkpoints of a family that stores them so (Cohere).
 bool fileHasInterleavedQk(const WeightSource &source,
                           const WeightLayout &layout);
 

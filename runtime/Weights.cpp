@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <fmt/format.h>
 #include <fstream>
 #include <new>
@@ -340,6 +341,48 @@ static Status checkHyperparameters(const WeightSource &source,
   return Status::ok();
 }
 
+/// Checks the shapes of a recipe's tensors (all present): one source has
+/// the requested shape, a stack of n sources each has the shape without its
+/// outer dimension, a concatenation of n sources each has 1/n of the rows;
+/// a fused source has the rows of all its parts, and a transposed one is
+/// stored the other way round. Sets the shape of one part and the tensors.
+static Status recipeShapes(const WeightSource &source,
+                           const WeightRecipe &recipe,
+                           const WeightRequest &req,
+                           std::vector<int64_t> &partShape,
+                           std::vector<const StoredTensor *> &parts) {
+  bool stacked = recipe.sources.size() > 1;
+  partShape = req.shape;
+  parts.clear();
+  if (stacked && recipe.concat) {
+    int64_t n = int64_t(recipe.sources.size());
+    if (partShape.empty() || partShape[0] % n != 0)
+      return Error(fmt::format("{}: tfm weight '{}' of shape {} is not {} "
+                               "equal parts",
+                               source.path(), req.name,
+                               shapeString(req.shape), n));
+    partShape[0] /= n;
+  } else if (stacked) {
+    partShape.erase(partShape.begin());
+  }
+  std::vector<int64_t> storedShape = partShape;
+  if (recipe.sliced() && !storedShape.empty())
+    storedShape[0] = recipe.storedRows(storedShape[0]);
+  if (recipe.transpose && storedShape.size() == 2)
+    std::swap(storedShape[0], storedShape[1]);
+  for (const std::string &s : recipe.sources) {
+    const StoredTensor *t = source.find(s);
+    bool sameCount = t->numel() == shapeNumel(storedShape);
+    if (t->shape != storedShape && !(recipe.flatten && sameCount))
+      return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
+                               "(for tfm weight '{}')",
+                               t->file, t->name, shapeString(t->shape),
+                               shapeString(storedShape), req.name));
+    parts.push_back(t);
+  }
+  return Status::ok();
+}
+
 Expected<WeightTable> tfm::rt::loadWeights(
     std::shared_ptr<WeightSource> source,
     const std::vector<WeightRequest> &requests, const WeightLayout &layout,
@@ -359,17 +402,29 @@ Expected<WeightTable> tfm::rt::loadWeights(
       return Error(fmt::format("{}: tfm has no mapping for weight '{}' in "
                                "this format",
                                source->path(), req.name));
-    // The first recipe whose tensors are all present provides the weight.
+    // The first recipe whose tensors are all present, with the shapes it
+    // expects, provides the weight; a recipe whose tensors are present
+    // with other shapes gives the error if none fits.
     const WeightRecipe *recipe = nullptr;
+    std::vector<int64_t> partShape;
+    std::vector<const StoredTensor *> parts;
+    std::optional<Status> shapeError;
     for (const WeightRecipe &r : recipes) {
       bool all = true;
       for (const std::string &s : r.sources)
         all = all && source->find(s) != nullptr;
-      if (all) {
+      if (!all)
+        continue;
+      Status fits = recipeShapes(*source, r, req, partShape, parts);
+      if (fits) {
         recipe = &r;
         break;
       }
+      if (!shapeError)
+        shapeError = fits;
     }
+    if (!recipe && shapeError)
+      return Error(shapeError->message());
     if (!recipe) {
       const WeightRecipe &first = recipes.front();
       std::string missing;
@@ -390,40 +445,7 @@ Expected<WeightTable> tfm::rt::loadWeights(
                                source->path(), missing, req.name,
                                shapeString(req.shape), hint));
     }
-
-    // Check every source's shape: one source has the requested shape, a
-    // stack of n sources each has the shape without its outer dimension; a
-    // fused source has the rows of all its parts, and a transposed one is
-    // stored the other way round.
     bool stacked = recipe->sources.size() > 1;
-    std::vector<int64_t> partShape = req.shape;
-    if (stacked && recipe->concat) {
-      int64_t n = int64_t(recipe->sources.size());
-      if (partShape.empty() || partShape[0] % n != 0)
-        return Error(fmt::format("{}: tfm weight '{}' of shape {} is not {} "
-                                 "equal parts",
-                                 source->path(), req.name,
-                                 shapeString(req.shape), n));
-      partShape[0] /= n;
-    } else if (stacked) {
-      partShape.erase(partShape.begin());
-    }
-    std::vector<int64_t> storedShape = partShape;
-    if (recipe->sliced() && !storedShape.empty())
-      storedShape[0] = recipe->storedRows(storedShape[0]);
-    if (recipe->transpose && storedShape.size() == 2)
-      std::swap(storedShape[0], storedShape[1]);
-    std::vector<const StoredTensor *> parts;
-    for (const std::string &s : recipe->sources) {
-      const StoredTensor *t = source->find(s);
-      bool sameCount = t->numel() == shapeNumel(storedShape);
-      if (t->shape != storedShape && !(recipe->flatten && sameCount))
-        return Error(fmt::format("{}: tensor '{}' has shape {}, expected {} "
-                                 "(for tfm weight '{}')",
-                                 t->file, t->name, shapeString(t->shape),
-                                 shapeString(storedShape), req.name));
-      parts.push_back(t);
-    }
 
     bool isKey = false;
     bool permute = isRotaryProjection(req.name, isKey) &&
@@ -491,6 +513,19 @@ Expected<WeightTable> tfm::rt::loadWeights(
       for (const StoredTensor *t : parts) {
         std::memcpy(bytes, t->data, size_t(t->nbytes));
         bytes += t->nbytes;
+      }
+    } else if (recipe->sliced() && !recipe->transpose && !stacked &&
+               only->dtype == req.storage) {
+      // Rows of a fused tensor, copied as stored (a row is whole blocks).
+      int64_t rows = partShape.empty() ? 1 : partShape[0];
+      int64_t cols = rows > 0 ? shapeNumel(partShape) / rows : 0;
+      size_t rowBytes = storageSize(req.storage, cols);
+      int64_t groups = only->shape[0] / recipe->groupRows;
+      for (int64_t g = 0; g < groups; ++g) {
+        size_t from = size_t(g * recipe->groupRows + recipe->rowOffset);
+        std::memcpy(bytes, only->data + from * rowBytes,
+                    size_t(recipe->takeRows) * rowBytes);
+        bytes += size_t(recipe->takeRows) * rowBytes;
       }
     } else if (isBlockFormat(req.storage) && isBlockFormat(only->dtype)) {
       return Error(fmt::format(

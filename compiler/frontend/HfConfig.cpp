@@ -1,9 +1,10 @@
 //===- HfConfig.cpp - Hugging Face config.json → ModelSpec ------*- C++ -*-===//
 //
-// Dispatches on model_type to the family readers in hf/. Keys that change
-// the computation and are not understood are errors; keys that do not
-// (training settings, dtype, tokenizer ids) are read or ignored; anything
-// else draws a warning so a new option cannot pass silently.
+// Dispatches on model_type to the family readers in hf/, and holds the
+// table of GGUF architectures, whose readers live there too. Keys that
+// change the computation and are not understood are errors; keys that do
+// not (training settings, dtype, tokenizer ids) are read or ignored;
+// anything else draws a warning so a new option cannot pass silently.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,9 +43,24 @@ constexpr hf::Family kFamilies[] = {
     {"gpt_neox", hf::readGptNeox},    {"bloom", hf::readBloom},
 };
 
+constexpr hf::GgufArch kGgufArchitectures[] = {
+    {"llama", hf::ggufLlama},         {"granite", hf::ggufGranite},
+    {"olmo2", hf::ggufOlmo2},         {"qwen2", hf::ggufQwen2},
+    {"qwen2moe", hf::ggufQwen2Moe},   {"qwen3", hf::ggufQwen3},
+    {"phi2", hf::ggufPhi2},           {"phi3", hf::ggufPhi3},
+    {"gemma", hf::ggufGemma},         {"gemma2", hf::ggufGemma2},
+    {"starcoder2", hf::ggufStarcoder2}, {"falcon", hf::ggufFalcon},
+    {"stablelm", hf::ggufStableLm},   {"command-r", hf::ggufCommandR},
+    {"bloom", hf::ggufBloom},         {"gpt2", hf::ggufGpt2},
+    {"gptneox", hf::ggufGptNeox},
+};
+
 } // namespace
 
 llvm::ArrayRef<hf::Family> hf::families() { return kFamilies; }
+llvm::ArrayRef<hf::GgufArch> hf::ggufArchitectures() {
+  return kGgufArchitectures;
+}
 
 std::optional<ModelSpec> tfm::readHfConfig(const json::Object &root,
                                            SpecDiagnostics &diags) {

@@ -1,5 +1,6 @@
 //===- Bloom.cpp - bloom configs --------------------------------*- C++ -*-===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -32,4 +33,13 @@ std::optional<ModelSpec> hf::readBloom(JsonFields &f, const std::string &type) {
   ignore(f, {"slow_but_exact", "masked_softmax_fusion", "offset_alibi",
              "seq_length", "n_inner"});
   return finish(f, spec);
+}
+
+// llama.cpp's bloom: ALiBi, a GELU (tanh) MLP; its converter stores the
+// fused Q/K/V one after another. The file does not say whether residuals
+// are taken after the norm (apply_residual_connection_post_layernorm);
+// llama.cpp takes them before, as the published BLOOM models do.
+void hf::ggufBloom(GgufFields &, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu_tanh;
+  spec.attention.position = AttentionPosition::Alibi;
 }

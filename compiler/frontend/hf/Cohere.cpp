@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -30,4 +31,13 @@ std::optional<ModelSpec> hf::readCohere(JsonFields &f,
   if (qkNorm) // a LayerNorm over each head, with gains of its own
     spec.attention.qkNorm = QkNorm::PerHeadGains;
   return finish(f, spec);
+}
+
+// llama.cpp's command-r: the same block; the converter keeps Cohere's
+// interleaved Q/K rows, and the file's logit_scale multiplies the logits.
+void hf::ggufCommandR(GgufFields &f, ModelSpec &spec) {
+  spec.attention.rope.layout = RopeLayout::interleaved;
+  spec.parallel = spec.sharedNorm = true;
+  spec.logitScale = 0.0625;
+  f.archNumber("logit_scale", spec.logitScale, /*positive=*/true);
 }

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 #include <cmath>
@@ -68,4 +69,14 @@ std::optional<ModelSpec> hf::readFalcon(JsonFields &f,
   }
   ignore(f, {"hidden_dropout"});
   return finish(f, spec);
+}
+
+// llama.cpp's falcon: a parallel block on one norm, or on two (attn_norm
+// and attn_norm_2, the new decoder architecture); its converter stores
+// query_key_value as Q, K, V one after another. Falcon's MLP uses the
+// exact GELU (llama.cpp computes the tanh approximation).
+void hf::ggufFalcon(GgufFields &f, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu;
+  spec.parallel = true;
+  spec.sharedNorm = !f.hasLayerTensor(spec.numLayers - 1, "attn_norm_2");
 }

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 #include <cmath>
@@ -73,4 +74,28 @@ std::optional<ModelSpec> hf::readGemma2(JsonFields &f,
   f.integer("sliding_window", window, 1);
   attn.window = {window, 0};
   return finish(f, spec);
+}
+
+// llama.cpp's gemma and gemma2: its converter stores the norm gains whole
+// (gain - 1 + 1), so no offset is added. The file does not keep Gemma 2's
+// query_pre_attn_scalar: llama.cpp scales by 1/√head_dim, except for the
+// 46-layer model (27B), whose scalar is hidden / heads; so does tfm.
+void hf::ggufGemma(GgufFields &, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu_tanh;
+  spec.embeddingScale = std::sqrt(double(spec.hiddenSize));
+}
+
+void hf::ggufGemma2(GgufFields &f, ModelSpec &spec) {
+  ggufGemma(f, spec);
+  AttentionSpec &attn = spec.attention;
+  double cap = 0;
+  if (f.archNumber("attn_logit_softcapping", cap, /*positive=*/true))
+    attn.softcap = cap;
+  if (f.archNumber("final_logit_softcapping", cap, /*positive=*/true))
+    spec.logitSoftcap = cap;
+  int64_t window = 4096;
+  f.archInteger("attention.sliding_window", window, 1);
+  attn.window = {window, 0}; // even layers local, odd layers global
+  if (spec.numLayers == 46 && attn.numHeads > 0)
+    attn.scale = 1.0 / std::sqrt(double(spec.hiddenSize / attn.numHeads));
 }

@@ -1,5 +1,6 @@
 //===- Gpt2.cpp - gpt2 configs ----------------------------------*- C++ -*-===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -35,4 +36,11 @@ std::optional<ModelSpec> hf::readGpt2(JsonFields &f, const std::string &type) {
              "summary_first_dropout", "summary_proj_to_labels",
              "summary_type", "summary_use_proj", "n_ctx"});
   return finish(f, spec);
+}
+
+// llama.cpp's gpt2: learned positions (position_embd), a GELU (tanh) MLP;
+// its converter stores c_attn transposed, Q/K/V one after another.
+void hf::ggufGpt2(GgufFields &, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu_tanh;
+  spec.attention.position = AttentionPosition::None;
 }

@@ -1,5 +1,6 @@
 //===- GptNeox.cpp - gpt_neox configs ---------------------------*- C++ -*-===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -29,4 +30,14 @@ std::optional<ModelSpec> hf::readGptNeox(JsonFields &f,
   readRopeScaling(f, spec);
   ignore(f, {"classifier_dropout"});
   return finish(f, spec);
+}
+
+// llama.cpp's gptneox: its converter stores the fused Q/K/V one after
+// another; the block is parallel unless use_parallel_residual says not.
+// GPT-NeoX's MLP uses the exact GELU (llama.cpp computes the tanh
+// approximation).
+void hf::ggufGptNeox(GgufFields &f, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu;
+  spec.parallel = true;
+  f.archBoolean("use_parallel_residual", spec.parallel);
 }

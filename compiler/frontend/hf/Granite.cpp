@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -26,4 +27,17 @@ std::optional<ModelSpec> hf::readGranite(JsonFields &f,
   f.number("logits_scaling", logits, /*positive=*/true);
   spec.logitScale = 1.0 / logits;
   return finish(f, spec);
+}
+
+// llama.cpp's granite: llama's layout, the multipliers as keys; the file's
+// logit_scale divides the logits.
+void hf::ggufGranite(GgufFields &f, ModelSpec &spec) {
+  ggufLlama(f, spec);
+  f.archNumber("embedding_scale", spec.embeddingScale, /*positive=*/true);
+  double attention = 1.0, logits = 1.0;
+  if (f.archNumber("attention.scale", attention, /*positive=*/true))
+    spec.attention.scale = attention;
+  f.archNumber("residual_scale", spec.branchScale, /*positive=*/true);
+  f.archNumber("logit_scale", logits, /*positive=*/true);
+  spec.logitScale = 1.0 / logits;
 }

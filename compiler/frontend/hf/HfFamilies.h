@@ -12,6 +12,10 @@
 
 #include "compiler/frontend/JsonFields.h"
 
+namespace tfm {
+class GgufFields;
+}
+
 namespace tfm::hf {
 
 /// A family's reader: the config's keys into a spec; none after an error.
@@ -102,6 +106,39 @@ std::optional<ModelSpec> readOpt(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGranite(JsonFields &, const std::string &);
 std::optional<ModelSpec> readCohere(JsonFields &, const std::string &);
 std::optional<ModelSpec> readPersimmon(JsonFields &, const std::string &);
+
+// GGUF architectures (llama.cpp's general.architecture). GgufConfig.cpp
+// reads what every architecture states alike and what the tensors show;
+// an architecture's reader, in its family's file, adds what llama.cpp's
+// graph for it fixes and the file does not state (norm kind, activation,
+// block layout, RoPE pair order) and reads its own keys.
+using GgufReader = void (*)(GgufFields &f, ModelSpec &spec);
+
+struct GgufArch {
+  const char *name;
+  GgufReader read;
+};
+
+/// Every GGUF architecture tfm reads.
+llvm::ArrayRef<GgufArch> ggufArchitectures();
+
+void ggufLlama(GgufFields &, ModelSpec &);
+void ggufGranite(GgufFields &, ModelSpec &);
+void ggufOlmo2(GgufFields &, ModelSpec &);
+void ggufQwen2(GgufFields &, ModelSpec &);
+void ggufQwen2Moe(GgufFields &, ModelSpec &);
+void ggufQwen3(GgufFields &, ModelSpec &);
+void ggufPhi2(GgufFields &, ModelSpec &);
+void ggufPhi3(GgufFields &, ModelSpec &);
+void ggufGemma(GgufFields &, ModelSpec &);
+void ggufGemma2(GgufFields &, ModelSpec &);
+void ggufStarcoder2(GgufFields &, ModelSpec &);
+void ggufFalcon(GgufFields &, ModelSpec &);
+void ggufStableLm(GgufFields &, ModelSpec &);
+void ggufCommandR(GgufFields &, ModelSpec &);
+void ggufBloom(GgufFields &, ModelSpec &);
+void ggufGpt2(GgufFields &, ModelSpec &);
+void ggufGptNeox(GgufFields &, ModelSpec &);
 
 } // namespace tfm::hf
 

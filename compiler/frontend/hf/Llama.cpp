@@ -1,5 +1,6 @@
 //===- Llama.cpp - llama, mistral, mixtral and olmo2 configs ----*- C++ -*-===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -43,3 +44,13 @@ std::optional<ModelSpec> hf::readMistral(JsonFields &f,
   }
   return finish(f, spec);
 }
+
+// llama.cpp's llama (also Mistral's and Mixtral's files): its converter
+// stores Q and K for RoPE over interleaved pairs.
+void hf::ggufLlama(GgufFields &, ModelSpec &spec) {
+  spec.attention.rope.layout = RopeLayout::interleaved;
+}
+
+// llama.cpp's olmo2: its tensors show the norms after each sublayer and
+// over all of Q and K.
+void hf::ggufOlmo2(GgufFields &, ModelSpec &) {}

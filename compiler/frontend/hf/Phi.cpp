@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -31,4 +32,10 @@ std::optional<ModelSpec> hf::readPhi(JsonFields &f, const std::string &type) {
                     "Phi's QK LayerNorm is not supported yet");
   ignore(f, {"resid_pdrop", "embd_pdrop"});
   return finish(f, spec);
+}
+
+// llama.cpp's phi2: the same block; the file states the rotary width.
+void hf::ggufPhi2(GgufFields &, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu_tanh;
+  spec.parallel = spec.sharedNorm = true;
 }

@@ -1,5 +1,6 @@
 //===- Qwen.cpp - qwen2, qwen2_moe and qwen3 configs ------------*- C++ -*-===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -106,3 +107,16 @@ std::optional<ModelSpec> hf::readQwen2Moe(JsonFields &f,
   moe.firstDenseLayers = first;
   return finish(f, spec);
 }
+
+// llama.cpp's qwen2, qwen2moe and qwen3: RMSNorm, a SiLU GLU, RoPE over
+// half-split pairs; biases, shared experts and QK-norms show in the
+// tensors. llama.cpp's qwen2moe keeps the top-k weights as the softmax
+// gave them (Qwen1.5-MoE's norm_topk_prob is false) unless the file says.
+void hf::ggufQwen2(GgufFields &, ModelSpec &) {}
+
+void hf::ggufQwen2Moe(GgufFields &f, ModelSpec &spec) {
+  spec.ffn.moe.normTopK = false;
+  f.archBoolean("expert_weights_norm", spec.ffn.moe.normTopK);
+}
+
+void hf::ggufQwen3(GgufFields &, ModelSpec &) {}

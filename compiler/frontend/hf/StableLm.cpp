@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -30,4 +31,11 @@ std::optional<ModelSpec> hf::readStableLm(JsonFields &f,
   }
   ignore(f, {"hidden_dropout"});
   return finish(f, spec);
+}
+
+// llama.cpp's stablelm: a parallel block on one norm when the layer has no
+// ffn_norm; per-head QK-norm gains show in the tensors.
+void hf::ggufStableLm(GgufFields &f, ModelSpec &spec) {
+  spec.parallel = spec.sharedNorm =
+      !f.hasLayerTensor(spec.numLayers - 1, "ffn_norm");
 }

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 using namespace tfm;
@@ -35,4 +36,11 @@ std::optional<ModelSpec> hf::readStarcoder2(JsonFields &f,
                     "expected \"layer_norm\", got \"" + norm + "\"");
   ignore(f, {"embedding_dropout", "residual_dropout"});
   return finish(f, spec);
+}
+
+// llama.cpp's starcoder2: LayerNorm, a GELU (tanh) MLP; biases show in the
+// tensors. The file keeps no sliding window, and llama.cpp attends over
+// the whole context.
+void hf::ggufStarcoder2(GgufFields &, ModelSpec &spec) {
+  spec.ffn.activation = Activation::gelu_tanh;
 }
