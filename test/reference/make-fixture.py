@@ -461,7 +461,11 @@ def cohere(c):
     a = llama_arch(c, ln(c["layer_norm_eps"], bias=False))
     a.update(rope="interleaved", block="parallel",
              logit_scale=c["logit_scale"], head="model.embed_tokens")
-    return a, llama_shapes(c)
+    del a["ffn_norm"]
+    shapes = llama_shapes(c)
+    for l in range(c["num_hidden_layers"]):  # one norm per layer
+        del shapes[f"model.layers.{l}.post_attention_layernorm.weight"]
+    return a, shapes
 
 
 # persimmon (modeling_persimmon): Q/K/V fused per head with biases, a
