@@ -74,6 +74,11 @@ int tfm::runCommand(int argc, char **argv) {
   std::optional<ModelSpec> spec = loadSpec(options->config);
   if (!spec)
     return 1;
+  // --ctx within the model's positions: the model is built for that
+  // context, as `tfmc compile --ctx` builds it (LongRoPE's factors depend
+  // on it).
+  if (options->ctx > 0 && options->ctx <= spec->maxSeqLen)
+    spec->maxSeqLen = options->ctx;
   // --weight-type: every matrix kept in that type, the file's float
   // matrices converted as they load (what a program compiled with it and
   // run with it computes).

@@ -7,7 +7,8 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
-        gemma3_text, falcon_alibi, cohere_qk, stablelm_qk, opt_projected
+        gemma3_text, falcon_alibi, cohere_qk, stablelm_qk, opt_projected,
+        phi3_longrope_short, phi3_longrope_long
 """
 
 import json
@@ -39,14 +40,27 @@ def f32(v):
     return struct.unpack("<f", struct.pack("<f", v))[0]
 
 
-def rope_frequencies(c, dims, theta=None, scaling=None):
+def rope_frequencies(c, dims, theta=None, scaling=None, seq_len=0):
     """inv_freq and the attention factor of modeling_rope_utils: default,
-    linear, or YaRN."""
+    linear, YaRN, or LongRoPE (whose factor list depends on the length of
+    the sequence the forward pass sees, `seq_len`)."""
     theta = theta or c["rope_theta"]
     inv = [1.0 / theta ** (2 * i / dims) for i in range(dims // 2)]
     scaling = c.get("rope_scaling") or {} if scaling is None else scaling
     if scaling.get("rope_type") == "linear":
         return [f / scaling["factor"] for f in inv], 1.0
+    if scaling.get("type") == "longrope":
+        # The original context (Phi-3 keeps it at the top level) and the
+        # ratio of the model's context to it set the attention factor.
+        original = c["original_max_position_embeddings"]
+        factor = c["max_position_embeddings"] / original
+        attention = scaling.get("attention_factor")
+        if attention is None:
+            attention = 1.0 if factor <= 1 else math.sqrt(
+                1 + math.log(factor) / math.log(original))
+        ext = scaling["long_factor"] if seq_len > original \
+            else scaling["short_factor"]
+        return [f / e for f, e in zip(inv, ext)], attention
     if scaling.get("rope_type") != "yarn":
         return inv, 1.0
     factor = scaling["factor"]
@@ -163,7 +177,8 @@ def decoder(c, a, w, ids):
     """Logits at every position of `ids`, computed without a cache."""
     nh, nkv, d = a["heads"], a["kv_heads"], a["head_dim"]
     rd = a.get("rotary_dim", d)
-    ropes = a.get("rope_of", lambda l: rope_frequencies(c, rd))
+    ropes = a.get("rope_of",
+                  lambda l: rope_frequencies(c, rd, seq_len=len(ids)))
     window_of = a.get("window", lambda l: 0)
     slopes = alibi_slopes(nh) if a.get("alibi") else None
     norm = a["norm"]
@@ -505,6 +520,56 @@ def persimmon(c):
     return a, shapes
 
 
+# phi3 (modeling_phi3) with LongRoPE: Q/K/V fused in qkv_proj and gate/up in
+# gate_up_proj; inv_freq divided by short_factor, or by long_factor once the
+# sequence is longer than original_max_position_embeddings, and cos/sin
+# times √(1 + ln(max / original) / ln original). The short fixture's
+# sequences stay within its original context of 32, the long one's exceed
+# its original context of 4 from the prompt on.
+def phi3_longrope_config(original):
+    c = base_config(
+        "phi3", architectures=["Phi3ForCausalLM"], num_key_value_heads=2,
+        rms_norm_eps=1e-5, rope_theta=10000.0, hidden_act="silu",
+        tie_word_embeddings=False, sliding_window=None,
+        original_max_position_embeddings=original)
+    c["rope_scaling"] = {"type": "longrope",
+                         "short_factor": [1.0, 1.25, 2.5, 4.0],
+                         "long_factor": [1.5, 3.0, 7.0, 12.0]}
+    return c
+
+
+def phi3_longrope(c):
+    h, nh, nkv = c["hidden_size"], c["num_attention_heads"], \
+        c["num_key_value_heads"]
+    d, f = h // nh, c["intermediate_size"]
+    p = lambda l: f"model.layers.{l}."
+    a = llama_arch(c, rms(c["rms_norm_eps"]))
+
+    def qkv(w, l, x):
+        y = linear(w, p(l) + "self_attn.qkv_proj", x)
+        q, k, v = y[:nh * d], y[nh * d:(nh + nkv) * d], y[(nh + nkv) * d:]
+        return heads(q, nh, d), heads(k, nkv, d), heads(v, nkv, d)
+
+    def mlp(w, l, x):
+        y = linear(w, p(l) + "mlp.gate_up_proj", x)
+        return linear(w, p(l) + "mlp.down_proj",
+                      [silu(g) * u for g, u in zip(y[:f], y[f:])])
+
+    a.update(qkv=qkv, mlp=mlp)
+    shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
+              "lm_head.weight": [c["vocab_size"], h],
+              "model.norm.weight": [h]}
+    for l in range(c["num_hidden_layers"]):
+        for name, shape in [("self_attn.qkv_proj", [(nh + 2 * nkv) * d, h]),
+                            ("self_attn.o_proj", [h, nh * d]),
+                            ("mlp.gate_up_proj", [2 * f, h]),
+                            ("mlp.down_proj", [h, f]),
+                            ("input_layernorm", [h]),
+                            ("post_attention_layernorm", [h])]:
+            shapes[p(l) + name + ".weight"] = shape
+    return a, shapes
+
+
 # bloom (modeling_bloom) with apply_residual_connection_post_layernorm: each
 # residual is taken after its LayerNorm.
 def bloom_post_ln_config():
@@ -703,6 +768,8 @@ FAMILIES = {
     "cohere_qk": (cohere_qk_config, cohere_qk),
     "stablelm_qk": (stablelm_qk_config, stablelm_qk),
     "opt_projected": (opt_projected_config, opt_projected),
+    "phi3_longrope_short": (lambda: phi3_longrope_config(32), phi3_longrope),
+    "phi3_longrope_long": (lambda: phi3_longrope_config(4), phi3_longrope),
 }
 
 # ---------------------------------------------------------------------------

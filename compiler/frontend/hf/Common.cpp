@@ -136,10 +136,41 @@ void hf::readRopeScaling(JsonFields &f, ModelSpec &spec) {
       rope.attentionFactor = yarnScale(*mscale) / yarnScale(*mscaleAllDim);
     else
       rope.attentionFactor = yarnScale(1.0);
+  } else if (type == "longrope" || type == "su") {
+    // As transformers' LongRoPE: the original context is the config's
+    // original_max_position_embeddings (Phi-3 keeps it at the top level),
+    // and the factor the ratio of max_position_embeddings to it; the
+    // attention factor, when not given, is √(1 + ln factor / ln original).
+    // Which list applies is fixed by the program's context (factorsFor).
+    rope.scaling = RopeScaling::Longrope;
+    for (auto [key, list] : {std::pair{"short_factor", &rope.freqFactors},
+                             std::pair{"long_factor", &rope.longFactors}})
+      if (!s.numbers(key, *list, /*positive=*/true) && !f.diags().hasErrors())
+        f.diags().error(std::string("rope_scaling.") + key,
+                        "missing required field (a list of numbers > 0)");
+    double factor = 0;
+    s.number("factor", factor, true);
+    rope.originalMaxPositions = 0;
+    if (f.integer("original_max_position_embeddings",
+                  rope.originalMaxPositions, 1) ||
+        s.integer("original_max_position_embeddings",
+                  rope.originalMaxPositions, 1))
+      factor = double(spec.maxSeqLen) / double(rope.originalMaxPositions);
+    else
+      rope.originalMaxPositions = spec.maxSeqLen;
+    std::optional<double> attention;
+    s.number("attention_factor", attention, true);
+    if (attention)
+      rope.attentionFactor = *attention;
+    else if (factor > 1 && rope.originalMaxPositions > 1)
+      rope.attentionFactor =
+          std::sqrt(1 + std::log(factor) /
+                            std::log(double(rope.originalMaxPositions)));
   } else {
     f.diags().error("rope_scaling.rope_type",
                     "unsupported RoPE scaling \"" + type +
-                        "\" (tfm supports default, linear, llama3 and yarn)");
+                        "\" (tfm supports default, linear, llama3, yarn "
+                        "and longrope)");
     return;
   }
   s.finish();

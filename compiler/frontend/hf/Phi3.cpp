@@ -29,8 +29,8 @@ std::optional<ModelSpec> hf::readPhi3(JsonFields &f, const std::string &type) {
 // llama.cpp's phi3: Q/K/V fused in attn_qkv and gate/up in ffn_up (the
 // tensors show both), the sliding window as a key.
 void hf::ggufPhi3(GgufFields &f, ModelSpec &spec) {
-  int64_t window = 0;
-  if (f.archInteger("attention.sliding_window", window, 1))
+  int64_t window = 0; // the converter writes 0 for none
+  if (f.archInteger("attention.sliding_window", window, 0) && window > 0)
     spec.attention.window = {window};
   // LongRoPE: both factor lists as tensors, the original context and the
   // attention factor as keys.
