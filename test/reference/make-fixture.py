@@ -8,7 +8,7 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
         gemma3_text, falcon_alibi, cohere_qk, stablelm_qk, opt_projected,
-        phi3_longrope_short, phi3_longrope_long
+        phi_qk, phi3_longrope_short, phi3_longrope_long
 """
 
 import json
@@ -570,6 +570,48 @@ def phi3_longrope(c):
     return a, shapes
 
 
+# phi (modeling_phi) with qk_layernorm: one LayerNorm feeding attention and
+# the MLP in parallel, half of each head rotated, a LayerNorm (gain and
+# bias shared by the heads) over each head of Q and K, biases everywhere,
+# the LM head's included.
+def phi_qk_config():
+    return base_config(
+        "phi", architectures=["PhiForCausalLM"], num_key_value_heads=4,
+        layer_norm_eps=1e-5, rope_theta=10000.0, partial_rotary_factor=0.5,
+        hidden_act="gelu_new", qk_layernorm=True, tie_word_embeddings=False)
+
+
+def phi_qk(c):
+    h, nh = c["hidden_size"], c["num_attention_heads"]
+    d, f = h // nh, c["intermediate_size"]
+    p = lambda l: f"model.layers.{l}."
+    a = llama_arch(c, ln(c["layer_norm_eps"]), bias=True)
+
+    def mlp(w, l, x):
+        up = linear(w, p(l) + "mlp.fc1", x, True)
+        return linear(w, p(l) + "mlp.fc2",
+                      [ACTIVATIONS["gelu_tanh"](v) for v in up], True)
+
+    a.update(rotary_dim=int(d * c["partial_rotary_factor"]), block="parallel",
+             qk_norm=lambda l, which: p(l) + f"self_attn.{which}_layernorm",
+             out=lambda w, l, x: linear(w, p(l) + "self_attn.dense", x, True),
+             mlp=mlp, final_norm="model.final_layernorm", head_bias=True)
+    del a["ffn_norm"]
+    shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
+              "lm_head.weight": [c["vocab_size"], h],
+              "lm_head.bias": [c["vocab_size"]],
+              "model.final_layernorm.weight": [h],
+              "model.final_layernorm.bias": [h]}
+    for l in range(c["num_hidden_layers"]):
+        with_biases(shapes, p(l), [
+            ("self_attn.q_proj", [h, h]), ("self_attn.k_proj", [h, h]),
+            ("self_attn.v_proj", [h, h]), ("self_attn.dense", [h, h]),
+            ("mlp.fc1", [f, h]), ("mlp.fc2", [h, f]),
+            ("input_layernorm", [h]),
+            ("self_attn.q_layernorm", [d]), ("self_attn.k_layernorm", [d])])
+    return a, shapes
+
+
 # bloom (modeling_bloom) with apply_residual_connection_post_layernorm: each
 # residual is taken after its LayerNorm.
 def bloom_post_ln_config():
@@ -768,6 +810,7 @@ FAMILIES = {
     "cohere_qk": (cohere_qk_config, cohere_qk),
     "stablelm_qk": (stablelm_qk_config, stablelm_qk),
     "opt_projected": (opt_projected_config, opt_projected),
+    "phi_qk": (phi_qk_config, phi_qk),
     "phi3_longrope_short": (lambda: phi3_longrope_config(32), phi3_longrope),
     "phi3_longrope_long": (lambda: phi3_longrope_config(4), phi3_longrope),
 }

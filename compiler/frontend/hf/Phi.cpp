@@ -1,7 +1,8 @@
 //===- Phi.cpp - phi configs (Phi-1, Phi-1.5, Phi-2) ------------*- C++ -*-===//
 //
 // A parallel block fed by one LayerNorm, partial rotary, biases on every
-// projection and on the LM head.
+// projection and on the LM head, optionally a LayerNorm over each head of Q
+// and K.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,11 +26,15 @@ std::optional<ModelSpec> hf::readPhi(JsonFields &f, const std::string &type) {
   spec.ffn.bias = true;
   spec.parallel = spec.sharedNorm = true;
   spec.lmHeadBias = true;
+  // qk_layernorm: a LayerNorm over each head of Q and K, its gain and bias
+  // shared by the heads (as transformers since 4.48 applies it; 4.47 ran
+  // it over all heads at once, which fails for more than one head).
   bool qkNorm = false;
   f.boolean("qk_layernorm", qkNorm);
-  if (qkNorm)
-    f.diags().error("qk_layernorm",
-                    "Phi's QK LayerNorm is not supported yet");
+  if (qkNorm) {
+    attn.qkNorm = QkNorm::PerHead;
+    attn.qkNormBias = true;
+  }
   ignore(f, {"resid_pdrop", "embd_pdrop"});
   return finish(f, spec);
 }
