@@ -152,6 +152,20 @@ void readCommonKeys(GgufFields &f, ModelSpec &spec) {
       if (!f.archNumber("rope.scaling.factor", attn.rope.factor, true))
         f.diags().error(f.key("rope.scaling.factor"),
                         "missing (required by linear scaling)");
+    } else if (scaling == "yarn") {
+      // llama.cpp's YaRN: betas 32 and 1, cos and sin times
+      // 0.1·ln(factor) + 1, times the file's attn_factor if it has one.
+      RopeSpec &rope = attn.rope;
+      rope.scaling = RopeScaling::Yarn;
+      if (!f.archNumber("rope.scaling.factor", rope.factor, true))
+        f.diags().error(f.key("rope.scaling.factor"),
+                        "missing (required by yarn scaling)");
+      f.archInteger("rope.scaling.original_context_length",
+                    rope.originalMaxPositions, 1, /*required=*/true);
+      double extra = 1;
+      f.archNumber("rope.scaling.attn_factor", extra, true);
+      rope.attentionFactor =
+          (rope.factor > 1 ? 0.1 * std::log(rope.factor) + 1 : 1.0) * extra;
     } else {
       f.diags().error(f.key("rope.scaling.type"),
                       "unsupported RoPE scaling \"" + scaling + "\"");

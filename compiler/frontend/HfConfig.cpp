@@ -49,6 +49,7 @@ constexpr hf::GgufArch kGgufArchitectures[] = {
     {"qwen2moe", hf::ggufQwen2Moe},   {"qwen3", hf::ggufQwen3},
     {"phi2", hf::ggufPhi2},           {"phi3", hf::ggufPhi3},
     {"gemma", hf::ggufGemma},         {"gemma2", hf::ggufGemma2},
+    {"gemma3", hf::ggufGemma3},
     {"starcoder2", hf::ggufStarcoder2}, {"falcon", hf::ggufFalcon},
     {"stablelm", hf::ggufStableLm},   {"command-r", hf::ggufCommandR},
     {"bloom", hf::ggufBloom},         {"gpt2", hf::ggufGpt2},

@@ -7,8 +7,8 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
-        gemma3_text, falcon_alibi, cohere_qk, stablelm_qk, opt_projected,
-        phi_qk, phi3_longrope_short, phi3_longrope_long
+        gemma3_text, gemma3_text_6, falcon_alibi, cohere_qk, stablelm_qk,
+        opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long
 """
 
 import json
@@ -646,6 +646,15 @@ def gemma3_config():
         tie_word_embeddings=True)
 
 
+def gemma3_6_config():
+    """Gemma 3 as llama.cpp's gemma3 runs it: every sixth layer global, the
+    query scaled by 1/√head_dim, local layers at base 10000."""
+    c = gemma3_config()
+    c.update(num_hidden_layers=6, sliding_window_pattern=6,
+             query_pre_attn_scalar=12)
+    return c
+
+
 def gemma3(c):
     norm = rms(c["rms_norm_eps"], offset=1.0)
     a = llama_arch(c, norm, act="gelu_tanh")
@@ -806,6 +815,7 @@ FAMILIES = {
     "persimmon": (persimmon_config, persimmon),
     "bloom_post_ln": (bloom_post_ln_config, bloom_post_ln),
     "gemma3_text": (gemma3_config, gemma3),
+    "gemma3_text_6": (gemma3_6_config, gemma3),
     "falcon_alibi": (falcon_alibi_config, falcon_alibi),
     "cohere_qk": (cohere_qk_config, cohere_qk),
     "stablelm_qk": (stablelm_qk_config, stablelm_qk),

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -71,4 +72,22 @@ std::optional<ModelSpec> hf::readGemma3(JsonFields &f,
       attn.window.push_back((l + 1) % pattern != 0 ? window : 0);
   }
   return finish(f, spec);
+}
+
+// llama.cpp's gemma3: Gemma 2's block with a QK-norm per head (the tensors
+// show it; the converter stores all gains whole) and no soft-capping.
+// llama.cpp fixes what the file does not say: every sixth layer attends
+// globally, the others over attention.sliding_window at RoPE base 10000,
+// unscaled; the query is scaled by 1/√head_dim, except in the 62-layer
+// model (27B), by 1/√(hidden / heads).
+void hf::ggufGemma3(GgufFields &f, ModelSpec &spec) {
+  ggufGemma(f, spec);
+  AttentionSpec &attn = spec.attention;
+  int64_t window = 0;
+  f.archInteger("attention.sliding_window", window, 1, /*required=*/true);
+  attn.window.assign(6, window);
+  attn.window.back() = 0;
+  attn.rope.localTheta = 10000.0;
+  if (spec.numLayers == 62 && attn.numHeads > 0)
+    attn.scale = 1.0 / std::sqrt(double(spec.hiddenSize / attn.numHeads));
 }

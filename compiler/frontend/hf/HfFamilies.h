@@ -132,6 +132,7 @@ void ggufPhi2(GgufFields &, ModelSpec &);
 void ggufPhi3(GgufFields &, ModelSpec &);
 void ggufGemma(GgufFields &, ModelSpec &);
 void ggufGemma2(GgufFields &, ModelSpec &);
+void ggufGemma3(GgufFields &, ModelSpec &);
 void ggufStarcoder2(GgufFields &, ModelSpec &);
 void ggufFalcon(GgufFields &, ModelSpec &);
 void ggufStableLm(GgufFields &, ModelSpec &);
