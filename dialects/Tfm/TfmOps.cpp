@@ -185,6 +185,42 @@ LogicalResult LinearOp::verify() {
   return success();
 }
 
+int64_t HeadLinearOp::getNumHeads() { return dim(getWeight(), 0); }
+int64_t HeadLinearOp::getInFeatures() {
+  return dim(getWeight(), getTransposeWeight() ? 1 : 2);
+}
+int64_t HeadLinearOp::getOutFeatures() {
+  return dim(getWeight(), getTransposeWeight() ? 2 : 1);
+}
+
+LogicalResult HeadLinearOp::verify() {
+  int64_t heads = getNumHeads(), in = getInFeatures(), out = getOutFeatures();
+  if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(in) ||
+      ShapedType::isDynamic(out) || heads < 1)
+    return emitOpError("weight must have static sizes, got ")
+           << getWeight().getType();
+  return failure(
+      failed(expectDim(*this, getInput(), 1, heads * in, "input")) ||
+      failed(expectDim(*this, getResult(), 1, heads * out, "result")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getInput(), 0), "result")));
+}
+
+LogicalResult JoinOp::verify() {
+  int64_t groups = getGroups();
+  if (groups < 1)
+    return emitOpError("groups must be >= 1, got ") << groups;
+  int64_t a = dim(getLhs(), 1), b = dim(getRhs(), 1);
+  if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b) ||
+      a % groups != 0 || b % groups != 0)
+    return emitOpError("operand features (")
+           << a << ", " << b << ") must be whole multiples of groups ("
+           << groups << ")";
+  return failure(
+      failed(expectDim(*this, getRhs(), 0, dim(getLhs(), 0), "rhs")) ||
+      failed(expectDim(*this, getResult(), 0, dim(getLhs(), 0), "result")) ||
+      failed(expectDim(*this, getResult(), 1, a + b, "result")));
+}
+
 /// A scaling's per-frequency factors must number rotary_dim / 2.
 static LogicalResult verifyFreqFactors(Operation *op, RopeScalingAttr scaling,
                                        int64_t rotaryDim) {

@@ -126,6 +126,50 @@ def Tfm_LinearOp : Tfm_Op<"linear", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Tfm_HeadLinearOp : Tfm_Op<"head_linear", [Pure]> {
+  let summary = "one small product per head: x_h · W_hᵀ";
+  let description = [{
+    `input` is seq x (heads·K) and `weight` heads x N x K; head h of the
+    result (seq x (heads·N)) is input head h times weight[h]ᵀ. With
+    `transpose_weight` the weight is heads x K x N and is used as stored
+    (latent attention multiplies the query by the key up-projection so).
+
+    ```mlir
+    %l = tfm.head_linear %q, %wk {transpose_weight} : tensor<?x32xf32>, tensor<4x8x16xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Tfm_Activations:$input, TensorRankOf<[F32], [3]>:$weight,
+                       UnitAttr:$transpose_weight);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumHeads();
+    /// Features per head of the input (K) and of the result (N).
+    int64_t getInFeatures();
+    int64_t getOutFeatures();
+  }];
+}
+
+def Tfm_JoinOp : Tfm_Op<"join", [Pure]> {
+  let summary = "features of two operands, side by side in each group";
+  let description = [{
+    Both operands are seq x (groups·A) and seq x (groups·B); group g of the
+    result (seq x (groups·(A+B))) is group g of `lhs` followed by group g
+    of `rhs`. Latent attention joins the rotated part of each query head
+    to its latent part, and the rotated key to the latent.
+  }];
+  let arguments = (ins Tfm_Activations:$lhs, Tfm_Activations:$rhs,
+                       I64Attr:$groups);
+  let results = (outs Tfm_Activations:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Tfm_ActivationOp : Tfm_Op<"activation", [Pure, SameOperandsAndResultType]> {
   let summary = "elementwise activation";
   let description = [{

@@ -357,6 +357,32 @@ std::vector<Case> cases() {
              rt),
         {tensor({s, k}), tensor({n, k}), tensor({n}), tensor({s, n})});
   }
+  // Latent attention's per-head products (both weight orientations) and
+  // per-group joins, prefill and decode.
+  for (int64_t s : {1, 9}) {
+    std::string rows = s == 1 ? "1" : "?", tag = std::to_string(s);
+    auto ty = [&](int64_t n) {
+      return "tensor<" + rows + "x" + std::to_string(n) + "xf32>";
+    };
+    add("head_linear_transposed_" + tag,
+        func("f", {ty(4 * 24), "tensor<4x24x19xf32>"},
+             "  %r = tfm.head_linear %a0, %a1 {transpose_weight} : " +
+                 ty(4 * 24) + ", tensor<4x24x19xf32> -> " + ty(4 * 19),
+             ty(4 * 19)),
+        {tensor({s, 4 * 24}), tensor({4, 24, 19})});
+    add("head_linear_" + tag,
+        func("f", {ty(3 * 40), "tensor<3x7x40xf32>"},
+             "  %r = tfm.head_linear %a0, %a1 : " + ty(3 * 40) +
+                 ", tensor<3x7x40xf32> -> " + ty(3 * 7),
+             ty(3 * 7)),
+        {tensor({s, 3 * 40}), tensor({3, 7, 40})});
+    add("join_" + tag,
+        func("f", {ty(4 * 16), ty(4 * 3)},
+             "  %r = tfm.join %a0, %a1 {groups = 4 : i64} : " + ty(4 * 16) +
+                 ", " + ty(4 * 3) + " -> " + ty(4 * 19),
+             ty(4 * 19)),
+        {tensor({s, 4 * 16}), tensor({s, 4 * 3})});
+  }
   for (auto [k, n] : std::vector<std::array<int64_t, 2>>{
            {37, 53}, {288, 768}, {100, 3}}) {
     std::string ty = "tensor<1x" + std::to_string(k) + "xf32>";

@@ -1,4 +1,4 @@
-//===- Elementwise.cpp - activations, GLU, add, mul, scale, softcap -*- C++ -*-===//
+//===- Elementwise.cpp - activations, GLU, add, mul, scale, softcap, join ===//
 //
 // Element by element: each inlines into the stage that reads it.
 //
@@ -68,6 +68,20 @@ void lowerSoftcap(ir::SoftcapOp m, Lowering &l) {
   l.define(m.getResult(), out);
 }
 
+/// tfm.join: group g of lhs, then group g of rhs, in each group of the
+/// result.
+void lowerJoin(ir::JoinOp op, Lowering &l) {
+  Var c("c"), s("s");
+  Func lhs = l.f(op.getLhs()), rhs = l.f(op.getRhs()), out("join");
+  int groups = int(op.getGroups());
+  int a = int(Lowering::size(op.getLhs(), 1)) / groups,
+      b = int(Lowering::size(op.getRhs(), 1)) / groups;
+  Expr g = c / (a + b), i = c % (a + b);
+  out(c, s) = select(i < a, lhs(g * a + min(i, a - 1), s),
+                     rhs(g * b + max(i - a, 0), s));
+  l.define(op.getResult(), out);
+}
+
 } // namespace
 
 Expr activate(ir::ActKind kind, Expr x) {
@@ -105,6 +119,7 @@ void addElementwiseLowerings(LoweringTable &table) {
   table.add(lowerMul);
   table.add(lowerScale);
   table.add(lowerSoftcap);
+  table.add(lowerJoin);
 }
 
 } // namespace tfm::halide

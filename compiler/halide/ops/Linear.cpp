@@ -241,6 +241,20 @@ void lowerQkvRope(ir::QkvRopeOp op, Lowering &l) {
   l.define(op.getValue(), v);
 }
 
+/// tfm.head_linear: one dot product per output feature over its head's
+/// input features, reduced inline (the products are small: latent
+/// attention's per-head up-projections).
+void lowerHeadLinear(ir::HeadLinearOp op, Lowering &l) {
+  Var c("c"), s("s");
+  Func x = l.f(op.getInput()), w = l.f(op.getWeight()), out("head_linear");
+  int in = int(op.getInFeatures()), n = int(op.getOutFeatures());
+  RDom k(0, in, "hk");
+  Expr h = c / n, j = c % n;
+  Expr weight = op.getTransposeWeight() ? w(j, k, h) : w(k, j, h);
+  out(c, s) = sum(x(h * in + k, s) * weight);
+  l.define(op.getResult(), out);
+}
+
 } // namespace
 
 Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
@@ -273,6 +287,7 @@ void addLinearLowerings(LoweringTable &table) {
   table.add(lowerLmHead);
   table.add(lowerLinearGlu);
   table.add(lowerQkvRope);
+  table.add(lowerHeadLinear);
 }
 
 } // namespace tfm::halide

@@ -1,4 +1,4 @@
-//===- Core.cpp - index arithmetic, weights and concatenation ---*- C++ -*-===//
+//===- Core.cpp - indices, weights, concatenation, joins -------*- C++ -*-===//
 
 #include "compiler/interpreter/rules/Rules.h"
 
@@ -73,6 +73,22 @@ Status concat(ir::ConcatOp c, Frame &frame) {
   return Status::ok();
 }
 
+/// Group g of each row: lhs's group g, then rhs's.
+Status join(ir::JoinOp j, Frame &frame) {
+  const Tensor &a = frame.tensor(j.getLhs()), &b = frame.tensor(j.getRhs());
+  int64_t seq = a.shape[0], groups = j.getGroups(),
+          wa = a.shape[1] / groups, wb = b.shape[1] / groups;
+  Tensor y = Tensor::zeros({seq, groups * (wa + wb)});
+  float *out = y.mutableData();
+  for (int64_t i = 0; i < seq; ++i)
+    for (int64_t g = 0; g < groups; ++g) {
+      out = std::copy_n(a.data + (i * groups + g) * wa, wa, out);
+      out = std::copy_n(b.data + (i * groups + g) * wb, wb, out);
+    }
+  frame.set(j.getResult(), std::move(y));
+  return Status::ok();
+}
+
 } // namespace
 
 void addCoreRules(RuleTable &table) {
@@ -81,6 +97,7 @@ void addCoreRules(RuleTable &table) {
   table.add(dim);
   table.add(weight);
   table.add(concat);
+  table.add(join);
 }
 
 } // namespace tfm::interp

@@ -93,6 +93,31 @@ Status qkvRope(ir::QkvRopeOp op, Frame &frame) {
   return Status::ok();
 }
 
+/// Head h of the result: input head h times weight[h]ᵀ (or weight[h] as
+/// stored, when transposed).
+Status headLinear(ir::HeadLinearOp op, Frame &frame) {
+  const Tensor &x = frame.tensor(op.getInput());
+  const Tensor &w = frame.tensor(op.getWeight());
+  int64_t seq = x.shape[0], heads = op.getNumHeads(),
+          in = op.getInFeatures(), out = op.getOutFeatures();
+  bool transposed = op.getTransposeWeight();
+  Tensor y = Tensor::zeros({seq, heads * out});
+  for (int64_t i = 0; i < seq; ++i)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float *xh = x.data + i * heads * in + h * in;
+      const float *wh = w.data + h * in * out;
+      for (int64_t n = 0; n < out; ++n) {
+        double acc = 0;
+        for (int64_t k = 0; k < in; ++k)
+          acc += double(xh[k]) *
+                 double(transposed ? wh[k * out + n] : wh[n * in + k]);
+        y.mutableData()[i * heads * out + h * out + n] = float(acc);
+      }
+    }
+  frame.set(op.getResult(), std::move(y));
+  return Status::ok();
+}
+
 } // namespace
 
 Tensor linear(const Tensor &x, const Tensor &w, const Tensor *b) {
@@ -114,6 +139,7 @@ void addLinearRules(RuleTable &table) {
   table.add(lmHead);
   table.add(linearGlu);
   table.add(qkvRope);
+  table.add(headLinear);
 }
 
 } // namespace tfm::interp

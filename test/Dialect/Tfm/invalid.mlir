@@ -716,3 +716,35 @@ func.func @add_norm_gain(%a: tensor<1x8xf32>, %g: tensor<4xf32>) {
   %s, %n = tfm.add_norm rms %a, %a gain %g : tensor<4xf32> eps 1.0e-5 : tensor<1x8xf32>
   return
 }
+
+// -----
+
+func.func @head_linear_input(%x: tensor<1x30xf32>, %w: tensor<4x8x16xf32>) {
+  // expected-error @+1 {{input dimension 1 must be 32, got 30}}
+  %y = tfm.head_linear %x, %w {transpose_weight} : tensor<1x30xf32>, tensor<4x8x16xf32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @head_linear_result(%x: tensor<1x64xf32>, %w: tensor<4x8x16xf32>) {
+  // expected-error @+1 {{result dimension 1 must be 32, got 64}}
+  %y = tfm.head_linear %x, %w : tensor<1x64xf32>, tensor<4x8x16xf32> -> tensor<1x64xf32>
+  return
+}
+
+// -----
+
+func.func @join_groups(%a: tensor<1x12xf32>, %b: tensor<1x6xf32>) {
+  // expected-error @+1 {{operand features (12, 6) must be whole multiples of groups (4)}}
+  %y = tfm.join %a, %b {groups = 4 : i64} : tensor<1x12xf32>, tensor<1x6xf32> -> tensor<1x18xf32>
+  return
+}
+
+// -----
+
+func.func @join_result(%a: tensor<1x12xf32>, %b: tensor<1x4xf32>) {
+  // expected-error @+1 {{result dimension 1 must be 16, got 18}}
+  %y = tfm.join %a, %b {groups = 4 : i64} : tensor<1x12xf32>, tensor<1x4xf32> -> tensor<1x18xf32>
+  return
+}

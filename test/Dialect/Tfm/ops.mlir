@@ -173,3 +173,17 @@ func.func @moe_and_head(%x: tensor<?x32xf32>) -> tensor<?x100xf32> {
   %sum = tfm.add %logits, %biased : tensor<?x100xf32>
   return %sum : tensor<?x100xf32>
 }
+
+// Latent attention's per-head products and per-group joins.
+// CHECK-LABEL: func.func @latent_parts
+func.func @latent_parts(%q: tensor<?x32xf32>, %r: tensor<?x16xf32>) -> tensor<?x24xf32> {
+  %wk = tfm.weight "layers.0.attn.k_up.weight" : tensor<4x8x16xf32>
+  // CHECK: tfm.head_linear %{{.*}}, %{{.*}} {transpose_weight} : tensor<?x32xf32>, tensor<4x8x16xf32> -> tensor<?x64xf32>
+  %l = tfm.head_linear %q, %wk {transpose_weight} : tensor<?x32xf32>, tensor<4x8x16xf32> -> tensor<?x64xf32>
+  // CHECK: tfm.join %{{.*}}, %{{.*}} {groups = 4 : i64} : tensor<?x64xf32>, tensor<?x16xf32> -> tensor<?x80xf32>
+  %j = tfm.join %l, %r {groups = 4 : i64} : tensor<?x64xf32>, tensor<?x16xf32> -> tensor<?x80xf32>
+  %wv = tfm.weight "layers.0.attn.v_up.weight" : tensor<4x6x20xf32>
+  // CHECK: tfm.head_linear %{{.*}}, %{{.*}} : tensor<?x80xf32>, tensor<4x6x20xf32> -> tensor<?x24xf32>
+  %v = tfm.head_linear %j, %wv : tensor<?x80xf32>, tensor<4x6x20xf32> -> tensor<?x24xf32>
+  return %v : tensor<?x24xf32>
+}
