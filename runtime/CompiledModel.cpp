@@ -280,19 +280,20 @@ ZeroPages::~ZeroPages() {
 }
 
 namespace {
-/// Bytes of one cached row of keys or of values, as the cache stores them.
-int64_t rowBytes(const Plan &p, bool keys) {
-  return storageSize(p.kvStorage, p.kvHeads * (keys ? p.headDim : p.vHeadDim));
-}
+int64_t rowBytes(const Plan &p, bool keys) { return cacheRowBytes(p, keys); }
 
 size_t cacheBytes(const Plan &p) {
   return size_t(p.maxSeqLen) * size_t(cacheBytesPerPosition(p));
 }
-} // namespace
 
-int64_t tfm::rt::cacheBytesPerPosition(const Plan &p) {
-  return p.layers * (rowBytes(p, true) + rowBytes(p, false));
+/// Loads `rows` rows of `width` elements, `fromStride` bytes apart in the
+/// cache, as f32.
+void loadRows(DType storage, const uint8_t *from, int64_t fromStride,
+              int64_t rows, int64_t width, float *to) {
+  for (int64_t r = 0; r < rows; ++r)
+    loadValues(storage, from + r * fromStride, width, to + r * width);
 }
+} // namespace
 
 uint8_t *Session::keys(int64_t layer) const {
   const Plan &p = model_.plan();
@@ -301,6 +302,8 @@ uint8_t *Session::keys(int64_t layer) const {
 
 uint8_t *Session::values(int64_t layer) const {
   const Plan &p = model_.plan();
+  if (p.valuesInKeys())
+    return keys(layer);
   return cache_.data() + p.layers * p.maxSeqLen * rowBytes(p, true) +
          layer * p.maxSeqLen * rowBytes(p, false);
 }
@@ -363,12 +366,15 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
     int64_t stride = 1;
     // A row of a block-format weight or cache is its bytes.
     DType storage = storedAs(d, p);
+    // Values kept in the keys are read with the keys' row stride.
+    bool inKeys = p.valuesInKeys() && (d.kind == BufferDef::Kind::Values ||
+                                       d.kind == BufferDef::Kind::ValueSlots);
     for (int k = 0; k < rank; ++k) {
       int64_t extent = sizeOf(d.shape[size_t(rank - 1 - k)]);
       if (k == 0 && isBlockFormat(storage))
         extent = storageSize(storage, extent);
       b.dim[k] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
-      stride *= extent;
+      stride *= k == 0 && inKeys ? rowBytes(p, true) / b.type.bytes() : extent;
     }
     switch (d.kind) {
     case BufferDef::Kind::Weight:
@@ -391,8 +397,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
                regs[size_t(d.at)] * b.dim[0].extent * b.type.bytes();
       break;
     case BufferDef::Kind::ValueSlots:
-      b.host = values(d.index) +
-               regs[size_t(d.at)] * b.dim[0].extent * b.type.bytes();
+      b.host = values(d.index) + regs[size_t(d.at)] * rowBytes(p, false);
       break;
     }
   }
@@ -430,9 +435,11 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       storeValues(p.kvStorage, reinterpret_cast<const float *>(k.host),
                   rows * k.dim[0].extent,
                   keys(s.layer) + at * rowBytes(p, true));
-      storeValues(p.kvStorage, reinterpret_cast<const float *>(v.host),
-                  rows * v.dim[0].extent,
-                  values(s.layer) + at * rowBytes(p, false));
+      // Values kept in the keys were written with them.
+      if (!p.valuesInKeys())
+        storeValues(p.kvStorage, reinterpret_cast<const float *>(v.host),
+                    rows * v.dim[0].extent,
+                    values(s.layer) + at * rowBytes(p, false));
       continue;
     }
     if (s.kind == Step::Kind::KvRead) {
@@ -441,9 +448,9 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       halide_buffer_t &v = bound.buffers[size_t(s.values)];
       loadValues(p.kvStorage, keys(s.layer), k.dim[1].extent * k.dim[0].extent,
                  reinterpret_cast<float *>(k.host));
-      loadValues(p.kvStorage, values(s.layer),
-                 v.dim[1].extent * v.dim[0].extent,
-                 reinterpret_cast<float *>(v.host));
+      loadRows(p.kvStorage, values(s.layer), rowBytes(p, false),
+               v.dim[1].extent, v.dim[0].extent,
+               reinterpret_cast<float *>(v.host));
       continue;
     }
     std::chrono::steady_clock::time_point start;

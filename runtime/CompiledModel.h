@@ -119,10 +119,6 @@ private:
   std::unique_ptr<Bound> prefillBound_, decodeBound_;
 };
 
-/// Bytes the KV cache takes per position, every layer's keys and values
-/// as the plan's kvStorage stores them.
-int64_t cacheBytesPerPosition(const Plan &plan);
-
 /// Sets the number of worker threads the kernels use (0: all cores).
 void setNumThreads(int threads);
 

@@ -1,6 +1,7 @@
 //===- Plan.cpp - host plans as text ----------------------------*- C++ -*-===//
 
 #include "runtime/Plan.h"
+#include "runtime/Quant.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -378,6 +379,9 @@ Expected<Plan> tfm::rt::parsePlan(const std::string &text) {
         return r.error("bad layout");
       p.layout.naming = *naming;
       p.layout.ropeInterleaved = interleaved != 0;
+    } else if (w[0] == "latent" && w.size() == 3 &&
+               toInt(w[1], p.layout.vHeadDim) &&
+               toInt(w[2], p.layout.latentRank)) {
     } else if (w[0] == "hparams" && w.size() == 5 &&
                toInt(w[1], p.layout.layers) && toInt(w[2], p.layout.hidden) &&
                toReal(w[3], p.layout.ropeTheta) &&
@@ -438,6 +442,9 @@ std::string tfm::rt::printPlan(const Plan &p) {
   out += fmt::format("layout {} {} {} {} {} {}\n", escapeWord(p.layout.naming),
                      p.layout.numHeads, p.layout.numKvHeads, p.layout.headDim,
                      p.layout.rotaryDim, p.layout.ropeInterleaved ? 1 : 0);
+  if (p.layout.latentRank > 0)
+    out += fmt::format("latent {} {}\n", p.layout.vHeadDim,
+                       p.layout.latentRank);
   out += fmt::format("hparams {} {} {:.17g} {:.17g}\n", p.layout.layers,
                      p.layout.hidden, p.layout.ropeTheta, p.layout.normEps);
   for (size_t i = 0; i < p.weights.size(); ++i) {
@@ -454,4 +461,15 @@ std::string tfm::rt::printPlan(const Plan &p) {
   printEntry(out, p.prefill);
   printEntry(out, p.decode);
   return out;
+}
+
+int64_t tfm::rt::cacheRowBytes(const Plan &p, bool keys) {
+  return storageSize(p.kvStorage,
+                     p.kvHeads * (keys || p.valuesInKeys() ? p.headDim
+                                                           : p.vHeadDim));
+}
+
+int64_t tfm::rt::cacheBytesPerPosition(const Plan &p) {
+  return p.layers * (cacheRowBytes(p, true) +
+                     (p.valuesInKeys() ? 0 : cacheRowBytes(p, false)));
 }

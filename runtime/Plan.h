@@ -107,10 +107,21 @@ struct Plan {
   /// How the KV cache stores keys and values (F32, F16, BF16 or Q8_0).
   DType kvStorage = DType::F32;
   WeightLayout layout;
+  /// Latent attention's values are the first vHeadDim features of each
+  /// cached key row (the latent), so the cache keeps keys alone.
+  bool valuesInKeys() const { return layout.latentRank > 0; }
   std::vector<WeightDef> weights;
   std::vector<KernelDef> kernels;
   EntryPlan prefill, decode;
 };
+
+/// Bytes from one cached row of keys (or of values) to the next, as the
+/// cache stores them; values kept in the keys step by key rows.
+int64_t cacheRowBytes(const Plan &plan, bool keys);
+
+/// Bytes the KV cache takes per position, every layer's keys and values
+/// as the plan's kvStorage stores them.
+int64_t cacheBytesPerPosition(const Plan &plan);
 
 /// A string as one word of the plan text: bytes other than letters, digits
 /// and `_.-+/` as %HH (an empty string is `%`), so a model name from a

@@ -97,6 +97,9 @@ constexpr NamePair kGgufLayer[] = {
     {"moe.shared_up", "ffn_up_shexp"},
     {"moe.shared_down", "ffn_down_shexp"},
     {"moe.shared_router", "ffn_gate_inp_shexp"},
+    {"attn.q_a", "attn_q_a"},
+    {"attn.q_a_norm", "attn_q_a_norm"},
+    {"attn.kv_norm", "attn_kv_a_norm"},
 };
 
 constexpr NamePair kHfGlobal[] = {
@@ -279,6 +282,17 @@ constexpr NamePair kPersimmonGlobal[] = {
     {"final_norm.bias", "model.final_layernorm.bias"},
 };
 
+// DeepSeek-V2: latent attention's down-projections and their norms, and
+// shared experts under their own name.
+constexpr NamePair kDeepseekLayer[] = {
+    {"attn.q_a", "self_attn.q_a_proj"},
+    {"attn.q_a_norm", "self_attn.q_a_layernorm"},
+    {"attn.kv_norm", "self_attn.kv_a_layernorm"},
+    {"moe.shared_gate", "mlp.shared_experts.gate_proj"},
+    {"moe.shared_up", "mlp.shared_experts.up_proj"},
+    {"moe.shared_down", "mlp.shared_experts.down_proj"},
+};
+
 constexpr NamePair kOptLayer[] = {
     {"attn_norm", "self_attn_layer_norm"},
     {"ffn_norm", "final_layer_norm"},
@@ -359,6 +373,7 @@ const std::vector<HfNaming> &namingTable() {
     cohere.interleavedQk = true;
     cohere.headGains = HfNaming::HeadGains::Matrix;
     add("stablelm").headGains = HfNaming::HeadGains::PerHeadTensors;
+    add("deepseek").layer = kDeepseekLayer;
     return t;
   }();
   return table;
@@ -420,6 +435,64 @@ WeightRecipe qkvSlice(QkvOrder order, const WeightLayout &layout, int part,
   return r;
 }
 
+/// Latent attention's parts of fused tensors: the stored tensors (a
+/// Hugging Face and a GGUF name each, the second used without a query
+/// down-projection) that hold tfm part `base`, and which of their rows.
+struct LatentPart {
+  std::string_view hf[2], gguf[2];
+  WeightRecipe rows;
+};
+
+/// Where latent attention's part `base` is stored; false for another part.
+/// Q rows are per head the part from the latent (headDim - rotaryDim), then
+/// the rotated part; the key/value down-projection is the latent's rows,
+/// then the shared rotated key's; the key/value up-projection is per head
+/// the key rows (headDim - rotaryDim), then the value rows.
+bool latentPart(std::string_view base, const WeightLayout &layout,
+                LatentPart &out) {
+  if (layout.latentRank <= 0)
+    return false;
+  const int64_t rd = layout.rotaryDim, nope = layout.headDim - rd,
+                rank = layout.latentRank,
+                vhd = layout.vHeadDim ? layout.vHeadDim : layout.headDim;
+  auto rows = [&](int64_t group, int64_t offset, int64_t take) {
+    out.rows.groupRows = group;
+    out.rows.rowOffset = offset;
+    out.rows.takeRows = take;
+  };
+  if (base == "attn.q_nope" || base == "attn.q_rope") {
+    out = {{"self_attn.q_b_proj", "self_attn.q_proj"},
+           {"attn_q_b", "attn_q"}};
+    base == "attn.q_nope" ? rows(nope + rd, 0, nope) : rows(nope + rd, nope, rd);
+  } else if (base == "attn.kv_latent" || base == "attn.k_rope") {
+    out = {{"self_attn.kv_a_proj_with_mqa"}, {"attn_kv_a_mqa"}};
+    base == "attn.kv_latent" ? rows(rank + rd, 0, rank)
+                             : rows(rank + rd, rank, rd);
+  } else if (base == "attn.k_up" || base == "attn.v_up") {
+    out = {{"self_attn.kv_b_proj"}, {"attn_kv_b"}};
+    base == "attn.k_up" ? rows(nope + vhd, 0, nope) : rows(nope + vhd, nope, vhd);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// The recipes reading latent part `base` from the tensors `names` gives
+/// it, each name formatted by `file`.
+template <typename FileName>
+std::vector<WeightRecipe> latentRecipes(const LatentPart &part,
+                                        const std::string_view (&names)[2],
+                                        FileName file) {
+  std::vector<WeightRecipe> out;
+  for (std::string_view name : names)
+    if (!name.empty()) {
+      WeightRecipe r = part.rows;
+      r.sources = {file(name)};
+      out.push_back(std::move(r));
+    }
+  return out;
+}
+
 /// Adds, after each recipe, the same sources without the family's
 /// optional prefix.
 void addUnprefixed(const HfNaming &n, std::vector<WeightRecipe> &recipes) {
@@ -464,6 +537,10 @@ std::vector<WeightRecipe> hfLayerRecipes(const HfNaming &n, int64_t layer,
     out.push_back(std::move(r));
     return out;
   }
+  if (LatentPart latent; latentPart(base, layout, latent))
+    return latentRecipes(latent, latent.hf, [&](std::string_view part) {
+      return recipe(part).sources.front();
+    });
   if ((base == "attn.q_norm" || base == "attn.k_norm") &&
       n.headGains != HfNaming::HeadGains::Shared) {
     bool key = base == "attn.k_norm";
@@ -576,6 +653,10 @@ std::vector<WeightRecipe> ggufRecipes(std::string_view name,
   auto recipe = [&](std::string_view file) {
     return WeightRecipe{{fmt::format("blk.{}.{}.{}", layer, file, suffix)}};
   };
+  if (LatentPart latent; latentPart(base, layout, latent))
+    return latentRecipes(latent, latent.gguf, [&](std::string_view file) {
+      return recipe(file).sources.front();
+    });
   bool up = base == "ffn.up";
   if (up) { // the second half of a fused gate/up first
     WeightRecipe r = recipe("ffn_up");

@@ -29,8 +29,9 @@ struct WeightLayout {
   /// Hugging Face tensor naming: "llama" (llama, mistral, qwen2, qwen3,
   /// mixtral, qwen2_moe, gemma, stablelm, granite), "sandwich" (gemma2,
   /// olmo2: norms after sublayers), "gpt2", "gpt_neox", "bloom", "phi",
-  /// "phi3", "starcoder2", "falcon", "opt", "persimmon", "cohere" or
-  /// "stablelm" (llama's names, and a QK-norm tensor per head).
+  /// "phi3", "starcoder2", "falcon", "opt", "persimmon", "cohere",
+  /// "stablelm" (llama's names, and a QK-norm tensor per head) or
+  /// "deepseek" (latent attention, shared experts).
   std::string naming = "llama";
   int64_t numHeads = 0;
   int64_t numKvHeads = 0;
@@ -39,6 +40,12 @@ struct WeightLayout {
   /// The model rotates interleaved pairs (2i, 2i+1), so its Q/K rows must be
   /// in that order; Hugging Face checkpoints store the half-split order.
   bool ropeInterleaved = false;
+  /// Value features per head (0: headDim).
+  int64_t vHeadDim = 0;
+  /// Latent attention's latent width (0: none): Q rows per head are
+  /// headDim - rotaryDim from the latent, then rotaryDim rotated; the
+  /// key/value down-projection is the latent's rows, then the rotated key's.
+  int64_t latentRank = 0;
   /// Hyperparameters a GGUF file states too, which must agree with these
   /// (0: not checked).
   int64_t layers = 0;

@@ -365,6 +365,10 @@ static Status recipeShapes(const WeightSource &source,
   } else if (stacked) {
     partShape.erase(partShape.begin());
   }
+  // Rows sliced into a per-head weight ([heads, rows, cols], latent
+  // attention's up-projections) are the heads' rows one after another.
+  if (recipe.sliced() && !stacked && partShape.size() == 3)
+    partShape = {partShape[0] * partShape[1], partShape[2]};
   std::vector<int64_t> storedShape = partShape;
   if (recipe.sliced() && !storedShape.empty())
     storedShape[0] = recipe.storedRows(storedShape[0]);

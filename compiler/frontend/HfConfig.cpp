@@ -34,13 +34,15 @@ constexpr hf::Family kFamilies[] = {
     {"mixtral", hf::readMistral},     {"qwen2", hf::readQwen2},
     {"qwen2_moe", hf::readQwen2Moe},  {"qwen3", hf::readQwen3},
     {"gemma", hf::readGemma},         {"gemma2", hf::readGemma2},
-    {"gemma3_text", hf::readGemma3},  {"olmo2", hf::readOlmo2},         {"phi", hf::readPhi},
+    {"gemma3_text", hf::readGemma3},  {"olmo2", hf::readOlmo2},
+    {"phi", hf::readPhi},
     {"phi3", hf::readPhi3},           {"stablelm", hf::readStableLm},
     {"starcoder2", hf::readStarcoder2}, {"falcon", hf::readFalcon},
     {"opt", hf::readOpt},             {"granite", hf::readGranite},
     {"cohere", hf::readCohere},       {"persimmon", hf::readPersimmon},
     {"gpt2", hf::readGpt2},
     {"gpt_neox", hf::readGptNeox},    {"bloom", hf::readBloom},
+    {"deepseek_v2", hf::readDeepseekV2},
 };
 
 constexpr hf::GgufArch kGgufArchitectures[] = {

@@ -75,8 +75,9 @@ public:
     int64_t seq = decode_ ? 1 : ShapedType::kDynamic;
     auto tokensType = RankedTensorType::get({seq}, b_.getI32Type());
     auto cacheType =
-        ir::KvCacheType::get(ctx, s_.maxSeqLen, s_.kvHeads(), s_.headDim(),
-                             s_.vHeadDim(), s_.kvCacheStorage);
+        ir::KvCacheType::get(ctx, s_.maxSeqLen, s_.cacheKvHeads(),
+                             s_.cacheHeadDim(), s_.cacheVHeadDim(),
+                             s_.kvCacheStorage);
     SmallVector<Type> inputs{tokensType, b_.getIndexType()};
     SmallVector<Type> results{act(s_.vocabSize)};
     for (int64_t l = 0; l < s_.numLayers; ++l) {
@@ -287,7 +288,64 @@ private:
     llvm_unreachable("a position scheme without a bias rule");
   }
 
+  /// Latent attention in its absorbed form: each query head is taken into
+  /// the latent space through its key up-projection (k_up), so attention
+  /// runs as one shared KV head over the cache's [latent | rotated key]
+  /// rows, values being the latent; each head's output is then
+  /// up-projected by v_up.
+  Value latentAttention(int64_t l, Value x, Value &cache) {
+    auto name = [&](StringRef rest) { return layerWeight(l, rest); };
+    const AttentionSpec &a = s_.attention;
+    const int64_t d = s_.hiddenSize, heads = a.numHeads,
+                  rank = a.latent.kvRank, rd = s_.rotaryDim(),
+                  nope = s_.headDim() - rd, vhd = s_.vHeadDim();
+    Value qIn = x;
+    int64_t qWidth = d;
+    if (a.latent.qRank > 0) {
+      qWidth = a.latent.qRank;
+      qIn = norm(linear(x, name("attn.q_a"), qWidth, d, false),
+                 name("attn.q_a_norm"), qWidth);
+    }
+    Value qNope = linear(qIn, name("attn.q_nope"), heads * nope, qWidth, false);
+    Value qRope =
+        rope(l, linear(qIn, name("attn.q_rope"), heads * rd, qWidth, false),
+             rd);
+    Value kUp = weight(name("attn.k_up.weight"), {heads, nope, rank});
+    Value qLatent = b_.create<ir::HeadLinearOp>(loc_, act(heads * rank), qNope,
+                                                kUp, b_.getUnitAttr());
+    Value q = b_.create<ir::JoinOp>(loc_, act(heads * (rank + rd)), qLatent,
+                                    qRope, b_.getI64IntegerAttr(heads));
+    Value latent = norm(linear(x, name("attn.kv_latent"), rank, d, false),
+                        name("attn.kv_norm"), rank);
+    Value kRope = rope(l, linear(x, name("attn.k_rope"), rd, d, false), rd);
+    Value k = b_.create<ir::JoinOp>(loc_, act(rank + rd), latent, kRope,
+                                    b_.getI64IntegerAttr(1));
+    cache =
+        b_.create<ir::KvWriteOp>(loc_, cache.getType(), cache, k, latent, pos_);
+    auto read = b_.create<ir::KvReadOp>(
+        loc_,
+        RankedTensorType::get({ShapedType::kDynamic, rank + rd},
+                              b_.getF32Type()),
+        RankedTensorType::get({ShapedType::kDynamic, rank}, b_.getF32Type()),
+        cache, totalLen_);
+    int64_t window = s_.windowOf(l);
+    Value o = b_.create<ir::AttentionOp>(
+        loc_, act(heads * rank), q, read.getKey(), read.getValue(), pos_,
+        Value(), b_.getI64IntegerAttr(heads), b_.getI64IntegerAttr(1),
+        b_.getI64IntegerAttr(rank + rd),
+        b_.getF64FloatAttr(s_.attentionScale()),
+        a.causal ? b_.getUnitAttr() : UnitAttr(),
+        window > 0 ? b_.getI64IntegerAttr(window) : IntegerAttr(),
+        a.softcap ? b_.getF64FloatAttr(*a.softcap) : FloatAttr());
+    Value vUp = weight(name("attn.v_up.weight"), {heads, vhd, rank});
+    Value perHead = b_.create<ir::HeadLinearOp>(loc_, act(heads * vhd), o,
+                                                vUp, UnitAttr());
+    return linear(perHead, name("attn.o"), d, heads * vhd, false);
+  }
+
   Value attention(int64_t l, Value x, Value &cache) {
+    if (s_.latentAttention())
+      return latentAttention(l, x, cache);
     auto name = [&](StringRef rest) { return layerWeight(l, rest); };
     const AttentionSpec &a = s_.attention;
     const int64_t d = s_.hiddenSize, heads = a.numHeads,
@@ -440,7 +498,7 @@ OwningOpRef<ModuleOp> buildModel(MLIRContext &context,
                          layout.rotaryDim, layout.ropeInterleaved,
                          spec.tieEmbeddings, layout.naming, layout.hidden,
                          llvm::APFloat(layout.ropeTheta),
-                         llvm::APFloat(layout.normEps)));
+                         llvm::APFloat(layout.normEps), layout.latentRank));
   b.setInsertionPointToEnd(module->getBody());
   EntryBuilder(b, spec, /*decode=*/false).build("prefill");
   EntryBuilder(b, spec, /*decode=*/true).build("decode");

@@ -120,6 +120,18 @@ struct RelativeBiasSpec {
   bool shared = true;
 };
 
+/// Multi-head latent attention (DeepSeek-V2): keys and values are
+/// up-projected from a compressed latent of `kvRank` features, which the
+/// cache stores with each position's rotated key part (rotary_dim
+/// features, one for all heads). Each head's query and key are
+/// head_dim - rotary_dim features from the latent, then rotary_dim
+/// rotated ones; values are v_head_dim features from the latent.
+struct LatentSpec {
+  int64_t kvRank = 0; // 0: ordinary attention
+  /// The query's own low-rank compression (0: a full projection).
+  int64_t qRank = 0;
+};
+
 struct AttentionSpec {
   int64_t numHeads = 0;
   int64_t numKvHeads = 0; // 0: numHeads
@@ -141,6 +153,7 @@ struct AttentionSpec {
   AttentionPosition position = AttentionPosition::Rope;
   RopeSpec rope;
   RelativeBiasSpec relative;
+  LatentSpec latent;
 };
 
 struct MoeSpec {
@@ -237,6 +250,17 @@ struct ModelSpec {
     return attention.rope.rotaryDim ? attention.rope.rotaryDim : headDim();
   }
   double attentionScale() const;
+  bool latentAttention() const { return attention.latent.kvRank > 0; }
+  /// The KV cache's geometry per layer (see LatentSpec for latent
+  /// attention's).
+  int64_t cacheKvHeads() const { return latentAttention() ? 1 : kvHeads(); }
+  int64_t cacheHeadDim() const {
+    return latentAttention() ? attention.latent.kvRank + rotaryDim()
+                             : headDim();
+  }
+  int64_t cacheVHeadDim() const {
+    return latentAttention() ? attention.latent.kvRank : vHeadDim();
+  }
   bool hasFinalNorm() const {
     return finalNorm.value_or(placement != NormPlacement::Post);
   }

@@ -151,6 +151,14 @@ void readAttention(JsonFields &f, AttentionSpec &a) {
     rf.boolean("shared", a.relative.shared);
     rf.finish();
   }
+  if (const json::Value *l = f.raw("latent"); l && !l->getAsNull()) {
+    if (const json::Object *o = f.object("latent")) {
+      JsonFields lf(*o, f.pathOf("latent"), f.diags());
+      lf.requiredInteger("kv_rank", a.latent.kvRank, 1);
+      lf.integer("q_rank", a.latent.qRank, 0);
+      lf.finish();
+    }
+  }
   f.finish();
 }
 
@@ -293,6 +301,8 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
       {"ffn.moe.shared_hidden_size",
        s.ffn.moe.numShared <= (1 << 8) ? s.sharedExpertHidden() : 0, 1 << 24},
       {"attention.relative.num_buckets", a.relative.numBuckets, 1 << 16},
+      {"attention.latent.kv_rank", a.latent.kvRank, 1 << 16},
+      {"attention.latent.q_rank", a.latent.qRank, 1 << 20},
   };
   bool tooLarge = false;
   for (const Bound &b : bounds)
@@ -374,6 +384,26 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
       err("attention.rope.scaling.type",
           "ntk scaling needs rotary_dim > 2");
   }
+  if (s.latentAttention()) {
+    // The latent feeds every head; the rotated part of the key is shared.
+    if (a.position != AttentionPosition::Rope)
+      err("attention.latent", "latent attention needs rope positions (its "
+                              "rotated key part is what the cache keeps "
+                              "besides the latent)");
+    else if (s.rotaryDim() >= s.headDim())
+      err("attention.rope.rotary_dim",
+          formatv("latent attention rotates part of each head: must be less "
+                  "than head_dim ({0}), got {1}",
+                  s.headDim(), s.rotaryDim()));
+    if (s.kvHeads() != a.numHeads)
+      err("attention.num_kv_heads",
+          formatv("latent attention up-projects keys and values per query "
+                  "head: must equal num_heads ({0}), got {1}",
+                  a.numHeads, s.kvHeads()));
+    if (a.qkvBias || a.outBias || a.qkNorm != QkNorm::None)
+      err("attention.latent",
+          "latent attention takes no qkv_bias, out_bias or qk_norm");
+  }
   if (a.position == AttentionPosition::Alibi && !a.causal)
     err("attention.position", "alibi is supported for causal attention only");
   if (s.parallel && s.placement != NormPlacement::Pre)
@@ -408,12 +438,12 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
         formatv("must be f32, f16, bf16 or q8_0, got \"{0}\"",
                 toString(s.kvCacheStorage)));
   else if (int64_t block = mlir::tfm::blockElements(s.kvCacheStorage);
-           s.headDim() % block != 0 || s.vHeadDim() % block != 0)
+           s.cacheHeadDim() % block != 0 || s.cacheVHeadDim() % block != 0)
     err("storage.kv_cache",
-        formatv("a {0} cache stores blocks of {1}: head_dim ({2}) and "
-                "v_head_dim ({3}) must be multiples of {1}",
-                toString(s.kvCacheStorage), block, s.headDim(),
-                s.vHeadDim()));
+        formatv("a {0} cache stores blocks of {1}: its keys ({2} per head) "
+                "and values ({3}) must be multiples of {1}",
+                toString(s.kvCacheStorage), block, s.cacheHeadDim(),
+                s.cacheVHeadDim()));
   if (s.weightNaming == "sandwich" &&
       (s.placement == NormPlacement::Pre || s.placement == NormPlacement::Post))
     diags.warning("weight_naming",
@@ -445,10 +475,12 @@ tfm::applyStorageOverrides(ModelSpec &spec, const StorageOverrides &o) {
       return "--kv-cache must be f32, f16, bf16 or q8_0, got '" + o.kvCache +
              "'";
     int64_t block = mlir::tfm::blockElements(*storage);
-    if (spec.headDim() % block != 0 || spec.vHeadDim() % block != 0)
+    if (spec.cacheHeadDim() % block != 0 ||
+        spec.cacheVHeadDim() % block != 0)
       return formatv("--kv-cache {0} stores blocks of {1}, but the model's "
-                     "head_dim is {2} and v_head_dim {3}",
-                     o.kvCache, block, spec.headDim(), spec.vHeadDim())
+                     "cache keeps {2} key and {3} value features per head",
+                     o.kvCache, block, spec.cacheHeadDim(),
+                     spec.cacheVHeadDim())
           .str();
     spec.kvCacheStorage = *storage;
   }
@@ -531,7 +563,11 @@ json::Value tfm::specToJson(const ModelSpec &s) {
        json::Object{{"num_buckets", a.relative.numBuckets},
                     {"max_distance", a.relative.maxDistance},
                     {"bidirectional", a.relative.bidirectional},
-                    {"shared", a.relative.shared}}}};
+                    {"shared", a.relative.shared}}},
+      {"latent", s.latentAttention()
+                     ? json::Value(json::Object{{"kv_rank", a.latent.kvRank},
+                                                {"q_rank", a.latent.qRank}})
+                     : json::Value(nullptr)}};
   json::Object ffn{{"kind", toString(s.ffn.kind)},
                    {"activation", toString(s.ffn.activation)},
                    {"hidden_size", s.ffn.hiddenSize},
@@ -612,6 +648,8 @@ rt::WeightLayout tfm::weightLayout(const ModelSpec &s) {
                          ? s.attention.rope.theta
                          : 0.0;
   layout.normEps = s.norm.eps;
+  layout.vHeadDim = s.vHeadDim();
+  layout.latentRank = s.attention.latent.kvRank;
   return layout;
 }
 

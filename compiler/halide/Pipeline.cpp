@@ -33,16 +33,21 @@ std::vector<Var> vars(int64_t rank) {
 /// own parameter, and a parameter whose constraints refer to itself is a
 /// reference cycle that Halide never frees. Halide binds the name
 /// `<buffer>.extent.<i>` when it unpacks the buffer, so both mean the same.
+///
+/// With `freeRowStride` the rows (the outermost dimension of a matrix) may
+/// lie any distance apart: values that latent attention keeps inside the
+/// cached key rows.
 template <typename Dims>
 void constrainDims(Dims dimOf, const std::string &name,
-                   mlir::RankedTensorType type) {
+                   mlir::RankedTensorType type, bool freeRowStride = false) {
   int64_t rank = type.getRank();
   Expr stride = 1;
   for (int64_t i = 0; i < rank; ++i) {
     int64_t size = type.getDimSize(rank - 1 - i);
     auto dim = dimOf(int(i));
     dim.set_min(0);
-    dim.set_stride(stride);
+    if (!(freeRowStride && rank == 2 && i == 1))
+      dim.set_stride(stride);
     if (mlir::ShapedType::isDynamic(size)) {
       stride = stride * Halide::Internal::Variable::make(
                             Int(32), llvm::formatv("{0}.extent.{1}", name, i));
@@ -52,17 +57,21 @@ void constrainDims(Dims dimOf, const std::string &name,
     }
   }
 }
-void constrain(ImageParam &image, mlir::RankedTensorType type) {
-  constrainDims([&](int i) { return image.dim(i); }, image.name(), type);
+void constrain(ImageParam &image, mlir::RankedTensorType type,
+               bool freeRowStride = false) {
+  constrainDims([&](int i) { return image.dim(i); }, image.name(), type,
+                freeRowStride);
 }
 /// A block-format weight's bytes: its rows (innermost) in bytes.
-void constrainBlocks(ImageParam &image, mlir::RankedTensorType type) {
+void constrainBlocks(ImageParam &image, mlir::RankedTensorType type,
+                     bool freeRowStride) {
   ir::Storage storage = ir::storageOf(type);
   llvm::SmallVector<int64_t> shape(type.getShape());
   shape.back() =
       shape.back() / ir::blockElements(storage) *
       rt::blockBytes(runtimeStorage(storage));
-  constrain(image, mlir::RankedTensorType::get(shape, type.getElementType()));
+  constrain(image, mlir::RankedTensorType::get(shape, type.getElementType()),
+            freeRowStride);
 }
 void constrainOutput(Func &out, mlir::RankedTensorType type) {
   OutputImageParam buffer = out.output_buffer();
@@ -117,11 +126,21 @@ Type storedType(ir::Storage storage) {
 
 /// Constrains `image` to `type`'s static sizes, a block format's rows
 /// counted in bytes.
-void constrainStored(ImageParam &image, mlir::RankedTensorType type) {
+void constrainStored(ImageParam &image, mlir::RankedTensorType type,
+                     bool freeRowStride = false) {
   if (ir::blockElements(ir::storageOf(type)) > 1)
-    constrainBlocks(image, type);
+    constrainBlocks(image, type, freeRowStride);
   else
-    constrain(image, type);
+    constrain(image, type, freeRowStride);
+}
+
+/// Whether `arg` is the values of an attention, which may be a view of
+/// values kept in the cached keys.
+bool attentionValues(mlir::BlockArgument arg) {
+  for (mlir::Operation *user : arg.getUsers())
+    if (auto a = mlir::dyn_cast<ir::AttentionOp>(user); a && a.getValue() == arg)
+      return true;
+  return false;
 }
 
 /// The f32 values of `image`, stored as `storage`, element by element.
@@ -164,7 +183,7 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
       ImageParam image(t.getElementType().isF32() ? storedType(storage)
                                                   : Int(32),
                        int(t.getRank()), name);
-      constrainStored(image, t);
+      constrainStored(image, t, attentionValues(arg));
       Func f = widened(storage, image, name + "_in");
       l.defineArgument(arg, image, f);
       p.images[i] = image;
@@ -176,9 +195,11 @@ KernelPipeline buildPipeline(ir::KernelOp kernel,
       ir::Storage storage = cache.getStorage();
       auto view = [&](const std::string &part, int64_t width) {
         ImageParam image(storedType(storage), 2, name + "_" + part);
-        constrainStored(image, ir::withStorage(mlir::RankedTensorType::get(
-                                                   {cache.getLen(), width}, f32),
-                                               storage));
+        constrainStored(image,
+                        ir::withStorage(mlir::RankedTensorType::get(
+                                            {cache.getLen(), width}, f32),
+                                        storage),
+                        /*freeRowStride=*/part == "values");
         p.arguments.push_back(image);
         return image;
       };

@@ -425,9 +425,9 @@ bool buildPlan(ModuleOp module, int64_t prefillChunk,
   plan.maxSeqLen = model.getMaxSeqLen();
   plan.prefillChunk = std::min(prefillChunk, model.getMaxSeqLen());
   plan.layers = model.getLayers();
-  plan.kvHeads = model.getKvHeads();
-  plan.headDim = model.getHeadDim();
-  plan.vHeadDim = model.getVHeadDim();
+  plan.kvHeads = model.getCacheKvHeads();
+  plan.headDim = model.getCacheHeadDim();
+  plan.vHeadDim = model.getCacheVHeadDim();
   // Every cache of every entry has the same type (the dialect verifies the
   // model's caches match it).
   for (auto fn : module.getOps<func::FuncOp>())
@@ -439,6 +439,8 @@ bool buildPlan(ModuleOp module, int64_t prefillChunk,
   plan.layout.numKvHeads = model.getKvHeads();
   plan.layout.headDim = model.getHeadDim();
   plan.layout.rotaryDim = model.getRotaryDim();
+  plan.layout.vHeadDim = model.getVHeadDim();
+  plan.layout.latentRank = model.getLatentRank();
   plan.layout.ropeInterleaved = model.getRopeInterleaved();
   plan.layout.layers = model.getLayers();
   plan.layout.hidden = model.getHidden();

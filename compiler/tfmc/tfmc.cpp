@@ -474,6 +474,20 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       module->getSymName().value_or("model"), compiled.kernels.size(), cachedCount, compiled.target,
       wide ? llvm::formatv(" ({0} with AVX-512)", wide).str() : "",
       outputPath.getValue(), seconds(start));
+  // What a position of context costs, every layer's keys and values.
+  std::string features =
+      plan.valuesInKeys()
+          ? llvm::formatv("{0} features, values within the keys",
+                          plan.kvHeads * plan.headDim)
+                .str()
+          : llvm::formatv("{0} key + {1} value features",
+                          plan.kvHeads * plan.headDim,
+                          plan.kvHeads * plan.vHeadDim)
+                .str();
+  llvm::errs() << llvm::formatv(
+      "tfmc: KV cache: {0}, {1:f1} KiB per position ({2} layers x {3})\n",
+      rt::storageName(plan.kvStorage),
+      double(rt::cacheBytesPerPosition(plan)) / 1024, plan.layers, features);
   return 0;
 }
 

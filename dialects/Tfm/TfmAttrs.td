@@ -174,9 +174,26 @@ def Tfm_ModelAttr : Tfm_Attr<"Model", "model"> {
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)",
                            "RoPE base">:$rope_theta,
     DefaultValuedParameter<"::llvm::APFloat", "::llvm::APFloat(0.0)",
-                           "norm epsilon">:$norm_eps);
+                           "norm epsilon">:$norm_eps,
+    // Latent attention: the width of the compressed key/value latent the
+    // cache stores with each position's rotated key (0: none).
+    DefaultValuedParameter<"int64_t", "0">:$latent_rank);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The geometry of each layer's KV cache: the model's heads, or for
+    /// latent attention one shared head of the latent and the rotated key
+    /// part (keys) and of the latent (values).
+    int64_t getCacheKvHeads() const {
+      return getLatentRank() ? 1 : getKvHeads();
+    }
+    int64_t getCacheHeadDim() const {
+      return getLatentRank() ? getLatentRank() + getRotaryDim() : getHeadDim();
+    }
+    int64_t getCacheVHeadDim() const {
+      return getLatentRank() ? getLatentRank() : getVHeadDim();
+    }
+  }];
 }
 
 include "dialects/Tfm/TfmSchedules.td"

@@ -191,7 +191,7 @@ LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                 int64_t rotaryDim, bool ropeInterleaved,
                                 bool tiedEmbeddings, StringRef naming,
                                 int64_t hidden, llvm::APFloat ropeTheta,
-                                llvm::APFloat normEps) {
+                                llvm::APFloat normEps, int64_t latentRank) {
   if (vocab < 1 || maxSeqLen < 1 || layers < 1 || heads < 1 || kvHeads < 1 ||
       headDim < 1 || vHeadDim < 1)
     return emitError() << "model sizes must be >= 1, got vocab = " << vocab
@@ -208,6 +208,11 @@ LogicalResult ModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << headDim << "], got " << rotaryDim;
   if (naming.empty())
     return emitError() << "model naming must not be empty";
+  if (latentRank < 0 || (latentRank > 0 && (rotaryDim < 1 ||
+                                            rotaryDim >= headDim)))
+    return emitError() << "model latent_rank (" << latentRank
+                       << ") must be >= 0, and latent attention rotates "
+                          "part of each head: rotary_dim in [1, head_dim)";
   if (hidden < 0 || ropeTheta.isNegative() || !ropeTheta.isFinite() ||
       normEps.isNegative() || !normEps.isFinite())
     return emitError() << "model hidden, rope_theta and norm_eps must be "
@@ -245,9 +250,9 @@ LogicalResult TfmDialect::verifyOperationAttribute(Operation *op,
       if (!firstCache)
         firstCache = cache;
       if (cache.getLen() != model.getMaxSeqLen() ||
-          cache.getKvHeads() != model.getKvHeads() ||
-          cache.getHeadDim() != model.getHeadDim() ||
-          cache.getVHeadDim() != model.getVHeadDim())
+          cache.getKvHeads() != model.getCacheKvHeads() ||
+          cache.getHeadDim() != model.getCacheHeadDim() ||
+          cache.getVHeadDim() != model.getCacheVHeadDim())
         return op->emitError()
                << "'" << kModelAttrName << "' does not match the KV cache "
                << cache << " of @" << fn.getName();

@@ -8,7 +8,8 @@ precision) from each family's Hugging Face modeling code, not from tfm.
 usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
         gemma3_text, gemma3_text_6, falcon_alibi, cohere_qk, stablelm_qk,
-        opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long
+        opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long,
+        deepseek_v2, deepseek_v2_yarn
 """
 
 import json
@@ -807,6 +808,148 @@ def opt_projected(c):
     return a, shapes
 
 
+# deepseek_v2 (modeling_deepseek): multi-head latent attention in its
+# naive form (keys and values up-projected per head from the normed latent;
+# RoPE on the last qk_rope_head_dim features of Q and on the key part every
+# head shares, over interleaved pairs; the softmax scale times YaRN's
+# mscale_all_dim term squared) and DeepSeekMoE (softmax over the routed
+# experts, greedy top-k scaled by routed_scaling_factor, a shared MLP on
+# every token, the first first_k_dense_replace layers dense).
+def deepseek_v2_config():
+    return base_config(
+        "deepseek_v2", architectures=["DeepseekV2ForCausalLM"],
+        num_key_value_heads=4, moe_intermediate_size=10,
+        n_shared_experts=1, n_routed_experts=6, routed_scaling_factor=1.5,
+        kv_lora_rank=16, q_lora_rank=None, qk_rope_head_dim=4,
+        v_head_dim=6, qk_nope_head_dim=8, topk_method="greedy", n_group=1,
+        topk_group=1, num_experts_per_tok=2, moe_layer_freq=1,
+        first_k_dense_replace=1, norm_topk_prob=False,
+        scoring_func="softmax", aux_loss_alpha=0.001, seq_aux=True,
+        hidden_act="silu", rms_norm_eps=1e-6, rope_theta=10000.0,
+        attention_bias=False, tie_word_embeddings=False)
+
+
+def deepseek_v2_yarn_config():
+    """A query latent, normalised top-k weights, and YaRN with distinct
+    mscale and mscale_all_dim over an original context of 16."""
+    c = deepseek_v2_config()
+    c.update(q_lora_rank=24, routed_scaling_factor=1.0, norm_topk_prob=True,
+             num_hidden_layers=3)
+    c["rope_scaling"] = {"type": "yarn", "factor": 4.0,
+                         "original_max_position_embeddings": 16,
+                         "beta_fast": 32, "beta_slow": 1, "mscale": 1.0,
+                         "mscale_all_dim": 0.8}
+    return c
+
+
+def deepseek_v2(c):
+    h, nh = c["hidden_size"], c["num_attention_heads"]
+    nope, rd, vd = (c["qk_nope_head_dim"], c["qk_rope_head_dim"],
+                    c["v_head_dim"])
+    rank, qrank = c["kv_lora_rank"], c["q_lora_rank"]
+    experts, shared = c["n_routed_experts"], c["n_shared_experts"]
+    fe, f = c["moe_intermediate_size"], c["intermediate_size"]
+    p = lambda l: f"model.layers.{l}."
+    norm = rms(c["rms_norm_eps"])
+    scaling = dict(c.get("rope_scaling") or {})
+    scale = 1 / math.sqrt(nope + rd)
+    if scaling:
+        scaling["rope_type"] = scaling.pop("type")
+        m = 0.1 * scaling["mscale_all_dim"] * math.log(scaling["factor"]) + 1
+        scale *= m * m
+    inv, attention = rope_frequencies(c, rd, scaling=scaling)
+
+    def glu(w, name, x):
+        gate = linear(w, name + ".gate_proj", x)
+        up = linear(w, name + ".up_proj", x)
+        return linear(w, name + ".down_proj",
+                      [silu(g) * u for g, u in zip(gate, up)])
+
+    def mlp(w, l, x):
+        if l < c["first_k_dense_replace"]:
+            return glu(w, p(l) + "mlp", x)
+        probs = softmax(linear(w, p(l) + "mlp.gate", x))
+        top = sorted(range(experts), key=lambda e: -probs[e])
+        top = top[:c["num_experts_per_tok"]]
+        weights = [probs[e] for e in top]
+        if c["norm_topk_prob"]:
+            weights = [v / sum(weights) for v in weights]
+        else:
+            weights = [v * c["routed_scaling_factor"] for v in weights]
+        out = glu(w, p(l) + "mlp.shared_experts", x)
+        for e, g in zip(top, weights):
+            y = glu(w, p(l) + f"mlp.experts.{e}", x)
+            out = [o + g * v for o, v in zip(out, y)]
+        return out
+
+    def forward(c, w, ids):
+        hs = [list(w["model.embed_tokens.weight"][t]) for t in ids]
+        for l in range(c["num_hidden_layers"]):
+            qs, ks, vs = [], [], []
+            for pos, h0 in enumerate(hs):
+                x = norm(w, p(l) + "input_layernorm", h0)
+                if qrank:
+                    q = linear(w, p(l) + "self_attn.q_b_proj", norm(
+                        w, p(l) + "self_attn.q_a_layernorm",
+                        linear(w, p(l) + "self_attn.q_a_proj", x)))
+                else:
+                    q = linear(w, p(l) + "self_attn.q_proj", x)
+                q = heads(q, nh, nope + rd)
+                kv_a = linear(w, p(l) + "self_attn.kv_a_proj_with_mqa", x)
+                latent = norm(w, p(l) + "self_attn.kv_a_layernorm",
+                              kv_a[:rank])
+                k_pe = rope_interleaved(kv_a[rank:], pos, inv, attention)
+                kv = heads(linear(w, p(l) + "self_attn.kv_b_proj", latent),
+                           nh, nope + vd)
+                qs.append([hq[:nope] + rope_interleaved(hq[nope:], pos, inv,
+                                                        attention)
+                           for hq in q])
+                ks.append([hk[:nope] + k_pe for hk in kv])
+                vs.append([hk[nope:] for hk in kv])
+            out = []
+            for i in range(len(hs)):
+                row = []
+                for hd in range(nh):
+                    scores = [sum(a * b for a, b in zip(qs[i][hd], ks[j][hd]))
+                              * scale for j in range(i + 1)]
+                    probs = softmax(scores)
+                    row += [sum(pr * vs[j][hd][e]
+                                for pr, j in zip(probs, range(i + 1)))
+                            for e in range(vd)]
+                out.append(linear(w, p(l) + "self_attn.o_proj", row))
+            hs = [[a + b for a, b in zip(h0, o)] for h0, o in zip(hs, out)]
+            hs = [[a + b for a, b in zip(h0, mlp(w, l, norm(
+                w, p(l) + "post_attention_layernorm", h0)))] for h0 in hs]
+        return [linear(w, "lm_head", norm(w, "model.norm", h0)) for h0 in hs]
+
+    shapes = {"model.embed_tokens.weight": [c["vocab_size"], h],
+              "model.norm.weight": [h], "lm_head.weight": [c["vocab_size"], h]}
+    for l in range(c["num_hidden_layers"]):
+        parts = {"input_layernorm": [h], "post_attention_layernorm": [h],
+                 "self_attn.kv_a_proj_with_mqa": [rank + rd, h],
+                 "self_attn.kv_a_layernorm": [rank],
+                 "self_attn.kv_b_proj": [nh * (nope + vd), rank],
+                 "self_attn.o_proj": [h, nh * vd]}
+        if qrank:
+            parts.update({"self_attn.q_a_proj": [qrank, h],
+                          "self_attn.q_a_layernorm": [qrank],
+                          "self_attn.q_b_proj": [nh * (nope + rd), qrank]})
+        else:
+            parts["self_attn.q_proj"] = [nh * (nope + rd), h]
+        mlps = {"mlp": f} if l < c["first_k_dense_replace"] else dict(
+            {f"mlp.experts.{e}": fe for e in range(experts)},
+            **{"mlp.shared_experts": fe * shared})
+        for name, width in mlps.items():
+            parts.update({name + ".gate_proj": [width, h],
+                          name + ".up_proj": [width, h],
+                          name + ".down_proj": [h, width]})
+        if l >= c["first_k_dense_replace"]:
+            parts["mlp.gate"] = [experts, h]
+        for name, shape in parts.items():
+            shapes[p(l) + name + ".weight"] = shape
+    return {"forward": forward}, shapes
+
+
 FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
@@ -823,6 +966,8 @@ FAMILIES = {
     "phi_qk": (phi_qk_config, phi_qk),
     "phi3_longrope_short": (lambda: phi3_longrope_config(32), phi3_longrope),
     "phi3_longrope_long": (lambda: phi3_longrope_config(4), phi3_longrope),
+    "deepseek_v2": (deepseek_v2_config, deepseek_v2),
+    "deepseek_v2_yarn": (deepseek_v2_yarn_config, deepseek_v2),
 }
 
 # ---------------------------------------------------------------------------
@@ -870,7 +1015,8 @@ def main():
     make_config, make_arch = FAMILIES[family]
     config = make_config()
     arch, shapes = make_arch(config)
-    forward = lambda c, w, ids: decoder(c, arch, w, ids)
+    forward = arch.get("forward") or (
+        lambda c, w, ids: decoder(c, arch, w, ids))
     vocab = config["vocab_size"]
     # The first seed whose greedy choices are all clear (top-2 gap > 0.05),
     # so f32 rounding in an implementation cannot flip an id.

@@ -97,3 +97,35 @@ TEST(Plan, CacheStorageAndHostCacheStepsRoundTrip) {
   EXPECT_NE(refused.error().message().find("bad KV cache storage type"),
             std::string::npos);
 }
+
+// Latent attention's cache keeps keys alone: the values are the first
+// vHeadDim features of each key row.
+TEST(Plan, LatentCacheKeepsValuesInTheKeys) {
+  Plan p;
+  p.model = "m";
+  p.layout.naming = "deepseek";
+  p.layers = 3;
+  p.kvHeads = 1;
+  p.headDim = 576; // the latent (512) and the rotated key (64)
+  p.vHeadDim = 512;
+  p.kvStorage = DType::BF16;
+  for (EntryPlan *e : {&p.prefill, &p.decode}) {
+    e->buffers.resize(1);
+    e->logits = 0;
+  }
+  p.prefill.name = "prefill";
+  p.decode.name = "decode";
+  EXPECT_EQ(cacheBytesPerPosition(p), 3 * (576 + 512) * 2);
+  p.layout.vHeadDim = 128;
+  p.layout.latentRank = 512;
+  EXPECT_TRUE(p.valuesInKeys());
+  EXPECT_EQ(cacheBytesPerPosition(p), 3 * 576 * 2);
+  EXPECT_EQ(cacheRowBytes(p, false), cacheRowBytes(p, true));
+  std::string text = printPlan(p);
+  EXPECT_NE(text.find("latent 128 512\n"), std::string::npos) << text;
+  auto parsed = parsePlan(text);
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->layout.latentRank, 512);
+  EXPECT_EQ(parsed->layout.vHeadDim, 128);
+  EXPECT_EQ(printPlan(*parsed), text);
+}

@@ -106,6 +106,7 @@ std::optional<ModelSpec> readOpt(JsonFields &, const std::string &);
 std::optional<ModelSpec> readGranite(JsonFields &, const std::string &);
 std::optional<ModelSpec> readCohere(JsonFields &, const std::string &);
 std::optional<ModelSpec> readPersimmon(JsonFields &, const std::string &);
+std::optional<ModelSpec> readDeepseekV2(JsonFields &, const std::string &);
 
 // GGUF architectures (llama.cpp's general.architecture). GgufConfig.cpp
 // reads what every architecture states alike and what the tensors show;
