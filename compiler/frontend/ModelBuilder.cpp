@@ -468,7 +468,8 @@ private:
         b_.getI64IntegerAttr(m.numShared),
         ir::MoeScoringAttr::get(b_.getContext(), m.scoring),
         m.normTopK ? b_.getUnitAttr() : UnitAttr(),
-        b_.getF64FloatAttr(m.routedScale));
+        b_.getF64FloatAttr(m.routedScale), b_.getI64IntegerAttr(m.numGroups),
+        b_.getI64IntegerAttr(m.topGroups));
   }
 
   OpBuilder &b_;

@@ -168,6 +168,10 @@ struct MoeSpec {
   double routedScale = 1;
   /// Layers [0, firstDenseLayers) use the dense FFN.
   int64_t firstDenseLayers = 0;
+  /// Group-limited routing: the experts form numGroups consecutive groups
+  /// and the top-k come from the topGroups groups with the best experts.
+  int64_t numGroups = 1;
+  int64_t topGroups = 1;
 };
 
 struct FfnSpec {

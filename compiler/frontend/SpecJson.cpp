@@ -180,6 +180,8 @@ void readFfn(JsonFields &f, FfnSpec &ffn) {
     mf.boolean("norm_topk", moe.normTopK);
     mf.number("routed_scale", moe.routedScale, /*positive=*/true);
     mf.integer("first_dense_layers", moe.firstDenseLayers, 0);
+    mf.integer("groups", moe.numGroups, 1);
+    mf.integer("top_groups", moe.topGroups, 1);
     mf.finish();
   }
   f.finish();
@@ -432,6 +434,18 @@ void tfm::validateSpec(const ModelSpec &s, SpecDiagnostics &diags) {
       err("ffn.moe.first_dense_layers",
           formatv("must be <= num_layers ({0}), got {1}", s.numLayers,
                   m.firstDenseLayers));
+    if (m.numExperts % m.numGroups != 0)
+      err("ffn.moe.groups",
+          formatv("must divide num_experts ({0}), got {1}", m.numExperts,
+                  m.numGroups));
+    else if (m.topGroups > m.numGroups)
+      err("ffn.moe.top_groups",
+          formatv("must be <= groups ({0}), got {1}", m.numGroups,
+                  m.topGroups));
+    else if (m.topGroups * (m.numExperts / m.numGroups) < m.topK)
+      err("ffn.moe.top_groups",
+          formatv("{0} groups of {1} experts hold fewer than top_k ({2})",
+                  m.topGroups, m.numExperts / m.numGroups, m.topK));
   }
   if (!mlir::tfm::isKvCacheStorage(s.kvCacheStorage))
     err("storage.kv_cache",
@@ -582,7 +596,9 @@ json::Value tfm::specToJson(const ModelSpec &s) {
                      {"scoring", toString(m.scoring)},
                      {"norm_topk", m.normTopK},
                      {"routed_scale", m.routedScale},
-                     {"first_dense_layers", m.firstDenseLayers}};
+                     {"first_dense_layers", m.firstDenseLayers},
+                     {"groups", m.numGroups},
+                     {"top_groups", m.topGroups}};
     if (m.numShared > 0)
       moe["shared_hidden_size"] = s.sharedExpertHidden();
     ffn["moe"] = std::move(moe);

@@ -108,6 +108,9 @@ struct AttentionStages {
 struct MoeStages {
   Halide::Func routerLogits, routerScore, routerMax, routerDenom, rank, chosen,
       weight, total, expertGate, expertUp, expertOut, routed;
+  /// Group-limited routing: each group's best score, the groups' ranks
+  /// and the scores outside the chosen groups zeroed.
+  Halide::Func groupBest, groupRank, limited;
   Halide::Func sharedRouter, sharedGate, sharedUp, sharedOut;
   /// Every stage above that the kernel has.
   std::vector<Halide::Func> all() const;

@@ -350,6 +350,17 @@ LogicalResult MoeOp::verify() {
   if (topK < 1 || topK > experts)
     return emitOpError("top_k must be in [1, num_experts = ")
            << experts << "], got " << topK;
+  int64_t groups = getNumGroups(), topGroups = getTopGroups();
+  if (groups < 1 || experts % groups != 0)
+    return emitOpError("num_groups must divide num_experts (")
+           << experts << "), got " << groups;
+  if (topGroups < 1 || topGroups > groups)
+    return emitOpError("top_groups must be in [1, num_groups = ")
+           << groups << "], got " << topGroups;
+  if (topGroups * (experts / groups) < topK)
+    return emitOpError("top_groups (")
+           << topGroups << ") of " << experts / groups
+           << " experts each hold fewer than top_k (" << topK << ")";
   int64_t d = dim(getInput(), 1), ffn = dim(getGate(), 1);
   if (failed(expectDim(*this, getRouter(), 0, experts, "router")) ||
       failed(expectDim(*this, getRouter(), 1, d, "router")) ||

@@ -327,7 +327,10 @@ def Tfm_MoeOp : Tfm_Op<"moe", [Pure, AttrSizedOperandSegments]> {
     The router (experts x dim) scores every token; `scoring` turns logits
     into weights (softmax over all experts, or sigmoid); the `top_k` best
     experts run, their weights renormalized to sum 1 when `norm_topk`, and
-    scaled by `routed_scale`. Expert e computes
+    scaled by `routed_scale`. With `num_groups` > 1 the experts form that
+    many consecutive groups, each scored by its best expert, and the top_k
+    are taken only from the `top_groups` best groups (DeepSeek-V2's
+    group-limited routing; ties go to the lower index). Expert e computes
     down[e] · act(gate[e] · x) ⊙ (up[e] · x), with gate/up `experts x ffn x
     dim` and down `experts x dim x ffn`. `shared` experts (merged into one
     gated MLP of width shared_ffn) run on every token, their output scaled
@@ -348,7 +351,9 @@ def Tfm_MoeOp : Tfm_Op<"moe", [Pure, AttrSizedOperandSegments]> {
                        DefaultValuedAttr<Tfm_MoeScoringAttr,
                                          "::mlir::tfm::MoeScoring::softmax">:$scoring,
                        UnitAttr:$norm_topk,
-                       DefaultValuedAttr<F64Attr, "1.0">:$routed_scale);
+                       DefaultValuedAttr<F64Attr, "1.0">:$routed_scale,
+                       DefaultValuedAttr<I64Attr, "1">:$num_groups,
+                       DefaultValuedAttr<I64Attr, "1">:$top_groups);
   let results = (outs Tfm_Activations:$result);
   let assemblyFormat = [{
     custom<EnumKeyword>($act) $input `router` $router `experts` `(` $gate `,` $up `,` $down `)`

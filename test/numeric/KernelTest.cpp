@@ -880,6 +880,23 @@ std::vector<Case> cases() {
       {tensor({1, 16}), tensor({4, 16}), tensor({4, 24, 16}),
        tensor({4, 24, 16}), tensor({4, 16, 24}), tensor({20, 16}),
        tensor({20, 16}), tensor({16, 20}), tensor({1, 16})});
+  // Group-limited routing: the top 3 of the experts in the 2 best of 4
+  // groups of 3, prefill and decode.
+  for (int64_t rows : {9, 1}) {
+    std::string x = rows == 1 ? "tensor<1x16xf32>" : "tensor<?x16xf32>";
+    add("moe_groups_" + std::to_string(rows),
+        func(rows == 1 ? "decode" : "prefill",
+             {x, "tensor<12x16xf32>", "tensor<12x8x16xf32>",
+              "tensor<12x8x16xf32>", "tensor<12x16x8xf32>"},
+             "  %r = tfm.moe silu %a0 router %a1 experts(%a2, %a3, %a4) "
+             "{num_experts = 12, top_k = 3, num_groups = 4, top_groups = 2, "
+             "routed_scale = 1.5} : (" + x + ", tensor<12x16xf32>, "
+             "tensor<12x8x16xf32>, tensor<12x8x16xf32>, tensor<12x16x8xf32>) "
+             "-> " + x,
+             x),
+        {tensor({rows, 16}), tensor({12, 16}), tensor({12, 8, 16}),
+         tensor({12, 8, 16}), tensor({12, 16, 8})});
+  }
   return out;
 }
 

@@ -813,16 +813,17 @@ def opt_projected(c):
 # RoPE on the last qk_rope_head_dim features of Q and on the key part every
 # head shares, over interleaved pairs; the softmax scale times YaRN's
 # mscale_all_dim term squared) and DeepSeekMoE (softmax over the routed
-# experts, greedy top-k scaled by routed_scaling_factor, a shared MLP on
-# every token, the first first_k_dense_replace layers dense).
+# experts, top-k greedy or from the best expert groups, scaled by
+# routed_scaling_factor or normalised, a shared MLP on every token, the
+# first first_k_dense_replace layers dense).
 def deepseek_v2_config():
     return base_config(
         "deepseek_v2", architectures=["DeepseekV2ForCausalLM"],
         num_key_value_heads=4, moe_intermediate_size=10,
-        n_shared_experts=1, n_routed_experts=6, routed_scaling_factor=1.5,
+        n_shared_experts=1, n_routed_experts=12, routed_scaling_factor=1.5,
         kv_lora_rank=16, q_lora_rank=None, qk_rope_head_dim=4,
-        v_head_dim=6, qk_nope_head_dim=8, topk_method="greedy", n_group=1,
-        topk_group=1, num_experts_per_tok=2, moe_layer_freq=1,
+        v_head_dim=6, qk_nope_head_dim=8, topk_method="group_limited_greedy",
+        n_group=4, topk_group=2, num_experts_per_tok=3, moe_layer_freq=1,
         first_k_dense_replace=1, norm_topk_prob=False,
         scoring_func="softmax", aux_loss_alpha=0.001, seq_aux=True,
         hidden_act="silu", rms_norm_eps=1e-6, rope_theta=10000.0,
@@ -834,7 +835,8 @@ def deepseek_v2_yarn_config():
     mscale and mscale_all_dim over an original context of 16."""
     c = deepseek_v2_config()
     c.update(q_lora_rank=24, routed_scaling_factor=1.0, norm_topk_prob=True,
-             num_hidden_layers=3)
+             num_hidden_layers=3, n_routed_experts=6, topk_method="greedy",
+             n_group=1, topk_group=1, num_experts_per_tok=2)
     c["rope_scaling"] = {"type": "yarn", "factor": 4.0,
                          "original_max_position_embeddings": 16,
                          "beta_fast": 32, "beta_slow": 1, "mscale": 1.0,
@@ -869,6 +871,16 @@ def deepseek_v2(c):
         if l < c["first_k_dense_replace"]:
             return glu(w, p(l) + "mlp", x)
         probs = softmax(linear(w, p(l) + "mlp.gate", x))
+        if c["topk_method"] == "group_limited_greedy":
+            # Experts outside the topk_group groups with the best maxima
+            # score 0.
+            size = experts // c["n_group"]
+            best = [max(probs[g * size:(g + 1) * size])
+                    for g in range(c["n_group"])]
+            keep = sorted(range(c["n_group"]), key=lambda g: -best[g])
+            keep = keep[:c["topk_group"]]
+            probs = [v if e // size in keep else 0.0
+                     for e, v in enumerate(probs)]
         top = sorted(range(experts), key=lambda e: -probs[e])
         top = top[:c["num_experts_per_tok"]]
         weights = [probs[e] for e in top]

@@ -130,14 +130,9 @@ std::optional<ModelSpec> hf::readDeepseekV2(JsonFields &f,
                   "expected \"softmax\" (DeepSeek-V2's), got \"" + scoring +
                       "\"");
     if (method == "group_limited_greedy") {
-      // Routing limited to the best topk_group of n_group expert groups
-      // changes nothing when every group may be chosen.
-      if (groups > 1 && topGroups < groups)
-        diags.error("topk_method",
-                    llvm::formatv("group-limited routing ({0} of {1} "
-                                  "groups) is not supported yet",
-                                  topGroups, groups)
-                        .str());
+      // The top-k from the best topk_group of n_group expert groups.
+      moe.numGroups = std::max<int64_t>(groups, 1);
+      moe.topGroups = topGroups > 0 ? topGroups : moe.numGroups;
     } else if (method != "greedy") {
       diags.error("topk_method",
                   "expected \"greedy\" or \"group_limited_greedy\", got \"" +

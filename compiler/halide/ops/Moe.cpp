@@ -41,6 +41,26 @@ void lowerMoe(ir::MoeOp m, Lowering &l) {
     score(e, s) = 1.0f / (1.0f + exp(-logits(e, s)));
     break;
   }
+  stages.routerScore = score;
+  // Group-limited routing: experts outside the top_groups groups (by their
+  // best expert's score, lower group winning ties) score 0.
+  int groups = int(m.getNumGroups());
+  if (groups > 1) {
+    int size = experts / groups;
+    Var gv("g");
+    RDom rm(0, size, "gm"), rg(0, groups, "gr");
+    Func best("group_best"), groupRank("group_rank"), limited("limited");
+    best(gv, s) = maximum(score(gv * size + rm, s));
+    groupRank(gv, s) += select(best(rg, s) > best(gv, s) ||
+                                   (best(rg, s) == best(gv, s) && rg < gv),
+                               1, 0);
+    limited(e, s) = select(groupRank(e / size, s) < int(m.getTopGroups()),
+                           score(e, s), 0.0f);
+    stages.groupBest = best;
+    stages.groupRank = groupRank;
+    stages.limited = limited;
+    score = limited;
+  }
   // Rank of expert e: how many score higher (lower index wins ties).
   Func rank("rank");
   rank(e, s) += select(score(re, s) > score(e, s) ||
@@ -72,7 +92,6 @@ void lowerMoe(ir::MoeOp m, Lowering &l) {
   Func routedSum("routed");
   routedSum(c, s) += mix(rk, s) * expertOut(c, rk, s);
   stages.routerLogits = logits;
-  stages.routerScore = score;
   stages.rank = rank;
   stages.chosen = chosen;
   stages.weight = weight;
@@ -116,7 +135,8 @@ void lowerMoe(ir::MoeOp m, Lowering &l) {
 std::vector<Func> MoeStages::all() const {
   std::vector<Func> all;
   for (const Func &f :
-       {routerLogits, routerScore, routerMax, routerDenom, rank, chosen,
+       {routerLogits, routerScore, routerMax, routerDenom, groupBest,
+        groupRank, limited, rank, chosen,
         weight, total, expertGate, expertUp, expertOut, routed, sharedRouter,
         sharedGate, sharedUp, sharedOut})
     if (f.defined())

@@ -32,13 +32,33 @@ void gatedMlp(ir::ActKind act, const float *x, const float *gate,
   }
 }
 
+/// Group-limited routing: the experts of all but the `topGroups` groups
+/// with the best top expert score 0 (ties go to the lower group).
+void limitToGroups(std::vector<double> &scores, int64_t groups,
+                   int64_t topGroups) {
+  int64_t size = int64_t(scores.size()) / groups;
+  std::vector<double> best(size_t(groups), 0.0);
+  for (int64_t g = 0; g < groups; ++g)
+    best[size_t(g)] = *std::max_element(scores.begin() + g * size,
+                                        scores.begin() + (g + 1) * size);
+  for (int64_t g = 0; g < groups; ++g) {
+    int64_t above = 0;
+    for (int64_t h = 0; h < groups; ++h)
+      above += best[size_t(h)] > best[size_t(g)] ||
+               (best[size_t(h)] == best[size_t(g)] && h < g);
+    if (above >= topGroups)
+      std::fill(scores.begin() + g * size, scores.begin() + (g + 1) * size,
+                0.0);
+  }
+}
+
 Status moe(ir::MoeOp m, Frame &frame) {
   const Tensor &x = frame.tensor(m.getInput()), &router = frame.tensor(m.getRouter()),
                &gate = frame.tensor(m.getGate()), &up = frame.tensor(m.getUp()),
                &down = frame.tensor(m.getDown());
   int64_t seq = x.shape[0], dim = x.shape[1], experts = m.getNumExperts(),
-          topK = m.getTopK(), ffn = gate.shape[1];
-    double routedScale = m.getRoutedScale().convertToDouble();
+          topK = m.getTopK(), ffn = gate.shape[1], groups = m.getNumGroups();
+  double routedScale = m.getRoutedScale().convertToDouble();
   Tensor y = Tensor::zeros(x.shape);
   std::vector<double> scores(static_cast<size_t>(experts)), out(static_cast<size_t>(dim));
   std::vector<int64_t> order(static_cast<size_t>(experts));
@@ -64,6 +84,8 @@ Status moe(ir::MoeOp m, Frame &frame) {
         s = 1.0 / (1.0 + std::exp(-s));
       break;
     }
+    if (groups > 1)
+      limitToGroups(scores, groups, m.getTopGroups());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
       return scores[a] > scores[b];

@@ -748,3 +748,19 @@ func.func @join_result(%a: tensor<1x12xf32>, %b: tensor<1x4xf32>) {
   %y = tfm.join %a, %b {groups = 4 : i64} : tensor<1x12xf32>, tensor<1x4xf32> -> tensor<1x18xf32>
   return
 }
+
+// -----
+
+func.func @moe_groups(%x: tensor<?x8xf32>, %r: tensor<6x8xf32>, %g: tensor<6x4x8xf32>, %d: tensor<6x8x4xf32>) {
+  // expected-error @+1 {{num_groups must divide num_experts (6), got 4}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 6, top_k = 2, num_groups = 4} : (tensor<?x8xf32>, tensor<6x8xf32>, tensor<6x4x8xf32>, tensor<6x4x8xf32>, tensor<6x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
+
+// -----
+
+func.func @moe_top_groups(%x: tensor<?x8xf32>, %r: tensor<6x8xf32>, %g: tensor<6x4x8xf32>, %d: tensor<6x8x4xf32>) {
+  // expected-error @+1 {{top_groups (1) of 2 experts each hold fewer than top_k (3)}}
+  %y = tfm.moe silu %x router %r experts(%g, %g, %d) {num_experts = 6, top_k = 3, num_groups = 3, top_groups = 1} : (tensor<?x8xf32>, tensor<6x8xf32>, tensor<6x4x8xf32>, tensor<6x4x8xf32>, tensor<6x8x4xf32>) -> tensor<?x8xf32>
+  return
+}
