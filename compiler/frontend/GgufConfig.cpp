@@ -304,8 +304,28 @@ void readStorage(const rt::GgufFile &file, ModelSpec &spec) {
     std::vector<std::string> weights;
     int64_t layer;
     std::string_view base, suffix;
-    if (rt::ggufLayerTensor(name, layer, base, suffix) && base == "attn_qkv") {
-      for (const char *part : {"q", "k", "v"})
+    // Tensors split into several weights as they load.
+    struct Split {
+      const char *tensor;
+      std::vector<const char *> parts;
+    };
+    static const Split kSplits[] = {
+        {"attn_qkv", {"q", "k", "v"}},
+        {"attn_q_b", {"q_nope", "q_rope"}},
+        {"attn_kv_a_mqa", {"kv_latent", "k_rope"}},
+        {"attn_kv_b", {"k_up", "v_up"}},
+    };
+    const Split *split = nullptr;
+    bool layerTensor = rt::ggufLayerTensor(name, layer, base, suffix);
+    for (const Split &s : kSplits)
+      if (layerTensor && base == s.tensor)
+        split = &s;
+    // Latent attention's full query projection is attn_q too.
+    static const Split kLatentQuery{"attn_q", {"q_nope", "q_rope"}};
+    if (layerTensor && base == "attn_q" && spec.attention.latent.kvRank > 0)
+      split = &kLatentQuery;
+    if (split) {
+      for (const char *part : split->parts)
         weights.push_back(formatv("layers.{0}.attn.{1}.weight", layer, part));
     } else if (std::optional<std::string> w = rt::tfmNameOfGgufTensor(name)) {
       weights.push_back(*w);

@@ -55,7 +55,7 @@ constexpr hf::GgufArch kGgufArchitectures[] = {
     {"starcoder2", hf::ggufStarcoder2}, {"falcon", hf::ggufFalcon},
     {"stablelm", hf::ggufStableLm},   {"command-r", hf::ggufCommandR},
     {"bloom", hf::ggufBloom},         {"gpt2", hf::ggufGpt2},
-    {"gptneox", hf::ggufGptNeox},
+    {"gptneox", hf::ggufGptNeox},     {"deepseek2", hf::ggufDeepseek2},
 };
 
 } // namespace

@@ -9,7 +9,7 @@ usage: make-fixture.py FAMILY OUTDIR
 FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
         gemma3_text, gemma3_text_6, falcon_alibi, cohere_qk, stablelm_qk,
         opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long,
-        deepseek_v2, deepseek_v2_yarn
+        deepseek_v2, deepseek_v2_yarn, deepseek_v2_lite
 """
 
 import json
@@ -844,6 +844,21 @@ def deepseek_v2_yarn_config():
     return c
 
 
+def deepseek_v2_lite_config():
+    """V2-Lite's choices (no query latent, greedy routing, two shared
+    experts, mscale equal to mscale_all_dim), which llama.cpp's deepseek2
+    runs as transformers does; the routed weights scaled by 2."""
+    c = deepseek_v2_config()
+    c.update(n_routed_experts=8, n_shared_experts=2, topk_method="greedy",
+             n_group=1, topk_group=1, num_experts_per_tok=3,
+             routed_scaling_factor=2.0)
+    c["rope_scaling"] = {"type": "yarn", "factor": 4.0,
+                         "original_max_position_embeddings": 16,
+                         "beta_fast": 32, "beta_slow": 1, "mscale": 0.707,
+                         "mscale_all_dim": 0.707}
+    return c
+
+
 def deepseek_v2(c):
     h, nh = c["hidden_size"], c["num_attention_heads"]
     nope, rd, vd = (c["qk_nope_head_dim"], c["qk_rope_head_dim"],
@@ -980,6 +995,7 @@ FAMILIES = {
     "phi3_longrope_long": (lambda: phi3_longrope_config(4), phi3_longrope),
     "deepseek_v2": (deepseek_v2_config, deepseek_v2),
     "deepseek_v2_yarn": (deepseek_v2_yarn_config, deepseek_v2),
+    "deepseek_v2_lite": (deepseek_v2_lite_config, deepseek_v2),
 }
 
 # ---------------------------------------------------------------------------

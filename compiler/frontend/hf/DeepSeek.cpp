@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/frontend/GgufFields.h"
 #include "compiler/frontend/hf/HfFamilies.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -140,4 +141,54 @@ std::optional<ModelSpec> hf::readDeepseekV2(JsonFields &f,
     }
   }
   return finish(f, spec);
+}
+
+// llama.cpp's deepseek2: latent attention from the file's ranks, RoPE over
+// interleaved pairs on qk_rope of each head; YaRN's magnitude term enters
+// the softmax scale alone (mscale = 1 + yarn_log_multiplier·ln(factor),
+// squared), the rotation keeping cos and sin unscaled. The routed weights
+// are normalised when the file says and always scaled by
+// expert_weights_scale; the shared experts are one MLP of
+// expert_shared_count experts' width.
+void hf::ggufDeepseek2(GgufFields &f, ModelSpec &spec) {
+  AttentionSpec &attn = spec.attention;
+  attn.rope.layout = RopeLayout::interleaved;
+  f.archInteger("attention.kv_lora_rank", attn.latent.kvRank, 1, true);
+  f.archInteger("attention.q_lora_rank", attn.latent.qRank, 1);
+  double scale = 1.0 / std::sqrt(double(spec.headDim()));
+  RopeSpec &rope = attn.rope;
+  if (rope.scaling == RopeScaling::Yarn) {
+    double logMul = 0;
+    f.archNumber("rope.scaling.yarn_log_multiplier", logMul, false);
+    double m = rope.factor > 1 ? 1 + logMul * std::log(rope.factor) : 1.0;
+    scale *= m * m;
+    rope.attentionFactor = 1;
+  }
+  attn.scale = scale;
+  MoeSpec &moe = spec.ffn.moe;
+  if (moe.numExperts > 0) {
+    moe.normTopK = false;
+    f.archBoolean("expert_weights_norm", moe.normTopK);
+    f.archNumber("expert_weights_scale", moe.routedScale, true);
+    int64_t shared = 0;
+    if (f.archInteger("expert_shared_count", shared, 0) && shared > 0) {
+      moe.numShared = shared;
+      moe.sharedHiddenSize = 0; // shared × the experts' width
+    }
+    int64_t gating = 1;
+    if (f.archInteger("expert_gating_func", gating, 1) && gating != 1)
+      f.diags().error(f.key("expert_gating_func"),
+                      llvm::formatv("expected 1 (softmax; DeepSeek-V2), got "
+                                    "{0}",
+                                    gating)
+                          .str());
+    int64_t dense = 0;
+    if (f.archInteger("leading_dense_block_count", dense, 0) &&
+        dense != moe.firstDenseLayers)
+      f.diags().error(f.key("leading_dense_block_count"),
+                      llvm::formatv("is {0}, but the first {1} layers have "
+                                    "no experts",
+                                    dense, moe.firstDenseLayers)
+                          .str());
+  }
 }

@@ -141,6 +141,7 @@ void ggufCommandR(GgufFields &, ModelSpec &);
 void ggufBloom(GgufFields &, ModelSpec &);
 void ggufGpt2(GgufFields &, ModelSpec &);
 void ggufGptNeox(GgufFields &, ModelSpec &);
+void ggufDeepseek2(GgufFields &, ModelSpec &);
 
 } // namespace tfm::hf
 
