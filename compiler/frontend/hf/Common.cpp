@@ -79,6 +79,17 @@ int64_t hf::partialRotary(SpecDiagnostics &diags, const char *key,
   return dims;
 }
 
+double hf::yarnMscale(double factor, double m) {
+  return factor <= 1 ? 1.0 : 0.1 * m * std::log(factor) + 1.0;
+}
+
+bool hf::nullableInteger(JsonFields &f, const char *key, int64_t &out,
+                         int64_t min) {
+  if (const json::Value *v = f.raw(key); v && v->getAsNull())
+    return false;
+  return f.integer(key, out, min);
+}
+
 void hf::readRopeScaling(JsonFields &f, ModelSpec &spec) {
   const json::Object *obj = f.object("rope_scaling");
   if (!obj)
@@ -127,9 +138,7 @@ void hf::readRopeScaling(JsonFields &f, ModelSpec &spec) {
     s.number("mscale_all_dim", mscaleAllDim, true);
     rope.betaFast = fast.value_or(32);
     rope.betaSlow = slow.value_or(1);
-    auto yarnScale = [&](double m) {
-      return rope.factor <= 1 ? 1.0 : 0.1 * m * std::log(rope.factor) + 1.0;
-    };
+    auto yarnScale = [&](double m) { return yarnMscale(rope.factor, m); };
     if (attention)
       rope.attentionFactor = *attention;
     else if (mscale && mscaleAllDim)

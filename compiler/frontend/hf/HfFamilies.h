@@ -38,6 +38,12 @@ void readTokenId(JsonFields &f, llvm::StringRef key,
 /// The rotary dimensions a fraction `pct` of a head of `headDim` gives.
 int64_t partialRotary(SpecDiagnostics &diags, const char *key,
                       int64_t headDim, double pct);
+/// YaRN's magnitude term 0.1·m·ln(factor) + 1 (1 for factor ≤ 1).
+double yarnMscale(double factor, double m);
+/// An integer key that may be null: false (and `out` kept) when null or
+/// absent.
+bool nullableInteger(JsonFields &f, const char *key, int64_t &out,
+                     int64_t min);
 /// `rope_scaling`: default, linear or llama3.
 void readRopeScaling(JsonFields &f, ModelSpec &spec);
 /// The FFN activation from `key` (default `fallback`).
