@@ -6,7 +6,7 @@ come from the forward pass below, written in plain Python (double
 precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
-FAMILY: qwen3, qwen3_yarn, granite, cohere, persimmon, bloom_post_ln,
+FAMILY: qwen3, qwen3_yarn, qwen3_swa, granite, cohere, persimmon, bloom_post_ln,
         gemma3_text, gemma3_text_6, falcon_alibi, cohere_qk, stablelm_qk,
         opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long,
         deepseek_v2, deepseek_v2_yarn, deepseek_v2_lite
@@ -439,9 +439,21 @@ def qwen3_yarn_config():
     return c
 
 
+def qwen3_swa_config():
+    """Qwen3 with sliding-window layers: those from max_window_layers on
+    attend over the last sliding_window positions."""
+    c = qwen3_config()
+    c.update(use_sliding_window=True, sliding_window=4, max_window_layers=1,
+             num_hidden_layers=3)
+    return c
+
+
 def qwen3(c):
     a = llama_arch(c, rms(c["rms_norm_eps"]))
     a["qk_norm"] = lambda l, which: f"model.layers.{l}.self_attn.{which}_norm"
+    if c.get("use_sliding_window"):
+        a["window"] = lambda l: (c["sliding_window"]
+                                 if l >= c["max_window_layers"] else 0)
     return a, llama_shapes(c, qk_norm=True)
 
 
@@ -980,6 +992,7 @@ def deepseek_v2(c):
 FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
+    "qwen3_swa": (qwen3_swa_config, qwen3),
     "granite": (granite_config, granite),
     "cohere": (cohere_config, cohere),
     "persimmon": (persimmon_config, persimmon),

@@ -10,14 +10,41 @@ namespace json = llvm::json;
 
 namespace {
 
-/// Qwen's sliding-window layers (use_sliding_window) are not built.
-void refuseSlidingLayers(JsonFields &f) {
+/// Qwen's sliding-window layers: with use_sliding_window, the layers from
+/// max_window_layers on (or those layer_types names "sliding_attention")
+/// attend over the last sliding_window positions.
+void readSlidingLayers(JsonFields &f, ModelSpec &spec) {
   bool sliding = false;
+  int64_t window = 4096, from = 28;
   f.boolean("use_sliding_window", sliding);
-  hf::ignore(f, {"sliding_window", "max_window_layers"});
-  if (sliding)
-    f.diags().error("use_sliding_window",
-                    "Qwen sliding-window layers are not supported yet");
+  hf::nullableInteger(f, "sliding_window", window, 1);
+  f.integer("max_window_layers", from, 0);
+  const json::Value *types = f.raw("layer_types");
+  if (!sliding || spec.numLayers <= 0)
+    return;
+  std::vector<int64_t> &windows = spec.attention.window;
+  windows.assign(size_t(spec.numLayers), 0);
+  for (int64_t l = from; l < spec.numLayers; ++l)
+    windows[size_t(l)] = window;
+  const json::Array *list = types ? types->getAsArray() : nullptr;
+  if (types && !types->getAsNull() &&
+      (!list || int64_t(list->size()) != spec.numLayers)) {
+    f.diags().error("layer_types",
+                    llvm::formatv("expected a list of num_hidden_layers ({0}) "
+                                  "layer types, got {1}",
+                                  spec.numLayers, describeJson(*types)));
+    return;
+  }
+  for (size_t l = 0; list && l < list->size(); ++l) {
+    std::optional<llvm::StringRef> t = (*list)[l].getAsString();
+    if (!t || (*t != "sliding_attention" && *t != "full_attention")) {
+      f.diags().error(llvm::formatv("layer_types[{0}]", l).str(),
+                      "expected \"sliding_attention\" or \"full_attention\", "
+                      "got " + describeJson((*list)[l]));
+      return;
+    }
+    windows[l] = *t == "sliding_attention" ? window : 0;
+  }
 }
 
 } // namespace
@@ -25,7 +52,7 @@ void refuseSlidingLayers(JsonFields &f) {
 std::optional<ModelSpec> hf::readQwen2(JsonFields &f, const std::string &type) {
   ModelSpec spec = readLlamaStyle(f, type);
   spec.attention.qkvBias = true;
-  refuseSlidingLayers(f);
+  readSlidingLayers(f, spec);
   return finish(f, spec);
 }
 
@@ -36,7 +63,7 @@ std::optional<ModelSpec> hf::readQwen3(JsonFields &f, const std::string &type) {
   readAttentionBias(f, spec);
   // RMSNorm over each head of Q and K, before RoPE.
   spec.attention.qkNorm = QkNorm::PerHead;
-  refuseSlidingLayers(f);
+  readSlidingLayers(f, spec);
   return finish(f, spec);
 }
 
@@ -47,7 +74,7 @@ std::optional<ModelSpec> hf::readQwen2Moe(JsonFields &f,
                                           const std::string &type) {
   ModelSpec spec = readLlamaStyle(f, type);
   spec.attention.qkvBias = true;
-  refuseSlidingLayers(f);
+  readSlidingLayers(f, spec);
   MoeSpec &moe = spec.ffn.moe;
   moe.numExperts = 60;
   moe.topK = 4;
