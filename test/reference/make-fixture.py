@@ -6,7 +6,7 @@ come from the forward pass below, written in plain Python (double
 precision) from each family's Hugging Face modeling code, not from tfm.
 
 usage: make-fixture.py FAMILY OUTDIR
-FAMILY: qwen3, qwen3_yarn, qwen3_swa, granite, cohere, persimmon, bloom_post_ln,
+FAMILY: qwen3, qwen3_yarn, qwen3_swa, qwen2_moe_all, granite, cohere, persimmon, bloom_post_ln,
         gemma3_text, gemma3_text_6, falcon_alibi, cohere_qk, stablelm_qk,
         opt_projected, phi_qk, phi3_longrope_short, phi3_longrope_long,
         deepseek_v2, deepseek_v2_yarn, deepseek_v2_lite
@@ -455,6 +455,64 @@ def qwen3(c):
         a["window"] = lambda l: (c["sliding_window"]
                                  if l >= c["max_window_layers"] else 0)
     return a, llama_shapes(c, qk_norm=True)
+
+
+# qwen2_moe (modeling_qwen2_moe): Q/K/V biases; every layer a mixture
+# (softmax over the experts, the top-k weights as the softmax gave them)
+# plus a shared expert scaled by sigmoid(shared_expert_gate · x), the shape
+# llama.cpp's qwen2moe runs.
+def qwen2_moe_config():
+    return base_config(
+        "qwen2_moe", architectures=["Qwen2MoeForCausalLM"],
+        num_key_value_heads=2, rms_norm_eps=1e-6, rope_theta=10000.0,
+        hidden_act="silu", tie_word_embeddings=False, num_experts=6,
+        num_experts_per_tok=2, moe_intermediate_size=12,
+        shared_expert_intermediate_size=20, norm_topk_prob=False,
+        decoder_sparse_step=1, mlp_only_layers=[], use_sliding_window=False)
+
+
+def qwen2_moe(c):
+    a = llama_arch(c, rms(c["rms_norm_eps"]), bias=True)
+    h, experts = c["hidden_size"], c["num_experts"]
+    p = lambda l: f"model.layers.{l}.mlp."
+
+    def glu(w, name, x):
+        gate, up = linear(w, name + ".gate_proj", x), linear(
+            w, name + ".up_proj", x)
+        return linear(w, name + ".down_proj",
+                      [silu(g) * u for g, u in zip(gate, up)])
+
+    def mlp(w, l, x):
+        probs = softmax(linear(w, p(l) + "gate", x))
+        top = sorted(range(experts), key=lambda e: -probs[e])
+        top = top[:c["num_experts_per_tok"]]
+        weights = [probs[e] for e in top]
+        if c["norm_topk_prob"]:
+            weights = [v / sum(weights) for v in weights]
+        g = 1 / (1 + math.exp(-linear(w, p(l) + "shared_expert_gate", x)[0]))
+        out = [g * v for v in glu(w, p(l) + "shared_expert", x)]
+        for e, weight in zip(top, weights):
+            y = glu(w, p(l) + f"experts.{e}", x)
+            out = [o + weight * v for o, v in zip(out, y)]
+        return out
+
+    a["mlp"] = mlp
+    # Biases on Q, K and V only.
+    a["out"] = lambda w, l, x: linear(w, f"model.layers.{l}.self_attn.o_proj",
+                                      x)
+    shapes = {k: v for k, v in llama_shapes(c, bias=True).items()
+              if ".mlp." not in k and not k.endswith("o_proj.bias")}
+    for l in range(c["num_hidden_layers"]):
+        widths = {f"experts.{e}": c["moe_intermediate_size"]
+                  for e in range(experts)}
+        widths["shared_expert"] = c["shared_expert_intermediate_size"]
+        for name, width in widths.items():
+            shapes[p(l) + name + ".gate_proj.weight"] = [width, h]
+            shapes[p(l) + name + ".up_proj.weight"] = [width, h]
+            shapes[p(l) + name + ".down_proj.weight"] = [h, width]
+        shapes[p(l) + "gate.weight"] = [experts, h]
+        shapes[p(l) + "shared_expert_gate.weight"] = [1, h]
+    return a, shapes
 
 
 # granite (modeling_granite): llama with four multipliers.
@@ -993,6 +1051,7 @@ FAMILIES = {
     "qwen3": (qwen3_config, qwen3),
     "qwen3_yarn": (qwen3_yarn_config, qwen3),
     "qwen3_swa": (qwen3_swa_config, qwen3),
+    "qwen2_moe_all": (qwen2_moe_config, qwen2_moe),
     "granite": (granite_config, granite),
     "cohere": (cohere_config, cohere),
     "persimmon": (persimmon_config, persimmon),
