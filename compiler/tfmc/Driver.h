@@ -41,6 +41,8 @@ int runCommand(int argc, char **argv);
 
 /// `tfmc quantize IN OUT --type T`: argv[1] is "quantize".
 int quantizeCommand(int argc, char **argv);
+/// `tfmc tokenize SOURCE` and `tfmc detokenize SOURCE` (argv[1] says which).
+int tokenizeCommand(int argc, char **argv);
 
 } // namespace tfm
 

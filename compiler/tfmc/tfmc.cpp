@@ -252,7 +252,8 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       "  tfmc compile CONFIG -o OUT [--emit=exe|lib|obj]\n"
       "  tfmc run CONFIG [options]   generate tokens (see tfmc run --help)\n"
       "  tfmc quantize IN.gguf OUT.gguf --type TYPE   store the matrices as "
-      "TYPE\n\n"
+      "TYPE\n"
+      "  tfmc tokenize SOURCE < text   token ids (detokenize: the reverse)\n\n"
       "CONFIG is a tfm JSON spec, a Hugging Face config.json or a .gguf "
       "file;\nfor every --emit but spec it may also be tfm IR (.mlir) at "
       "graph, fused\nor kernel level.\n");
@@ -578,6 +579,9 @@ int main(int argc, char **argv) {
     return runCommand(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "quantize") == 0)
     return quantizeCommand(argc, argv);
+  if (argc >= 2 && (std::strcmp(argv[1], "tokenize") == 0 ||
+                    std::strcmp(argv[1], "detokenize") == 0))
+    return tokenizeCommand(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) {
     // Drop the subcommand word; the rest are ordinary options.
     std::vector<char *> args(argv, argv + argc);
