@@ -2,6 +2,7 @@
 
 #include "runtime/Generate.h"
 #include "runtime/Npy.h"
+#include "runtime/Tokenizer.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -32,6 +33,80 @@ Status checkIds(const std::vector<int32_t> &ids, int64_t vocab,
                                flag, id, vocab));
   return Status::ok();
 }
+
+/// Text mode's output: each generated token's text, printed as whole UTF-8
+/// characters, held back while it may be the start of a stop string, and
+/// cut where one is reached.
+class TextStream {
+public:
+  TextStream(const Tokenizer &t, const RunOptions &o, std::FILE *out)
+      : tokenizer_(t), options_(o), out_(out) {}
+
+  /// Adds token `id`; false when generation should end after it.
+  bool add(int32_t id, std::string &stopReason) {
+    if (!options_.ignoreEos && tokenizer_.isEndOfGeneration(id)) {
+      stopReason = "eos";
+      finish();
+      return false;
+    }
+    text_ += tokenizer_.piece(id);
+    for (const std::string &stop : options_.stops) {
+      size_t at = text_.find(stop, printed_ > stop.size()
+                                       ? printed_ - stop.size()
+                                       : 0);
+      if (at != std::string::npos && at < cut_)
+        cut_ = at;
+    }
+    if (cut_ != std::string::npos) {
+      text_.resize(cut_);
+      stopReason = "stop";
+      finish();
+      return false;
+    }
+    // Print what cannot be the start of a stop string.
+    size_t hold = 0;
+    for (const std::string &stop : options_.stops)
+      for (size_t n = std::min(stop.size() - 1, text_.size() - printed_);
+           n > hold; --n)
+        if (text_.compare(text_.size() - n, n, stop, 0, n) == 0) {
+          hold = n;
+          break;
+        }
+    emit(text_.size() - hold);
+    return true;
+  }
+
+  void finish() {
+    emit(text_.size());
+    if (out_) {
+      std::string rest = utf8_.flush();
+      std::fwrite(rest.data(), 1, rest.size(), out_);
+      std::fflush(out_);
+    }
+  }
+
+  const std::string &text() const { return text_; }
+
+private:
+  void emit(size_t upTo) {
+    if (upTo <= printed_)
+      return;
+    if (out_) {
+      std::string whole =
+          utf8_.push(std::string_view(text_).substr(printed_, upTo - printed_));
+      std::fwrite(whole.data(), 1, whole.size(), out_);
+      std::fflush(out_);
+    }
+    printed_ = upTo;
+  }
+
+  const Tokenizer &tokenizer_;
+  const RunOptions &options_;
+  std::FILE *out_;
+  std::string text_;
+  size_t printed_ = 0, cut_ = std::string::npos;
+  Utf8Stream utf8_;
+};
 
 } // namespace
 
@@ -120,10 +195,16 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
                                  step, std::isnan(row[i]) ? "NaN" : "Inf", i));
     return Status::ok();
   };
+  std::optional<TextStream> text;
+  if (options.tokenizer && !scoring)
+    text.emplace(*options.tokenizer, options, stream);
+  bool ended = false;
   auto pick = [&](const float *row) {
     int32_t id = sampler.sample(row, vocab);
     r.generatedIds.push_back(id);
-    if (stream) {
+    if (text) {
+      ended = !text->add(id, r.stopReason);
+    } else if (stream) {
       std::fprintf(stream, " %d", id);
       std::fflush(stream);
     }
@@ -151,7 +232,8 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
   int32_t next = pick(last);
 
   double t1 = now();
-  for (int64_t step = 0; step < decodeCalls; ++step) {
+  int64_t step = 0;
+  for (; step < decodeCalls && !ended; ++step) {
     int32_t feed = scoring ? options.forceIds[step] : next;
     if (Status s = runner.decode(feed, promptLen + step, logits); !s)
       return Error(s.message());
@@ -166,8 +248,40 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
     next = pick(logits.data());
   }
   r.decodeSeconds = now() - t1;
-  r.decodeCalls = decodeCalls;
+  r.decodeCalls = step;
+  if (text) {
+    if (!ended)
+      text->finish();
+    r.generatedText = text->text();
+  }
   return r;
+}
+
+/// `s` as a JSON string; bytes that are not valid UTF-8 become U+FFFD.
+static std::string jsonString(const std::string &s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0                ? 4
+                                                   : 0;
+    bool valid = n > 0 && i + n <= s.size();
+    for (size_t k = 1; valid && k < n; ++k)
+      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (!valid) {
+      out += "\\ufffd";
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\')
+      out += fmt::format("\\{}", char(c));
+    else if (c < 0x20)
+      out += fmt::format("\\u{:04x}", c);
+    else
+      out.append(s, i, n);
+    i += n;
+  }
+  return out + "\"";
 }
 
 static std::string idList(const std::vector<int32_t> &ids,
@@ -178,14 +292,25 @@ static std::string idList(const std::vector<int32_t> &ids,
 int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
                            const std::string &tool) {
   std::FILE *stream = nullptr;
+  const bool textMode = options.tokenizer && options.forceIds.empty();
   if (!options.json) {
-    std::printf("prompt ids: %s\ngenerated ids:",
-                idList(options.promptIds, " ").c_str());
+    // Text mode: the prompt, then the generated text as it comes; the
+    // figures go to stderr so that stdout is the text alone.
+    if (textMode)
+      std::fwrite(options.promptText ? options.promptText->data() : "", 1,
+                  options.promptText ? options.promptText->size() : 0,
+                  stdout);
+    else
+      std::printf("prompt ids: %s\ngenerated ids:",
+                  idList(options.promptIds, " ").c_str());
+    std::fflush(stdout);
     stream = stdout;
   }
   auto result = generate(runner, options, stream);
-  if (stream)
+  if (stream) {
     std::printf("\n");
+    std::fflush(stdout);
+  }
   if (!result) {
     std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
                  result.error().message().c_str());
@@ -219,13 +344,25 @@ int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
         r.decodeSeconds * 1e3, decodeRate);
     if (!options.logitsOut.empty())
       json += fmt::format(", \"logits_rows\": {}", r.logitsRows);
+    if (textMode)
+      json += fmt::format(", \"prompt_text\": {}, \"generated_text\": {}, "
+                          "\"stop_reason\": \"{}\"",
+                          jsonString(options.promptText.value_or("")),
+                          jsonString(r.generatedText), r.stopReason);
     json += "}";
     std::printf("%s\n", json.c_str());
   } else {
-    std::printf("prefill: %zu tokens in %.2f ms (%.1f tokens/s)\n",
-                r.promptIds.size(), r.prefillSeconds * 1e3, prefillRate);
-    std::printf("decode: %ld tokens in %.2f ms (%.1f tokens/s)\n",
-                long(r.decodeCalls), r.decodeSeconds * 1e3, decodeRate);
+    std::FILE *figures = textMode ? stderr : stdout;
+    std::fprintf(figures, "prefill: %zu tokens in %.2f ms (%.1f tokens/s)\n",
+                 r.promptIds.size(), r.prefillSeconds * 1e3, prefillRate);
+    std::fprintf(figures, "decode: %ld tokens in %.2f ms (%.1f tokens/s)%s\n",
+                 long(r.decodeCalls), r.decodeSeconds * 1e3, decodeRate,
+                 textMode && r.stopReason != "length"
+                     ? fmt::format("; stopped at {}", r.stopReason == "eos"
+                                                           ? "end of generation"
+                                                           : "a stop string")
+                           .c_str()
+                     : "");
     if (!options.logitsOut.empty())
       std::printf("logits: %ld rows written to %s\n", long(r.logitsRows),
                   options.logitsOut.c_str());

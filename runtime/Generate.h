@@ -41,6 +41,11 @@ struct GenerationResult {
   /// The sampler's pick after the prompt and after every decode call.
   std::vector<int32_t> generatedIds;
   std::vector<int32_t> forcedIds;
+  /// Text mode: the generated text, up to a stop string, without the
+  /// end-of-generation token.
+  std::string generatedText;
+  /// Why generation ended: "length", "eos" or "stop".
+  std::string stopReason = "length";
   double prefillSeconds = 0;
   double decodeSeconds = 0;
   int64_t decodeCalls = 0;
@@ -62,8 +67,11 @@ constexpr int kExitUsage = 2;
 /// before they load the weights; generate() checks it again.
 Status checkRun(const RunOptions &options, int64_t vocab, int64_t maxSeqLen);
 
-/// Runs the prompt and the decode steps the options ask for. In text mode
-/// `stream` (if not null) gets each generated id as soon as it is chosen.
+/// Runs the prompt and the decode steps the options ask for. `stream` (if
+/// not null) gets each generated id as soon as it is chosen, or with a
+/// tokenizer (text mode) the generated text, whole UTF-8 characters at a
+/// time. In text mode generation stops after an end-of-generation token
+/// (unless --ignore-eos) or where the text reaches a --stop string.
 Expected<GenerationResult> generate(ModelRunner &runner,
                                     const RunOptions &options,
                                     std::FILE *stream);

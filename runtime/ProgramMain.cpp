@@ -54,6 +54,10 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
                  plan.error().message().c_str());
     return kExitFailure;
   }
+  if (Status s = prepareTextRun(*options); !s) {
+    std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
+    return kExitFailure;
+  }
   if (Status s = checkRun(*options, plan->vocabSize, plan->maxSeqLen); !s) {
     std::fprintf(stderr, "%s: error: %s\n", tool.c_str(), s.message().c_str());
     return kExitUsage;
@@ -88,7 +92,10 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
     const WeightTable &w = (*model)->weights();
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
-    std::printf("weights: %.1f MiB mapped from the file, %.1f MiB in memory, "
+    // Text mode keeps stdout for the text.
+    std::FILE *report = options->tokenizer ? stderr : stdout;
+    std::fprintf(report,
+                "weights: %.1f MiB mapped from the file, %.1f MiB in memory, "
                 "loaded in %.1f ms; peak RSS %.1f MiB\n",
                 double(w.mappedBytes()) / (1 << 20),
                 double(w.ownedBytes() + (*model)->concatenatedBytes()) /
@@ -97,7 +104,8 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
     // The cache's memory is committed as positions are written.
     const Plan &plan = (*model)->plan();
     int64_t perPosition = cacheBytesPerPosition(plan);
-    std::printf("KV cache: %s, %.1f KiB per position (%.1f MiB for all %lld "
+    std::fprintf(report,
+                "KV cache: %s, %.1f KiB per position (%.1f MiB for all %lld "
                 "positions, taken as they fill)\n",
                 std::string(storageName(plan.kvStorage)).c_str(),
                 double(perPosition) / 1024,

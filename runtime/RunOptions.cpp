@@ -1,10 +1,15 @@
 //===- RunOptions.cpp - generation flags ------------------------*- C++ -*-===//
 
 #include "runtime/RunOptions.h"
+#include "runtime/Gguf.h"
+#include "runtime/Tokenizer.h"
 
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <fmt/format.h>
 
 using namespace tfm::rt;
@@ -157,6 +162,28 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
         return bad("comma-separated non-negative token ids (like 1,2,3)");
       if (flag == "--prompt-ids")
         havePrompt = true;
+    } else if (flag == "--prompt") {
+      if (!takeValue())
+        return missing("the prompt text");
+      o.promptText = value;
+      havePrompt = true;
+    } else if (flag == "--prompt-file") {
+      if (!takeValue() || value.empty())
+        return missing("a text file");
+      o.promptFile = value;
+      havePrompt = true;
+    } else if (flag == "--tokenizer") {
+      if (!takeValue() || value.empty())
+        return missing("a GGUF file or a folder with one");
+      o.tokenizerPath = value;
+    } else if (flag == "--stop") {
+      if (!takeValue() || value.empty())
+        return missing("a non-empty string");
+      o.stops.push_back(value);
+    } else if (flag == "--ignore-eos") {
+      if (!noValue())
+        return Error("--ignore-eos takes no value");
+      o.ignoreEos = true;
     } else if (flag == "--ctx") {
       if (!takeValue())
         return missing("a number of positions");
@@ -215,8 +242,14 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
   if (flags.configArgument && o.config.empty())
     return Error("missing the model config argument (see --help)");
   if (!havePrompt)
-    return Error("--prompt-ids is required (the prompt as token ids, like "
-                 "--prompt-ids 1,2,3)");
+    return Error("a prompt is required: --prompt \"text\", --prompt-file F "
+                 "or --prompt-ids 1,2,3");
+  if (int(!o.promptIds.empty()) + int(o.promptText.has_value()) +
+          int(!o.promptFile.empty()) >
+      1)
+    return Error("give one of --prompt, --prompt-file and --prompt-ids");
+  if ((o.promptText || !o.promptFile.empty()) && !o.forceIds.empty())
+    return Error("--force-ids takes --prompt-ids");
   if (!o.forceIds.empty() && o.numTokensGiven)
     return Error("-n and --force-ids conflict: with --force-ids the number of "
                  "decode steps is the number of forced ids");
@@ -254,8 +287,17 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "matrices to T as they\n"
        "                       load (T: the type the model keeps them in; "
        "q4_K, bf16, ...)\n"
-       "  --prompt-ids IDS     prompt token ids, comma-separated (required)\n"
-       "  -n, --max-tokens N   tokens to generate (default 16)\n"
+       "  --prompt TEXT        the prompt as text; the generated text streams "
+       "to stdout\n"
+       "  --prompt-file F      the prompt as the text of file F\n"
+       "  --prompt-ids IDS     the prompt as token ids, comma-separated\n"
+       "  --tokenizer PATH     the tokenizer: a GGUF file (default: the "
+       "--weights GGUF)\n"
+       "  --stop S             text mode: stop where the text reaches S "
+       "(repeatable)\n"
+       "  --ignore-eos         text mode: go on past end-of-generation "
+       "tokens\n"
+       "  -n, --max-tokens N   tokens to generate at most (default 16)\n"
        "  --temp T             sampling temperature; 0 is greedy (default 0)\n"
        "  --top-k K            sample among the K most likely tokens (0: "
        "all)\n"
@@ -272,7 +314,8 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "  --ctx N              use at most N positions of the KV cache "
        "(default: all)\n"
        "  --json               print a JSON object (prompt_ids, "
-       "generated_ids, timing)\n";
+       "generated_ids, timing;\n"
+       "                       prompt_text and generated_text in text mode)\n";
   if (flags.benchFlags)
     s += "  --bench              measure prefill and decode tokens/s (median "
          "of repeats)\n"
@@ -286,4 +329,59 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "bad command line\n(flags, token ids, lengths, output paths), reported "
        "before any weight loads\n";
   return s;
+}
+
+Status tfm::rt::prepareTextRun(RunOptions &o) {
+  bool text = o.promptText || !o.promptFile.empty();
+  if (!text && o.tokenizerPath.empty() && o.stops.empty())
+    return Status::ok();
+  if (!o.promptFile.empty()) {
+    std::ifstream in(o.promptFile, std::ios::binary);
+    if (!in)
+      return Error(fmt::format("--prompt-file: cannot read {}", o.promptFile));
+    std::ostringstream s;
+    s << in.rdbuf();
+    o.promptText = s.str();
+  }
+  // The tokenizer: --tokenizer, else the --weights GGUF (a file, or the
+  // one .gguf of a folder).
+  const char *flag = o.tokenizerPath.empty() ? "--weights" : "--tokenizer";
+  std::string path = o.tokenizerPath.empty() ? o.weights : o.tokenizerPath;
+  // tfmc run with a GGUF config: its metadata has the tokenizer too.
+  if (path.empty() && o.config.size() > 5 &&
+      o.config.compare(o.config.size() - 5, 5, ".gguf") == 0) {
+    path = o.config;
+    flag = "CONFIG";
+  }
+  if (path.empty())
+    return Error("a text prompt needs a tokenizer: give --tokenizer PATH (a "
+                 "GGUF file) or --weights with a GGUF file");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::string found;
+    for (const auto &entry : fs::directory_iterator(path, ec))
+      if (entry.path().extension() == ".gguf")
+        found = found.empty() ? entry.path().string() : "\n";
+    if (found.empty() || found == "\n")
+      return Error(fmt::format("{}: {} holds {} .gguf file; tfm reads "
+                               "tokenizers from one GGUF file's metadata "
+                               "(give it with --tokenizer)",
+                               flag, path, found.empty() ? "no" : "more than one"));
+    path = found;
+  }
+  auto file = GgufFile::open(path);
+  if (!file)
+    return Error(fmt::format("{}: {}", flag, file.error().message()));
+  auto tokenizer = Tokenizer::fromGguf(**file);
+  if (!tokenizer)
+    return Error(fmt::format("{}: {}", flag, tokenizer.error().message()));
+  o.tokenizer = std::shared_ptr<const Tokenizer>(tokenizer.take());
+  if (o.promptText) {
+    o.promptIds = o.tokenizer->encode(*o.promptText);
+    if (o.promptIds.empty())
+      return Error("the prompt is empty (no tokens), and the vocabulary adds "
+                   "no BOS");
+  }
+  return Status::ok();
 }

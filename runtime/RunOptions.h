@@ -12,11 +12,14 @@
 #include "runtime/WeightFile.h"
 #include "runtime/Status.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tfm::rt {
+
+class Tokenizer;
 
 /// Which flags a program accepts beyond the common ones.
 struct RunFlagSet {
@@ -36,6 +39,17 @@ struct RunOptions {
   /// this one.
   std::optional<DType> weightType;
   std::vector<int32_t> promptIds;
+  /// --prompt or --prompt-file: the prompt as text, tokenized with the
+  /// tokenizer of --tokenizer or of the --weights GGUF (prepareTextRun).
+  std::optional<std::string> promptText;
+  std::string promptFile;
+  std::string tokenizerPath;
+  /// Text mode: generation also stops at end-of-generation tokens (unless
+  /// --ignore-eos) and where the text reaches a --stop string.
+  std::vector<std::string> stops;
+  bool ignoreEos = false;
+  /// Set by prepareTextRun when the run has a tokenizer.
+  std::shared_ptr<const Tokenizer> tokenizer;
   int64_t numTokens = 16;
   /// --ctx: positions of the KV cache a run may use (0: all there are).
   int64_t ctx = 0;
@@ -63,6 +77,10 @@ struct RunOptions {
 /// Parses argv[first..argc). Errors name the flag and what it expects.
 Expected<RunOptions> parseRunOptions(int argc, char **argv, int first,
                                      const RunFlagSet &flags);
+
+/// Loads the tokenizer a run with a text prompt (or --tokenizer) needs and
+/// tokenizes the prompt into promptIds. Errors name the file and flag.
+Status prepareTextRun(RunOptions &options);
 
 /// The --help text for `usageLine` (e.g. "tfmc run CONFIG [options]").
 std::string runHelp(const std::string &usageLine, const RunFlagSet &flags);

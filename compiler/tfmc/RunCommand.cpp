@@ -110,6 +110,10 @@ int tfm::runCommand(int argc, char **argv) {
     return 1;
 
   // The command line is checked before the weights load.
+  if (rt::Status s = rt::prepareTextRun(*options); !s) {
+    std::fprintf(stderr, "tfmc run: error: %s\n", s.message().c_str());
+    return rt::kExitFailure;
+  }
   if (rt::Status s = rt::checkRun(*options, spec->vocabSize, spec->maxSeqLen);
       !s) {
     std::fprintf(stderr, "tfmc run: error: %s\n", s.message().c_str());

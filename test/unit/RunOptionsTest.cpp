@@ -65,8 +65,14 @@ TEST(RunOptions, Errors) {
   EXPECT_EQ(error({"--prompt-ids", "1"}),
             "missing the model config argument (see --help)");
   EXPECT_EQ(error({"m.json"}),
-            "--prompt-ids is required (the prompt as token ids, like "
-            "--prompt-ids 1,2,3)");
+            "a prompt is required: --prompt \"text\", --prompt-file F or "
+            "--prompt-ids 1,2,3");
+  EXPECT_EQ(error({"m.json", "--prompt", "hi", "--prompt-ids", "1"}),
+            "give one of --prompt, --prompt-file and --prompt-ids");
+  EXPECT_EQ(error({"m.json", "--prompt", "hi", "--force-ids", "1"}),
+            "--force-ids takes --prompt-ids");
+  EXPECT_EQ(error({"m.json", "--prompt-ids", "1", "--stop", ""}),
+            "--stop expects a non-empty string");
   EXPECT_EQ(error({"m.json", "--prompt-ids", "1,x"}),
             "--prompt-ids expects comma-separated non-negative token ids "
             "(like 1,2,3), got '1,x'");
