@@ -9,8 +9,10 @@
 
 #include "runtime/CompiledModel.h"
 #include "runtime/Sampling.h"
+#include "runtime/Tokenizer.h"
 
 #include <cmath>
+#include <cstring>
 #include <new>
 #include <fmt/format.h>
 
@@ -32,6 +34,10 @@ struct tfm_session {
 
 struct tfm_sampler {
   Sampler sampler;
+};
+
+struct tfm_tokenizer {
+  std::unique_ptr<Tokenizer> tokenizer;
 };
 
 namespace {
@@ -203,5 +209,127 @@ int32_t tfm_sample(tfm_sampler *sampler, const float *logits, int64_t vocab) {
 }
 
 void tfm_set_num_threads(int threads) { setNumThreads(threads); }
+
+tfm_status tfm_tokenizer_load(const char *path, tfm_tokenizer **tokenizer) {
+  if (!path || !tokenizer)
+    return fail(TFM_ERROR_ARGUMENT, "tfm_tokenizer_load: NULL argument");
+  *tokenizer = nullptr;
+  try {
+    auto loaded = Tokenizer::load(path);
+    if (!loaded)
+      return fail(TFM_ERROR_WEIGHTS, loaded.error().message());
+    *tokenizer = new tfm_tokenizer{loaded.take()};
+  } catch (const std::bad_alloc &) {
+    return fail(TFM_ERROR_WEIGHTS, "tfm_tokenizer_load: out of memory");
+  }
+  return TFM_OK;
+}
+
+void tfm_tokenizer_free(tfm_tokenizer *tokenizer) { delete tokenizer; }
+
+int64_t tfm_tokenizer_vocab_size(const tfm_tokenizer *tokenizer) {
+  return tokenizer ? tokenizer->tokenizer->size() : 0;
+}
+
+int tfm_token_is_end(const tfm_tokenizer *tokenizer, int32_t id) {
+  return tokenizer && tokenizer->tokenizer->isEndOfGeneration(id);
+}
+
+tfm_status tfm_tokenize(const tfm_tokenizer *tokenizer, const char *text,
+                        int64_t length, int flags, int32_t *ids,
+                        int64_t capacity, int64_t *count) {
+  if (!tokenizer || (!text && length > 0) || length < 0 || !count ||
+      (!ids && capacity > 0))
+    return fail(TFM_ERROR_ARGUMENT, "tfm_tokenize: NULL or negative argument");
+  Tokenizer::EncodeOptions options;
+  options.addSpecial = flags & TFM_TOKENIZE_ADD_SPECIAL;
+  options.parseSpecial = flags & TFM_TOKENIZE_PARSE_SPECIAL;
+  std::vector<int32_t> out = tokenizer->tokenizer->encode(
+      std::string_view(text ? text : "", size_t(length)), options);
+  *count = int64_t(out.size());
+  if (*count > capacity)
+    return fail(TFM_ERROR_RANGE,
+                fmt::format("tfm_tokenize: {} ids, room for {}", *count,
+                            capacity));
+  std::copy(out.begin(), out.end(), ids);
+  return TFM_OK;
+}
+
+tfm_status tfm_detokenize(const tfm_tokenizer *tokenizer, const int32_t *ids,
+                          int64_t count, int flags, char *text,
+                          int64_t capacity, int64_t *length) {
+  if (!tokenizer || (!ids && count > 0) || count < 0 || !length ||
+      (!text && capacity > 0))
+    return fail(TFM_ERROR_ARGUMENT,
+                "tfm_detokenize: NULL or negative argument");
+  for (int64_t i = 0; i < count; ++i)
+    if (ids[i] < 0 || ids[i] >= tokenizer->tokenizer->size())
+      return fail(TFM_ERROR_ARGUMENT,
+                  fmt::format("tfm_detokenize: token id {} is out of range "
+                              "for a vocabulary of {}",
+                              ids[i], tokenizer->tokenizer->size()));
+  std::string out = tokenizer->tokenizer->decode(
+      std::vector<int32_t>(ids, ids + count), flags & TFM_DETOKENIZE_SPECIAL);
+  *length = int64_t(out.size());
+  if (*length + 1 > capacity)
+    return fail(TFM_ERROR_RANGE,
+                fmt::format("tfm_detokenize: {} bytes and the NUL, room for "
+                            "{}",
+                            *length, capacity));
+  std::memcpy(text, out.data(), out.size());
+  text[out.size()] = '\0';
+  return TFM_OK;
+}
+
+tfm_status tfm_generate(tfm_session *session, const tfm_tokenizer *tokenizer,
+                        tfm_sampler *sampler, const char *prompt,
+                        int64_t max_tokens, tfm_text_callback on_text,
+                        void *user, int64_t *generated) {
+  if (generated)
+    *generated = 0;
+  if (!session || !tokenizer || !sampler || !prompt || max_tokens < 0)
+    return fail(TFM_ERROR_ARGUMENT, "tfm_generate: NULL or negative argument");
+  const Tokenizer &t = *tokenizer->tokenizer;
+  Tokenizer::EncodeOptions options;
+  options.addSpecial = session->position == 0; // BOS once, at the start
+  std::vector<int32_t> ids;
+  try {
+    ids = t.encode(prompt, options);
+  } catch (const std::bad_alloc &) {
+    return fail(TFM_ERROR_ARGUMENT, "tfm_generate: out of memory");
+  }
+  if (ids.empty())
+    return TFM_OK;
+  int64_t vocab = session->session->vocabSize();
+  std::vector<float> logits(size_t(ids.size()) * size_t(vocab));
+  if (tfm_status s = tfm_prefill(session, ids.data(), int64_t(ids.size()),
+                                 logits.data());
+      s != TFM_OK)
+    return s;
+  const float *row = logits.data() + (ids.size() - 1) * size_t(vocab);
+  Utf8Stream utf8;
+  auto emit = [&](const std::string &text) {
+    return !on_text || text.empty() ||
+           on_text(text.data(), int64_t(text.size()), user) == 0;
+  };
+  for (int64_t n = 0; n < max_tokens; ++n) {
+    int32_t id = sampler->sampler.sample(row, vocab);
+    if (generated)
+      ++*generated;
+    // The token joins the cache, so the next call continues after it (an
+    // end-of-turn token included: chat templates expect it there).
+    bool end = t.isEndOfGeneration(id);
+    if (tfm_status s = tfm_decode(session, id, end ? nullptr : logits.data());
+        s != TFM_OK)
+      return s;
+    if (end)
+      break;
+    row = logits.data();
+    if (!emit(utf8.push(t.piece(id))))
+      return TFM_OK;
+  }
+  emit(utf8.flush());
+  return TFM_OK;
+}
 
 } // extern "C"

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <fmt/format.h>
@@ -129,7 +130,9 @@ Status tfm::rt::checkRun(const RunOptions &options, int64_t vocab,
                             : options.numTokens;
   const int64_t decodeCalls = picks > 0 ? picks - 1 : 0;
   // Compared without the sum, which a huge -n would overflow.
-  if (promptLen > maxSeqLen || decodeCalls > maxSeqLen - promptLen)
+  // A chat's length is checked turn by turn.
+  if (!options.chat &&
+      (promptLen > maxSeqLen || decodeCalls > maxSeqLen - promptLen))
     return Error(fmt::format("the prompt ({} tokens) and {} decode steps need "
                              "{} positions, but {}",
                              promptLen, decodeCalls,
@@ -407,5 +410,139 @@ int tfm::rt::runBenchmark(ModelRunner &runner, const RunOptions &options,
                 "decode: %ld tokens, %.1f tokens/s (median of %d)\n",
                 last.promptIds.size(), p, repeats, long(last.decodeCalls), d,
                 repeats);
+  return 0;
+}
+
+namespace {
+
+/// A chat template: the text of a user's message turn (ending where the
+/// model's answer starts), and the text between the model's end-of-turn
+/// token and the next turn.
+struct ChatTemplate {
+  const char *name;
+  const char *before, *after; // around the message
+  const char *between;
+};
+
+const ChatTemplate kTemplates[] = {
+    {"chatml", "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n",
+     "\n"},
+    {"llama3", "<|start_header_id|>user<|end_header_id|>\n\n",
+     "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n", ""},
+    {"llama2", "[INST] ", " [/INST]", "<s>"},
+    {"mistral", "[INST] ", " [/INST]", ""},
+    {"gemma", "<start_of_turn>user\n",
+     "<end_of_turn>\n<start_of_turn>model\n", "\n"},
+    {"phi3", "<|user|>\n", "<|end|>\n<|assistant|>\n", "\n"},
+};
+
+/// The template `name` names, else the one the Jinja source is written
+/// for (recognised by its markers); null if neither.
+const ChatTemplate *chatTemplate(const std::string &name,
+                                 const std::string &jinja) {
+  std::string pick = name;
+  auto has = [&](const char *marker) {
+    return jinja.find(marker) != std::string::npos;
+  };
+  if (pick.empty()) {
+    if (has("<|im_start|>"))
+      pick = "chatml";
+    else if (has("<|start_header_id|>"))
+      pick = "llama3";
+    else if (has("<start_of_turn>"))
+      pick = "gemma";
+    else if (has("<|assistant|>") && has("<|end|>"))
+      pick = "phi3";
+    else if (has("[INST]"))
+      pick = has("<<SYS>>") ? "llama2" : "mistral";
+  }
+  for (const ChatTemplate &t : kTemplates)
+    if (pick == t.name)
+      return &t;
+  return nullptr;
+}
+
+} // namespace
+
+int tfm::rt::runChat(ModelRunner &runner, const RunOptions &options,
+                     const std::string &tool) {
+  const Tokenizer &tokenizer = *options.tokenizer;
+  const ChatTemplate *t =
+      chatTemplate(options.chatTemplate, tokenizer.chatTemplate());
+  if (!t) {
+    std::fprintf(stderr,
+                 "%s: error: %s; choose one with --chat-template (chatml, "
+                 "llama2, llama3, mistral, gemma, phi3)\n",
+                 tool.c_str(),
+                 !options.chatTemplate.empty()
+                     ? fmt::format("unknown chat template '{}'",
+                                   options.chatTemplate)
+                           .c_str()
+                 : tokenizer.chatTemplate().empty()
+                     ? "the model has no chat template "
+                       "(tokenizer.chat_template)"
+                     : "tfm does not recognise the model's chat template");
+    return kExitUsage;
+  }
+  const int64_t vocab = runner.vocabSize();
+  const int64_t ctx = options.ctx > 0 ? options.ctx : runner.maxSeqLen();
+  std::fprintf(stderr,
+               "%s: chat (%s template, %lld positions); one message per "
+               "line, Ctrl-D ends\n",
+               tool.c_str(), t->name, (long long)ctx);
+  Sampler sampler(options.sampling);
+  std::vector<float> logits;
+  int64_t pos = 0;
+  bool first = true;
+  std::string line;
+  while (true) {
+    std::printf("> ");
+    std::fflush(stdout);
+    if (!std::getline(std::cin, line))
+      break;
+    if (line.empty())
+      continue;
+    std::string turn = std::string(first ? "" : t->between) + t->before +
+                       line + t->after;
+    Tokenizer::EncodeOptions encode;
+    encode.addSpecial = pos == 0;
+    std::vector<int32_t> ids = tokenizer.encode(turn, encode);
+    if (pos + int64_t(ids.size()) >= ctx) {
+      std::fprintf(stderr,
+                   "%s: error: the conversation fills the KV cache (%lld "
+                   "positions); start again with more (--ctx, or tfmc "
+                   "compile --ctx)\n",
+                   tool.c_str(), (long long)ctx);
+      return kExitFailure;
+    }
+    if (Status s = runner.prefill(ids, pos, logits, LogitRows::Last); !s) {
+      std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                   s.message().c_str());
+      return kExitFailure;
+    }
+    pos += int64_t(ids.size());
+    first = false;
+    TextStream text(tokenizer, options, stdout);
+    std::string reason;
+    const float *row = logits.data() + logits.size() - size_t(vocab);
+    for (int64_t n = 0; n < options.numTokens && pos < ctx; ++n) {
+      int32_t id = sampler.sample(row, vocab);
+      // Every token joins the cache, the end of the turn included: the
+      // template's next turn follows it.
+      if (Status s = runner.decode(id, pos, logits); !s) {
+        std::fprintf(stderr, "%s: error: %s\n", tool.c_str(),
+                     s.message().c_str());
+        return kExitFailure;
+      }
+      ++pos;
+      row = logits.data();
+      if (!text.add(id, reason))
+        break;
+    }
+    text.finish();
+    std::printf("\n");
+    std::fflush(stdout);
+  }
+  std::printf("\n");
   return 0;
 }

@@ -81,6 +81,12 @@ Expected<GenerationResult> generate(ModelRunner &runner,
 int runGeneration(ModelRunner &runner, const RunOptions &options,
                   const std::string &tool);
 
+/// --chat: reads messages from stdin, one per line, and streams each
+/// answer to stdout, keeping the conversation in the KV cache. Returns the
+/// process exit code.
+int runChat(ModelRunner &runner, const RunOptions &options,
+            const std::string &tool);
+
 /// --bench: one warm-up run, then `repeats` runs of the prompt and the
 /// decode steps; prints the median prefill and decode tokens/s.
 int runBenchmark(ModelRunner &runner, const RunOptions &options,

@@ -83,7 +83,8 @@ static int run(int argc, char **argv, const EmbeddedModel &embedded,
     session.enableProfile();
   int rc = options->bench
                ? runBenchmark(session, *options, tool, int(options->repeats))
-               : runGeneration(session, *options, tool);
+               : options->chat ? runChat(session, *options, tool)
+                               : runGeneration(session, *options, tool);
   if (options->profile)
     std::fprintf(stderr, "%s", session.profileReport().c_str());
   if (rc == 0 && !options->json) {

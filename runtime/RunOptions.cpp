@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <fmt/format.h>
@@ -180,6 +179,15 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
       if (!takeValue() || value.empty())
         return missing("a non-empty string");
       o.stops.push_back(value);
+    } else if (flag == "--chat") {
+      if (!noValue())
+        return Error("--chat takes no value");
+      o.chat = true;
+    } else if (flag == "--chat-template") {
+      if (!takeValue() || value.empty())
+        return missing("a template name (chatml, llama2, llama3, mistral, "
+                       "gemma, phi3)");
+      o.chatTemplate = value;
     } else if (flag == "--ignore-eos") {
       if (!noValue())
         return Error("--ignore-eos takes no value");
@@ -241,6 +249,14 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
   }
   if (flags.configArgument && o.config.empty())
     return Error("missing the model config argument (see --help)");
+  if (o.chat) {
+    if (havePrompt || !o.forceIds.empty() || o.bench)
+      return Error("--chat reads the conversation from stdin: it takes no "
+                   "--prompt, --prompt-ids, --force-ids or --bench");
+    if (!o.numTokensGiven)
+      o.numTokens = 512; // per answer
+    return o;
+  }
   if (!havePrompt)
     return Error("a prompt is required: --prompt \"text\", --prompt-file F "
                  "or --prompt-ids 1,2,3");
@@ -297,6 +313,14 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
        "(repeatable)\n"
        "  --ignore-eos         text mode: go on past end-of-generation "
        "tokens\n"
+       "  --chat               converse: each line of stdin is a message, "
+       "the answer streams\n"
+       "                       back (-n tokens at most, default 512); the KV "
+       "cache keeps the\n"
+       "                       conversation\n"
+       "  --chat-template T    chatml, llama2, llama3, mistral, gemma or phi3 "
+       "(default: from\n"
+       "                       the tokenizer's tokenizer.chat_template)\n"
        "  -n, --max-tokens N   tokens to generate at most (default 16)\n"
        "  --temp T             sampling temperature; 0 is greedy (default 0)\n"
        "  --top-k K            sample among the K most likely tokens (0: "
@@ -332,7 +356,7 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
 }
 
 Status tfm::rt::prepareTextRun(RunOptions &o) {
-  bool text = o.promptText || !o.promptFile.empty();
+  bool text = o.promptText || !o.promptFile.empty() || o.chat;
   if (!text && o.tokenizerPath.empty() && o.stops.empty())
     return Status::ok();
   if (!o.promptFile.empty()) {
@@ -356,24 +380,7 @@ Status tfm::rt::prepareTextRun(RunOptions &o) {
   if (path.empty())
     return Error("a text prompt needs a tokenizer: give --tokenizer PATH (a "
                  "GGUF file) or --weights with a GGUF file");
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    std::string found;
-    for (const auto &entry : fs::directory_iterator(path, ec))
-      if (entry.path().extension() == ".gguf")
-        found = found.empty() ? entry.path().string() : "\n";
-    if (found.empty() || found == "\n")
-      return Error(fmt::format("{}: {} holds {} .gguf file; tfm reads "
-                               "tokenizers from one GGUF file's metadata "
-                               "(give it with --tokenizer)",
-                               flag, path, found.empty() ? "no" : "more than one"));
-    path = found;
-  }
-  auto file = GgufFile::open(path);
-  if (!file)
-    return Error(fmt::format("{}: {}", flag, file.error().message()));
-  auto tokenizer = Tokenizer::fromGguf(**file);
+  auto tokenizer = Tokenizer::load(path);
   if (!tokenizer)
     return Error(fmt::format("{}: {}", flag, tokenizer.error().message()));
   o.tokenizer = std::shared_ptr<const Tokenizer>(tokenizer.take());

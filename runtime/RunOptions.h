@@ -48,6 +48,10 @@ struct RunOptions {
   /// --ignore-eos) and where the text reaches a --stop string.
   std::vector<std::string> stops;
   bool ignoreEos = false;
+  /// --chat: an interactive conversation on stdin/stdout, in the chat
+  /// template of the tokenizer's metadata or --chat-template.
+  bool chat = false;
+  std::string chatTemplate;
   /// Set by prepareTextRun when the run has a tokenizer.
   std::shared_ptr<const Tokenizer> tokenizer;
   int64_t numTokens = 16;

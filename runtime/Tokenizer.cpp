@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <queue>
 #include <unordered_map>
 
@@ -532,6 +533,9 @@ struct tfm::rt::TokenizerLoader {
                                model->string));
     }
     t->model_ = model->string;
+    if (const GgufValue *c = file.metadata("tokenizer.chat_template");
+        c && c->type == GgufValue::Type::String)
+      t->chatTemplate_ = c->string;
 
     const GgufValue *tokens = file.metadata("tokenizer.ggml.tokens");
     if (!tokens || tokens->type != GgufValue::Type::Array ||
@@ -699,6 +703,30 @@ struct tfm::rt::TokenizerLoader {
 Expected<std::unique_ptr<Tokenizer>>
 Tokenizer::fromGguf(const GgufFile &file) {
   return TokenizerLoader{file}.load();
+}
+
+Expected<std::unique_ptr<Tokenizer>>
+Tokenizer::load(const std::string &source) {
+  namespace fs = std::filesystem;
+  std::string path = source;
+  std::error_code ec;
+  if (fs::is_directory(source, ec)) {
+    path.clear();
+    for (const auto &entry : fs::directory_iterator(source, ec))
+      if (entry.path().extension() == ".gguf") {
+        if (!path.empty())
+          return Error(source + ": more than one .gguf file; name the one "
+                                "with the tokenizer");
+        path = entry.path().string();
+      }
+    if (path.empty())
+      return Error(source + ": no .gguf file (tfm reads tokenizers from a "
+                            "GGUF file's metadata)");
+  }
+  auto file = GgufFile::open(path);
+  if (!file)
+    return Error(file.error().message());
+  return fromGguf(**file);
 }
 
 std::string Utf8Stream::push(std::string_view bytes) {

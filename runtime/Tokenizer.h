@@ -37,6 +37,8 @@ public:
   /// The tokenizer a GGUF file's metadata describes; an error names the
   /// file and the key.
   static Expected<std::unique_ptr<Tokenizer>> fromGguf(const GgufFile &file);
+  /// The tokenizer of a GGUF file, or of the one .gguf file in a folder.
+  static Expected<std::unique_ptr<Tokenizer>> load(const std::string &path);
   virtual ~Tokenizer();
 
   struct EncodeOptions {
@@ -70,6 +72,9 @@ public:
   bool isEndOfGeneration(int32_t id) const;
   /// The model name (`tokenizer.ggml.model`).
   const std::string &model() const { return model_; }
+  /// The Jinja chat template the file carries (`tokenizer.chat_template`;
+  /// empty if none).
+  const std::string &chatTemplate() const { return chatTemplate_; }
 
 protected:
   Tokenizer() = default;
@@ -83,6 +88,7 @@ protected:
   std::optional<int32_t> lookup(std::string_view text) const;
 
   std::string model_;
+  std::string chatTemplate_;
   std::vector<std::string> tokens_;
   std::vector<TokenType> types_;
   std::optional<int32_t> bos_, eos_, unk_;

@@ -150,5 +150,7 @@ int tfm::runCommand(int argc, char **argv) {
     return 1;
   }
   InterpreterRunner runner(interp, *spec);
+  if (options->chat)
+    return rt::runChat(runner, *options, "tfmc run");
   return rt::runGeneration(runner, *options, "tfmc run");
 }

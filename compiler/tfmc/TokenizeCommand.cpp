@@ -6,12 +6,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/tfmc/Driver.h"
-#include "runtime/Gguf.h"
 #include "runtime/Tokenizer.h"
 
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <sstream>
@@ -50,25 +48,6 @@ std::string unescape(const std::string &s) {
     }
   }
   return out;
-}
-
-/// The GGUF file SOURCE names: the file, or the one .gguf in a folder.
-rt::Expected<std::string> ggufPath(const std::string &source) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_directory(source, ec))
-    return source;
-  std::string found;
-  for (const auto &entry : fs::directory_iterator(source, ec))
-    if (entry.path().extension() == ".gguf") {
-      if (!found.empty())
-        return rt::Error(source + ": more than one .gguf file; name one");
-      found = entry.path().string();
-    }
-  if (found.empty())
-    return rt::Error(source + ": no .gguf file (tfm reads tokenizers from "
-                              "GGUF metadata)");
-  return found;
 }
 
 } // namespace
@@ -110,19 +89,7 @@ int tfm::tokenizeCommand(int argc, char **argv) {
                  name);
     return 2;
   }
-  auto path = ggufPath(source);
-  if (!path) {
-    std::fprintf(stderr, "tfmc %s: error: %s\n", name,
-                 path.error().message().c_str());
-    return 1;
-  }
-  auto file = rt::GgufFile::open(*path);
-  if (!file) {
-    std::fprintf(stderr, "tfmc %s: error: %s\n", name,
-                 file.error().message().c_str());
-    return 1;
-  }
-  auto tokenizer = rt::Tokenizer::fromGguf(**file);
+  auto tokenizer = rt::Tokenizer::load(source);
   if (!tokenizer) {
     std::fprintf(stderr, "tfmc %s: error: %s\n", name,
                  tokenizer.error().message().c_str());

@@ -12,6 +12,12 @@
  *   tfm_prefill(session, prompt, prompt_len, NULL);   // logits optional
  *   tfm_decode(session, token, logits);               // vocab floats
  *
+ * Text in, text out:
+ *   tfm_tokenizer *tok;
+ *   tfm_tokenizer_load("model.gguf", &tok);
+ *   tfm_generate(session, tok, sampler, "Once upon a time", 64,
+ *                print_text, NULL, NULL);
+ *
  * Ownership. A tfm_model owns its weights (the file stays mapped while the
  * model lives) and must outlive every session created from it. Strings the
  * API returns (tfm_model_name, tfm_last_error) belong to the library: the
@@ -108,6 +114,51 @@ int32_t tfm_sample(tfm_sampler *sampler, const float *logits, int64_t vocab);
 
 /* Worker threads for the kernels (0: all cores). */
 void tfm_set_num_threads(int threads);
+
+/* Tokenizers: the one in a GGUF file's metadata (`path` a .gguf file or a
+ * folder with one; it may be the weights file). A tokenizer is read-only:
+ * any number of threads may use one at once. */
+typedef struct tfm_tokenizer tfm_tokenizer;
+tfm_status tfm_tokenizer_load(const char *path, tfm_tokenizer **tokenizer);
+void tfm_tokenizer_free(tfm_tokenizer *tokenizer);
+int64_t tfm_tokenizer_vocab_size(const tfm_tokenizer *tokenizer);
+/* Whether generation ends at `id` (EOS, EOT and the end-of-turn tokens). */
+int tfm_token_is_end(const tfm_tokenizer *tokenizer, int32_t id);
+
+enum {
+  TFM_TOKENIZE_ADD_SPECIAL = 1,   /* BOS/EOS as the vocabulary adds them */
+  TFM_TOKENIZE_PARSE_SPECIAL = 2, /* special-token text becomes the token */
+  TFM_DETOKENIZE_SPECIAL = 4      /* control tokens print their text */
+};
+
+/* `text` (`length` bytes) to token ids. `*count` gets the number of ids;
+ * when it is more than `capacity` nothing is written to `ids` and the
+ * result is TFM_ERROR_RANGE (call with capacity 0 to learn the size). */
+tfm_status tfm_tokenize(const tfm_tokenizer *tokenizer, const char *text,
+                        int64_t length, int flags, int32_t *ids,
+                        int64_t capacity, int64_t *count);
+/* `count` ids to text, NUL-terminated in `text`. `*length` gets the text's
+ * bytes (without the NUL); when length + 1 is more than `capacity` nothing
+ * is written and the result is TFM_ERROR_RANGE. */
+tfm_status tfm_detokenize(const tfm_tokenizer *tokenizer, const int32_t *ids,
+                          int64_t count, int flags, char *text,
+                          int64_t capacity, int64_t *length);
+
+/* Receives generated text as it comes, in whole UTF-8 characters (not
+ * NUL-terminated); returning nonzero stops generation. */
+typedef int (*tfm_text_callback)(const char *text, int64_t length,
+                                 void *user);
+/* Appends `prompt` to the session (tokenized with special tokens parsed;
+ * BOS added only at position 0), then samples and decodes up to
+ * `max_tokens` tokens, passing their text to `on_text` (may be NULL), until
+ * an end-of-generation token (not passed on), the callback's stop, or the
+ * cache's end (TFM_ERROR_RANGE). The session keeps every token, so the next
+ * call continues the conversation. `*generated` (may be NULL) gets the
+ * number of tokens sampled. */
+tfm_status tfm_generate(tfm_session *session, const tfm_tokenizer *tokenizer,
+                        tfm_sampler *sampler, const char *prompt,
+                        int64_t max_tokens, tfm_text_callback on_text,
+                        void *user, int64_t *generated);
 
 #ifdef __cplusplus
 }
