@@ -1,6 +1,7 @@
 //===- Generate.cpp - the prefill/decode loop -------------------*- C++ -*-===//
 
 #include "runtime/Generate.h"
+#include "runtime/Json.h"
 #include "runtime/Npy.h"
 #include "runtime/Tokenizer.h"
 
@@ -260,33 +261,6 @@ Expected<GenerationResult> tfm::rt::generate(ModelRunner &runner,
   return r;
 }
 
-/// `s` as a JSON string; bytes that are not valid UTF-8 become U+FFFD.
-static std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-               : (c & 0xF8) == 0xF0                ? 4
-                                                   : 0;
-    bool valid = n > 0 && i + n <= s.size();
-    for (size_t k = 1; valid && k < n; ++k)
-      valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-    if (!valid) {
-      out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (c == '"' || c == '\\')
-      out += fmt::format("\\{}", char(c));
-    else if (c < 0x20)
-      out += fmt::format("\\u{:04x}", c);
-    else
-      out.append(s, i, n);
-    i += n;
-  }
-  return out + "\"";
-}
-
 static std::string idList(const std::vector<int32_t> &ids,
                           const char *separator) {
   return fmt::format("{}", fmt::join(ids, separator));
@@ -350,8 +324,8 @@ int tfm::rt::runGeneration(ModelRunner &runner, const RunOptions &options,
     if (textMode)
       json += fmt::format(", \"prompt_text\": {}, \"generated_text\": {}, "
                           "\"stop_reason\": \"{}\"",
-                          jsonString(options.promptText.value_or("")),
-                          jsonString(r.generatedText), r.stopReason);
+                          jsonQuote(options.promptText.value_or("")),
+                          jsonQuote(r.generatedText), r.stopReason);
     json += "}";
     std::printf("%s\n", json.c_str());
   } else {

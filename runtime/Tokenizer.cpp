@@ -2,6 +2,7 @@
 
 #include "runtime/Tokenizer.h"
 #include "runtime/Gguf.h"
+#include "runtime/Json.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -11,7 +12,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <queue>
+#include <sstream>
 #include <unordered_map>
 
 using namespace tfm::rt;
@@ -121,7 +124,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text,
   size_t start = 0;
   auto flush = [&](size_t end) {
     if (end > start) {
-      encodeText(text.substr(start, end - start), afterSpecial, out);
+      encodeText(text.substr(start, end - start), afterSpecial, start == 0,
+                 out);
       afterSpecial = false;
     }
   };
@@ -189,7 +193,7 @@ public:
   bool addSpacePrefix = true;
   int32_t bytes[256];
 
-  void encodeText(std::string_view text, bool afterSpecial,
+  void encodeText(std::string_view text, bool afterSpecial, bool,
                   std::vector<int32_t> &out) const override {
     std::string escaped =
         replaceAll(addSpacePrefix && afterSpecial ? " " + std::string(text)
@@ -305,16 +309,30 @@ struct Regex {
   std::shared_ptr<pcre2_code> code;
 };
 
-/// Byte-level BPE (llama.cpp's `gpt2` model): the text is cut by the
-/// pre-tokenizer's regexes in turn (each cuts every piece into its matches
-/// and the text between), each piece's bytes are mapped to GPT-2's
-/// characters and merged by rank.
+/// BPE over merge ranks. Byte-level (llama.cpp's `gpt2` model, Hugging
+/// Face's ByteLevel): the text is cut by the pre-tokenizer's regexes in
+/// turn (each cuts every piece into its matches and the text between),
+/// each piece's bytes are mapped to GPT-2's characters and merged. Else
+/// SentencePiece-style (Hugging Face's Metaspace or Replace/Prepend
+/// normalizers): spaces become U+2581, one is put in front of the text, and
+/// characters the vocabulary lacks fall back to byte tokens.
 class BpeTokenizer : public tfm::rt::Tokenizer {
 public:
+  bool byteLevel = true;
   std::vector<Regex> regexes;
   std::unordered_map<std::string, int32_t> ranks; // "left right" -> rank
   bool ignoreMerges = false;
   bool cleanSpaces = true;
+  /// SentencePiece-style: when a U+2581 goes in front of a stretch of
+  /// text: never, at the start of the input, or after every special token
+  /// too.
+  enum class Prepend { Never, First, Always } prepend = Prepend::Never;
+  /// SentencePiece-style: each U+2581 starts a new word.
+  bool splitAtSpaces = false;
+  bool byteFallback = false;
+  int32_t bytes[256];
+
+  BpeTokenizer() { std::fill(std::begin(bytes), std::end(bytes), -1); }
 
   std::vector<std::string_view> split(std::string_view text) const {
     std::vector<std::string_view> pieces{text};
@@ -352,50 +370,118 @@ public:
     return pieces;
   }
 
-  void encodeText(std::string_view text, bool,
-                  std::vector<int32_t> &out) const override {
-    const ByteMap &map = byteMap();
-    for (std::string_view word : split(text)) {
-      std::string mapped;
-      for (unsigned char c : word)
-        mapped += map.toChar[c];
-      if (ignoreMerges)
-        if (auto id = lookup(mapped)) {
-          out.push_back(*id);
-          continue;
-        }
-      std::vector<std::string> symbols;
-      for (std::string_view c : utf8Chars(mapped))
-        symbols.emplace_back(c);
-      // Merge the best-ranked adjacent pair (the leftmost of equals) until
-      // no pair has a merge.
-      while (symbols.size() > 1) {
-        int32_t best = INT32_MAX;
-        size_t at = 0;
-        for (size_t i = 0; i + 1 < symbols.size(); ++i) {
-          auto it = ranks.find(symbols[i] + " " + symbols[i + 1]);
-          if (it != ranks.end() && it->second < best) {
-            best = it->second;
-            at = i;
-          }
-        }
-        if (best == INT32_MAX)
-          break;
-        symbols[at] += symbols[at + 1];
-        symbols.erase(symbols.begin() + long(at) + 1);
+  /// Merges the characters of `word` by rank (the best-ranked adjacent
+  /// pair first, the leftmost of equals) and appends the pieces' ids.
+  void mergeWord(std::string_view word, std::vector<int32_t> &out) const {
+    if (ignoreMerges)
+      if (auto id = lookup(word)) {
+        out.push_back(*id);
+        return;
       }
-      for (const std::string &s : symbols) {
-        if (auto id = lookup(s)) {
-          out.push_back(*id);
-          continue;
-        }
-        for (std::string_view c : utf8Chars(s))
-          if (auto id = lookup(c))
-            out.push_back(*id);
+    struct Symbol {
+      size_t start, length;
+      int prev, next;
+    };
+    std::vector<Symbol> symbols;
+    for (std::string_view c : utf8Chars(word)) {
+      int n = int(symbols.size());
+      symbols.push_back({size_t(c.data() - word.data()), c.size(), n - 1,
+                         n + 1});
+    }
+    if (symbols.empty())
+      return;
+    symbols.back().next = -1;
+    struct Pair {
+      int32_t rank;
+      int left, right;
+      size_t leftLength, rightLength;
+      bool operator<(const Pair &o) const {
+        return rank > o.rank || (rank == o.rank && left > o.left);
+      }
+    };
+    std::priority_queue<Pair> queue;
+    std::string key;
+    auto propose = [&](int left, int right) {
+      if (left < 0 || right < 0)
+        return;
+      const Symbol &l = symbols[size_t(left)], &r = symbols[size_t(right)];
+      key.assign(word.substr(l.start, l.length));
+      key += ' ';
+      key += word.substr(r.start, r.length);
+      auto it = ranks.find(key);
+      if (it != ranks.end())
+        queue.push({it->second, left, right, l.length, r.length});
+    };
+    for (int i = 1; i < int(symbols.size()); ++i)
+      propose(i - 1, i);
+    while (!queue.empty()) {
+      Pair p = queue.top();
+      queue.pop();
+      Symbol &l = symbols[size_t(p.left)], &r = symbols[size_t(p.right)];
+      // Stale: a side was merged since the pair was proposed.
+      if (l.length != p.leftLength || r.length != p.rightLength ||
+          l.next != p.right)
+        continue;
+      l.length += r.length;
+      r.length = 0;
+      l.next = r.next;
+      if (r.next >= 0)
+        symbols[size_t(r.next)].prev = p.left;
+      propose(l.prev, p.left);
+      propose(p.left, l.next);
+    }
+    for (int i = 0; i >= 0; i = symbols[size_t(i)].next) {
+      std::string_view piece =
+          word.substr(symbols[size_t(i)].start, symbols[size_t(i)].length);
+      if (auto id = lookup(piece)) {
+        out.push_back(*id);
+        continue;
+      }
+      if (byteFallback) {
+        for (unsigned char c : piece)
+          if (bytes[c] >= 0)
+            out.push_back(bytes[c]);
           else if (unk_)
             out.push_back(*unk_);
+        continue;
       }
+      for (std::string_view c : utf8Chars(piece))
+        if (auto id = lookup(c))
+          out.push_back(*id);
+        else if (unk_)
+          out.push_back(*unk_);
     }
+  }
+
+  void encodeText(std::string_view text, bool afterSpecial, bool atStart,
+                  std::vector<int32_t> &out) const override {
+    if (byteLevel) {
+      const ByteMap &map = byteMap();
+      std::string mapped;
+      for (std::string_view word : split(text)) {
+        mapped.clear();
+        for (unsigned char c : word)
+          mapped += map.toChar[c];
+        mergeWord(mapped, out);
+      }
+      return;
+    }
+    bool front = prepend == Prepend::Always ||
+                 (prepend == Prepend::First && atStart && afterSpecial);
+    std::string escaped =
+        replaceAll(front ? " " + std::string(text) : std::string(text), " ",
+                   kSpmSpace);
+    if (!splitAtSpaces) {
+      mergeWord(escaped, out);
+      return;
+    }
+    std::string_view all(escaped);
+    size_t start = 0;
+    for (size_t i = 1; i <= all.size(); ++i)
+      if (i == all.size() || all.compare(i, 3, kSpmSpace) == 0) {
+        mergeWord(all.substr(start, i - start), out);
+        start = i;
+      }
   }
 
   std::string pieceOf(int32_t id, bool unparseSpecial) const override {
@@ -405,7 +491,15 @@ public:
       return unparseSpecial ? t : "";
     case TokenType::UserDefined:
       return t;
+    case TokenType::Byte: {
+      unsigned value = 0;
+      if (t.size() == 6 && std::sscanf(t.c_str(), "<0x%2X>", &value) == 1)
+        return std::string(1, char(value));
+      return t;
+    }
     default: {
+      if (!byteLevel)
+        return replaceAll(t, kSpmSpace, " ");
       std::string out;
       const ByteMap &map = byteMap();
       for (std::string_view c : utf8Chars(t)) {
@@ -705,11 +799,377 @@ Tokenizer::fromGguf(const GgufFile &file) {
   return TokenizerLoader{file}.load();
 }
 
+namespace {
+
+/// Reads a file of at most `limit` bytes.
+Expected<std::string> readSmallFile(const std::string &path, size_t limit) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in)
+    return Error(path + ": cannot open");
+  std::streamoff size = in.tellg();
+  if (size < 0 || uint64_t(size) > limit)
+    return Error(fmt::format("{}: {} bytes, more than the {} a tokenizer "
+                             "file may have",
+                             path, int64_t(size), limit));
+  std::string text(size_t(size), '\0');
+  in.seekg(0);
+  in.read(text.data(), size);
+  if (!in)
+    return Error(path + ": read failed");
+  return text;
+}
+
+/// A token's text in tokenizer_config.json: a string or {"content": ...}.
+std::optional<std::string> tokenText(const Json *v) {
+  if (!v)
+    return std::nullopt;
+  if (v->is_string())
+    return v->get<std::string>();
+  if (const Json *c = jsonMember(*v, "content"); c && c->is_string())
+    return c->get<std::string>();
+  return std::nullopt;
+}
+
+} // namespace
+
+/// Reads Hugging Face's tokenizer.json (a BPE model, byte-level or
+/// SentencePiece-style) and, beside it, tokenizer_config.json (special
+/// tokens, BOS/EOS flags, clean-up, chat template). Errors name the file
+/// and the JSON path.
+struct tfm::rt::JsonTokenizerLoader {
+  std::string path;
+
+  Error error(const std::string &where, const std::string &what) const {
+    return Error(fmt::format("{}: {}: {}", path, where, what));
+  }
+
+  Expected<std::unique_ptr<Tokenizer>> load() const {
+    constexpr size_t kMaxBytes = size_t(1) << 30;
+    auto text = readSmallFile(path, kMaxBytes);
+    if (!text)
+      return text.error();
+    auto parsed = parseJson(*text);
+    if (!parsed)
+      return Error(path + ": " + parsed.error().message());
+    const Json &root = *parsed;
+    const Json *model = jsonMember(root, "model");
+    if (!model || !model->is_object())
+      return error("model", "missing (an object)");
+    std::string type = "BPE";
+    if (const Json *t = jsonMember(*model, "type"); t && t->is_string())
+      type = t->get<std::string>();
+    if (type != "BPE")
+      return error("model.type",
+                   fmt::format("unsupported tokenizer model \"{}\" (tfm reads "
+                               "BPE)",
+                               type));
+    auto bpe = std::make_unique<BpeTokenizer>();
+    BpeTokenizer &t = *bpe;
+    t.model_ = "BPE";
+
+    // The vocabulary and the added tokens give every id its text.
+    constexpr int64_t kMaxId = int64_t(1) << 24;
+    std::vector<std::pair<std::string, int64_t>> entries;
+    const Json *vocab = jsonMember(*model, "vocab");
+    if (!vocab || !vocab->is_object() || vocab->empty())
+      return error("model.vocab", "missing, or not an object of token ids");
+    for (auto it = vocab->begin(); it != vocab->end(); ++it) {
+      std::optional<int64_t> id = jsonInt(it.value());
+      if (!id || *id < 0 || *id >= kMaxId)
+        return error(fmt::format("model.vocab[{}]", jsonQuote(it.key())),
+                     "expected a token id below 2^24");
+      entries.push_back({it.key(), *id});
+    }
+    struct Added {
+      std::string content;
+      int64_t id;
+      bool special;
+    };
+    std::vector<Added> added;
+    if (const Json *a = jsonMember(root, "added_tokens")) {
+      if (!a->is_array())
+        return error("added_tokens", "expected a list");
+      for (size_t i = 0; i < a->size(); ++i) {
+        const Json &e = (*a)[i];
+        const Json *c = jsonMember(e, "content");
+        std::optional<int64_t> id =
+            jsonMember(e, "id") ? jsonInt(*jsonMember(e, "id")) : std::nullopt;
+        if (!c || !c->is_string() || !id || *id < 0 || *id >= kMaxId)
+          return error(fmt::format("added_tokens[{}]", i),
+                       "expected content (a string) and an id below 2^24");
+        const Json *sp = jsonMember(e, "special");
+        added.push_back({c->get<std::string>(), *id,
+                         sp && sp->is_boolean() && sp->get<bool>()});
+      }
+    }
+    int64_t n = 0;
+    for (const auto &[_, id] : entries)
+      n = std::max(n, id + 1);
+    for (const Added &a : added)
+      n = std::max(n, a.id + 1);
+    t.tokens_.assign(size_t(n), "");
+    t.types_.assign(size_t(n), Tokenizer::TokenType::Unused);
+    for (const auto &[token, id] : entries) {
+      t.tokens_[size_t(id)] = token;
+      t.types_[size_t(id)] = Tokenizer::TokenType::Normal;
+    }
+    for (const Added &a : added) {
+      t.tokens_[size_t(a.id)] = a.content;
+      t.types_[size_t(a.id)] = a.special ? Tokenizer::TokenType::Control
+                                         : Tokenizer::TokenType::UserDefined;
+      t.specials_.push_back(int32_t(a.id));
+    }
+    auto index = std::make_shared<Tokenizer::Index>();
+    for (int64_t i = 0; i < n; ++i)
+      if (t.types_[size_t(i)] != Tokenizer::TokenType::Unused)
+        index->ids.emplace(t.tokens_[size_t(i)], int32_t(i));
+    t.index_ = index;
+    std::stable_sort(t.specials_.begin(), t.specials_.end(),
+                     [&](int32_t a, int32_t b) {
+                       return t.tokens_[size_t(a)].size() >
+                              t.tokens_[size_t(b)].size();
+                     });
+
+    // Merges: "left right" strings or [left, right] pairs, best first.
+    const Json *merges = jsonMember(*model, "merges");
+    if (!merges || !merges->is_array())
+      return error("model.merges", "missing (a list)");
+    for (size_t i = 0; i < merges->size(); ++i) {
+      const Json &m = (*merges)[i];
+      std::string key;
+      if (m.is_string() && m.get<std::string>().find(' ', 1) !=
+                               std::string::npos) {
+        key = m.get<std::string>();
+      } else if (m.is_array() && m.size() == 2 && m[0].is_string() &&
+                 m[1].is_string()) {
+        key = m[0].get<std::string>() + " " + m[1].get<std::string>();
+      } else {
+        return error(fmt::format("model.merges[{}]", i),
+                     "expected \"left right\" or [left, right]");
+      }
+      t.ranks.emplace(std::move(key), int32_t(i));
+    }
+    auto flag = [&](const Json &obj, const char *key, bool fallback) {
+      const Json *v = jsonMember(obj, key);
+      return v && v->is_boolean() ? v->get<bool>() : fallback;
+    };
+    t.ignoreMerges = flag(*model, "ignore_merges", false);
+    t.byteFallback = flag(*model, "byte_fallback", false);
+    if (auto unk = tokenText(jsonMember(*model, "unk_token")))
+      if (auto id = t.lookup(*unk))
+        t.unk_ = *id;
+    for (int b = 0; b < 256 && t.byteFallback; ++b)
+      if (auto id = t.lookup(fmt::format("<0x{:02X}>", b))) {
+        t.bytes[b] = *id;
+        t.types_[size_t(*id)] = Tokenizer::TokenType::Byte;
+      }
+
+    if (Status s = readPreTokenizer(root, t); !s)
+      return Error(s.message());
+    t.cleanSpaces = false;
+    if (Status s = readConfig(root, t); !s)
+      return Error(s.message());
+    return std::unique_ptr<Tokenizer>(bpe.release());
+  }
+
+  /// Byte-level (ByteLevel, alone or after Split regexes) or
+  /// SentencePiece-style (Metaspace, or the normalizers that put U+2581 for
+  /// spaces and in front).
+  Status readPreTokenizer(const Json &root, BpeTokenizer &t) const {
+    t.byteLevel = false;
+    std::vector<std::string> patterns;
+    const Json *pre = jsonMember(root, "pre_tokenizer");
+    std::vector<std::pair<std::string, const Json *>> steps;
+    if (pre && pre->is_object()) {
+      const Json *list = jsonMember(*pre, "pretokenizers");
+      if (list && list->is_array())
+        for (size_t i = 0; i < list->size(); ++i)
+          steps.push_back({fmt::format("pre_tokenizer.pretokenizers[{}]", i),
+                           &(*list)[i]});
+      else
+        steps.push_back({"pre_tokenizer", pre});
+    }
+    for (const auto &[where, step] : steps) {
+      const Json *type = jsonMember(*step, "type");
+      std::string kind = type && type->is_string() ? type->get<std::string>()
+                                                    : "";
+      if (kind == "ByteLevel") {
+        t.byteLevel = true;
+        if (flag(*step, "add_prefix_space", false))
+          return error(where + ".add_prefix_space",
+                       "a space put in front of the text is not supported");
+        if (flag(*step, "use_regex", true))
+          patterns.push_back(GPT2_RE);
+      } else if (kind == "Split") {
+        const Json *pattern = jsonMember(*step, "pattern");
+        const Json *regex = pattern ? jsonMember(*pattern, "Regex") : nullptr;
+        const Json *behavior = jsonMember(*step, "behavior");
+        if (!regex || !regex->is_string() || !behavior ||
+            *behavior != "Isolated" || flag(*step, "invert", false))
+          return error(where, "tfm reads Split with a Regex pattern, "
+                              "behavior Isolated and no invert");
+        patterns.push_back(regex->get<std::string>());
+      } else if (kind == "Digits") {
+        patterns.push_back(flag(*step, "individual_digits", false)
+                               ? "\\p{N}"
+                               : "\\p{N}+");
+      } else if (kind == "Metaspace") {
+        const Json *scheme = jsonMember(*step, "prepend_scheme");
+        std::string p = scheme && scheme->is_string()
+                            ? scheme->get<std::string>()
+                            : (flag(*step, "add_prefix_space", true)
+                                   ? "always"
+                                   : "never");
+        t.prepend = p == "never"   ? BpeTokenizer::Prepend::Never
+                    : p == "first" ? BpeTokenizer::Prepend::First
+                                   : BpeTokenizer::Prepend::Always;
+        t.splitAtSpaces = flag(*step, "split", false);
+      } else {
+        return error(where + ".type",
+                     fmt::format("unsupported pre-tokenizer \"{}\" (tfm "
+                                 "reads ByteLevel, Split, Digits and "
+                                 "Metaspace)",
+                                 kind));
+      }
+    }
+    // SentencePiece-style normalizers: Prepend "▁" and Replace " " by "▁".
+    if (const Json *norm = jsonMember(root, "normalizer");
+        norm && norm->is_object()) {
+      std::vector<const Json *> list;
+      if (const Json *n = jsonMember(*norm, "normalizers"); n && n->is_array())
+        for (const Json &e : *n)
+          list.push_back(&e);
+      else
+        list.push_back(norm);
+      for (const Json *e : list) {
+        const Json *type = jsonMember(*e, "type");
+        std::string kind = type && type->is_string() ? type->get<std::string>()
+                                                      : "";
+        if (kind == "Prepend") {
+          t.prepend = BpeTokenizer::Prepend::Always;
+        } else if (kind == "Replace") {
+          // Only " " -> "▁", which the SentencePiece style does anyway.
+          const Json *pattern = jsonMember(*e, "pattern");
+          const Json *from = pattern ? jsonMember(*pattern, "String") : nullptr;
+          const Json *to = jsonMember(*e, "content");
+          if (!from || *from != " " || !to || *to != kSpmSpace)
+            return Error(fmt::format("{}: normalizer: tfm reads a Replace of "
+                                     "\" \" by \"\\u2581\" only",
+                                     path));
+        } else if (kind != "NFC" && kind != "NFKC") {
+          return Error(fmt::format("{}: normalizer: unsupported \"{}\"", path,
+                                   kind));
+        }
+      }
+    }
+    for (const std::string &pattern : patterns) {
+      int code;
+      PCRE2_SIZE offset;
+      pcre2_code *re = pcre2_compile(
+          reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), PCRE2_ZERO_TERMINATED,
+          PCRE2_UTF | PCRE2_UCP, &code, &offset, nullptr);
+      if (!re)
+        return error("pre_tokenizer",
+                     fmt::format("regex {} does not compile (at byte {})",
+                                 jsonQuote(pattern), size_t(offset)));
+      pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+      t.regexes.push_back({std::shared_ptr<pcre2_code>(re, pcre2_code_free)});
+    }
+    t.stripFirstSpace_ = !t.byteLevel && t.prepend != BpeTokenizer::Prepend::Never;
+    return Status::ok();
+  }
+
+  static bool flag(const Json &obj, const char *key, bool fallback) {
+    const Json *v = jsonMember(obj, key);
+    return v && v->is_boolean() ? v->get<bool>() : fallback;
+  }
+
+  /// BOS/EOS: tokenizer_config.json beside the file, else the
+  /// post-processor's template; the chat template and clean-up from the
+  /// config.
+  Status readConfig(const Json &root, BpeTokenizer &t) const {
+    Json config = Json::object();
+    std::string configPath =
+        (std::filesystem::path(path).parent_path() / "tokenizer_config.json")
+            .string();
+    std::error_code ec;
+    if (std::filesystem::exists(configPath, ec)) {
+      auto text = readSmallFile(configPath, size_t(64) << 20);
+      if (!text)
+        return text.error();
+      auto parsed = parseJson(*text);
+      if (!parsed)
+        return Error(configPath + ": " + parsed.error().message());
+      config = parsed.take();
+    }
+    for (auto [key, out] : {std::pair{"bos_token", &t.bos_},
+                            std::pair{"eos_token", &t.eos_}})
+      if (auto text = tokenText(jsonMember(config, key)))
+        if (auto id = t.lookup(*text))
+          *out = *id;
+    // The post-processor's template: a special token before the text is
+    // BOS, one after it EOS.
+    bool templateBos = false, templateEos = false;
+    if (const Json *post = jsonMember(root, "post_processor")) {
+      const Json *single = jsonMember(*post, "single");
+      if (single && single->is_array() && !single->empty()) {
+        auto special = [&](const Json &e) -> std::optional<int32_t> {
+          const Json *st = jsonMember(e, "SpecialToken");
+          const Json *id = st ? jsonMember(*st, "id") : nullptr;
+          if (id && id->is_string())
+            return t.lookup(id->get<std::string>());
+          return std::nullopt;
+        };
+        if (auto id = special(single->front())) {
+          templateBos = true;
+          if (!t.bos_)
+            t.bos_ = *id;
+        }
+        if (single->size() > 1)
+          if (auto id = special(single->back())) {
+            templateEos = true;
+            if (!t.eos_)
+              t.eos_ = *id;
+          }
+      }
+    }
+    t.addBos_ = flag(config, "add_bos_token", templateBos);
+    t.addEos_ = flag(config, "add_eos_token", templateEos);
+    t.cleanSpaces = flag(config, "clean_up_tokenization_spaces", false);
+    if (const Json *c = jsonMember(config, "chat_template"); c && c->is_string())
+      t.chatTemplate_ = c->get<std::string>();
+    if (t.eos_)
+      t.endOfGeneration_.push_back(*t.eos_);
+    for (const char *text : {"<|eot_id|>", "<|im_end|>", "<|end|>",
+                             "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+                             "<EOT>", "<|end_of_text|>"})
+      if (auto e = t.lookup(text);
+          e && t.types_[size_t(*e)] == Tokenizer::TokenType::Control &&
+          !t.isEndOfGeneration(*e))
+        t.endOfGeneration_.push_back(*e);
+    return Status::ok();
+  }
+};
+
+Expected<std::unique_ptr<Tokenizer>>
+Tokenizer::fromJson(const std::string &path) {
+  return JsonTokenizerLoader{path}.load();
+}
+
 Expected<std::unique_ptr<Tokenizer>>
 Tokenizer::load(const std::string &source) {
   namespace fs = std::filesystem;
   std::string path = source;
   std::error_code ec;
+  auto endsWith = [](const std::string &s, const char *end) {
+    size_t n = std::strlen(end);
+    return s.size() >= n && s.compare(s.size() - n, n, end) == 0;
+  };
+  if (endsWith(source, ".json"))
+    return fromJson(source);
+  if (fs::is_directory(source, ec) &&
+      fs::exists(fs::path(source) / "tokenizer.json", ec))
+    return fromJson((fs::path(source) / "tokenizer.json").string());
   if (fs::is_directory(source, ec)) {
     path.clear();
     for (const auto &entry : fs::directory_iterator(source, ec))
@@ -720,8 +1180,7 @@ Tokenizer::load(const std::string &source) {
         path = entry.path().string();
       }
     if (path.empty())
-      return Error(source + ": no .gguf file (tfm reads tokenizers from a "
-                            "GGUF file's metadata)");
+      return Error(source + ": no tokenizer.json and no .gguf file");
   }
   auto file = GgufFile::open(path);
   if (!file)

@@ -25,6 +25,7 @@ namespace tfm::rt {
 
 class GgufFile;
 struct TokenizerLoader;
+struct JsonTokenizerLoader;
 
 class Tokenizer {
 public:
@@ -37,7 +38,11 @@ public:
   /// The tokenizer a GGUF file's metadata describes; an error names the
   /// file and the key.
   static Expected<std::unique_ptr<Tokenizer>> fromGguf(const GgufFile &file);
-  /// The tokenizer of a GGUF file, or of the one .gguf file in a folder.
+  /// Hugging Face's tokenizer.json (BPE, byte-level or SentencePiece-style),
+  /// with tokenizer_config.json beside it if there is one.
+  static Expected<std::unique_ptr<Tokenizer>> fromJson(const std::string &path);
+  /// The tokenizer of a GGUF file or a tokenizer.json; in a folder, its
+  /// tokenizer.json, else its one .gguf file.
   static Expected<std::unique_ptr<Tokenizer>> load(const std::string &path);
   virtual ~Tokenizer();
 
@@ -78,9 +83,11 @@ public:
 
 protected:
   Tokenizer() = default;
-  /// Raw text (no special tokens inside) to ids.
+  /// Raw text (no special tokens inside) to ids: `afterSpecial` when it
+  /// starts the input or follows a special token, `atStart` when it starts
+  /// the input.
   virtual void encodeText(std::string_view text, bool afterSpecial,
-                          std::vector<int32_t> &out) const = 0;
+                          bool atStart, std::vector<int32_t> &out) const = 0;
   /// One token's text as printed.
   virtual std::string pieceOf(int32_t id, bool unparseSpecial) const = 0;
   virtual std::string finishDecode(std::string text) const { return text; }
@@ -104,6 +111,7 @@ private:
   struct Index;
   std::shared_ptr<const Index> index_;
   friend struct TokenizerLoader;
+  friend struct JsonTokenizerLoader;
 };
 
 /// Emits whole UTF-8 characters from a stream of token bytes: `push`

@@ -5,7 +5,10 @@ exactly the ids Hugging Face's tokenizer gave for every test text (no BOS,
 special-token text as plain text, as the suite runs), and `tfmc
 detokenize` exactly the text llama.cpp gives back for those ids.
 
-usage: check-vocab.py GGUF --tfmc TFMC
+With --source PATH the tokenizer is read from PATH (a tokenizer.json
+that make-tokenizer-json.py wrote from the GGUF) instead of the GGUF.
+
+usage: check-vocab.py GGUF --tfmc TFMC [--source PATH]
 """
 
 import argparse
@@ -19,7 +22,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("gguf")
     ap.add_argument("--tfmc", required=True)
+    ap.add_argument("--source")
     args = ap.parse_args()
+    source = args.source or args.gguf
     with open(args.gguf + ".inp", encoding="utf-8") as f:
         texts = f.read().split(SEP)[:-1]
     with open(args.gguf + ".out", encoding="utf-8") as f:
@@ -28,7 +33,7 @@ def main():
         detok = f.read()
     failures = []
     got = subprocess.run(
-        [args.tfmc, "tokenize", args.gguf, "--lines", "\\n__ggml_vocab_test__\\n",
+        [args.tfmc, "tokenize", source, "--lines", "\\n__ggml_vocab_test__\\n",
          "--no-bos", "--no-special"],
         input=SEP.join(texts).encode() + SEP.encode(), capture_output=True,
         check=True).stdout.decode().split("\n")[:-1]
@@ -38,7 +43,7 @@ def main():
         if ids.split() != want:
             failures.append(f"text {i} {text!r}: ids {ids.split()} != {want}")
     back = subprocess.run(
-        [args.tfmc, "detokenize", args.gguf, "--lines",
+        [args.tfmc, "detokenize", source, "--lines",
          "\\n__ggml_vocab_test__\\n"],
         input="\n".join(" ".join(ids) for ids in expected).encode() + b"\n",
         capture_output=True, check=True).stdout
