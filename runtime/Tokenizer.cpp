@@ -6,6 +6,9 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/utf16.h>
 
 #include <fmt/format.h>
 
@@ -284,6 +287,51 @@ public:
 
 };
 
+/// The clean-up of decoded text that Hugging Face's
+/// clean_up_tokenization_spaces does and llama.cpp reproduces: no space
+/// before ? ! . , ; a lone apostrophe between spaces loses both; no space
+/// before 's 'm 're 've.
+std::string cleanUpSpaces(std::string text) {
+  if (text.empty())
+    return text;
+  std::string a;
+  a += text[0];
+  for (size_t i = 1; i < text.size(); ++i) {
+    char x = text[i];
+    if (text[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ','))
+      a.pop_back();
+    a += x;
+  }
+  std::string b;
+  b += a[0];
+  for (size_t i = 1; i < a.size(); ++i) {
+    char x = a[i];
+    if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ' && a[i + 1] == ' ') {
+      b.pop_back();
+      b += x;
+      // The space after goes too, and no longer counts as the space before
+      // a next apostrophe (" ' ' ' " keeps every other space).
+      a[++i] = '\0';
+      continue;
+    }
+    b += x;
+  }
+  std::string c;
+  c += b[0];
+  for (size_t i = 1; i < b.size(); ++i) {
+    char x = b[i];
+    if (b[i - 1] == ' ' && x == '\'' && i + 1 < b.size()) {
+      char x1 = b[i + 1];
+      char x2 = i + 2 < b.size() ? b[i + 2] : '\0';
+      if (x1 == 's' || x1 == 'm' || (x1 == 'r' && x2 == 'e') ||
+          (x1 == 'v' && x2 == 'e'))
+        c.pop_back();
+    }
+    c += x;
+  }
+  return c;
+}
+
 /// GPT-2's map of the 256 bytes to printable characters.
 struct ByteMap {
   std::string toChar[256];
@@ -514,47 +562,140 @@ public:
     }
   }
 
-  /// The clean-up of decoded text that Hugging Face's
-  /// clean_up_tokenization_spaces does and llama.cpp reproduces: no space
-  /// before ? ! . , ; a lone apostrophe between spaces loses both; no space
-  /// before 's 'm 're 've.
   std::string finishDecode(std::string text) const override {
-    if (!cleanSpaces || text.empty())
-      return text;
-    std::string a;
-    a += text[0];
-    for (size_t i = 1; i < text.size(); ++i) {
-      char x = text[i];
-      if (text[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ','))
-        a.pop_back();
-      a += x;
+    return cleanSpaces ? cleanUpSpaces(std::move(text)) : text;
+  }
+};
+
+/// WordPiece (llama.cpp's `bert` model, from BERT's tokenizer): the text
+/// is cleaned (control characters dropped, every space a plain one, CJK
+/// ideographs set apart), accents stripped (NFD, then the non-spacing marks
+/// dropped) and lowercased, cut at spaces and around each punctuation
+/// character; each word is then the longest vocabulary token that starts
+/// it, then the longest that continues it, and so on, or one unknown token
+/// if a piece matches nothing. llama.cpp's vocabulary marks the pieces that
+/// start a word with U+2581 (BERT's "##" marks the others).
+class WpmTokenizer : public tfm::rt::Tokenizer {
+public:
+  static bool isCjk(uint32_t c) {
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2B73F) ||
+           (c >= 0x2B740 && c <= 0x2B81F) || (c >= 0x2B820 && c <= 0x2CEAF) ||
+           (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
+  }
+  static bool isPunctuation(uint32_t c) {
+    if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
+        (c >= 123 && c <= 126))
+      return true;
+    switch (u_charType(UChar32(c))) {
+    case U_CONNECTOR_PUNCTUATION:
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
+    case U_FINAL_PUNCTUATION:
+    case U_OTHER_PUNCTUATION:
+      return true;
+    default:
+      return false;
     }
-    std::string b;
-    b += a[0];
-    for (size_t i = 1; i < a.size(); ++i) {
-      char x = a[i];
-      if (x == '\'' && i + 1 < a.size() && a[i - 1] == ' ' && a[i + 1] == ' ') {
-        b.pop_back();
-        b += x;
-        ++i; // the space after
+  }
+
+  /// The words of `text`, normalized as BERT's tokenizer does.
+  std::vector<std::string> words(std::string_view text) const {
+    UErrorCode status = U_ZERO_ERROR;
+    const UNormalizer2 *nfd = unorm2_getNFDInstance(&status);
+    std::vector<std::string> out;
+    std::string word;
+    auto endWord = [&] {
+      if (!word.empty())
+        out.push_back(std::move(word));
+      word.clear();
+    };
+    for (std::string_view ch : utf8Chars(text)) {
+      uint32_t c = codePoint(ch);
+      if (c == 0 || c == 0xFFFD)
+        continue;
+      if (c == '\t' || c == '\n' || c == '\r' || u_isUWhiteSpace(UChar32(c))) {
+        endWord();
         continue;
       }
-      b += x;
-    }
-    std::string c;
-    c += b[0];
-    for (size_t i = 1; i < b.size(); ++i) {
-      char x = b[i];
-      if (b[i - 1] == ' ' && x == '\'' && i + 1 < b.size()) {
-        char x1 = b[i + 1];
-        char x2 = i + 2 < b.size() ? b[i + 2] : '\0';
-        if (x1 == 's' || x1 == 'm' || (x1 == 'r' && x2 == 'e') ||
-            (x1 == 'v' && x2 == 'e'))
-          c.pop_back();
+      int8_t type = u_charType(UChar32(c));
+      if (type == U_CONTROL_CHAR || type == U_FORMAT_CHAR ||
+          type == U_PRIVATE_USE_CHAR || type == U_SURROGATE ||
+          type == U_UNASSIGNED)
+        continue;
+      if (isCjk(c) || isPunctuation(c)) {
+        endWord();
+        appendUtf8(word, c);
+        endWord();
+        continue;
       }
-      c += x;
+      // NFD, the non-spacing marks dropped, lowercased.
+      UChar decomposed[32];
+      int32_t n = U_SUCCESS(status)
+                      ? unorm2_getDecomposition(nfd, UChar32(c), decomposed,
+                                                32, &status)
+                      : -1;
+      if (n < 0 || !U_SUCCESS(status)) {
+        status = U_ZERO_ERROR;
+        n = 0;
+        U16_APPEND_UNSAFE(decomposed, n, UChar32(c));
+      }
+      for (int32_t i = 0; i < n;) {
+        UChar32 d;
+        U16_NEXT(decomposed, i, n, d);
+        if (u_charType(d) == U_NON_SPACING_MARK)
+          continue;
+        appendUtf8(word, uint32_t(u_tolower(d)));
+      }
     }
-    return c;
+    endWord();
+    return out;
+  }
+
+  void encodeText(std::string_view text, bool, bool,
+                  std::vector<int32_t> &out) const override {
+    for (const std::string &w : words(text)) {
+      std::string word = kSpmSpace + w;
+      std::vector<int32_t> pieces;
+      bool unknown = utf8Chars(w).size() > 100;
+      for (size_t at = 0; !unknown && at < word.size();) {
+        // The longest token from `at` (the first one carries the U+2581).
+        size_t end = word.size();
+        std::optional<int32_t> id;
+        for (; end > at; --end) {
+          if (end < word.size() &&
+              (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80)
+            continue; // not a character boundary
+          if ((id = lookup(std::string_view(word).substr(at, end - at))))
+            break;
+        }
+        if (!id || (at == 0 && end <= 3)) {
+          unknown = true;
+          break;
+        }
+        pieces.push_back(*id);
+        at = end;
+      }
+      if (unknown) {
+        if (unk_)
+          out.push_back(*unk_);
+        continue;
+      }
+      out.insert(out.end(), pieces.begin(), pieces.end());
+    }
+  }
+
+  std::string pieceOf(int32_t id, bool unparseSpecial) const override {
+    const std::string &t = tokens_[size_t(id)];
+    if (types_[size_t(id)] == TokenType::Control)
+      return unparseSpecial ? t : "";
+    return replaceAll(t, kSpmSpace, " ");
+  }
+
+  std::string finishDecode(std::string text) const override {
+    return cleanUpSpaces(std::move(text));
   }
 };
 
@@ -616,14 +757,17 @@ struct tfm::rt::TokenizerLoader {
     std::unique_ptr<Tokenizer> t;
     SpmTokenizer *spm = nullptr;
     BpeTokenizer *bpe = nullptr;
+    WpmTokenizer *wpm = nullptr;
     if (model->string == "llama") {
       t.reset(spm = new SpmTokenizer());
     } else if (model->string == "gpt2") {
       t.reset(bpe = new BpeTokenizer());
+    } else if (model->string == "bert") {
+      t.reset(wpm = new WpmTokenizer());
     } else {
       return error("tokenizer.ggml.model",
                    fmt::format("unsupported tokenizer \"{}\" (tfm reads "
-                               "llama and gpt2)",
+                               "llama, gpt2 and bert)",
                                model->string));
     }
     t->model_ = model->string;
@@ -688,6 +832,20 @@ struct tfm::rt::TokenizerLoader {
       return Status::ok();
     };
     t->addBos_ = spm != nullptr;
+    if (wpm) {
+      // BERT's input is [CLS] text [SEP].
+      std::optional<int32_t> cls, sep;
+      for (auto [key, out] :
+           {std::pair{"tokenizer.ggml.cls_token_id", &cls},
+            std::pair{"tokenizer.ggml.seperator_token_id", &sep}})
+        if (Status s = id(key, *out); !s)
+          return Error(s.message());
+      if (!t->bos_)
+        t->bos_ = cls;
+      if (!t->eos_)
+        t->eos_ = sep;
+      t->addBos_ = t->addEos_ = true;
+    }
     for (auto [key, out] :
          {std::pair{"tokenizer.ggml.add_bos_token", &t->addBos_},
           std::pair{"tokenizer.ggml.add_eos_token", &t->addEos_}})

@@ -197,7 +197,7 @@ bool linkProgram(const rt::Plan &plan, const halide::CompiledModule &compiled,
   } else {
     argv.push_back(resources.runtimeLibrary);
   }
-  for (const char *lib : {"-lfmt", "-lpcre2-8", "-lpthread", "-ldl", "-lm"})
+  for (const char *lib : {"-lfmt", "-lpcre2-8", "-licuuc", "-lpthread", "-ldl", "-lm"})
     argv.push_back(lib);
   argv.push_back("-o");
   argv.push_back(temporary);
