@@ -9,9 +9,11 @@
 #include "TempDir.h"
 
 #include "runtime/Tokenizer.h"
+#include "runtime/WeightWriter.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace tfm::rt;
@@ -115,4 +117,84 @@ TEST(TokenizerJson, Errors) {
                    "\"Whitespace\" (tfm reads ByteLevel, Split, Digits and "
                    "Metaspace)");
   EXPECT_NE(message("{").find(path + ": "), std::string::npos);
+}
+
+namespace {
+
+/// A byte-level vocabulary: the 256 byte characters, then the merges'
+/// results; `pre` names the pre-tokenizer.
+std::unique_ptr<Tokenizer> byteLevel(const TempDir &dir, const std::string &pre,
+                                     const std::vector<std::string> &merges) {
+  std::vector<std::string> tokens(256);
+  // GPT-2's byte characters in byte order.
+  int next = 256;
+  for (int b = 0; b < 256; ++b) {
+    bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) ||
+                     (b >= 0xAE && b <= 0xFF);
+    int cp = printable ? b : next++;
+    std::string s;
+    if (cp < 0x80) {
+      s += char(cp);
+    } else {
+      s += char(0xC0 | (cp >> 6));
+      s += char(0x80 | (cp & 0x3F));
+    }
+    tokens[size_t(b)] = s;
+  }
+  for (const std::string &m : merges)
+    tokens.push_back(m.substr(0, m.find(' ')) + m.substr(m.find(' ') + 1));
+  GgufWriter w;
+  w.addString("general.architecture", "gpt2");
+  w.addString("tokenizer.ggml.model", "gpt2");
+  w.addString("tokenizer.ggml.pre", pre);
+  w.addStringArray("tokenizer.ggml.tokens", tokens);
+  w.addStringArray("tokenizer.ggml.merges", merges);
+  std::string path = dir.file(pre + ".gguf");
+  EXPECT_TRUE(w.write(path));
+  auto t = Tokenizer::load(path);
+  EXPECT_TRUE(t) << t.error().message();
+  return t ? t.take() : nullptr;
+}
+
+} // namespace
+
+// The pre-tokenizers cut digits differently: GPT-2's keeps a run of digits
+// whole, llama3's cuts it in threes, qwen2's and starcoder's into single
+// digits; with merges of 1+2, 12+3 and 123+4 the cuts show in the ids.
+TEST(Tokenizer, PreTokenizersCutDigits) {
+  TempDir dir;
+  std::vector<std::string> merges = {"1 2", "12 3", "123 4"};
+  auto ids = [&](const std::string &pre) {
+    auto t = byteLevel(dir, pre, merges);
+    return t ? plain(*t, "1234") : std::vector<int32_t>{};
+  };
+  int32_t one = '1', four = '4', m123 = 257, m1234 = 258;
+  EXPECT_EQ(ids("gpt-2"), (std::vector<int32_t>{m1234}));
+  EXPECT_EQ(ids("llama3"), (std::vector<int32_t>{m123, four}));
+  EXPECT_EQ(ids("qwen2"), (std::vector<int32_t>{one, '2', '3', four}));
+  EXPECT_EQ(ids("starcoder"), (std::vector<int32_t>{one, '2', '3', four}));
+  EXPECT_EQ(ids("deepseek-llm"), (std::vector<int32_t>{m1234}));
+  EXPECT_EQ(ids("deepseek-coder"), (std::vector<int32_t>{one, '2', '3', four}));
+  // Every pre-tokenizer tfm names compiles and tokenizes.
+  for (const char *pre :
+       {"default", "gpt2", "phi-2", "roberta-bpe", "mpt", "olmo", "jais",
+        "falcon", "refact", "codeshell", "exaone", "minerva-7b", "command-r",
+        "smollm", "llama-bpe", "falcon3", "dbrx", "smaug-bpe",
+        "deepseek-r1-qwen", "stablelm2", "chatglm-bpe", "bloom",
+        "gpt3-finnish", "poro-chat", "viking"})
+    EXPECT_FALSE(ids(pre).empty()) << pre;
+  // An unknown pre-tokenizer is refused, naming the file and the key.
+  GgufWriter w;
+  w.addString("tokenizer.ggml.model", "gpt2");
+  w.addString("tokenizer.ggml.pre", "no-such-pre");
+  w.addStringArray("tokenizer.ggml.tokens", {"a"});
+  w.addStringArray("tokenizer.ggml.merges", {});
+  ASSERT_TRUE(w.write(dir.file("bad.gguf")));
+  auto bad = Tokenizer::load(dir.file("bad.gguf"));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find(
+                "bad.gguf: tokenizer.ggml.pre: unsupported pre-tokenizer "
+                "\"no-such-pre\""),
+            std::string::npos)
+      << bad.error().message();
 }
