@@ -380,6 +380,12 @@ Status tfm::rt::prepareTextRun(RunOptions &o) {
   if (path.empty())
     return Error("a text prompt needs a tokenizer: give --tokenizer PATH (a "
                  "GGUF file) or --weights with a GGUF file");
+  // A checkpoint file's tokenizer is the tokenizer.json beside it.
+  if (path.size() > 12 &&
+      path.compare(path.size() - 12, 12, ".safetensors") == 0) {
+    size_t slash = path.rfind('/');
+    path = slash == std::string::npos ? "." : path.substr(0, slash);
+  }
   auto tokenizer = Tokenizer::load(path);
   if (!tokenizer)
     return Error(fmt::format("{}: {}", flag, tokenizer.error().message()));
