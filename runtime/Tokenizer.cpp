@@ -87,6 +87,48 @@ uint32_t codePoint(std::string_view c) {
 
 const char *const kSpmSpace = "\xE2\x96\x81"; // U+2581, SentencePiece's space
 
+/// Bytes of the well-formed UTF-8 character at the start of `s` (RFC 3629:
+/// no overlong forms, surrogates or code points past U+10FFFF); 0 if it is
+/// not one.
+size_t validCharLength(std::string_view s) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  auto tail = [&](size_t i, unsigned lo = 0x80, unsigned hi = 0xBF) {
+    return i < s.size() && byte(i) >= lo && byte(i) <= hi;
+  };
+  unsigned c = byte(0);
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xC2 && c <= 0xDF)
+    return tail(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    return tail(1, lo, hi) && tail(2) ? 3 : 0;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    return tail(1, lo, hi) && tail(2) && tail(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+/// `text` with every byte that does not belong to a well-formed UTF-8
+/// character replaced by U+FFFD, as llama.cpp's tokenizer reads it.
+std::string wellFormed(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t n = validCharLength(text.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string replaceAll(std::string_view s, std::string_view from,
                        std::string_view to) {
   std::string out;
@@ -116,8 +158,11 @@ std::optional<int32_t> Tokenizer::lookup(std::string_view text) const {
   return it->second;
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text,
+std::vector<int32_t> Tokenizer::encode(std::string_view input,
                                        const EncodeOptions &options) const {
+  // The pre-tokenizers' regexes need well-formed UTF-8.
+  std::string valid = wellFormed(input);
+  std::string_view text(valid);
   std::vector<int32_t> out;
   if (options.addSpecial && addBos_ && bos_)
     out.push_back(*bos_);

@@ -198,3 +198,20 @@ TEST(Tokenizer, PreTokenizersCutDigits) {
             std::string::npos)
       << bad.error().message();
 }
+
+// Bytes that are not well-formed UTF-8 (a stray continuation byte, a
+// truncated character, a surrogate, an overlong form) are read as U+FFFD,
+// as llama.cpp reads them; the regexes never see them.
+TEST(Tokenizer, MalformedUtf8IsReplacementCharacter) {
+  auto t = Tokenizer::load(TFM_VOCAB_DIR "/ggml-vocab-gpt-2.gguf");
+  ASSERT_TRUE(t) << t.error().message();
+  std::vector<int32_t> fffd = plain(**t, "a\xEF\xBF\xBD" "b");
+  for (const char *bad : {"a\x80" "b", "a\xE2\x82" "b", "a\xED\xA0\x80" "b",
+                          "a\xC0\xAF" "b"}) {
+    std::vector<int32_t> ids = plain(**t, bad);
+    EXPECT_FALSE(ids.empty()) << bad;
+    std::string back = (*t)->decode(ids);
+    EXPECT_NE(back.find("\xEF\xBF\xBD"), std::string::npos) << back;
+  }
+  EXPECT_EQ(plain(**t, "a\x80" "b"), fffd);
+}
