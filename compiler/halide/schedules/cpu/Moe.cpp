@@ -25,8 +25,25 @@ void scheduleMoe(KernelPipeline &p, ir::MoeScheduleAttr s, const Target &) {
   for (Func f : moe.all())
     f.compute_at(out, row);
   for (Func f : {moe.expertGate, moe.expertUp, moe.sharedGate, moe.sharedUp})
-    if (f.defined())
+    if (f.defined()) {
       f.vectorize(f.args()[0], vec, TailStrategy::GuardWithIf);
+      // Decode has one row: its experts' hidden features are split among
+      // the threads instead.
+      if (p.decode) {
+        Var outer, inner;
+        f.update()
+            .split(f.args()[0], outer, inner, 16, TailStrategy::GuardWithIf)
+            .parallel(outer);
+      }
+    }
+  if (p.decode)
+    for (Func f : {moe.expertOut, moe.sharedOut})
+      if (f.defined()) {
+        Var outer, inner;
+        f.update()
+            .split(f.args()[0], outer, inner, 64, TailStrategy::GuardWithIf)
+            .parallel(outer);
+      }
 }
 
 } // namespace tfm::halide::cpu
