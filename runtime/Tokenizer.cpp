@@ -143,6 +143,67 @@ std::string replaceAll(std::string_view s, std::string_view from,
   return out;
 }
 
+/// Merges adjacent pieces of `word` (its characters at first): the pair
+/// `priority(left, right)` rates highest (the leftmost of equals), then the
+/// next, until no pair has a priority. Returns the pieces, as views of
+/// `word`. A priority queue of pairs keeps it near-linear on long text.
+template <typename Priority>
+std::vector<std::string_view> mergePairs(std::string_view word,
+                                         Priority priority) {
+  struct Symbol {
+    size_t start, length;
+    int prev, next;
+  };
+  std::vector<Symbol> symbols;
+  for (std::string_view c : utf8Chars(word)) {
+    int n = int(symbols.size());
+    symbols.push_back({size_t(c.data() - word.data()), c.size(), n - 1, n + 1});
+  }
+  std::vector<std::string_view> pieces;
+  if (symbols.empty())
+    return pieces;
+  symbols.back().next = -1;
+  struct Pair {
+    double priority;
+    int left, right;
+    size_t leftLength, rightLength;
+    bool operator<(const Pair &o) const {
+      return priority < o.priority ||
+             (priority == o.priority && left > o.left);
+    }
+  };
+  std::priority_queue<Pair> queue;
+  auto view = [&](const Symbol &s) { return word.substr(s.start, s.length); };
+  auto propose = [&](int left, int right) {
+    if (left < 0 || right < 0)
+      return;
+    const Symbol &l = symbols[size_t(left)], &r = symbols[size_t(right)];
+    if (std::optional<double> p = priority(view(l), view(r)))
+      queue.push({*p, left, right, l.length, r.length});
+  };
+  for (int i = 1; i < int(symbols.size()); ++i)
+    propose(i - 1, i);
+  while (!queue.empty()) {
+    Pair p = queue.top();
+    queue.pop();
+    Symbol &l = symbols[size_t(p.left)], &r = symbols[size_t(p.right)];
+    // Stale: a side was merged since the pair was proposed.
+    if (l.length != p.leftLength || r.length != p.rightLength ||
+        l.next != p.right)
+      continue;
+    l.length += r.length;
+    r.length = 0;
+    l.next = r.next;
+    if (r.next >= 0)
+      symbols[size_t(r.next)].prev = p.left;
+    propose(l.prev, p.left);
+    propose(p.left, l.next);
+  }
+  for (int i = 0; i >= 0; i = symbols[size_t(i)].next)
+    pieces.push_back(view(symbols[size_t(i)]));
+  return pieces;
+}
+
 } // namespace
 
 struct Tokenizer::Index {
@@ -151,11 +212,15 @@ struct Tokenizer::Index {
 
 Tokenizer::~Tokenizer() = default;
 
-std::optional<int32_t> Tokenizer::lookup(std::string_view text) const {
-  auto it = index_->ids.find(std::string(text));
+std::optional<int32_t> Tokenizer::lookup(const std::string &text) const {
+  auto it = index_->ids.find(text);
   if (it == index_->ids.end())
     return std::nullopt;
   return it->second;
+}
+
+std::optional<int32_t> Tokenizer::lookup(std::string_view text) const {
+  return lookup(std::string(text));
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view input,
@@ -247,58 +312,16 @@ public:
         replaceAll(addSpacePrefix && afterSpecial ? " " + std::string(text)
                                                   : std::string(text),
                    " ", kSpmSpace);
-    struct Symbol {
-      size_t start, length;
-      int prev, next;
+    std::string joined;
+    auto score = [&](std::string_view l,
+                     std::string_view r) -> std::optional<double> {
+      joined.assign(l);
+      joined += r;
+      if (auto id = lookup(joined))
+        return scores[size_t(*id)];
+      return std::nullopt;
     };
-    std::vector<Symbol> symbols;
-    for (std::string_view c : utf8Chars(escaped)) {
-      int n = int(symbols.size());
-      symbols.push_back({size_t(c.data() - escaped.data()), c.size(), n - 1,
-                         n + 1});
-    }
-    if (symbols.empty())
-      return;
-    symbols.back().next = -1;
-    struct Bigram {
-      float score;
-      int left, right;
-      size_t length;
-      bool operator<(const Bigram &o) const {
-        return score < o.score || (score == o.score && left > o.left);
-      }
-    };
-    std::priority_queue<Bigram> queue;
-    auto propose = [&](int left, int right) {
-      if (left < 0 || right < 0)
-        return;
-      size_t length = symbols[size_t(left)].length +
-                      symbols[size_t(right)].length;
-      auto id = lookup(std::string_view(escaped).substr(
-          symbols[size_t(left)].start, length));
-      if (id)
-        queue.push({scores[size_t(*id)], left, right, length});
-    };
-    for (int i = 1; i < int(symbols.size()); ++i)
-      propose(i - 1, i);
-    while (!queue.empty()) {
-      Bigram b = queue.top();
-      queue.pop();
-      Symbol &l = symbols[size_t(b.left)], &r = symbols[size_t(b.right)];
-      // Stale: a side was merged since the pair was proposed.
-      if (l.length == 0 || r.length == 0 || l.length + r.length != b.length)
-        continue;
-      l.length += r.length;
-      r.length = 0;
-      l.next = r.next;
-      if (r.next >= 0)
-        symbols[size_t(r.next)].prev = b.left;
-      propose(l.prev, b.left);
-      propose(b.left, l.next);
-    }
-    for (int i = 0; i >= 0; i = symbols[size_t(i)].next) {
-      std::string_view s = std::string_view(escaped).substr(
-          symbols[size_t(i)].start, symbols[size_t(i)].length);
+    for (std::string_view s : mergePairs(escaped, score)) {
       if (auto id = lookup(s)) {
         out.push_back(*id);
         continue;
@@ -471,61 +494,18 @@ public:
         out.push_back(*id);
         return;
       }
-    struct Symbol {
-      size_t start, length;
-      int prev, next;
-    };
-    std::vector<Symbol> symbols;
-    for (std::string_view c : utf8Chars(word)) {
-      int n = int(symbols.size());
-      symbols.push_back({size_t(c.data() - word.data()), c.size(), n - 1,
-                         n + 1});
-    }
-    if (symbols.empty())
-      return;
-    symbols.back().next = -1;
-    struct Pair {
-      int32_t rank;
-      int left, right;
-      size_t leftLength, rightLength;
-      bool operator<(const Pair &o) const {
-        return rank > o.rank || (rank == o.rank && left > o.left);
-      }
-    };
-    std::priority_queue<Pair> queue;
     std::string key;
-    auto propose = [&](int left, int right) {
-      if (left < 0 || right < 0)
-        return;
-      const Symbol &l = symbols[size_t(left)], &r = symbols[size_t(right)];
-      key.assign(word.substr(l.start, l.length));
+    auto rank = [&](std::string_view l,
+                    std::string_view r) -> std::optional<double> {
+      key.assign(l);
       key += ' ';
-      key += word.substr(r.start, r.length);
+      key += r;
       auto it = ranks.find(key);
-      if (it != ranks.end())
-        queue.push({it->second, left, right, l.length, r.length});
+      if (it == ranks.end())
+        return std::nullopt;
+      return -double(it->second); // the lowest rank first
     };
-    for (int i = 1; i < int(symbols.size()); ++i)
-      propose(i - 1, i);
-    while (!queue.empty()) {
-      Pair p = queue.top();
-      queue.pop();
-      Symbol &l = symbols[size_t(p.left)], &r = symbols[size_t(p.right)];
-      // Stale: a side was merged since the pair was proposed.
-      if (l.length != p.leftLength || r.length != p.rightLength ||
-          l.next != p.right)
-        continue;
-      l.length += r.length;
-      r.length = 0;
-      l.next = r.next;
-      if (r.next >= 0)
-        symbols[size_t(r.next)].prev = p.left;
-      propose(l.prev, p.left);
-      propose(p.left, l.next);
-    }
-    for (int i = 0; i >= 0; i = symbols[size_t(i)].next) {
-      std::string_view piece =
-          word.substr(symbols[size_t(i)].start, symbols[size_t(i)].length);
+    for (std::string_view piece : mergePairs(word, rank)) {
       if (auto id = lookup(piece)) {
         out.push_back(*id);
         continue;

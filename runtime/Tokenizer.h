@@ -93,6 +93,10 @@ protected:
   virtual std::string finishDecode(std::string text) const { return text; }
 
   std::optional<int32_t> lookup(std::string_view text) const;
+  std::optional<int32_t> lookup(const std::string &text) const;
+  std::optional<int32_t> lookup(const char *text) const {
+    return lookup(std::string_view(text));
+  }
 
   std::string model_;
   std::string chatTemplate_;
