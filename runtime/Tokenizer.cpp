@@ -244,7 +244,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view input,
   };
   for (size_t i = 0; options.parseSpecial && i < text.size();) {
     int32_t found = -1;
-    for (int32_t id : specials_) {
+    for (int32_t id :
+         specialsByByte_[static_cast<unsigned char>(text[i])]) {
       const std::string &t = tokens_[size_t(id)];
       if (!t.empty() && text.compare(i, t.size(), t) == 0) {
         found = id;
@@ -286,6 +287,17 @@ std::string Tokenizer::decode(const std::vector<int32_t> &ids,
     text += p;
   }
   return finishDecode(std::move(text));
+}
+
+void Tokenizer::indexSpecials() {
+  std::stable_sort(specials_.begin(), specials_.end(), [&](int32_t a, int32_t b) {
+    return tokens_[size_t(a)].size() > tokens_[size_t(b)].size();
+  });
+  specialsByByte_.assign(256, {});
+  for (int32_t id : specials_)
+    if (!tokens_[size_t(id)].empty())
+      specialsByByte_[static_cast<unsigned char>(tokens_[size_t(id)][0])]
+          .push_back(id);
 }
 
 bool Tokenizer::isEndOfGeneration(int32_t id) const {
@@ -939,11 +951,7 @@ struct tfm::rt::TokenizerLoader {
       if (t->types_[i] == Tokenizer::TokenType::Control ||
           t->types_[i] == Tokenizer::TokenType::UserDefined)
         t->specials_.push_back(int32_t(i));
-    std::stable_sort(t->specials_.begin(), t->specials_.end(),
-                     [&](int32_t a, int32_t b) {
-                       return t->tokens_[size_t(a)].size() >
-                              t->tokens_[size_t(b)].size();
-                     });
+    t->indexSpecials();
 
     if (spm) {
       const GgufValue *scores = file.metadata("tokenizer.ggml.scores");
@@ -1152,11 +1160,7 @@ struct tfm::rt::JsonTokenizerLoader {
       if (t.types_[size_t(i)] != Tokenizer::TokenType::Unused)
         index->ids.emplace(t.tokens_[size_t(i)], int32_t(i));
     t.index_ = index;
-    std::stable_sort(t.specials_.begin(), t.specials_.end(),
-                     [&](int32_t a, int32_t b) {
-                       return t.tokens_[size_t(a)].size() >
-                              t.tokens_[size_t(b)].size();
-                     });
+    t.indexSpecials();
 
     // Merges: "left right" strings or [left, right] pairs, best first.
     const Json *merges = jsonMember(*model, "merges");

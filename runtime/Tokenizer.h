@@ -110,6 +110,10 @@ protected:
   bool stripFirstSpace_ = false;
   /// Control and user-defined tokens, longest first, for parseSpecial.
   std::vector<int32_t> specials_;
+  /// specials_ by their first byte (filled by indexSpecials).
+  std::vector<std::vector<int32_t>> specialsByByte_;
+  /// Sorts specials_ longest first and indexes them by first byte.
+  void indexSpecials();
 
 private:
   struct Index;
