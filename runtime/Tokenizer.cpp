@@ -210,6 +210,10 @@ struct Tokenizer::Index {
   std::unordered_map<std::string, int32_t> ids;
 };
 
+Tokenizer::Tokenizer() {
+  std::fill(std::begin(byteTokens_), std::end(byteTokens_), -1);
+}
+
 Tokenizer::~Tokenizer() = default;
 
 std::optional<int32_t> Tokenizer::lookup(const std::string &text) const {
@@ -300,6 +304,40 @@ void Tokenizer::indexSpecials() {
           .push_back(id);
 }
 
+void Tokenizer::indexByteTokens(bool markType) {
+  for (int b = 0; b < 256; ++b) {
+    std::optional<int32_t> id = lookup(fmt::format("<0x{:02X}>", b));
+    byteTokens_[b] = id ? *id : -1;
+    if (id && markType)
+      types_[size_t(*id)] = TokenType::Byte;
+  }
+}
+
+void Tokenizer::appendBytes(std::string_view piece,
+                            std::vector<int32_t> &out) const {
+  for (unsigned char c : piece)
+    if (byteTokens_[c] >= 0)
+      out.push_back(byteTokens_[c]);
+    else if (unk_)
+      out.push_back(*unk_);
+}
+
+std::optional<char> Tokenizer::byteOfToken(const std::string &text) {
+  unsigned value = 0;
+  if (text.size() == 6 && std::sscanf(text.c_str(), "<0x%2X>", &value) == 1)
+    return char(value);
+  return std::nullopt;
+}
+
+void Tokenizer::addEndOfTurnTokens() {
+  for (const char *text : {"<|eot_id|>", "<|im_end|>", "<|end|>",
+                           "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
+                           "<EOT>", "<|end_of_text|>"})
+    if (auto e = lookup(text);
+        e && types_[size_t(*e)] == TokenType::Control && !isEndOfGeneration(*e))
+      endOfGeneration_.push_back(*e);
+}
+
 bool Tokenizer::isEndOfGeneration(int32_t id) const {
   return std::find(endOfGeneration_.begin(), endOfGeneration_.end(), id) !=
          endOfGeneration_.end();
@@ -316,7 +354,6 @@ class SpmTokenizer : public tfm::rt::Tokenizer {
 public:
   std::vector<float> scores;
   bool addSpacePrefix = true;
-  int32_t bytes[256];
 
   void encodeText(std::string_view text, bool afterSpecial, bool,
                   std::vector<int32_t> &out) const override {
@@ -338,12 +375,7 @@ public:
         out.push_back(*id);
         continue;
       }
-      for (unsigned char c : s) {
-        if (bytes[c] >= 0)
-          out.push_back(bytes[c]);
-        else if (unk_)
-          out.push_back(*unk_);
-      }
+      appendBytes(s, out);
     }
   }
 
@@ -354,12 +386,10 @@ public:
       return unparseSpecial ? t : "";
     case TokenType::Unknown:
       return "\xE2\x96\x85"; // U+2585, as llama.cpp prints it
-    case TokenType::Byte: {
-      unsigned value = 0;
-      if (t.size() == 6 && std::sscanf(t.c_str(), "<0x%2X>", &value) == 1)
-        return std::string(1, char(value));
+    case TokenType::Byte:
+      if (std::optional<char> b = byteOfToken(t))
+        return std::string(1, *b);
       return t;
-    }
     default:
       return replaceAll(t, kSpmSpace, " ");
     }
@@ -437,6 +467,24 @@ struct Regex {
   std::shared_ptr<pcre2_code> code;
 };
 
+/// `pattern` compiled for UTF-8 with Unicode properties (and JIT where
+/// PCRE2 has it); none, with the byte where it fails in `offset`, if it
+/// does not compile.
+std::optional<Regex> compileRegex(const std::string &pattern,
+                                  size_t &offset) {
+  int code;
+  PCRE2_SIZE at = 0;
+  pcre2_code *re =
+      pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.c_str()),
+                    PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &code, &at,
+                    nullptr);
+  offset = size_t(at);
+  if (!re)
+    return std::nullopt;
+  pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+  return Regex{std::shared_ptr<pcre2_code>(re, pcre2_code_free)};
+}
+
 /// BPE over merge ranks. Byte-level (llama.cpp's `gpt2` model, Hugging
 /// Face's ByteLevel): the text is cut by the pre-tokenizer's regexes in
 /// turn (each cuts every piece into its matches and the text between),
@@ -458,9 +506,6 @@ public:
   /// SentencePiece-style: each U+2581 starts a new word.
   bool splitAtSpaces = false;
   bool byteFallback = false;
-  int32_t bytes[256];
-
-  BpeTokenizer() { std::fill(std::begin(bytes), std::end(bytes), -1); }
 
   std::vector<std::string_view> split(std::string_view text) const {
     std::vector<std::string_view> pieces{text};
@@ -523,11 +568,7 @@ public:
         continue;
       }
       if (byteFallback) {
-        for (unsigned char c : piece)
-          if (bytes[c] >= 0)
-            out.push_back(bytes[c]);
-          else if (unk_)
-            out.push_back(*unk_);
+        appendBytes(piece, out);
         continue;
       }
       for (std::string_view c : utf8Chars(piece))
@@ -576,12 +617,10 @@ public:
       return unparseSpecial ? t : "";
     case TokenType::UserDefined:
       return t;
-    case TokenType::Byte: {
-      unsigned value = 0;
-      if (t.size() == 6 && std::sscanf(t.c_str(), "<0x%2X>", &value) == 1)
-        return std::string(1, char(value));
+    case TokenType::Byte:
+      if (std::optional<char> b = byteOfToken(t))
+        return std::string(1, *b);
       return t;
-    }
     default: {
       if (!byteLevel)
         return replaceAll(t, kSpmSpace, " ");
@@ -939,13 +978,7 @@ struct tfm::rt::TokenizerLoader {
     for (const std::optional<int32_t> &e : {t->eos_, eot, eom})
       if (e)
         t->endOfGeneration_.push_back(*e);
-    for (const char *text : {"<|eot_id|>", "<|im_end|>", "<|end|>",
-                             "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-                             "<EOT>", "<|end_of_text|>"})
-      if (auto e = t->lookup(text);
-          e && t->types_[size_t(*e)] == Tokenizer::TokenType::Control &&
-          !t->isEndOfGeneration(*e))
-        t->endOfGeneration_.push_back(*e);
+    t->addEndOfTurnTokens();
 
     for (size_t i = 0; i < n; ++i)
       if (t->types_[i] == Tokenizer::TokenType::Control ||
@@ -972,10 +1005,7 @@ struct tfm::rt::TokenizerLoader {
           !s)
         return Error(s.message());
       spm->stripFirstSpace_ = spm->addSpacePrefix;
-      for (int b = 0; b < 256; ++b) {
-        auto byteId = t->lookup(fmt::format("<0x{:02X}>", b));
-        spm->bytes[b] = byteId ? *byteId : -1;
-      }
+      spm->indexByteTokens(/*markType=*/false);
     }
     if (bpe) {
       const GgufValue *merges = file.metadata("tokenizer.ggml.merges");
@@ -1014,16 +1044,12 @@ struct tfm::rt::TokenizerLoader {
       bpe->ignoreMerges = found->ignoreMerges;
       bpe->cleanSpaces = found->cleanSpaces;
       for (const char *pattern : found->regexes) {
-        int code;
-        PCRE2_SIZE offset;
-        pcre2_code *re = pcre2_compile(
-            reinterpret_cast<PCRE2_SPTR>(pattern), PCRE2_ZERO_TERMINATED,
-            PCRE2_UTF | PCRE2_UCP, &code, &offset, nullptr);
+        size_t offset;
+        std::optional<Regex> re = compileRegex(pattern, offset);
         if (!re)
           return error("tokenizer.ggml.pre",
                        fmt::format("pattern of \"{}\" does not compile", pre));
-        pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-        bpe->regexes.push_back({std::shared_ptr<pcre2_code>(re, pcre2_code_free)});
+        bpe->regexes.push_back(*re);
       }
     }
     return t;
@@ -1128,8 +1154,10 @@ struct tfm::rt::JsonTokenizerLoader {
       for (size_t i = 0; i < a->size(); ++i) {
         const Json &e = (*a)[i];
         const Json *c = jsonMember(e, "content");
-        std::optional<int64_t> id =
-            jsonMember(e, "id") ? jsonInt(*jsonMember(e, "id")) : std::nullopt;
+        const Json *idValue = jsonMember(e, "id");
+        std::optional<int64_t> id;
+        if (idValue)
+          id = jsonInt(*idValue);
         if (!c || !c->is_string() || !id || *id < 0 || *id >= kMaxId)
           return error(fmt::format("added_tokens[{}]", i),
                        "expected content (a string) and an id below 2^24");
@@ -1190,11 +1218,8 @@ struct tfm::rt::JsonTokenizerLoader {
     if (auto unk = tokenText(jsonMember(*model, "unk_token")))
       if (auto id = t.lookup(*unk))
         t.unk_ = *id;
-    for (int b = 0; b < 256 && t.byteFallback; ++b)
-      if (auto id = t.lookup(fmt::format("<0x{:02X}>", b))) {
-        t.bytes[b] = *id;
-        t.types_[size_t(*id)] = Tokenizer::TokenType::Byte;
-      }
+    if (t.byteFallback)
+      t.indexByteTokens(/*markType=*/true);
 
     if (Status s = readPreTokenizer(root, t); !s)
       return Error(s.message());
@@ -1295,17 +1320,13 @@ struct tfm::rt::JsonTokenizerLoader {
       }
     }
     for (const std::string &pattern : patterns) {
-      int code;
-      PCRE2_SIZE offset;
-      pcre2_code *re = pcre2_compile(
-          reinterpret_cast<PCRE2_SPTR>(pattern.c_str()), PCRE2_ZERO_TERMINATED,
-          PCRE2_UTF | PCRE2_UCP, &code, &offset, nullptr);
+      size_t offset;
+      std::optional<Regex> re = compileRegex(pattern, offset);
       if (!re)
         return error("pre_tokenizer",
                      fmt::format("regex {} does not compile (at byte {})",
-                                 jsonQuote(pattern), size_t(offset)));
-      pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-      t.regexes.push_back({std::shared_ptr<pcre2_code>(re, pcre2_code_free)});
+                                 jsonQuote(pattern), offset));
+      t.regexes.push_back(*re);
     }
     t.stripFirstSpace_ = !t.byteLevel && t.prepend != BpeTokenizer::Prepend::Never;
     return Status::ok();
@@ -1372,13 +1393,7 @@ struct tfm::rt::JsonTokenizerLoader {
       t.chatTemplate_ = c->get<std::string>();
     if (t.eos_)
       t.endOfGeneration_.push_back(*t.eos_);
-    for (const char *text : {"<|eot_id|>", "<|im_end|>", "<|end|>",
-                             "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-                             "<EOT>", "<|end_of_text|>"})
-      if (auto e = t.lookup(text);
-          e && t.types_[size_t(*e)] == Tokenizer::TokenType::Control &&
-          !t.isEndOfGeneration(*e))
-        t.endOfGeneration_.push_back(*e);
+    t.addEndOfTurnTokens();
     return Status::ok();
   }
 };

@@ -82,7 +82,7 @@ public:
   const std::string &chatTemplate() const { return chatTemplate_; }
 
 protected:
-  Tokenizer() = default;
+  Tokenizer();
   /// Raw text (no special tokens inside) to ids: `afterSpecial` when it
   /// starts the input or follows a special token, `atStart` when it starts
   /// the input.
@@ -110,6 +110,18 @@ protected:
   bool stripFirstSpace_ = false;
   /// Control and user-defined tokens, longest first, for parseSpecial.
   std::vector<int32_t> specials_;
+  /// The byte tokens "<0x00>" .. "<0xFF>" (-1: none), for byte fallback.
+  int32_t byteTokens_[256];
+  /// Fills byteTokens_; with `markType` the tokens found get TokenType::Byte.
+  void indexByteTokens(bool markType);
+  /// Appends the byte tokens of `piece` (the unknown token for a byte
+  /// without one).
+  void appendBytes(std::string_view piece, std::vector<int32_t> &out) const;
+  /// The byte a "<0xXX>" token stands for.
+  static std::optional<char> byteOfToken(const std::string &text);
+  /// Adds to endOfGeneration_ the end-of-turn control tokens chat models
+  /// use, by their text.
+  void addEndOfTurnTokens();
   /// specials_ by their first byte (filled by indexSpecials).
   std::vector<std::vector<int32_t>> specialsByByte_;
   /// Sorts specials_ longest first and indexes them by first byte.
