@@ -280,32 +280,23 @@ ZeroPages::~ZeroPages() {
 }
 
 namespace {
-int64_t rowBytes(const Plan &p, bool keys) { return cacheRowBytes(p, keys); }
-
 size_t cacheBytes(const Plan &p) {
   return size_t(p.maxSeqLen) * size_t(cacheBytesPerPosition(p));
 }
 
-/// Loads `rows` rows of `width` elements, `fromStride` bytes apart in the
-/// cache, as f32.
-void loadRows(DType storage, const uint8_t *from, int64_t fromStride,
-              int64_t rows, int64_t width, float *to) {
-  for (int64_t r = 0; r < rows; ++r)
-    loadValues(storage, from + r * fromStride, width, to + r * width);
-}
 } // namespace
 
 uint8_t *Session::keys(int64_t layer) const {
   const Plan &p = model_.plan();
-  return cache_.data() + layer * p.maxSeqLen * rowBytes(p, true);
+  return cache_.data() + layer * p.maxSeqLen * cacheRowBytes(p, true);
 }
 
 uint8_t *Session::values(int64_t layer) const {
   const Plan &p = model_.plan();
   if (p.valuesInKeys())
     return keys(layer);
-  return cache_.data() + p.layers * p.maxSeqLen * rowBytes(p, true) +
-         layer * p.maxSeqLen * rowBytes(p, false);
+  return cache_.data() + p.layers * p.maxSeqLen * cacheRowBytes(p, true) +
+         layer * p.maxSeqLen * cacheRowBytes(p, false);
 }
 
 Session::Session(const CompiledModel &model)
@@ -374,7 +365,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       if (k == 0 && isBlockFormat(storage))
         extent = storageSize(storage, extent);
       b.dim[k] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
-      stride *= k == 0 && inKeys ? rowBytes(p, true) / b.type.bytes() : extent;
+      stride *= k == 0 && inKeys ? cacheRowBytes(p, true) / b.type.bytes() : extent;
     }
     switch (d.kind) {
     case BufferDef::Kind::Weight:
@@ -397,7 +388,7 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
                regs[size_t(d.at)] * b.dim[0].extent * b.type.bytes();
       break;
     case BufferDef::Kind::ValueSlots:
-      b.host = values(d.index) + regs[size_t(d.at)] * rowBytes(p, false);
+      b.host = values(d.index) + regs[size_t(d.at)] * cacheRowBytes(p, false);
       break;
     }
   }
@@ -434,12 +425,12 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       int64_t rows = k.dim[1].extent, at = regs[s.pos];
       storeValues(p.kvStorage, reinterpret_cast<const float *>(k.host),
                   rows * k.dim[0].extent,
-                  keys(s.layer) + at * rowBytes(p, true));
+                  keys(s.layer) + at * cacheRowBytes(p, true));
       // Values kept in the keys were written with them.
       if (!p.valuesInKeys())
         storeValues(p.kvStorage, reinterpret_cast<const float *>(v.host),
                     rows * v.dim[0].extent,
-                    values(s.layer) + at * rowBytes(p, false));
+                    values(s.layer) + at * cacheRowBytes(p, false));
       continue;
     }
     if (s.kind == Step::Kind::KvRead) {
@@ -448,9 +439,17 @@ Status Session::run(const EntryPlan &entry, const int32_t *tokens,
       halide_buffer_t &v = bound.buffers[size_t(s.values)];
       loadValues(p.kvStorage, keys(s.layer), k.dim[1].extent * k.dim[0].extent,
                  reinterpret_cast<float *>(k.host));
-      loadRows(p.kvStorage, values(s.layer), rowBytes(p, false),
-               v.dim[1].extent, v.dim[0].extent,
-               reinterpret_cast<float *>(v.host));
+      float *to = reinterpret_cast<float *>(v.host);
+      if (p.valuesInKeys()) {
+        // The values are the first columns of the rows just widened.
+        const float *from = reinterpret_cast<const float *>(k.host);
+        for (int64_t r = 0; r < v.dim[1].extent; ++r)
+          std::copy_n(from + r * k.dim[0].extent, v.dim[0].extent,
+                      to + r * v.dim[0].extent);
+      } else {
+        loadValues(p.kvStorage, values(s.layer),
+                   v.dim[1].extent * v.dim[0].extent, to);
+      }
       continue;
     }
     std::chrono::steady_clock::time_point start;
