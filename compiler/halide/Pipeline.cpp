@@ -9,6 +9,7 @@
 #include "compiler/halide/ops/Lowering.h"
 #include "compiler/StorageTypes.h"
 #include "runtime/Quant.h"
+#include "runtime/QuantDot.h"
 
 #include "llvm/Support/FormatVariadic.h"
 
@@ -286,6 +287,10 @@ AlgorithmOptions algorithmOptions(ir::KernelOp kernel) {
       options.kvChunk = int(p.getKvChunk());
   }
   return options;
+}
+
+std::map<std::string, JITExtern> jitExterns() {
+  return {{"tfm_dot_q4_0_q8_0", JITExtern(tfm_dot_q4_0_q8_0)}};
 }
 
 } // namespace tfm::halide

@@ -88,6 +88,11 @@ struct ProductStages {
   /// (`actSums`), and the sub-block minimums' share of the product
   /// (`intMins`, q4_K and q5_K).
   Halide::Func actSums, intMins;
+  /// A decode product formed by a hand-written micro-kernel (an extern
+  /// stage, runtime/QuantDot.h): `externDot` over (n, j, s), fed by the
+  /// activations' integers as bytes (`actBytes`), -8 times their sums over
+  /// each 4 (`actQuadSums`) and their block scales (`actD`).
+  Halide::Func externDot, actBytes, actQuadSums, actD;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the
@@ -187,6 +192,11 @@ KernelPipeline buildPipeline(mlir::tfm::KernelOp kernel,
 void scheduleCpu(KernelPipeline &pipeline,
                  mlir::tfm::ScheduleAttrInterface schedule,
                  const Halide::Target &target);
+
+/// The micro-kernels that kernels call as extern stages
+/// (runtime/QuantDot.h), by symbol, for pipelines compiled in this process
+/// (JIT); compiled programs link them from the runtime library.
+std::map<std::string, Halide::JITExtern> jitExterns();
 
 } // namespace tfm::halide
 

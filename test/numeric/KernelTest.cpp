@@ -17,6 +17,7 @@
 #include "passes/Passes.h"
 #include "runtime/Half.h"
 #include "runtime/Quant.h"
+#include "runtime/QuantDot.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -256,21 +257,32 @@ TEST_P(KernelTest, MatchesInterpreter) {
   for (const Tensor &ref : *reference)
     outs.emplace_back(std::vector<int>(ref.shape.rbegin(), ref.shape.rend()));
   std::vector<Halide::Buffer<>> realized(outs.begin(), outs.end());
-  Halide::Pipeline(pipeline.outputs)
-      .realize(Halide::Realization(realized), target);
-
-  for (size_t o = 0; o < outs.size(); ++o) {
-    const Tensor &ref = (*reference)[o];
-    double err = 0, norm = 0, maxAbs = 0;
-    for (int64_t i = 0; i < ref.numel(); ++i) {
-      double d = double(outs[o].data()[i]) - double(ref.data[i]);
-      err += d * d;
-      norm += double(ref.data[i]) * double(ref.data[i]);
-      maxAbs = std::max(maxAbs, std::abs(d));
+  Halide::Pipeline pipe(pipeline.outputs);
+  pipe.set_jit_externs(halide::jitExterns());
+  // A product by a micro-kernel runs its fallback too, where this CPU
+  // would otherwise take another path.
+  std::vector<bool> fallbacks{false};
+  if (pipeline.stages.product.externDot.defined() &&
+      rt::dotIsa() != rt::DotIsa::avx2)
+    fallbacks.push_back(true);
+  for (bool fallback : fallbacks) {
+    SCOPED_TRACE(fallback ? "micro-kernel fallback (AVX2)" : "");
+    rt::forceDotFallback(fallback);
+    pipe.realize(Halide::Realization(realized), target);
+    rt::forceDotFallback(false);
+    for (size_t o = 0; o < outs.size(); ++o) {
+      const Tensor &ref = (*reference)[o];
+      double err = 0, norm = 0, maxAbs = 0;
+      for (int64_t i = 0; i < ref.numel(); ++i) {
+        double d = double(outs[o].data()[i]) - double(ref.data[i]);
+        err += d * d;
+        norm += double(ref.data[i]) * double(ref.data[i]);
+        maxAbs = std::max(maxAbs, std::abs(d));
+      }
+      double nmse = norm > 0 ? err / norm : err;
+      EXPECT_LE(nmse, c.maxNmse) << "result " << o << ": max |diff| " << maxAbs
+                                 << " over " << ref.numel() << " values";
     }
-    double nmse = norm > 0 ? err / norm : err;
-    EXPECT_LE(nmse, c.maxNmse) << "result " << o << ": max |diff| " << maxAbs
-                               << " over " << ref.numel() << " values";
   }
 }
 
@@ -542,6 +554,32 @@ std::vector<Case> cases() {
                  " : tensor<1x64xf32>, " + st + " -> tensor<1x128xf32>",
              "tensor<1x128xf32>"),
         {tensor({1, 64}), tensor({128, 64})});
+    // q4_0's products are a micro-kernel's: rows of an odd number of
+    // blocks (its two-block steps' tail), the LM head, a QKV product.
+    std::string ot = "tensor<37x96xf32, #tfm.storage<q4_0>>";
+    add("linear_decode_q4_0_odd_rounded",
+        func("decode", {"tensor<1x96xf32>", ot},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<1x96xf32>, " + ot + " -> tensor<1x37xf32>",
+             "tensor<1x37xf32>"),
+        {tensor({1, 96}), tensor({37, 96})});
+    std::string ht = "tensor<301x256xf32, #tfm.storage<q4_0>>";
+    add("lm_head_decode_q4_0_rounded",
+        func("decode", {"tensor<1x256xf32>", ht},
+             "  %r = tfm.lm_head %a0, %a1 " + quant +
+                 " : tensor<1x256xf32>, " + ht + " -> tensor<1x301xf32>",
+             "tensor<1x301xf32>"),
+        {tensor({1, 256}), tensor({301, 256})});
+    std::string qt = "tensor<64x64xf32, #tfm.storage<q4_0>>";
+    add("qkv_rope_decode_q4_0_rounded",
+        func("decode", {"tensor<1x64xf32>", qt, "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+             "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = "
+             "10000.0, v_head_dim = 8, act_quant = #tfm.act_quant<q8_0>} : "
+             "tensor<1x64xf32>, " + qt + " -> tensor<1x32xf32>, "
+             "tensor<1x16xf32>, tensor<1x16xf32>",
+             "tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>"),
+        {tensor({1, 64}), tensor({64, 64}), index(11)});
     std::string kt = "tensor<96x256xf32, #tfm.storage<q4_K>>";
     add("linear_glu_decode_q4_K_rounded",
         func("decode", {"tensor<1x256xf32>", kt},

@@ -144,6 +144,44 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   return dot;
 }
 
+/// The decode product over q4_0 weights and q8_0 activations, by the
+/// micro-kernel tfm_dot_q4_0_q8_0 (runtime/QuantDot.h) as an extern stage
+/// over (n, j, s); weight row n + j·`pairStride` gives output (n, j, s).
+/// Halide rounds the activations (once per call); the micro-kernel reads
+/// each weight row once.
+Func externProduct(Lowering &l, ImageParam bytes, int k,
+                   const std::vector<Var> &outs, int pairStride) {
+  ProductStages &p = l.stages.product;
+  Var c("c"), q("q"), b("b"), n("n"), j("j"), s("s");
+  Func act("act_bytes"), quads("act_quad_sums"), d("act_d");
+  act(c, s) = cast<int8_t>(p.actInts(c, s));
+  Expr quad = cast<int32_t>(act(4 * q, s)) + cast<int32_t>(act(4 * q + 1, s)) +
+              cast<int32_t>(act(4 * q + 2, s)) +
+              cast<int32_t>(act(4 * q + 3, s));
+  quads(q, s) = -8 * quad;
+  d(b, s) = p.actScale(b, s)[0];
+  Func ext("q4_0_dot");
+  ext.define_extern("tfm_dot_q4_0_q8_0",
+                    {bytes, act, quads, d, Expr(k), Expr(pairStride)},
+                    Float(32), {n, j, s});
+  Func dot("dot");
+  if (outs.size() == 3)
+    dot(outs) = ext(outs[0], outs[1], outs[2]);
+  else
+    dot(outs) = ext(outs[0], 0, outs[1]);
+  p.externDot = ext;
+  p.actBytes = act;
+  p.actQuadSums = quads;
+  p.actD = d;
+  return dot;
+}
+
+/// Whether a product over `weight` is formed by a micro-kernel (when it is
+/// formed in integers, usesIntegers).
+bool usesExtern(mlir::Value weight) {
+  return ir::storageOf(weight.getType()) == ir::Storage::q4_0;
+}
+
 /// Whether a product over `weight` with rounding `quant` is formed in
 /// integers: tiled as a GEMV (decode, a prefill's LM head), over 8-bit
 /// activations and a weight of the matching integers that is an argument
@@ -181,7 +219,10 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   Func paired("glu_weight");
   paired(k, n, j) = w(k, n + j * width);
   Func dot("dot");
-  if (usesIntegers(l, g.getWeight(), g.getActQuant()))
+  if (usesIntegers(l, g.getWeight(), g.getActQuant()) &&
+      usesExtern(g.getWeight()))
+    dot = externProduct(l, l.image(g.getWeight()), depth, {n, j, s}, width);
+  else if (usesIntegers(l, g.getWeight(), g.getActQuant()))
     dot = integerProduct(l, l.image(g.getWeight()),
                          ir::storageOf(g.getWeight().getType()), depth,
                          {n, j, s}, n + j * width);
@@ -265,7 +306,9 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   x = roundInput(l, x, k, quant);
   RDom r(0, k, "k");
   Func dot("dot");
-  if (usesIntegers(l, weight, quant))
+  if (usesIntegers(l, weight, quant) && usesExtern(weight))
+    dot = externProduct(l, l.image(weight), k, {n, s}, 0);
+  else if (usesIntegers(l, weight, quant))
     dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
                          k, {n, s}, n);
   else

@@ -33,6 +33,20 @@ namespace {
 /// same 26.6 with VNNI's vpdpbusd (unsigned times signed bytes, four per
 /// lane); Halide 14 emits that only for its Sapphire Rapids target, whose
 /// code uses AVX512-FP16 instructions this machine lacks.
+/// A product by a micro-kernel (ProductStages::externDot): called once per
+/// task on its block of rows, after the activations' integers, quad sums
+/// and scales are computed once per call.
+void tileExternGemv(KernelPipeline &p, Func out, Var n, int rows) {
+  ProductStages &product = p.stages.product;
+  Var no("no"), ni("ni");
+  out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
+  product.actScale.compute_root();
+  for (Func f : {product.actBytes, product.actQuadSums})
+    f.compute_root().vectorize(f.args()[0], 16, TailStrategy::GuardWithIf);
+  product.actD.compute_root();
+  product.externDot.compute_at(out, no);
+}
+
 void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
   ProductStages &product = p.stages.product;
   Func dot = product.dot, acc = product.intAcc, sum = product.intSum;
@@ -74,7 +88,8 @@ void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
 
 void scheduleRounding(KernelPipeline &p, int vec) {
   ProductStages &product = p.stages.product;
-  if (!product.actScale.defined() || product.intSum.defined())
+  if (!product.actScale.defined() || product.intSum.defined() ||
+      product.externDot.defined())
     return;
   Func rounded = product.input;
   Var c = rounded.args()[0], row = rounded.args()[1];
@@ -87,6 +102,8 @@ void scheduleRounding(KernelPipeline &p, int vec) {
 void tileGemv(KernelPipeline &p, Func out, Var n, ir::GemvScheduleAttr s) {
   int vec = int(s.getVector());
   int rows = int(s.getRowsPerTask());
+  if (p.stages.product.externDot.defined())
+    return tileExternGemv(p, out, n, rows);
   if (p.stages.product.intSum.defined())
     return tileIntegerGemv(p, out, n, rows);
   Func &dot = need(p.stages.product.dot, "product.dot");

@@ -1,0 +1,60 @@
+//===- QuantDot.h - hand-written integer products for decode -----*- C++ -*-===//
+//
+// Micro-kernels that the compiled decode products call through Halide's
+// define_extern, for weight formats whose best instruction sequence Halide
+// 14 cannot emit. A q4_0 row times 8-bit activations wants unsigned nibbles
+// multiplied by signed bytes four at a time (AVX512-VNNI's vpdpbusd, or
+// AVX2's pmaddubsw): Halide 14 emits the first only for a target whose code
+// this project's CPUs may not run, and the second only for a saturating
+// sum. Written as a Halide reduction the loop takes 24 instructions per
+// block of 32 weights; here it takes about 8.
+//
+// The function picks its instructions once, at its first call, from the
+// CPU it runs on (VNNI on 512-bit vectors, else AVX2). The environment
+// variable TFM_DOT_ISA=avx2, or forceDotFallback, makes it take the AVX2
+// path on any machine, to test the fallback.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_QUANTDOT_H
+#define TFM_RUNTIME_QUANTDOT_H
+
+#include <HalideRuntime.h>
+
+#include <cstdint>
+
+extern "C" {
+
+/// The product of q4_0 weight rows with activations rounded to q8_0, as an
+/// extern stage: out(n, j, s) = Σ_k w(row, k)·a(k, s) with row = n +
+/// j·pairStride (j selects the gate or the up half of a fused GLU weight;
+/// extent 1 otherwise).
+/// - weight: the rows' bytes, UInt(8) [k / 32 · 18, rows];
+/// - act: the activations' integers, Int(8) [k, rows s];
+/// - actSums: -8 times the sum of each 4 consecutive integers, Int(32)
+///   [k / 4, s] (the nibbles are stored plus 8; this takes the 8 back);
+/// - actScale: each block's scale d, Float(32) [k / 32, s].
+/// Each block's integer sum is exact; it is scaled by the weight's and the
+/// activations' scales per block in f32, as the interpreter does, the sum
+/// over blocks taken in 8 or 16 lanes. Returns 0, or -1 for buffers whose
+/// innermost dimension is not dense.
+int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out);
+}
+
+namespace tfm::rt {
+
+/// The instruction sets the micro-kernels choose among.
+enum class DotIsa { avx2, avx512vnni };
+
+/// The set the micro-kernels use on this CPU (after `forceFallback`).
+DotIsa dotIsa();
+
+/// Makes the micro-kernels take the AVX2 path (true) or the best the CPU
+/// has (false), for tests of the fallback.
+void forceDotFallback(bool fallback);
+
+} // namespace tfm::rt
+
+#endif // TFM_RUNTIME_QUANTDOT_H

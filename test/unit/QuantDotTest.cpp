@@ -1,0 +1,157 @@
+//===- QuantDotTest.cpp - the hand-written decode products ------------===//
+//
+// Each path of each micro-kernel (the one this CPU takes, and the AVX2
+// fallback) against the exact integer sums of the same blocks, scaled per
+// block in f64; and the bounds query an extern stage answers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Half.h"
+#include "runtime/Quant.h"
+#include "runtime/QuantDot.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace tfm::rt;
+
+namespace {
+
+/// A 2-D halide_buffer_t over `data` (dense x, rows of `stride`).
+struct View {
+  halide_dimension_t dims[3] = {};
+  halide_buffer_t buf = {};
+  View(void *data, halide_type_t type, std::vector<std::pair<int, int>> shape) {
+    int stride = 1;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      dims[d] = {shape[d].first, shape[d].second, stride, 0};
+      stride *= shape[d].second;
+    }
+    buf.host = static_cast<uint8_t *>(data);
+    buf.type = type;
+    buf.dimensions = int(shape.size());
+    buf.dim = dims;
+  }
+};
+
+struct Case {
+  int k, rows, pairStride;
+};
+
+class QuantDot : public ::testing::TestWithParam<std::tuple<Case, bool>> {
+protected:
+  void TearDown() override { forceDotFallback(false); }
+};
+
+TEST_P(QuantDot, Q4_0MatchesExactSums) {
+  auto [c, fallback] = GetParam();
+  forceDotFallback(fallback);
+  int blocks = c.k / 32, rowBytes = blocks * 18;
+  std::mt19937 rng(c.k * 31 + c.rows);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  std::uniform_int_distribution<int> q8(-127, 127);
+  int total = c.pairStride ? 2 * c.pairStride : c.rows;
+  std::vector<float> w(size_t(total) * c.k);
+  for (float &x : w)
+    x = real(rng);
+  std::vector<uint8_t> bytes(size_t(total) * rowBytes);
+  quantize(DType::Q4_0, w.data(), int64_t(w.size()), bytes.data());
+  std::vector<int8_t> act(c.k);
+  std::vector<int32_t> sums(c.k / 4);
+  std::vector<float> scale(blocks);
+  for (int8_t &a : act)
+    a = int8_t(q8(rng));
+  for (int q = 0; q < c.k / 4; ++q)
+    sums[q] = -8 * (act[4 * q] + act[4 * q + 1] + act[4 * q + 2] + act[4 * q + 3]);
+  for (float &d : scale)
+    d = std::ldexp(real(rng), -7);
+
+  int js = c.pairStride ? 2 : 1;
+  std::vector<float> out(size_t(c.rows) * js, NAN);
+  View vw(bytes.data(), halide_type_t(halide_type_uint, 8),
+          {{0, rowBytes}, {0, total}});
+  View va(act.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, 1}});
+  View vs(sums.data(), halide_type_t(halide_type_int, 32),
+          {{0, c.k / 4}, {0, 1}});
+  View vd(scale.data(), halide_type_t(halide_type_float, 32),
+          {{0, blocks}, {0, 1}});
+  View vo(out.data(), halide_type_t(halide_type_float, 32),
+          {{0, c.rows}, {0, js}, {0, 1}});
+  ASSERT_EQ(tfm_dot_q4_0_q8_0(&vw.buf, &va.buf, &vs.buf, &vd.buf, c.k,
+                              c.pairStride, &vo.buf),
+            0);
+  for (int j = 0; j < js; ++j)
+    for (int n = 0; n < c.rows; ++n) {
+      const uint8_t *row = bytes.data() + size_t(n + j * c.pairStride) * rowBytes;
+      double exact = 0, magnitude = 0;
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t *block = row + b * 18;
+        int sum = 0, size = 0;
+        for (int e = 0; e < 32; ++e) {
+          int nibble = (block[2 + e % 16] >> (4 * (e / 16))) & 15;
+          sum += (nibble - 8) * act[b * 32 + e];
+          size += std::abs((nibble - 8) * act[b * 32 + e]);
+        }
+        double s = double(f16ToFloat(uint16_t(block[0] | block[1] << 8))) *
+                   scale[b];
+        exact += sum * s;
+        magnitude += size * std::abs(s);
+      }
+      // The integer sums of each lane (4 elements of a block) are exact;
+      // in f32 each lane's sum is scaled (two roundings) and added to the
+      // lane's accumulator once per block, and at most 16 lanes are added
+      // up: each rounding at most half an ulp of a partial sum no larger
+      // than `magnitude`.
+      EXPECT_NEAR(out[size_t(j) * c.rows + n], exact,
+                  magnitude * (3 * blocks + 16) * 6e-8)
+          << "row " << n << " half " << j;
+    }
+}
+
+std::string caseName(const ::testing::TestParamInfo<std::tuple<Case, bool>> &info) {
+  const Case &c = std::get<0>(info.param);
+  return "k" + std::to_string(c.k) + "_rows" + std::to_string(c.rows) +
+         (c.pairStride ? "_paired" : "") +
+         (std::get<1>(info.param) ? "_avx2" : "_best");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, QuantDot,
+    ::testing::Combine(::testing::Values(Case{32, 5, 0}, Case{64, 7, 0},
+                                         Case{96, 3, 0}, Case{192, 5, 0},
+                                         Case{512, 17, 0},
+                                         Case{544, 4, 0}, Case{256, 6, 6}),
+                       ::testing::Bool()),
+    caseName);
+
+TEST(QuantDotQuery, RequestsTheRowsAndActivationsItReads) {
+  halide_dimension_t wd[2] = {}, ad[2] = {}, sd[2] = {}, dd[2] = {};
+  halide_buffer_t w = {}, a = {}, s = {}, d = {};
+  for (auto [b, dims] : {std::pair{&w, wd}, {&a, ad}, {&s, sd}, {&d, dd}}) {
+    b->dimensions = 2;
+    b->dim = dims;
+  }
+  float dummy;
+  halide_dimension_t od[3] = {{10, 4, 1, 0}, {0, 2, 4, 0}, {3, 1, 8, 0}};
+  halide_buffer_t out = {};
+  out.host = reinterpret_cast<uint8_t *>(&dummy);
+  out.dimensions = 3;
+  out.dim = od;
+  ASSERT_EQ(tfm_dot_q4_0_q8_0(&w, &a, &s, &d, 256, 100, &out), 0);
+  EXPECT_EQ(wd[0].min, 0);
+  EXPECT_EQ(wd[0].extent, 8 * 18);
+  EXPECT_EQ(wd[1].min, 10); // rows 10-13 and 110-113
+  EXPECT_EQ(wd[1].extent, 104);
+  EXPECT_EQ(ad[0].extent, 256);
+  EXPECT_EQ(sd[0].extent, 64);
+  EXPECT_EQ(dd[0].extent, 8);
+  for (halide_dimension_t *dims : {ad, sd, dd}) {
+    EXPECT_EQ(dims[1].min, 3);
+    EXPECT_EQ(dims[1].extent, 1);
+  }
+}
+
+} // namespace
