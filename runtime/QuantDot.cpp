@@ -143,6 +143,218 @@ TFM_VNNI float rowVnni(const uint8_t *w, const int8_t *a, const int32_t *sums,
   return total;
 }
 
+//===----------------------------------------------------------------------===//
+// q4_K: blocks of 256 (144 bytes): d and dmin (f16), 12 bytes of 6-bit
+// scales and minimums of 8 sub-blocks of 32, and 128 bytes of nibbles (each
+// 32 bytes: a sub-block's low nibbles, the next one's high ones). A block's
+// product is d·Σ_j sc_j·Σ q·a - dmin·Σ_j m_j·Σ a over sub-block j, the
+// activations' sums over each 32 given (`sums`).
+//===----------------------------------------------------------------------===//
+
+constexpr int kBlockK = 256, kBytesQ4K = 144, kBytesQ6K = 210;
+
+/// Sub-block j's 6-bit scale and minimum of a q4_K block, as bytes: the
+/// 8 scales, then the 8 minimums (ggml's get_scale_min_k4, on 32-bit
+/// words). Scale j < 4 is the low 6 bits of byte j, minimum j < 4 those of
+/// byte j + 4; for j ≥ 4 the low 4 bits come from byte j + 4's two halves
+/// and the top 2 from the top bits of bytes j - 4 (scale) and j (minimum).
+inline void scalesMinsQ4K(const uint8_t *packed, uint32_t out[4]) {
+  constexpr uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
+  uint32_t w[3];
+  std::memcpy(w, packed, 12);
+  out[0] = w[0] & low6;
+  out[1] = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);
+  out[2] = w[1] & low6;
+  out[3] = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4);
+}
+
+TFM_AVX2 float rowQ4KAvx2(const uint8_t *w, const int8_t *a,
+                          const int32_t *sums, const float *scale,
+                          int blocks) {
+  __m256 acc = _mm256_setzero_ps(), accMin = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ4K;
+    const int8_t *ab = a + b * kBlockK;
+    uint32_t sm[4];
+    scalesMinsQ4K(block + 4, sm);
+    const uint8_t *sc = reinterpret_cast<const uint8_t *>(sm);
+    __m256i isum = _mm256_setzero_si256();
+    for (int p = 0; p < 4; ++p) {
+      __m256i q = _mm256_loadu_si256(
+          reinterpret_cast<const __m256i *>(block + 16 + 32 * p));
+      for (int half = 0; half < 2; ++half) {
+        __m256i nibbles = _mm256_and_si256(
+            half ? _mm256_srli_epi16(q, 4) : q, low);
+        __m256i pairs = _mm256_maddubs_epi16(
+            nibbles, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+                         ab + 64 * p + 32 * half)));
+        isum = _mm256_add_epi32(
+            isum, _mm256_madd_epi16(pairs, _mm256_set1_epi16(
+                                               short(sc[2 * p + half]))));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
+                          _mm256_set1_ps(halfToFloat(block) * scale[b]), acc);
+    __m256i mins = _mm256_mullo_epi32(
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(
+            reinterpret_cast<const __m128i *>(sc + 8))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums + b * 8)));
+    accMin = _mm256_fmadd_ps(
+        _mm256_cvtepi32_ps(mins),
+        _mm256_set1_ps(halfToFloat(block + 2) * scale[b]), accMin);
+  }
+  return sum8(acc) - sum8(accMin);
+}
+
+/// Two sub-blocks per 512-bit vector (a 32-byte run of nibbles, low then
+/// high), each lane's four products scaled by its sub-block's scale.
+TFM_VNNI float rowQ4KVnni(const uint8_t *w, const int8_t *a,
+                          const int32_t *sums, const float *scale,
+                          int blocks) {
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  // Pair p's lanes 0-7 take scale 2p, 8-15 scale 2p + 1.
+  __m512i spread[4];
+  for (int p = 0; p < 4; ++p)
+    spread[p] = _mm512_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
+                                 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
+                                 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p,
+                                 2 * p, 2 * p);
+  __m512 acc = _mm512_setzero_ps();
+  __m256 accMin = _mm256_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ4K;
+    const int8_t *ab = a + b * kBlockK;
+    uint32_t sm[4];
+    scalesMinsQ4K(block + 4, sm);
+    // Lanes 0-7 the scales, 8-15 the minimums.
+    __m512i scalesMins =
+        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(sm)));
+    __m512i isum = _mm512_setzero_si512();
+    for (int p = 0; p < 4; ++p) {
+      __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+          reinterpret_cast<const __m256i *>(block + 16 + 32 * p)));
+      q = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), low);
+      __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q,
+                                      _mm512_loadu_si512(ab + 64 * p));
+      isum = _mm512_add_epi32(
+          isum, _mm512_mullo_epi32(
+                    d, _mm512_permutexvar_epi32(spread[p], scalesMins)));
+    }
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum),
+                          _mm512_set1_ps(halfToFloat(block) * scale[b]), acc);
+    __m256i mins = _mm256_mullo_epi32(
+        _mm512_extracti64x4_epi64(scalesMins, 1),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums + b * 8)));
+    accMin = _mm256_fmadd_ps(
+        _mm256_cvtepi32_ps(mins),
+        _mm256_set1_ps(halfToFloat(block + 2) * scale[b]), accMin);
+  }
+  return _mm512_reduce_add_ps(acc) - sum8(accMin);
+}
+
+//===----------------------------------------------------------------------===//
+// q6_K: blocks of 256 (210 bytes): 128 bytes of low 4 bits, 64 of high 2
+// bits, 16 signed 8-bit scales (one per 16 elements) and d (f16). Each half
+// of 128 elements takes 64 low-bit bytes (their low nibbles: elements 0-63,
+// high nibbles: 64-127) and 32 high-bit bytes (bit pairs 0-1, 2-3, 4-5, 6-7:
+// elements 0-31, 32-63, 64-95, 96-127). The integers q (0-63) stand for
+// q - 32; `sums` holds -32 times the activations' sums over each 4.
+//===----------------------------------------------------------------------===//
+
+/// The 64 integers (0-63) of elements 64c-64c+63 of half `h` as bytes:
+/// chunk c = 0 or 1 of the half.
+TFM_VNNI inline __m512i chunkQ6KVnni(const uint8_t *block, int h, int c) {
+  __m512i lowBits = _mm512_loadu_si512(block + 64 * h);
+  if (c)
+    lowBits = _mm512_srli_epi16(lowBits, 4);
+  __m512i high = _mm512_broadcast_i64x4(_mm256_loadu_si256(
+      reinterpret_cast<const __m256i *>(block + 128 + 32 * h)));
+  // Bit pairs 2c·2 (first 32 elements) and 2c·2 + 2 (next 32).
+  high = _mm512_mask_srli_epi16(high, 0xFFFF0000u, high, 2);
+  if (c)
+    high = _mm512_srli_epi16(high, 4);
+  high = _mm512_slli_epi16(_mm512_and_si512(high, _mm512_set1_epi8(3)), 4);
+  return _mm512_or_si512(_mm512_and_si512(lowBits, _mm512_set1_epi8(0x0F)),
+                         high);
+}
+
+TFM_VNNI float rowQ6KVnni(const uint8_t *w, const int8_t *a,
+                          const int32_t *sums, const float *scale,
+                          int blocks) {
+  // Chunk c's lane i (elements 64c + 4i ...) takes scale 4c + i / 4.
+  __m512i spread[4];
+  for (int c = 0; c < 4; ++c) {
+    int s = 4 * c;
+    spread[c] = _mm512_set_epi32(s + 3, s + 3, s + 3, s + 3, s + 2, s + 2,
+                                 s + 2, s + 2, s + 1, s + 1, s + 1, s + 1, s,
+                                 s, s, s);
+  }
+  __m512 acc = _mm512_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ6K;
+    const int8_t *ab = a + b * kBlockK;
+    const int32_t *quads = sums + b * (kBlockK / 4);
+    __m512i scales = _mm512_cvtepi8_epi32(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(block + 192)));
+    __m512i isum = _mm512_setzero_si512();
+    for (int c = 0; c < 4; ++c) {
+      __m512i q = chunkQ6KVnni(block, c / 2, c % 2);
+      __m512i d = _mm512_dpbusd_epi32(_mm512_loadu_si512(quads + 16 * c), q,
+                                      _mm512_loadu_si512(ab + 64 * c));
+      isum = _mm512_add_epi32(
+          isum, _mm512_mullo_epi32(
+                    d, _mm512_permutexvar_epi32(spread[c], scales)));
+    }
+    acc = _mm512_fmadd_ps(
+        _mm512_cvtepi32_ps(isum),
+        _mm512_set1_ps(halfToFloat(block + 208) * scale[b]), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+/// 32 integers (0-63) of group g (0-3) of half h, as bytes.
+TFM_AVX2 inline __m256i groupQ6KAvx2(const uint8_t *block, int h, int g) {
+  __m256i lowBits = _mm256_loadu_si256(
+      reinterpret_cast<const __m256i *>(block + 64 * h + 32 * (g % 2)));
+  lowBits = _mm256_and_si256(_mm256_srli_epi16(lowBits, 4 * (g / 2)),
+                             _mm256_set1_epi8(0x0F));
+  __m256i high = _mm256_loadu_si256(
+      reinterpret_cast<const __m256i *>(block + 128 + 32 * h));
+  high = _mm256_and_si256(_mm256_srli_epi16(high, 2 * g), _mm256_set1_epi8(3));
+  return _mm256_or_si256(lowBits, _mm256_slli_epi16(high, 4));
+}
+
+TFM_AVX2 float rowQ6KAvx2(const uint8_t *w, const int8_t *a,
+                          const int32_t *sums, const float *scale,
+                          int blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ6K;
+    const int8_t *sc = reinterpret_cast<const int8_t *>(block + 192);
+    __m256i isum = _mm256_setzero_si256();
+    for (int g = 0; g < 8; ++g) {
+      // Elements 32g ... 32g + 31: two scales of 16.
+      __m256i q = groupQ6KAvx2(block, g / 4, g % 4);
+      __m256i pairs = _mm256_maddubs_epi16(
+          q, _mm256_loadu_si256(
+                 reinterpret_cast<const __m256i *>(a + b * kBlockK + 32 * g)));
+      __m256i scale16 = _mm256_setr_m128i(_mm_set1_epi16(sc[2 * g]),
+                                          _mm_set1_epi16(sc[2 * g + 1]));
+      __m256i scale32 = _mm256_setr_m128i(_mm_set1_epi32(sc[2 * g]),
+                                          _mm_set1_epi32(sc[2 * g + 1]));
+      __m256i quads = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(
+          sums + b * (kBlockK / 4) + 8 * g));
+      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pairs, scale16));
+      isum = _mm256_add_epi32(isum, _mm256_mullo_epi32(quads, scale32));
+    }
+    acc = _mm256_fmadd_ps(
+        _mm256_cvtepi32_ps(isum),
+        _mm256_set1_ps(halfToFloat(block + 208) * scale[b]), acc);
+  }
+  return sum8(acc);
+}
+
 using RowFn = float (*)(const uint8_t *, const int8_t *, const int32_t *,
                         const float *, int);
 
@@ -161,9 +373,18 @@ bool hasVnni() {
          __builtin_cpu_supports("avx512vnni");
 }
 
-RowFn rowFunction() {
-  return dotIsa() == DotIsa::avx512vnni ? rowVnni : rowAvx2;
-}
+/// A weight format's micro-kernel: its block's elements and bytes, the
+/// activation sums it reads per block, and its row product per path.
+struct Format {
+  int elements, bytes, sumsPerBlock;
+  RowFn vnni, avx2;
+};
+
+constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowVnni, rowAvx2};
+constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowQ4KVnni,
+                       rowQ4KAvx2};
+constexpr Format kQ6_K{kBlockK, kBytesQ6K, kBlockK / 4, rowQ6KVnni,
+                       rowQ6KAvx2};
 
 /// Requests dimension `d` of a bounds query as [min, min + extent); a
 /// buffer that is no query is left as it is.
@@ -180,37 +401,24 @@ template <typename T> const T *rowOf(const halide_buffer_t *b, int32_t y) {
          int64_t(y - b->dim[1].min) * b->dim[1].stride;
 }
 
-} // namespace
-
-DotIsa dotIsa() {
-  static const bool vnni = hasVnni();
-  return vnni && !forced.load(std::memory_order_relaxed) ? DotIsa::avx512vnni
-                                                          : DotIsa::avx2;
-}
-
-void forceDotFallback(bool fallback) {
-  forced.store(fallback ? 1 : 0, std::memory_order_relaxed);
-}
-
-} // namespace tfm::rt
-
-extern "C" int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
-                                 halide_buffer_t *actSums,
-                                 halide_buffer_t *actScale, int32_t k,
-                                 int32_t pairStride, halide_buffer_t *out) {
-  using namespace tfm::rt;
+/// The extern stage of QuantDot.h for `format`: answers a bounds query,
+/// or fills `out` row by row.
+int product(const Format &format, halide_buffer_t *weight,
+            halide_buffer_t *act, halide_buffer_t *actSums,
+            halide_buffer_t *actScale, int32_t k, int32_t pairStride,
+            halide_buffer_t *out) {
   const halide_dimension_t *o = out->dim;
   int32_t nMin = o[0].min, nMax = o[0].min + o[0].extent - 1;
   int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
   int32_t sMin = o[2].min, sExtent = o[2].extent;
-  int32_t blocks = k / kBlock;
+  int32_t blocks = k / format.elements;
   if (weight->is_bounds_query() || act->is_bounds_query() ||
       actSums->is_bounds_query() || actScale->is_bounds_query()) {
     int32_t first = nMin + jMin * pairStride, last = nMax + jMax * pairStride;
-    request(weight, 0, 0, blocks * kBlockBytes);
+    request(weight, 0, 0, blocks * format.bytes);
     request(weight, 1, first, last - first + 1);
     request(act, 0, 0, k);
-    request(actSums, 0, 0, k / 4);
+    request(actSums, 0, 0, blocks * format.sumsPerBlock);
     request(actScale, 0, 0, blocks);
     for (halide_buffer_t *b : {act, actSums, actScale})
       request(b, 1, sMin, sExtent);
@@ -219,7 +427,7 @@ extern "C" int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
   for (const halide_buffer_t *b : {weight, act, actSums, actScale})
     if (b->dim[0].stride != 1)
       return -1;
-  RowFn row = rowFunction();
+  RowFn row = dotIsa() == DotIsa::avx512vnni ? format.vnni : format.avx2;
   float *base = reinterpret_cast<float *>(out->host);
   for (int32_t s = sMin; s < sMin + sExtent; ++s) {
     const int8_t *a = rowOf<int8_t>(act, s);
@@ -235,3 +443,42 @@ extern "C" int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
   }
   return 0;
 }
+
+} // namespace
+
+DotIsa dotIsa() {
+  static const bool vnni = hasVnni();
+  return vnni && !forced.load(std::memory_order_relaxed) ? DotIsa::avx512vnni
+                                                          : DotIsa::avx2;
+}
+
+void forceDotFallback(bool fallback) {
+  forced.store(fallback ? 1 : 0, std::memory_order_relaxed);
+}
+
+} // namespace tfm::rt
+
+extern "C" {
+
+int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out) {
+  return tfm::rt::product(tfm::rt::kQ4_0, weight, act, actSums, actScale, k,
+                          pairStride, out);
+}
+
+int tfm_dot_q4_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out) {
+  return tfm::rt::product(tfm::rt::kQ4_K, weight, act, actSums, actScale, k,
+                          pairStride, out);
+}
+
+int tfm_dot_q6_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out) {
+  return tfm::rt::product(tfm::rt::kQ6_K, weight, act, actSums, actScale, k,
+                          pairStride, out);
+}
+
+} // extern "C"

@@ -2,7 +2,8 @@
 //
 // Micro-kernels that the compiled decode products call through Halide's
 // define_extern, for weight formats whose best instruction sequence Halide
-// 14 cannot emit. A q4_0 row times 8-bit activations wants unsigned nibbles
+// 14 cannot emit: q4_0, q4_K and q6_K (Q4_K_M's two formats). A q4_0 row
+// times 8-bit activations wants unsigned nibbles
 // multiplied by signed bytes four at a time (AVX512-VNNI's vpdpbusd, or
 // AVX2's pmaddubsw): Halide 14 emits the first only for a target whose code
 // this project's CPUs may not run, and the second only for a saturating
@@ -39,6 +40,21 @@ extern "C" {
 /// over blocks taken in 8 or 16 lanes. Returns 0, or -1 for buffers whose
 /// innermost dimension is not dense.
 int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out);
+
+/// The same for q4_K weights and activations rounded to q8_K (blocks of
+/// 256, 144 bytes of weights): `actSums` holds the sums of each 32
+/// integers [k / 32, s] (for the sub-blocks' minimums), `actScale` each
+/// block's d [k / 256, s].
+int tfm_dot_q4_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out);
+
+/// The same for q6_K weights (blocks of 256, 210 bytes) and q8_K
+/// activations: `actSums` holds -32 times the sums of each 4 integers
+/// [k / 4, s] (the 6-bit integers are stored plus 32).
+int tfm_dot_q6_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
                       halide_buffer_t *actSums, halide_buffer_t *actScale,
                       int32_t k, int32_t pairStride, halide_buffer_t *out);
 }

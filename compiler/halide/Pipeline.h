@@ -90,9 +90,9 @@ struct ProductStages {
   Halide::Func actSums, intMins;
   /// A decode product formed by a hand-written micro-kernel (an extern
   /// stage, runtime/QuantDot.h): `externDot` over (n, j, s), fed by the
-  /// activations' integers as bytes (`actBytes`), -8 times their sums over
-  /// each 4 (`actQuadSums`) and their block scales (`actD`).
-  Halide::Func externDot, actBytes, actQuadSums, actD;
+  /// activations' integers as bytes (`actBytes`), the sums of them its
+  /// format wants (`actExternSums`) and their block scales (`actD`).
+  Halide::Func externDot, actBytes, actExternSums, actD;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

@@ -144,25 +144,37 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   return dot;
 }
 
-/// The decode product over q4_0 weights and q8_0 activations, by the
-/// micro-kernel tfm_dot_q4_0_q8_0 (runtime/QuantDot.h) as an extern stage
-/// over (n, j, s); weight row n + j·`pairStride` gives output (n, j, s).
-/// Halide rounds the activations (once per call); the micro-kernel reads
-/// each weight row once.
-Func externProduct(Lowering &l, ImageParam bytes, int k,
+/// The decode product over q4_0 weights and q8_0 activations, or q4_K or
+/// q6_K weights and q8_K activations, by a micro-kernel
+/// (runtime/QuantDot.h) as an extern stage over (n, j, s); weight row n +
+/// j·`pairStride` gives output (n, j, s). Halide rounds the activations
+/// and sums them as the micro-kernel wants (once per call); the
+/// micro-kernel reads each weight row once.
+Func externProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                    const std::vector<Var> &outs, int pairStride) {
   ProductStages &p = l.stages.product;
   Var c("c"), q("q"), b("b"), n("n"), j("j"), s("s");
-  Func act("act_bytes"), quads("act_quad_sums"), d("act_d");
+  Func act("act_bytes"), sums("act_extern_sums"), d("act_d");
   act(c, s) = cast<int8_t>(p.actInts(c, s));
-  Expr quad = cast<int32_t>(act(4 * q, s)) + cast<int32_t>(act(4 * q + 1, s)) +
-              cast<int32_t>(act(4 * q + 2, s)) +
-              cast<int32_t>(act(4 * q + 3, s));
-  quads(q, s) = -8 * quad;
+  std::string symbol;
+  if (storage == ir::Storage::q4_K) {
+    // The sub-blocks' minimums meet the sums of each 32.
+    symbol = "tfm_dot_q4_K_q8_K";
+    sums(q, s) = p.actSums(q, s);
+  } else {
+    // The integers are stored plus 8 (q4_0) or 32 (q6_K): the products
+    // take that back from the sums of each 4 activations.
+    bool q4 = storage == ir::Storage::q4_0;
+    symbol = q4 ? "tfm_dot_q4_0_q8_0" : "tfm_dot_q6_K_q8_K";
+    Expr quad = cast<int32_t>(act(4 * q, s)) +
+                cast<int32_t>(act(4 * q + 1, s)) +
+                cast<int32_t>(act(4 * q + 2, s)) +
+                cast<int32_t>(act(4 * q + 3, s));
+    sums(q, s) = (q4 ? -8 : -32) * quad;
+  }
   d(b, s) = p.actScale(b, s)[0];
-  Func ext("q4_0_dot");
-  ext.define_extern("tfm_dot_q4_0_q8_0",
-                    {bytes, act, quads, d, Expr(k), Expr(pairStride)},
+  Func ext("quant_dot");
+  ext.define_extern(symbol, {bytes, act, sums, d, Expr(k), Expr(pairStride)},
                     Float(32), {n, j, s});
   Func dot("dot");
   if (outs.size() == 3)
@@ -171,7 +183,7 @@ Func externProduct(Lowering &l, ImageParam bytes, int k,
     dot(outs) = ext(outs[0], 0, outs[1]);
   p.externDot = ext;
   p.actBytes = act;
-  p.actQuadSums = quads;
+  p.actExternSums = sums;
   p.actD = d;
   return dot;
 }
@@ -179,7 +191,9 @@ Func externProduct(Lowering &l, ImageParam bytes, int k,
 /// Whether a product over `weight` is formed by a micro-kernel (when it is
 /// formed in integers, usesIntegers).
 bool usesExtern(mlir::Value weight) {
-  return ir::storageOf(weight.getType()) == ir::Storage::q4_0;
+  ir::Storage storage = ir::storageOf(weight.getType());
+  return storage == ir::Storage::q4_0 || storage == ir::Storage::q4_K ||
+         storage == ir::Storage::q6_K;
 }
 
 /// Whether a product over `weight` with rounding `quant` is formed in
@@ -221,7 +235,9 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   Func dot("dot");
   if (usesIntegers(l, g.getWeight(), g.getActQuant()) &&
       usesExtern(g.getWeight()))
-    dot = externProduct(l, l.image(g.getWeight()), depth, {n, j, s}, width);
+    dot = externProduct(l, l.image(g.getWeight()),
+                        ir::storageOf(g.getWeight().getType()), depth,
+                        {n, j, s}, width);
   else if (usesIntegers(l, g.getWeight(), g.getActQuant()))
     dot = integerProduct(l, l.image(g.getWeight()),
                          ir::storageOf(g.getWeight().getType()), depth,
@@ -307,7 +323,8 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   RDom r(0, k, "k");
   Func dot("dot");
   if (usesIntegers(l, weight, quant) && usesExtern(weight))
-    dot = externProduct(l, l.image(weight), k, {n, s}, 0);
+    dot = externProduct(l, l.image(weight), ir::storageOf(weight.getType()),
+                        k, {n, s}, 0);
   else if (usesIntegers(l, weight, quant))
     dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
                          k, {n, s}, n);
