@@ -1,6 +1,6 @@
-//===- QuantDot.cpp - hand-written integer products for decode ---*- C++ -*-===//
+//===- QuantDot.cpp - hand-written products for decode -----------*- C++ -*-===//
 //
-// The q4_0 row product of QuantDot.h. Each 32-weight block is 16 bytes of
+// The row products of QuantDot.h. q4_0: each 32-weight block is 16 bytes of
 // nibbles (element j in byte j's low half, element j + 16 in its high half)
 // after its f16 scale; the nibbles are multiplied as they are (0-15) by
 // the signed activations and added to -8·Σa over each 4 activations
@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <utility>
 
 namespace tfm::rt {
 namespace {
@@ -355,6 +356,51 @@ TFM_AVX2 float rowQ6KAvx2(const uint8_t *w, const int8_t *a,
   return sum8(acc);
 }
 
+//===----------------------------------------------------------------------===//
+// f16 weights times f32 activations: each weight widened by F16C's
+// vcvtph2ps (Halide 14 emulates the vector conversion in integer
+// operations), multiplied and added in f32.
+//===----------------------------------------------------------------------===//
+
+TFM_AVX2 float rowF16Avx2(const uint16_t *w, const float *x, int k) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= k; i += 16) {
+    __m256 w0 = _mm256_cvtph_ps(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + i)));
+    __m256 w1 = _mm256_cvtph_ps(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + i + 8)));
+    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), acc1);
+  }
+  float total = sum8(_mm256_add_ps(acc0, acc1));
+  for (; i < k; ++i)
+    total += _cvtsh_ss(w[i]) * x[i];
+  return total;
+}
+
+/// 64 weights per step in four accumulators; the last 0-63 under masks.
+TFM_VNNI float rowF16Avx512(const uint16_t *w, const float *x, int k) {
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps(), _mm512_setzero_ps()};
+  int i = 0;
+  for (; i + 64 <= k; i += 64)
+    for (int u = 0; u < 4; ++u)
+      acc[u] = _mm512_fmadd_ps(
+          _mm512_cvtph_ps(_mm256_loadu_si256(
+              reinterpret_cast<const __m256i *>(w + i + 16 * u))),
+          _mm512_loadu_ps(x + i + 16 * u), acc[u]);
+  for (; i < k; i += 16) {
+    __mmask16 m = k - i >= 16 ? __mmask16(0xFFFF)
+                              : __mmask16((1u << (k - i)) - 1);
+    acc[0] = _mm512_fmadd_ps(
+        _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + i)),
+        _mm512_maskz_loadu_ps(m, x + i), acc[0]);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[0], acc[1]),
+                                            _mm512_add_ps(acc[2], acc[3])));
+}
+
 using RowFn = float (*)(const uint8_t *, const int8_t *, const int32_t *,
                         const float *, int);
 
@@ -397,51 +443,67 @@ void request(halide_buffer_t *b, int d, int32_t min, int32_t extent) {
 
 /// The address of element (0, y) of a 2-D input whose x is dense.
 template <typename T> const T *rowOf(const halide_buffer_t *b, int32_t y) {
-  return reinterpret_cast<const T *>(b->host) - b->dim[0].min +
-         int64_t(y - b->dim[1].min) * b->dim[1].stride;
+  int64_t element =
+      -int64_t(b->dim[0].min) + int64_t(y - b->dim[1].min) * b->dim[1].stride;
+  return reinterpret_cast<const T *>(b->host + element * b->type.bytes());
 }
 
-/// The extern stage of QuantDot.h for `format`: answers a bounds query,
-/// or fills `out` row by row.
-int product(const Format &format, halide_buffer_t *weight,
-            halide_buffer_t *act, halide_buffer_t *actSums,
-            halide_buffer_t *actScale, int32_t k, int32_t pairStride,
-            halide_buffer_t *out) {
+/// The extern stages' common part: answers a bounds query (the weight rows
+/// the outputs need, each `rowElements` long; each input in `inputs` over
+/// its x extent and the outputs' s), or fills `out`, output (n, j, s)
+/// being row(the bytes of weight row n + j·pairStride, s).
+template <typename Row>
+int externStage(halide_buffer_t *weight, int32_t rowElements,
+                 std::initializer_list<std::pair<halide_buffer_t *, int32_t>>
+                     inputs,
+                 int32_t pairStride, halide_buffer_t *out, Row row) {
   const halide_dimension_t *o = out->dim;
   int32_t nMin = o[0].min, nMax = o[0].min + o[0].extent - 1;
   int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
   int32_t sMin = o[2].min, sExtent = o[2].extent;
-  int32_t blocks = k / format.elements;
-  if (weight->is_bounds_query() || act->is_bounds_query() ||
-      actSums->is_bounds_query() || actScale->is_bounds_query()) {
+  bool query = weight->is_bounds_query();
+  for (auto [b, extent] : inputs)
+    query = query || b->is_bounds_query();
+  if (query) {
     int32_t first = nMin + jMin * pairStride, last = nMax + jMax * pairStride;
-    request(weight, 0, 0, blocks * format.bytes);
+    request(weight, 0, 0, rowElements);
     request(weight, 1, first, last - first + 1);
-    request(act, 0, 0, k);
-    request(actSums, 0, 0, blocks * format.sumsPerBlock);
-    request(actScale, 0, 0, blocks);
-    for (halide_buffer_t *b : {act, actSums, actScale})
+    for (auto [b, extent] : inputs) {
+      request(b, 0, 0, extent);
       request(b, 1, sMin, sExtent);
+    }
     return 0;
   }
-  for (const halide_buffer_t *b : {weight, act, actSums, actScale})
+  if (weight->dim[0].stride != 1)
+    return -1;
+  for (auto [b, extent] : inputs)
     if (b->dim[0].stride != 1)
       return -1;
-  RowFn row = dotIsa() == DotIsa::avx512vnni ? format.vnni : format.avx2;
   float *base = reinterpret_cast<float *>(out->host);
-  for (int32_t s = sMin; s < sMin + sExtent; ++s) {
-    const int8_t *a = rowOf<int8_t>(act, s);
-    const int32_t *sums = rowOf<int32_t>(actSums, s);
-    const float *scale = rowOf<float>(actScale, s);
+  for (int32_t s = sMin; s < sMin + sExtent; ++s)
     for (int32_t j = jMin; j <= jMax; ++j)
       for (int32_t n = nMin; n <= nMax; ++n)
         base[int64_t(n - nMin) * o[0].stride +
              int64_t(j - jMin) * o[1].stride +
              int64_t(s - sMin) * o[2].stride] =
-            row(rowOf<uint8_t>(weight, n + j * pairStride), a, sums, scale,
-                blocks);
-  }
+            row(rowOf<uint8_t>(weight, n + j * pairStride), s);
   return 0;
+}
+
+/// The extern stage of QuantDot.h for block format `format`.
+int product(const Format &format, halide_buffer_t *weight,
+            halide_buffer_t *act, halide_buffer_t *actSums,
+            halide_buffer_t *actScale, int32_t k, int32_t pairStride,
+            halide_buffer_t *out) {
+  int32_t blocks = k / format.elements;
+  RowFn fn = dotIsa() == DotIsa::avx512vnni ? format.vnni : format.avx2;
+  return externStage(
+      weight, blocks * format.bytes,
+      {{act, k}, {actSums, blocks * format.sumsPerBlock}, {actScale, blocks}},
+      pairStride, out, [&](const uint8_t *w, int32_t s) {
+        return fn(w, rowOf<int8_t>(act, s), rowOf<int32_t>(actSums, s),
+                  rowOf<float>(actScale, s), blocks);
+      });
 }
 
 } // namespace
@@ -482,3 +544,15 @@ int tfm_dot_q6_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
 }
 
 } // extern "C"
+
+extern "C" int tfm_dot_f16_f32(halide_buffer_t *weight, halide_buffer_t *act,
+                               int32_t k, int32_t pairStride,
+                               halide_buffer_t *out) {
+  using namespace tfm::rt;
+  auto fn = dotIsa() == DotIsa::avx512vnni ? rowF16Avx512 : rowF16Avx2;
+  return externStage(weight, k, {{act, k}}, pairStride, out,
+                      [&](const uint8_t *w, int32_t s) {
+                        return fn(reinterpret_cast<const uint16_t *>(w),
+                                  rowOf<float>(act, s), k);
+                      });
+}

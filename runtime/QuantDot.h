@@ -1,19 +1,21 @@
-//===- QuantDot.h - hand-written integer products for decode -----*- C++ -*-===//
+//===- QuantDot.h - hand-written products for decode -------------*- C++ -*-===//
 //
 // Micro-kernels that the compiled decode products call through Halide's
 // define_extern, for weight formats whose best instruction sequence Halide
-// 14 cannot emit: q4_0, q4_K and q6_K (Q4_K_M's two formats). A q4_0 row
-// times 8-bit activations wants unsigned nibbles
-// multiplied by signed bytes four at a time (AVX512-VNNI's vpdpbusd, or
-// AVX2's pmaddubsw): Halide 14 emits the first only for a target whose code
-// this project's CPUs may not run, and the second only for a saturating
-// sum. Written as a Halide reduction the loop takes 24 instructions per
-// block of 32 weights; here it takes about 8.
+// 14 cannot emit:
+// - q4_0, q4_K and q6_K (Q4_K_M's two formats) times 8-bit activations want
+//   unsigned integers multiplied by signed bytes four at a time
+//   (AVX512-VNNI's vpdpbusd, or AVX2's pmaddubsw). Halide 14 emits the
+//   first only for a target whose code this project's CPUs may not run,
+//   and the second only for a saturating sum. As a Halide reduction, q4_0
+//   took 24 instructions per block of 32 weights; here it takes about 8.
+// - f16 wants F16C's vector widening, which Halide 14 emulates in integer
+//   operations.
 //
-// The function picks its instructions once, at its first call, from the
-// CPU it runs on (VNNI on 512-bit vectors, else AVX2). The environment
-// variable TFM_DOT_ISA=avx2, or forceDotFallback, makes it take the AVX2
-// path on any machine, to test the fallback.
+// The functions pick their instructions once, at the first call, from the
+// CPU they run on (AVX-512 with VNNI, else AVX2). The environment variable
+// TFM_DOT_ISA=avx2, or forceDotFallback, makes them take the AVX2 path on
+// any machine, to test the fallback.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,6 +59,12 @@ int tfm_dot_q4_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
 int tfm_dot_q6_K_q8_K(halide_buffer_t *weight, halide_buffer_t *act,
                       halide_buffer_t *actSums, halide_buffer_t *actScale,
                       int32_t k, int32_t pairStride, halide_buffer_t *out);
+
+/// The product of f16 weight rows, UInt(16) bits [k, rows], with f32
+/// activations [k, s], outputs as above; summed in f32 in 16 lanes per
+/// accumulator (8 on the fallback).
+int tfm_dot_f16_f32(halide_buffer_t *weight, halide_buffer_t *act, int32_t k,
+                    int32_t pairStride, halide_buffer_t *out);
 }
 
 namespace tfm::rt {

@@ -89,10 +89,11 @@ struct ProductStages {
   /// (`intMins`, q4_K and q5_K).
   Halide::Func actSums, intMins;
   /// A decode product formed by a hand-written micro-kernel (an extern
-  /// stage, runtime/QuantDot.h): `externDot` over (n, j, s), fed by the
-  /// activations' integers as bytes (`actBytes`), the sums of them its
-  /// format wants (`actExternSums`) and their block scales (`actD`).
-  Halide::Func externDot, actBytes, actExternSums, actD;
+  /// stage, runtime/QuantDot.h): `externDot` over (n, j, s), and what it
+  /// reads besides the weight, computed once per call (`externInputs`:
+  /// the activations as it wants them, rounded and summed or as they are).
+  Halide::Func externDot;
+  std::vector<Halide::Func> externInputs;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

@@ -445,6 +445,25 @@ std::vector<Case> cases() {
            "tensor<?x19xf32>"),
       {tensor({3, 19}), tensor({3, 19})});
 
+  // f16 decode products are a micro-kernel's: 64 weights a step, then a
+  // masked tail (k = 160); the fused GLU and QKV products too.
+  add("linear_glu_decode_f16",
+      func("decode", {"tensor<1x160xf32>", "tensor<96x160xf32, #tfm.storage<f16>>"},
+           "  %r = tfm.linear_glu silu %a0, %a1 : tensor<1x160xf32>, "
+           "tensor<96x160xf32, #tfm.storage<f16>> -> tensor<1x48xf32>",
+           "tensor<1x48xf32>"),
+      {tensor({1, 160}), tensor({96, 160})});
+  add("qkv_rope_decode_f16",
+      func("decode",
+           {"tensor<1x64xf32>", "tensor<64x64xf32, #tfm.storage<f16>>", "index"},
+           "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+           "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = 10000.0, "
+           "v_head_dim = 8} : tensor<1x64xf32>, tensor<64x64xf32, "
+           "#tfm.storage<f16>> -> tensor<1x32xf32>, tensor<1x16xf32>, "
+           "tensor<1x16xf32>",
+           "tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>"),
+      {tensor({1, 64}), tensor({64, 64}), index(7)});
+
   // Weights stored in 16 bits, widened as the kernels load them: exact,
   // the interpreter reads the same values.
   for (std::string storage : {"f16", "bf16"}) {

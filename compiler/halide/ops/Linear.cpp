@@ -182,10 +182,37 @@ Func externProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   else
     dot(outs) = ext(outs[0], 0, outs[1]);
   p.externDot = ext;
-  p.actBytes = act;
-  p.actExternSums = sums;
-  p.actD = d;
+  p.externInputs = {act, sums, d};
   return dot;
+}
+
+/// The decode product over f16 weights and f32 activations by the
+/// micro-kernel tfm_dot_f16_f32, as externProduct's.
+Func externF16Product(Lowering &l, ImageParam bits, Func x, int k,
+                      const std::vector<Var> &outs, int pairStride) {
+  Var c("c"), n("n"), j("j"), s("s");
+  Func in("f16_dot_input");
+  in(c, s) = x(c, s);
+  Func ext("f16_dot");
+  ext.define_extern("tfm_dot_f16_f32", {bits, in, Expr(k), Expr(pairStride)},
+                    Float(32), {n, j, s});
+  Func dot("dot");
+  if (outs.size() == 3)
+    dot(outs) = ext(outs[0], outs[1], outs[2]);
+  else
+    dot(outs) = ext(outs[0], 0, outs[1]);
+  l.stages.product.externDot = ext;
+  l.stages.product.externInputs = {in};
+  return dot;
+}
+
+/// Whether a decode product over `weight` with rounding `quant` is the f16
+/// micro-kernel's: f16 weights that are an argument of the kernel, f32
+/// activations.
+bool usesF16Extern(Lowering &l, mlir::Value weight,
+                   std::optional<ir::ActQuant> quant) {
+  return l.gemv() && !quant && l.image(weight).defined() &&
+         ir::storageOf(weight.getType()) == ir::Storage::f16;
 }
 
 /// Whether a product over `weight` is formed by a micro-kernel (when it is
@@ -238,6 +265,9 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
     dot = externProduct(l, l.image(g.getWeight()),
                         ir::storageOf(g.getWeight().getType()), depth,
                         {n, j, s}, width);
+  else if (usesF16Extern(l, g.getWeight(), g.getActQuant()))
+    dot = externF16Product(l, l.image(g.getWeight()), x, depth, {n, j, s},
+                           width);
   else if (usesIntegers(l, g.getWeight(), g.getActQuant()))
     dot = integerProduct(l, l.image(g.getWeight()),
                          ir::storageOf(g.getWeight().getType()), depth,
@@ -325,6 +355,8 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   if (usesIntegers(l, weight, quant) && usesExtern(weight))
     dot = externProduct(l, l.image(weight), ir::storageOf(weight.getType()),
                         k, {n, s}, 0);
+  else if (usesF16Extern(l, weight, quant))
+    dot = externF16Product(l, l.image(weight), x, k, {n, s}, 0);
   else if (usesIntegers(l, weight, quant))
     dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
                          k, {n, s}, n);

@@ -34,18 +34,20 @@ namespace {
 /// lane); Halide 14 emits that only for its Sapphire Rapids target, whose
 /// code uses AVX512-FP16 instructions this machine lacks.
 /// A product by a micro-kernel (ProductStages::externDot): called once per
-/// task on its block of rows, after the activations' integers, sums and
-/// scales are computed once per call.
+/// task on its block of rows, after its inputs (the activations as it
+/// wants them) are computed once per call.
 void tileExternGemv(KernelPipeline &p, Func out, Var n, int rows) {
   ProductStages &product = p.stages.product;
   Var no("no"), ni("ni");
   out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
-  product.actScale.compute_root();
+  if (product.actScale.defined())
+    product.actScale.compute_root();
   if (product.actSums.defined())
     product.actSums.compute_root();
-  for (Func f : {product.actBytes, product.actExternSums})
-    f.compute_root().vectorize(f.args()[0], 16, TailStrategy::GuardWithIf);
-  product.actD.compute_root();
+  // 8 lanes: the inputs' extents (k, k / 4) are multiples of 8, so no
+  // vector has a predicated tail, which Halide 14 miscompiles for AVX-512.
+  for (Func f : product.externInputs)
+    f.compute_root().vectorize(f.args()[0], 8, TailStrategy::GuardWithIf);
   product.externDot.compute_at(out, no);
 }
 
