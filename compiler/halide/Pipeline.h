@@ -76,9 +76,10 @@ struct ProductStages {
   /// block's scale and its inverse (`actScale`, by block and row), and the
   /// input as the product reads it, rounded to q·d (`input`).
   Halide::Func actScale;
-  /// The integer form of a decode product over 8-bit activations
-  /// (`intSum`, defined only then): `actInts` holds the activations' q (as
-  /// Int(16)), `intSum` per lane of a block the products of its pairs of
+  /// The integer form of a decode product over 8-bit activations: `actInts`
+  /// holds the activations' q (as Int(16); a micro-kernel's product reads
+  /// them too), and, when Halide forms the product (`intSum`, defined only
+  /// then), `intSum` per lane of a block the products of its pairs of
   /// weights and activations (`pair`: x the pair, y the block's half),
   /// `intAcc` each lane's scaled sum over the blocks (`blocks`), and `dot`
   /// the sum of the lanes (`lanes`).

@@ -144,6 +144,26 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   return dot;
 }
 
+/// A product by the micro-kernel `symbol` (runtime/QuantDot.h), an extern
+/// stage over (n, j, s) called with `args`: the product's outputs `outs`
+/// ((n, j, s), or (n, s) read at j = 0). `inputs` are the Funcs among the
+/// arguments, computed once per call.
+Func externDot(Lowering &l, const std::string &symbol,
+               const std::vector<ExternFuncArgument> &args,
+               const std::vector<Var> &outs, std::vector<Func> inputs) {
+  Var n("n"), j("j"), s("s");
+  Func ext("extern_dot");
+  ext.define_extern(symbol, args, Float(32), {n, j, s});
+  Func dot("dot");
+  if (outs.size() == 3)
+    dot(outs) = ext(outs[0], outs[1], outs[2]);
+  else
+    dot(outs) = ext(outs[0], 0, outs[1]);
+  l.stages.product.externDot = ext;
+  l.stages.product.externInputs = std::move(inputs);
+  return dot;
+}
+
 /// The decode product over q4_0 weights and q8_0 activations, or q4_K or
 /// q6_K weights and q8_K activations, by a micro-kernel
 /// (runtime/QuantDot.h) as an extern stage over (n, j, s); weight row n +
@@ -153,7 +173,7 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
 Func externProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
                    const std::vector<Var> &outs, int pairStride) {
   ProductStages &p = l.stages.product;
-  Var c("c"), q("q"), b("b"), n("n"), j("j"), s("s");
+  Var c("c"), q("q"), b("b"), s("s");
   Func act("act_bytes"), sums("act_extern_sums"), d("act_d");
   act(c, s) = cast<int8_t>(p.actInts(c, s));
   std::string symbol;
@@ -173,37 +193,19 @@ Func externProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
     sums(q, s) = (q4 ? -8 : -32) * quad;
   }
   d(b, s) = p.actScale(b, s)[0];
-  Func ext("quant_dot");
-  ext.define_extern(symbol, {bytes, act, sums, d, Expr(k), Expr(pairStride)},
-                    Float(32), {n, j, s});
-  Func dot("dot");
-  if (outs.size() == 3)
-    dot(outs) = ext(outs[0], outs[1], outs[2]);
-  else
-    dot(outs) = ext(outs[0], 0, outs[1]);
-  p.externDot = ext;
-  p.externInputs = {act, sums, d};
-  return dot;
+  return externDot(l, symbol, {bytes, act, sums, d, Expr(k), Expr(pairStride)},
+                   outs, {act, sums, d});
 }
 
 /// The decode product over f16 weights and f32 activations by the
 /// micro-kernel tfm_dot_f16_f32, as externProduct's.
 Func externF16Product(Lowering &l, ImageParam bits, Func x, int k,
                       const std::vector<Var> &outs, int pairStride) {
-  Var c("c"), n("n"), j("j"), s("s");
+  Var c("c"), s("s");
   Func in("f16_dot_input");
   in(c, s) = x(c, s);
-  Func ext("f16_dot");
-  ext.define_extern("tfm_dot_f16_f32", {bits, in, Expr(k), Expr(pairStride)},
-                    Float(32), {n, j, s});
-  Func dot("dot");
-  if (outs.size() == 3)
-    dot(outs) = ext(outs[0], outs[1], outs[2]);
-  else
-    dot(outs) = ext(outs[0], 0, outs[1]);
-  l.stages.product.externDot = ext;
-  l.stages.product.externInputs = {in};
-  return dot;
+  return externDot(l, "tfm_dot_f16_f32", {bits, in, Expr(k), Expr(pairStride)},
+                   outs, {in});
 }
 
 /// Whether a decode product over `weight` with rounding `quant` is the f16
@@ -235,6 +237,25 @@ bool usesIntegers(Lowering &l, mlir::Value weight,
           (quant == ir::ActQuant::q8_K && hasKInts(storage)));
 }
 
+/// The product of `x` and a stored weight as a decode kernel reads it
+/// directly, when it does: by a micro-kernel, or in integers, over outputs
+/// `outs` ((n, j, s) for a GLU's halves `pairStride` rows apart, else
+/// (n, s)). Undefined otherwise (a product over the weight as f32).
+Func storedProduct(Lowering &l, Func x, mlir::Value weight,
+                   std::optional<ir::ActQuant> quant, int k,
+                   const std::vector<Var> &outs, int pairStride) {
+  ir::Storage storage = ir::storageOf(weight.getType());
+  ImageParam image = l.image(weight);
+  if (usesIntegers(l, weight, quant) && usesExtern(weight))
+    return externProduct(l, image, storage, k, outs, pairStride);
+  if (usesF16Extern(l, weight, quant))
+    return externF16Product(l, image, x, k, outs, pairStride);
+  if (usesIntegers(l, weight, quant)) {
+    Expr row = outs.size() == 3 ? outs[0] + outs[1] * pairStride : outs[0];
+    return integerProduct(l, image, storage, k, outs, row);
+  }
+  return Func();
+}
 
 void lowerLinear(ir::LinearOp op, Lowering &l) {
   l.define(op.getResult(), product(l, l.f(op.getInput()), op.getWeight(),
@@ -259,21 +280,12 @@ void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   // so a tile of outputs reads both halves of the concatenated weight.
   Func paired("glu_weight");
   paired(k, n, j) = w(k, n + j * width);
-  Func dot("dot");
-  if (usesIntegers(l, g.getWeight(), g.getActQuant()) &&
-      usesExtern(g.getWeight()))
-    dot = externProduct(l, l.image(g.getWeight()),
-                        ir::storageOf(g.getWeight().getType()), depth,
-                        {n, j, s}, width);
-  else if (usesF16Extern(l, g.getWeight(), g.getActQuant()))
-    dot = externF16Product(l, l.image(g.getWeight()), x, depth, {n, j, s},
-                           width);
-  else if (usesIntegers(l, g.getWeight(), g.getActQuant()))
-    dot = integerProduct(l, l.image(g.getWeight()),
-                         ir::storageOf(g.getWeight().getType()), depth,
-                         {n, j, s}, n + j * width);
-  else
+  Func dot = storedProduct(l, x, g.getWeight(), g.getActQuant(), depth,
+                           {n, j, s}, width);
+  if (!dot.defined()) {
+    dot = Func("dot");
     dot(n, j, s) += x(r, s) * paired(r, n, j);
+  }
   l.stages.product.dot = dot;
   l.stages.product.input = x;
   l.stages.product.weight = paired;
@@ -351,17 +363,11 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
   Func w = l.f(weight);
   x = roundInput(l, x, k, quant);
   RDom r(0, k, "k");
-  Func dot("dot");
-  if (usesIntegers(l, weight, quant) && usesExtern(weight))
-    dot = externProduct(l, l.image(weight), ir::storageOf(weight.getType()),
-                        k, {n, s}, 0);
-  else if (usesF16Extern(l, weight, quant))
-    dot = externF16Product(l, l.image(weight), x, k, {n, s}, 0);
-  else if (usesIntegers(l, weight, quant))
-    dot = integerProduct(l, l.image(weight), ir::storageOf(weight.getType()),
-                         k, {n, s}, n);
-  else
+  Func dot = storedProduct(l, x, weight, quant, k, {n, s}, 0);
+  if (!dot.defined()) {
+    dot = Func("dot");
     dot(n, s) += x(r, s) * w(r, n);
+  }
   l.stages.product.dot = dot;
   l.stages.product.input = x;
   l.stages.product.weight = w;

@@ -24,15 +24,6 @@ namespace tfm::halide::cpu {
 
 namespace {
 
-/// The integer product over 8-bit activations (ProductStages::intSum):
-/// the activations are rounded once per call (to 16-bit integers); each
-/// block's pairs of products are one pmaddwd per half-block, whose lanes
-/// are scaled into f32 accumulators per row and summed last. Measured on a q8_0 matrix
-/// streamed from memory (1 thread, 2-core EPYC with VNNI): 26.6 GB/s
-/// against 15.1 for f32 activations times dequantized weights, and the
-/// same 26.6 with VNNI's vpdpbusd (unsigned times signed bytes, four per
-/// lane); Halide 14 emits that only for its Sapphire Rapids target, whose
-/// code uses AVX512-FP16 instructions this machine lacks.
 /// A product by a micro-kernel (ProductStages::externDot): called once per
 /// task on its block of rows, after its inputs (the activations as it
 /// wants them) are computed once per call.
@@ -51,6 +42,15 @@ void tileExternGemv(KernelPipeline &p, Func out, Var n, int rows) {
   product.externDot.compute_at(out, no);
 }
 
+/// The integer product over 8-bit activations (ProductStages::intSum):
+/// the activations are rounded once per call (to 16-bit integers); each
+/// block's pairs of products are one pmaddwd per half-block, whose lanes
+/// are scaled into f32 accumulators per row and summed last. Measured on a q8_0 matrix
+/// streamed from memory (1 thread, 2-core EPYC with VNNI): 26.6 GB/s
+/// against 15.1 for f32 activations times dequantized weights, and the
+/// same 26.6 with VNNI's vpdpbusd (unsigned times signed bytes, four per
+/// lane); Halide 14 emits that only for its Sapphire Rapids target, whose
+/// code uses AVX512-FP16 instructions this machine lacks.
 void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
   ProductStages &product = p.stages.product;
   Func dot = product.dot, acc = product.intAcc, sum = product.intSum;
