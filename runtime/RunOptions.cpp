@@ -127,6 +127,12 @@ Expected<RunOptions> tfm::rt::parseRunOptions(int argc, char **argv, int first,
       if (value != "int8" && value != "f32")
         return bad("int8 or f32");
       o.activations = value;
+    } else if (flag == "--precision" && flags.configArgument) {
+      if (!takeValue())
+        return missing("auto, bf16 or f32");
+      if (value != "auto" && value != "bf16" && value != "f32")
+        return bad("auto, bf16 or f32");
+      o.precision = value;
     } else if (flag == "--kv-cache" && flags.configArgument) {
       if (!takeValue())
         return missing("f32, f16, bf16 or q8_0");
@@ -291,6 +297,12 @@ std::string tfm::rt::runHelp(const std::string &usageLine,
          "does; f32: keep\n"
          "                       them (default: the config's "
          "storage.activations, else int8)\n"
+         "  --precision P        products over f32/f16/bf16 matrices: bf16 "
+         "rounds both\n"
+         "                       operands to bf16, f32 keeps them, auto "
+         "rounds activations\n"
+         "                       before bf16 matrices only (default: the "
+         "config's, else auto)\n"
          "  --kv-cache T         store the KV cache as T: f32, f16, bf16 or "
          "q8_0 (default: the\n"
          "                       config's storage.kv_cache, else f32)\n";

@@ -68,6 +68,8 @@ struct RunOptions {
   /// `tfmc run`: how products over block-format matrices take their
   /// activations, "int8" or "f32" (empty: as the config says).
   std::string activations;
+  /// precision, "auto", "bf16" or "f32" (empty: as the config says).
+  std::string precision;
   /// tfmc run: how the KV cache stores keys and values, "f32", "f16",
   /// "bf16" or "q8_0" (empty: as the config says).
   std::string kvCache;

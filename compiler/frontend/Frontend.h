@@ -72,9 +72,10 @@ void validateSpec(const ModelSpec &spec, SpecDiagnostics &diags);
 
 /// Storage choices from a command line, each overriding the spec's own
 /// (empty: keep it): the matrices' type (--weight-type), the products'
-/// activations (--activations) and the KV cache's type (--kv-cache).
+/// activations (--activations), the float products' precision
+/// (--precision) and the KV cache's type (--kv-cache).
 struct StorageOverrides {
-  std::string weightType, activations, kvCache;
+  std::string weightType, activations, kvCache, precision;
 };
 
 /// Applies `overrides` to `spec`; the error names the flag and its value.

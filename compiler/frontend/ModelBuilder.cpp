@@ -173,13 +173,21 @@ private:
     return b_.create<ir::LinearOp>(loc_, act(out), x, w, b, actQuant(w));
   }
 
-  /// The rounding of a product's activations over `weight`: none unless
-  /// the spec asks for int8 and the weight is in a block format that
-  /// llama.cpp pairs with one.
+  /// The rounding of a product's operands over `weight`: bf16 for a float
+  /// matrix at bf16 precision (a bf16 one unless the precision is f32, any
+  /// at precision bf16); for a block format, the one llama.cpp pairs with
+  /// it when the spec asks for int8 activations; none otherwise.
   ir::ActQuantAttr actQuant(Value weight) {
+    ir::Storage storage = ir::storageOf(weight.getType());
+    bool bf16 = storage == ir::Storage::bf16
+                    ? s_.precision != Precision::F32
+                    : s_.precision == Precision::Bf16;
+    if (ir::blockElements(storage) == 1)
+      return bf16 ? ir::ActQuantAttr::get(b_.getContext(), ir::ActQuant::bf16)
+                  : ir::ActQuantAttr();
     if (s_.activations != Activations::Int8)
       return {};
-    auto quant = ir::activationQuantFor(ir::storageOf(weight.getType()));
+    auto quant = ir::activationQuantFor(storage);
     return quant ? ir::ActQuantAttr::get(b_.getContext(), *quant)
                  : ir::ActQuantAttr();
   }

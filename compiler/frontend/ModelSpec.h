@@ -60,6 +60,13 @@ TFM_SPEC_ENUM(FfnKind, Mlp, "glu", "mlp");
 /// they are (f32).
 enum class Activations { Int8, F32 };
 TFM_SPEC_ENUM(Activations, F32, "int8", "f32");
+/// The precision of products over float matrices: `auto` rounds the
+/// activations of products over bf16 matrices to bf16 (as llama.cpp does,
+/// and as bf16 matrix units compute) and keeps the others exact; `bf16`
+/// rounds both operands of every float product to bf16; `f32` rounds
+/// none.
+enum class Precision { Auto, F32, Bf16 };
+TFM_SPEC_ENUM(Precision, Bf16, "auto", "f32", "bf16");
 #undef TFM_SPEC_ENUM
 
 /// Whether E is one of the spec's own enums (it has SpecKeywords).
@@ -231,6 +238,8 @@ struct ModelSpec {
   /// How products over block-format matrices take their activations (none
   /// of a float-stored matrix is rounded).
   Activations activations = Activations::Int8;
+  /// The precision of products over float (f32, f16, bf16) matrices.
+  Precision precision = Precision::Auto;
   /// How the KV cache stores keys and values: f32, f16, bf16 or q8_0.
   mlir::tfm::Storage kvCacheStorage = mlir::tfm::Storage::f32;
 

@@ -215,6 +215,7 @@ std::optional<ModelSpec> tfm::readTfmSpec(const json::Object &root,
     JsonFields sf(*o, "storage", diags);
     sf.keyword("matrices", spec.matrixStorage);
     sf.keyword("activations", spec.activations);
+    sf.keyword("precision", spec.precision);
     sf.keyword("kv_cache", spec.kvCacheStorage);
     if (const json::Object *w = sf.object("weights")) {
       JsonFields wf(*w, "storage.weights", diags);
@@ -483,6 +484,14 @@ tfm::applyStorageOverrides(ModelSpec &spec, const StorageOverrides &o) {
     spec.activations =
         o.activations == "f32" ? Activations::F32 : Activations::Int8;
   }
+  if (!o.precision.empty()) {
+    if (o.precision != "auto" && o.precision != "bf16" && o.precision != "f32")
+      return "--precision must be auto, bf16 or f32, got '" + o.precision +
+             "'";
+    spec.precision = o.precision == "bf16"  ? Precision::Bf16
+                     : o.precision == "f32" ? Precision::F32
+                                            : Precision::Auto;
+  }
   if (!o.kvCache.empty()) {
     std::optional<Storage> storage = mlir::tfm::symbolizeStorage(o.kvCache);
     if (!storage || !mlir::tfm::isKvCacheStorage(*storage))
@@ -607,6 +616,7 @@ json::Value tfm::specToJson(const ModelSpec &s) {
   }
   json::Object storage{{"matrices", toString(s.matrixStorage)},
                        {"activations", toString(s.activations)},
+                       {"precision", toString(s.precision)},
                        {"kv_cache", toString(s.kvCacheStorage)}};
   if (!s.weightStorage.empty()) {
     json::Object weights;

@@ -9,6 +9,7 @@
 #include "compiler/halide/ops/Lowering.h"
 #include "compiler/StorageTypes.h"
 #include "runtime/Quant.h"
+#include "runtime/BfloatGemm.h"
 #include "runtime/QuantDot.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -293,7 +294,8 @@ std::map<std::string, JITExtern> jitExterns() {
   return {{"tfm_dot_q4_0_q8_0", JITExtern(tfm_dot_q4_0_q8_0)},
           {"tfm_dot_q4_K_q8_K", JITExtern(tfm_dot_q4_K_q8_K)},
           {"tfm_dot_q6_K_q8_K", JITExtern(tfm_dot_q6_K_q8_K)},
-          {"tfm_dot_f16_f32", JITExtern(tfm_dot_f16_f32)}};
+          {"tfm_dot_f16_f32", JITExtern(tfm_dot_f16_f32)},
+          {"tfm_gemm_bf16", JITExtern(tfm_gemm_bf16)}};
 }
 
 } // namespace tfm::halide

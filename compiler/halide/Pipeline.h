@@ -76,6 +76,8 @@ struct ProductStages {
   /// block's scale and its inverse (`actScale`, by block and row), and the
   /// input as the product reads it, rounded to q·d (`input`).
   Halide::Func actScale;
+  /// A product at bf16 precision: the input rounded to bf16 (also `input`).
+  Halide::Func actBf16;
   /// The integer form of a decode product over 8-bit activations: `actInts`
   /// holds the activations' q (as Int(16); a micro-kernel's product reads
   /// them too), and, when Halide forms the product (`intSum`, defined only
@@ -95,6 +97,10 @@ struct ProductStages {
   /// the activations as it wants them, rounded and summed or as they are).
   Halide::Func externDot;
   std::vector<Halide::Func> externInputs;
+  /// A prefill product formed by the bf16 micro-kernel
+  /// (runtime/BfloatGemm.h): its outputs (per half of a GLU), which a
+  /// schedule splits into whole panels; 0 otherwise.
+  int externGemmOutputs = 0;
 };
 
 /// A norm's per-row statistics: the sum of squares (of deviations from the

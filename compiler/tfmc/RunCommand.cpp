@@ -86,6 +86,7 @@ int tfm::runCommand(int argc, char **argv) {
   if (options->weightType)
     overrides.weightType = std::string(rt::storageName(*options->weightType));
   overrides.activations = options->activations;
+  overrides.precision = options->precision;
   overrides.kvCache = options->kvCache;
   if (std::optional<std::string> error =
           applyStorageOverrides(*spec, overrides)) {

@@ -116,6 +116,14 @@ cl::opt<std::string> activations(
              "rounds them; the decode products then run in integers) or f32 "
              "(default: the config's storage.activations, else int8)"),
     cl::value_desc("int8|f32"), cl::cat(tfmcCategory));
+cl::opt<std::string> precision(
+    "precision",
+    cl::desc("The precision of products over f32, f16 and bf16 matrices: "
+             "bf16 rounds both operands of each to bf16 (what AMX tiles "
+             "compute), f32 keeps them, auto rounds the activations of "
+             "products over bf16 matrices only, as llama.cpp does "
+             "(default: the config's storage.precision, else auto)"),
+    cl::value_desc("auto|bf16|f32"), cl::cat(tfmcCategory));
 cl::opt<std::string> kvCache(
     "kv-cache",
     cl::desc("How the KV cache stores keys and values: f32, f16, bf16 or "
@@ -335,7 +343,7 @@ int compileMain(int argc, char **argv, bool compileCommand) {
       spec->maxSeqLen = ctx;
     }
     if (std::optional<std::string> error = applyStorageOverrides(
-            *spec, {weightType, activations, kvCache})) {
+            *spec, {weightType, activations, kvCache, precision})) {
       llvm::errs() << "tfmc: error: " << *error << "\n";
       return 2;
     }

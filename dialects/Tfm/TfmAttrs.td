@@ -112,9 +112,13 @@ def Tfm_StorageAttr : Tfm_EnumAttr<Tfm_Storage, "storage">;
 // blocks of 32 with an f16 scale (for q8_0, q4_0 and q5_0 weights), `q8_K`
 // in blocks of 256 with an f32 scale (for the K-quants). The product is
 // then the one over the rounded values; a kernel may form it in integers.
+// `bf16` rounds both operands of a float product to bf16 (to nearest,
+// ties to even) and sums their products in f32: llama.cpp's rounding for
+// bf16 weights, and what bf16 matrix units (AMX) compute.
 def Tfm_ActQuant : I32EnumAttr<"ActQuant", "activation rounding", [
     I32EnumAttrCase<"q8_0", 0>,
-    I32EnumAttrCase<"q8_K", 1>]> {
+    I32EnumAttrCase<"q8_K", 1>,
+    I32EnumAttrCase<"bf16", 2>]> {
   let cppNamespace = "::mlir::tfm";
   let genSpecializedAttr = 0;
 }

@@ -70,7 +70,15 @@ bool mlir::tfm::isKvCacheStorage(Storage storage) {
 }
 
 int64_t mlir::tfm::blockElements(ActQuant quant) {
-  return quant == ActQuant::q8_K ? 256 : 32;
+  switch (quant) {
+  case ActQuant::q8_K:
+    return 256;
+  case ActQuant::q8_0:
+    return 32;
+  case ActQuant::bf16:
+    return 1;
+  }
+  return 1;
 }
 
 std::optional<ActQuant> mlir::tfm::activationQuantFor(Storage storage) {

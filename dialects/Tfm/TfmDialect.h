@@ -47,7 +47,7 @@ RankedTensorType withStorage(RankedTensorType type, Storage storage);
 /// K-quants); 1 for the float types.
 int64_t blockElements(Storage storage);
 /// Elements per block of an activation rounding (32 for q8_0, 256 for
-/// q8_K).
+/// q8_K, 1 for bf16).
 int64_t blockElements(ActQuant quant);
 /// Whether a KV cache may be stored as `storage`: f32, f16, bf16, q8_0.
 bool isKvCacheStorage(Storage storage);

@@ -20,6 +20,20 @@ void noteBlock(Lowering &l, mlir::Value weight) {
       int(ir::blockElements(ir::storageOf(weight.getType())));
 }
 
+/// `x` (2-D) with each value rounded to bf16, to nearest with ties to even,
+/// as runtime/Half.h's floatToBf16 rounds (a NaN stays a NaN).
+Func roundedToBf16(Func x, const std::string &name) {
+  Var a("a"), b("b");
+  Expr bits = reinterpret<uint32_t>(x(a, b));
+  Expr half = cast<uint32_t>(0x7fff), one = cast<uint32_t>(1);
+  Expr rounded =
+      reinterpret<float>((bits + (half + ((bits >> 16) & one))) &
+                         cast<uint32_t>(Expr(int32_t(0xffff0000u))));
+  Func f(name);
+  f(a, b) = select(is_nan(x(a, b)), x(a, b), rounded);
+  return f;
+}
+
 /// x as a product with activation rounding `quant` reads it: each row's
 /// blocks rounded to q·d, as runtime/Quant.cpp's roundActivations does it
 /// (the same f32 operations; the scales in strict f32). Records the
@@ -28,6 +42,10 @@ void noteBlock(Lowering &l, mlir::Value weight) {
 Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
   if (!quant)
     return x;
+  if (*quant == ir::ActQuant::bf16) {
+    l.stages.product.actBf16 = roundedToBf16(x, "act_bf16");
+    return l.stages.product.actBf16;
+  }
   ProductStages &p = l.stages.product;
   int block = int(ir::blockElements(*quant));
   Var b("b"), s("s"), c("c");
@@ -144,6 +162,16 @@ Func integerProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   return dot;
 }
 
+/// A product's weight as rounding `quant` reads it: rounded to bf16 for a
+/// bf16 product over a matrix stored otherwise.
+Func productWeight(Lowering &l, mlir::Value weight,
+                   std::optional<ir::ActQuant> quant) {
+  if (quant != ir::ActQuant::bf16 ||
+      ir::storageOf(weight.getType()) == ir::Storage::bf16)
+    return l.f(weight);
+  return roundedToBf16(l.f(weight), "weight_bf16");
+}
+
 /// A product by the micro-kernel `symbol` (runtime/QuantDot.h), an extern
 /// stage over (n, j, s) called with `args`: the product's outputs `outs`
 /// ((n, j, s), or (n, s) read at j = 0). `inputs` are the Funcs among the
@@ -208,6 +236,36 @@ Func externF16Product(Lowering &l, ImageParam bits, Func x, int k,
                    outs, {in});
 }
 
+/// The prefill product of activations `x` rounded to bf16 and a float
+/// weight (rounded to bf16 as it is packed) by the micro-kernel
+/// tfm_gemm_bf16 (runtime/BfloatGemm.h), as externProduct's over `outputs`
+/// outputs per half; Halide hands it the activations' bf16 bits, once per
+/// call of the kernel.
+Func externBf16Product(Lowering &l, ImageParam image, ir::Storage storage,
+                       Func x, int k, int outputs,
+                       const std::vector<Var> &outs, int pairStride) {
+  Var c("c"), s("s");
+  Func bits("bf16_act_bits");
+  bits(c, s) = cast<uint16_t>(reinterpret<uint32_t>(x(c, s)) >> 16);
+  int format = storage == ir::Storage::bf16 ? 0
+               : storage == ir::Storage::f16 ? 1
+                                              : 2;
+  l.stages.product.externGemmOutputs = outputs;
+  return externDot(l, "tfm_gemm_bf16",
+                   {image, bits, Expr(format), Expr(k), Expr(pairStride)},
+                   outs, {bits});
+}
+
+/// Whether a product over `weight` with rounding `quant` is the bf16
+/// micro-kernel's: a prefill product (tiled as a GEMM) at bf16 precision
+/// over a float weight that is an argument of the kernel, k in whole tile
+/// rows of 32.
+bool usesBf16Gemm(Lowering &l, mlir::Value weight,
+                  std::optional<ir::ActQuant> quant, int k) {
+  return !l.gemv() && quant == ir::ActQuant::bf16 &&
+         l.image(weight).defined() && k % 32 == 0;
+}
+
 /// Whether a decode product over `weight` with rounding `quant` is the f16
 /// micro-kernel's: f16 weights that are an argument of the kernel, f32
 /// activations.
@@ -246,6 +304,11 @@ Func storedProduct(Lowering &l, Func x, mlir::Value weight,
                    const std::vector<Var> &outs, int pairStride) {
   ir::Storage storage = ir::storageOf(weight.getType());
   ImageParam image = l.image(weight);
+  if (usesBf16Gemm(l, weight, quant, k)) {
+    int outputs = int(Lowering::size(weight, 0)) / (outs.size() == 3 ? 2 : 1);
+    return externBf16Product(l, image, storage, x, k, outputs, outs,
+                             pairStride);
+  }
   if (usesIntegers(l, weight, quant) && usesExtern(weight))
     return externProduct(l, image, storage, k, outs, pairStride);
   if (usesF16Extern(l, weight, quant))
@@ -271,7 +334,7 @@ void lowerLmHead(ir::LmHeadOp op, Lowering &l) {
 
 void lowerLinearGlu(ir::LinearGluOp g, Lowering &l) {
   Var n("n"), j("j"), s("s"), k("k");
-  Func w = l.f(g.getWeight());
+  Func w = productWeight(l, g.getWeight(), g.getActQuant());
   int rows = int(Lowering::size(g.getWeight(), 0)), width = rows / 2;
   int depth = int(Lowering::size(g.getWeight(), 1));
   Func x = roundInput(l, l.f(g.getInput()), depth, g.getActQuant());
@@ -360,7 +423,7 @@ Func product(Lowering &l, Func x, mlir::Value weight, Func bias,
              std::optional<ir::ActQuant> quant) {
   Var n("n"), s("s");
   int k = int(Lowering::size(weight, 1));
-  Func w = l.f(weight);
+  Func w = productWeight(l, weight, quant);
   x = roundInput(l, x, k, quant);
   RDom r(0, k, "k");
   Func dot = storedProduct(l, x, weight, quant, k, {n, s}, 0);

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/interpreter/rules/Rules.h"
+#include "runtime/Half.h"
 #include "runtime/Quant.h"
 
 namespace tfm::interp {
@@ -21,11 +22,21 @@ Tensor columns(const Tensor &x, int64_t from, int64_t count) {
   return y;
 }
 
+/// `x` with each value rounded to bf16 (to nearest, ties to even).
+Tensor roundedToBf16(const Tensor &x) {
+  Tensor y = Tensor::zeros(x.shape);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    y.mutableData()[i] = rt::bf16ToFloat(rt::floatToBf16(x.data[i]));
+  return y;
+}
+
 /// A product's input, each row rounded per block as `quant` says (the
 /// input itself when it says nothing).
 Tensor productInput(const Tensor &x, std::optional<ir::ActQuant> quant) {
   if (!quant)
     return x;
+  if (*quant == ir::ActQuant::bf16)
+    return roundedToBf16(x);
   rt::ActQuant rounding =
       *quant == ir::ActQuant::q8_0 ? rt::ActQuant::Q8_0 : rt::ActQuant::Q8_K;
   Tensor y = Tensor::zeros(x.shape);
@@ -36,24 +47,38 @@ Tensor productInput(const Tensor &x, std::optional<ir::ActQuant> quant) {
   return y;
 }
 
+/// A product's weight as `quant` says it meets the input: rounded to bf16
+/// for a bf16 product over a matrix stored otherwise (f32 or f16).
+Tensor productWeight(mlir::Value weight, std::optional<ir::ActQuant> quant,
+                     Frame &frame) {
+  const Tensor &w = frame.tensor(weight);
+  if (quant != ir::ActQuant::bf16 ||
+      ir::storageOf(weight.getType()) == ir::Storage::bf16)
+    return w;
+  return roundedToBf16(w);
+}
+
 Status linearOp(ir::LinearOp l, Frame &frame) {
   frame.set(l.getResult(),
             linear(productInput(frame.tensor(l.getInput()), l.getActQuant()),
-                   frame.tensor(l.getWeight()), frame.optTensor(l.getBias())));
+                   productWeight(l.getWeight(), l.getActQuant(), frame),
+                   frame.optTensor(l.getBias())));
   return Status::ok();
 }
 
 Status lmHead(ir::LmHeadOp l, Frame &frame) {
   frame.set(l.getResult(),
             linear(productInput(frame.tensor(l.getInput()), l.getActQuant()),
-                   frame.tensor(l.getWeight()), frame.optTensor(l.getBias())));
+                   productWeight(l.getWeight(), l.getActQuant(), frame),
+                   frame.optTensor(l.getBias())));
   return Status::ok();
 }
 
 Status linearGlu(ir::LinearGluOp g, Frame &frame) {
   Tensor all =
       linear(productInput(frame.tensor(g.getInput()), g.getActQuant()),
-             frame.tensor(g.getWeight()), frame.optTensor(g.getBias()));
+             productWeight(g.getWeight(), g.getActQuant(), frame),
+             frame.optTensor(g.getBias()));
   int64_t f = all.shape[1] / 2;
   Tensor gate = columns(all, 0, f), up = columns(all, f, f);
   Tensor y = Tensor::zeros(gate.shape);
@@ -67,7 +92,8 @@ Status linearGlu(ir::LinearGluOp g, Frame &frame) {
 Status qkvRope(ir::QkvRopeOp op, Frame &frame) {
   Tensor all =
       linear(productInput(frame.tensor(op.getInput()), op.getActQuant()),
-             frame.tensor(op.getWeight()), frame.optTensor(op.getBias()));
+             productWeight(op.getWeight(), op.getActQuant(), frame),
+             frame.optTensor(op.getBias()));
   int64_t hd = op.getHeadDim(), qw = op.getNumHeads() * hd,
           kw = op.getNumKvHeads() * hd,
           vw = op.getNumKvHeads() * op.getVHeadDim();

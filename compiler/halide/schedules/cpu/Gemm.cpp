@@ -25,8 +25,32 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
+/// A product by the bf16 micro-kernel (runtime/BfloatGemm.h): parallel
+/// over panels of 64 outputs (fewer when there are fewer), each one call
+/// over every row that packs its panel's weights once and sweeps the rows
+/// through them. Whole panels only (the last one shifts inwards), so no
+/// call asks for a weight row past the matrix. The activations' bf16 bits
+/// are made once per kernel call.
+void tileExternGemm(KernelPipeline &p, Func out, Var n, Var row) {
+  ProductStages &product = p.stages.product;
+  int cols = std::min(64, product.externGemmOutputs);
+  Var no("no"), ni("ni");
+  out.split(n, no, ni, cols, TailStrategy::ShiftInwards)
+      .reorder(ni, row, no)
+      .parallel(no);
+  if (cols % 8 == 0)
+    out.vectorize(ni, 8);
+  for (Func f : product.externInputs)
+    f.compute_root()
+        .vectorize(f.args()[0], 8, TailStrategy::GuardWithIf)
+        .parallel(f.args()[1]);
+  product.externDot.compute_at(out, no);
+}
+
 void tileGemm(KernelPipeline &p, Func out, Var n, Var row, Expr rows,
               ir::GemmScheduleAttr s) {
+  if (p.stages.product.externDot.defined())
+    return tileExternGemm(p, out, n, row);
   int vec = int(s.getVector());
   int cols = int(s.getTileCols());
   int tileRows = int(s.getTileRows());

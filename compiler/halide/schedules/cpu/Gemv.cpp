@@ -92,6 +92,13 @@ void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
 
 void scheduleRounding(KernelPipeline &p, int vec) {
   ProductStages &product = p.stages.product;
+  if (product.actBf16.defined() && !product.externDot.defined()) {
+    // Rounded to bf16 once per element, not once per product that reads it.
+    Func rounded = product.actBf16;
+    rounded.compute_root().vectorize(rounded.args()[0], vec,
+                                     TailStrategy::GuardWithIf);
+    return;
+  }
   if (!product.actScale.defined() || product.intSum.defined() ||
       product.externDot.defined())
     return;
