@@ -21,6 +21,12 @@ must instead be nearer the interpreter's with the same cache than the
 interpreter's with an f32 cache: the program rounds as its cache says, and
 no other error is as large as that rounding. The ids must be the same.
 
+With --rounded-products (products at bf16 precision, which round every
+activation they read to bf16, a step of 2^-8 relative) the same rule holds
+against the interpreter at f32 precision, for the same reason: an
+activation that the kernels' f32 sums and the interpreter's f64 ones put
+on two sides of a rounding boundary ends a whole step apart.
+
 With --layers L (for models too big to run whole here), CONFIG's layer
 count is cut to L and the cut model is compiled into a fresh program. Its
 kernels must be exactly the full model's (the same compiled functions in
@@ -31,6 +37,7 @@ differs.
 usage: check-compiled.py CONFIG --program PROG --tfmc TFMC --ids 1,2,3 [-n N]
                          [--weights PATH] [--tol T] [--prefill-only]
                          [--unfused PROG] [--layers L] [--stored-cache]
+                         [--rounded-products]
 """
 
 import argparse
@@ -85,8 +92,9 @@ def cut_depth(config, layers, tfmc, tmp):
 
 
 def nearer_rounded(name, got, ref, unrounded, failures):
-    """--stored-cache: every row of `got` nearer `ref` (the interpreter with
-    the same cache) than `unrounded` (with an f32 cache); the same ids."""
+    """--stored-cache, --rounded-products: every row of `got` nearer `ref`
+    (the interpreter with the same rounding) than `unrounded` (without it:
+    an f32 cache, f32 products); the same ids."""
     (got_json, got_rows), (ref_json, ref_rows) = got, ref
     _, f32_rows = unrounded
     if not (len(got_rows) == len(ref_rows) == len(f32_rows)):
@@ -100,11 +108,11 @@ def nearer_rounded(name, got, ref, unrounded, failures):
         worst = max(worst, near / far if far > 0 else float("inf"))
         if not near < far:
             failures.append(f"{name}: row {i} is {near:.3g} from the "
-                            f"interpreter with the same cache but {far:.3g} "
-                            f"from one with an f32 cache")
+                            f"interpreter with the same rounding but "
+                            f"{far:.3g} from one without it")
     print(f"{name}: each row's distance to the interpreter with the same "
-          f"cache is at most {worst:.3g} of its distance to one with an f32 "
-          f"cache")
+          f"rounding is at most {worst:.3g} of its distance to one without "
+          f"it")
     if got_json["generated_ids"] != ref_json["generated_ids"]:
         failures.append(f"{name}: ids {got_json['generated_ids']} != "
                         f"interpreter {ref_json['generated_ids']}")
@@ -125,6 +133,10 @@ def main():
     parser.add_argument("--stored-cache", action="store_true",
                         help="the KV cache rounds: compare against the "
                              "interpreter with and without that rounding")
+    parser.add_argument("--rounded-products", action="store_true",
+                        help="the products round to bf16: compare against "
+                             "the interpreter with and without that "
+                             "rounding")
     parser.add_argument("--layers", type=int,
                         help="run the model cut to this many layers")
     opts = parser.parse_args()
@@ -153,11 +165,12 @@ def main():
             ref = golden.run([opts.tfmc, "run", config,
                               "--disable-fusion=all"] + weights, args, tmp)
             got = golden.run([program] + weights, args, tmp)
-            if opts.stored_cache:
+            if opts.stored_cache or opts.rounded_products:
+                without = (["--kv-cache", "f32"] if opts.stored_cache else
+                           ["--precision", "f32"])
                 unrounded = golden.run([opts.tfmc, "run", config,
-                                        "--disable-fusion=all",
-                                        "--kv-cache", "f32"] + weights,
-                                       args, tmp)
+                                        "--disable-fusion=all"] + without +
+                                       weights, args, tmp)
                 nearer_rounded(name, got, ref, unrounded, failures)
             else:
                 golden.compare(name, got, ref, opts.tol, "interpreter",

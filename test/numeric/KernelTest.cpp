@@ -17,6 +17,7 @@
 #include "passes/Passes.h"
 #include "runtime/Half.h"
 #include "runtime/Quant.h"
+#include "runtime/BfloatGemm.h"
 #include "runtime/QuantDot.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -259,17 +260,28 @@ TEST_P(KernelTest, MatchesInterpreter) {
   std::vector<Halide::Buffer<>> realized(outs.begin(), outs.end());
   Halide::Pipeline pipe(pipeline.outputs);
   pipe.set_jit_externs(halide::jitExterns());
-  // A product by a micro-kernel runs its fallback too, where this CPU
-  // would otherwise take another path.
-  std::vector<bool> fallbacks{false};
-  if (pipeline.stages.product.externDot.defined() &&
-      rt::dotIsa() != rt::DotIsa::avx2)
-    fallbacks.push_back(true);
-  for (bool fallback : fallbacks) {
-    SCOPED_TRACE(fallback ? "micro-kernel fallback (AVX2)" : "");
-    rt::forceDotFallback(fallback);
+  // A product by a micro-kernel runs its fallbacks too, where this CPU
+  // would otherwise take another path: the decode products' AVX2 path, the
+  // bf16 GEMM's AVX512-BF16 and AVX2 paths.
+  std::vector<int> fallbacks{0};
+  if (pipeline.stages.product.externDot.defined()) {
+    if (rt::dotIsa() != rt::DotIsa::avx2)
+      fallbacks.push_back(1);
+    if (pipeline.stages.product.externGemmOutputs > 0)
+      for (rt::GemmIsa isa : {rt::GemmIsa::avx512bf16, rt::GemmIsa::avx2})
+        if (isa < rt::gemmIsa())
+          fallbacks.push_back(2 + int(isa));
+  }
+  for (int fallback : fallbacks) {
+    SCOPED_TRACE(fallback == 1   ? "micro-kernel fallback (AVX2)"
+                 : fallback >= 2 ? rt::gemmIsaName(rt::GemmIsa(fallback - 2))
+                                 : "");
+    rt::forceDotFallback(fallback == 1);
+    if (fallback >= 2)
+      rt::forceGemmIsa(rt::GemmIsa(fallback - 2));
     pipe.realize(Halide::Realization(realized), target);
     rt::forceDotFallback(false);
+    rt::forceGemmIsa(rt::GemmIsa::amx);
     for (size_t o = 0; o < outs.size(); ++o) {
       const Tensor &ref = (*reference)[o];
       double err = 0, norm = 0, maxAbs = 0;
@@ -553,6 +565,47 @@ std::vector<Case> cases() {
                  " : tensor<?x512xf32>, " + wt + " -> tensor<?x53xf32>",
              "tensor<?x53xf32>"),
         {tensor({13, 512}), tensor({53, 512})});
+  }
+  // Products at bf16 precision (act_quant bf16: both operands rounded to
+  // bf16): over bf16, f16 and f32 matrices, decode and prefill (the
+  // prefill products are the bf16 GEMM micro-kernel's: 53 outputs leave a
+  // partial tile of 16, 37 rows one of 32), the fused GLU (its two halves)
+  // and the QKV product.
+  for (std::string storage : {"bf16", "f16", "f32"}) {
+    std::string quant = "{act_quant = #tfm.act_quant<bf16>}";
+    std::string wt = "tensor<53x512xf32, #tfm.storage<" + storage + ">>";
+    add("linear_decode_" + storage + "_bf16",
+        func("decode", {"tensor<1x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<1x512xf32>, " + wt + " -> tensor<1x53xf32>",
+             "tensor<1x53xf32>"),
+        {tensor({1, 512}), tensor({53, 512})});
+    add("linear_prefill_" + storage + "_bf16",
+        func("prefill", {"tensor<?x512xf32>", wt},
+             "  %r = tfm.linear %a0, %a1 " + quant +
+                 " : tensor<?x512xf32>, " + wt + " -> tensor<?x53xf32>",
+             "tensor<?x53xf32>"),
+        {tensor({37, 512}), tensor({53, 512})});
+  }
+  {
+    std::string quant = "{act_quant = #tfm.act_quant<bf16>}";
+    std::string gt = "tensor<192x256xf32, #tfm.storage<bf16>>";
+    add("linear_glu_prefill_bf16",
+        func("prefill", {"tensor<?x256xf32>", gt},
+             "  %r = tfm.linear_glu silu %a0, %a1 " + quant +
+                 " : tensor<?x256xf32>, " + gt + " -> tensor<?x96xf32>",
+             "tensor<?x96xf32>"),
+        {tensor({20, 256}), tensor({192, 256})});
+    std::string qt = "tensor<64x64xf32, #tfm.storage<bf16>>";
+    add("qkv_rope_prefill_bf16",
+        func("prefill", {"tensor<?x64xf32>", qt, "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+             "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = "
+             "10000.0, v_head_dim = 8, act_quant = #tfm.act_quant<bf16>} : "
+             "tensor<?x64xf32>, " + qt + " -> tensor<?x32xf32>, "
+             "tensor<?x16xf32>, tensor<?x16xf32>",
+             "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>"),
+        {tensor({9, 64}), tensor({64, 64}), index(11)});
   }
   {
     // The fused GLU over integers (gate and up rows together; q4_K's with
