@@ -1,4 +1,4 @@
-//===- BfloatGemm.cpp - prefill products on bf16 matrix units ----*- C++ -*-===//
+//===- BfloatGemm.cpp - prefill products on bf16 matrix units --*- C++ -*-===//
 //
 // tfm_gemm_bf16 (BfloatGemm.h). A packed panel holds, for each 16 outputs
 // (a column tile c) and each 32 k (a k block kb), one B tile of 512 bf16:
@@ -12,6 +12,7 @@
 
 #include "runtime/BfloatGemm.h"
 
+#include "runtime/ExternBuffers.h"
 #include "runtime/Half.h"
 
 // GCC 12's AVX-512 intrinsics start some results from an undefined
@@ -32,29 +33,28 @@
 namespace tfm::rt {
 namespace {
 
-constexpr int kTileK = 32;          // k per tile row (bf16)
-constexpr int kTileN = 16;          // outputs per B tile
-constexpr int kTileElems = 512;     // bf16 per B tile
-constexpr int kBlockRows = 32;      // activation rows per block (2 A tiles)
-constexpr int kBlockCols = 32;      // outputs per block (2 B tiles)
+constexpr int kTileK = 32;      // k per tile row (bf16)
+constexpr int kTileN = 16;      // outputs per B tile
+constexpr int kTileElems = 512; // bf16 per B tile
+constexpr int kBlockRows = 32;  // activation rows per block (2 A tiles)
+constexpr int kBlockCols = 32;  // outputs per block (2 B tiles)
 
 #define TFM_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define TFM_BF16                                                               \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,f16c")))
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma,"       \
+                        "f16c")))
 #define TFM_AMX                                                                \
-  __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,"        \
+  __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512vl,"         \
                         "avx512bf16,avx2,fma,f16c")))
-
-enum Format { kBf16 = 0, kF16 = 1, kF32 = 2 };
 
 /// Weight element `i` of `row` (in `format`) rounded to bf16.
 inline uint16_t elementBf16(const uint8_t *row, int format, int64_t i) {
-  if (format == kBf16) {
+  if (format == tfm_gemm_weight_bf16) {
     uint16_t bits;
     std::memcpy(&bits, row + 2 * i, 2);
     return bits;
   }
-  if (format == kF16) {
+  if (format == tfm_gemm_weight_f16) {
     uint16_t bits;
     std::memcpy(&bits, row + 2 * i, 2);
     return floatToBf16(f16ToFloat(bits));
@@ -88,10 +88,10 @@ void packScalar(const uint8_t *const *rows, int cols, int format, int k,
 /// model is).
 TFM_BF16 inline __m512i load32Bf16(const uint8_t *row, int format,
                                    int64_t from) {
-  if (format == kBf16)
+  if (format == tfm_gemm_weight_bf16)
     return _mm512_loadu_si512(row + 2 * from);
   __m512 lo, hi;
-  if (format == kF16) {
+  if (format == tfm_gemm_weight_f16) {
     const uint16_t *h = reinterpret_cast<const uint16_t *>(row) + from;
     lo = _mm512_cvtph_ps(
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(h)));
@@ -161,6 +161,12 @@ struct ActBlock {
   const uint16_t *a;
   int64_t stride;
   int rows;
+  /// Rows i0..i0 + 3, the last row again for those past the block (their
+  /// results are not stored).
+  void rowsFrom(int i0, const uint16_t *out[4]) const {
+    for (int i = 0; i < 4; ++i)
+      out[i] = a + std::min(i0 + i, rows - 1) * stride;
+  }
 };
 
 /// C(i, col) for the block's rows i and the outputs of column tiles c and,
@@ -257,21 +263,19 @@ TFM_AMX void blockAmx(const ActBlock &x, const uint16_t *b, int64_t bStride,
 
 /// vdpbf16ps: 4 rows by a column tile's 16 outputs at a time, each
 /// activation pair broadcast against a B tile row.
-TFM_BF16 void blockAvx512(const ActBlock &x, const uint16_t *b,
-                          int64_t bStride, bool pair, int kbs,
-                          float *scratch) {
+TFM_BF16 void blockAvx512(const ActBlock &x, const uint16_t *b, int64_t bStride,
+                          bool pair, int kbs, float *scratch) {
   for (int t = 0; t < (pair ? 2 : 1); ++t) {
     const uint16_t *bt = b + t * bStride;
     for (int i0 = 0; i0 < x.rows; i0 += 4) {
       const uint16_t *a[4];
-      for (int i = 0; i < 4; ++i)
-        a[i] = x.a + std::min(i0 + i, x.rows - 1) * x.stride;
+      x.rowsFrom(i0, a);
       __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
                        _mm512_setzero_ps(), _mm512_setzero_ps()};
       for (int kb = 0; kb < kbs; ++kb)
         for (int r = 0; r < 16; ++r) {
-          __m512bh w = reinterpret_cast<__m512bh>(_mm512_loadu_si512(
-              bt + int64_t(kb) * kTileElems + 32 * r));
+          __m512bh w = reinterpret_cast<__m512bh>(
+              _mm512_loadu_si512(bt + int64_t(kb) * kTileElems + 32 * r));
           int64_t k = int64_t(kb) * kTileK + 2 * r;
           for (int i = 0; i < 4; ++i) {
             uint32_t pairBits;
@@ -297,8 +301,7 @@ TFM_AVX2 void blockAvx2(const ActBlock &x, const uint16_t *b, int64_t bStride,
     const uint16_t *bt = b + (h / 2) * bStride + 16 * (h % 2);
     for (int i0 = 0; i0 < x.rows; i0 += 4) {
       const uint16_t *a[4];
-      for (int i = 0; i < 4; ++i)
-        a[i] = x.a + std::min(i0 + i, x.rows - 1) * x.stride;
+      x.rowsFrom(i0, a);
       __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
                        _mm256_setzero_ps(), _mm256_setzero_ps()};
       for (int kb = 0; kb < kbs; ++kb)
@@ -311,8 +314,8 @@ TFM_AVX2 void blockAvx2(const ActBlock &x, const uint16_t *b, int64_t bStride,
           for (int i = 0; i < 4; ++i) {
             acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(bf16ToFloat(a[i][k])), w0,
                                      acc[i]);
-            acc[i] = _mm256_fmadd_ps(
-                _mm256_set1_ps(bf16ToFloat(a[i][k + 1])), w1, acc[i]);
+            acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(bf16ToFloat(a[i][k + 1])),
+                                     w1, acc[i]);
           }
         }
       for (int i = 0; i < 4 && i0 + i < x.rows; ++i)
@@ -362,13 +365,6 @@ GemmIsa detect() {
   return std::min(most, GemmIsa::avx512bf16);
 }
 
-void request(halide_buffer_t *b, int d, int32_t min, int32_t extent) {
-  if (!b->is_bounds_query())
-    return;
-  b->dim[d].min = min;
-  b->dim[d].extent = extent;
-}
-
 } // namespace
 
 GemmIsa gemmIsa() {
@@ -412,7 +408,8 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
     return 0;
   }
   if (k % kTileK != 0 || weight->dim[0].stride != 1 ||
-      act->dim[0].stride != 1 || format < kBf16 || format > kF32)
+      act->dim[0].stride != 1 || format < tfm_gemm_weight_bf16 ||
+      format > tfm_gemm_weight_f32)
     return -1;
   GemmIsa isa = gemmIsa();
   BlockFn block = isa == GemmIsa::amx          ? blockAmx
@@ -425,26 +422,18 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
   panel.resize(size_t(tiles) * size_t(tileStride));
   rows.resize(size_t(nExtent));
   alignas(64) float scratch[kBlockRows * kBlockCols];
-  int64_t wBytes = weight->type.bytes();
-  const uint16_t *a = reinterpret_cast<const uint16_t *>(act->host);
-  int64_t aStride = act->dim[1].stride;
   float *base = reinterpret_cast<float *>(out->host);
   int lastRows0 = -1, lastRows1 = -1;
   for (int32_t j = jMin; j <= jMax; ++j) {
     for (int32_t n = 0; n < nExtent; ++n)
-      rows[n] = weight->host +
-                (int64_t(nMin + n + j * pairStride - weight->dim[1].min) *
-                     weight->dim[1].stride -
-                 weight->dim[0].min) *
-                    wBytes;
+      rows[n] = rowOf<uint8_t>(weight, nMin + n + j * pairStride);
     if (isa == GemmIsa::avx2)
       packScalar(rows.data(), nExtent, format, k, panel.data());
     else
       packAvx512(rows.data(), nExtent, format, k, panel.data());
     for (int32_t s0 = 0; s0 < sExtent; s0 += kBlockRows) {
-      ActBlock x{a + int64_t(s0 + sMin - act->dim[1].min) * aStride -
-                     act->dim[0].min,
-                 aStride, std::min(kBlockRows, sExtent - s0)};
+      ActBlock x{rowOf<uint16_t>(act, sMin + s0), act->dim[1].stride,
+                 std::min(kBlockRows, sExtent - s0)};
       if (isa == GemmIsa::amx) {
         int rows0 = std::min(16, x.rows), rows1 = x.rows - rows0;
         if (rows0 != lastRows0 || rows1 != lastRows1) {
@@ -455,8 +444,7 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
       }
       for (int c = 0; c < tiles; c += 2) {
         bool pair = c + 1 < tiles;
-        block(x, panel.data() + c * tileStride, tileStride, pair, kbs,
-              scratch);
+        block(x, panel.data() + c * tileStride, tileStride, pair, kbs, scratch);
         int cols = std::min(kBlockCols, nExtent - c * kTileN);
         for (int i = 0; i < x.rows; ++i) {
           float *dst = base + int64_t(c * kTileN) * o[0].stride +

@@ -1,4 +1,4 @@
-//===- BfloatGemm.h - prefill products on bf16 matrix units ------*- C++ -*-===//
+//===- BfloatGemm.h - prefill products on bf16 matrix units ----*- C++ -*-===//
 //
 // The prefill product of bf16-rounded activations and a weight rounded to
 // bf16, called by the compiled GEMMs through Halide's define_extern: on
@@ -34,18 +34,24 @@
 
 extern "C" {
 
+/// The weight formats tfm_gemm_bf16 reads (its `format` argument).
+enum tfm_gemm_format {
+  tfm_gemm_weight_bf16 = 0, // UInt(16) bf16 bits
+  tfm_gemm_weight_f16 = 1,  // UInt(16) f16 bits
+  tfm_gemm_weight_f32 = 2,  // Float(32)
+};
+
 /// out(n, j, s) = Σ_k bf16(w(row, k))·a(k, s), row = n + j·pairStride (j
 /// selects the gate or the up half of a fused GLU weight; extent 1
 /// otherwise), as an extern stage:
-/// - weight: its rows [k, rows], UInt(16) bf16 bits (format 0) or f16 bits
-///   (format 1), or Float(32) (format 2), rounded to bf16 to nearest;
+/// - weight: its rows [k, rows] in `format` (a tfm_gemm_format), rounded
+///   to bf16 to nearest;
 /// - act: the activations as bf16 bits, UInt(16) [k, s];
 /// - k: a multiple of 32.
 /// Returns 0, or -1 for buffers whose innermost dimension is not dense
 /// or a k that is no multiple of 32.
-int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
-                  int32_t format, int32_t k, int32_t pairStride,
-                  halide_buffer_t *out);
+int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act, int32_t format,
+                  int32_t k, int32_t pairStride, halide_buffer_t *out);
 }
 
 namespace tfm::rt {

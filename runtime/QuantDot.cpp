@@ -11,6 +11,8 @@
 
 #include "runtime/QuantDot.h"
 
+#include "runtime/ExternBuffers.h"
+
 // GCC 12's AVX-512 intrinsics start some results from an undefined
 // vector, which -Wall reports as uninitialized.
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -431,22 +433,6 @@ constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowQ4KVnni,
                        rowQ4KAvx2};
 constexpr Format kQ6_K{kBlockK, kBytesQ6K, kBlockK / 4, rowQ6KVnni,
                        rowQ6KAvx2};
-
-/// Requests dimension `d` of a bounds query as [min, min + extent); a
-/// buffer that is no query is left as it is.
-void request(halide_buffer_t *b, int d, int32_t min, int32_t extent) {
-  if (!b->is_bounds_query())
-    return;
-  b->dim[d].min = min;
-  b->dim[d].extent = extent;
-}
-
-/// The address of element (0, y) of a 2-D input whose x is dense.
-template <typename T> const T *rowOf(const halide_buffer_t *b, int32_t y) {
-  int64_t element =
-      -int64_t(b->dim[0].min) + int64_t(y - b->dim[1].min) * b->dim[1].stride;
-  return reinterpret_cast<const T *>(b->host + element * b->type.bytes());
-}
 
 /// The extern stages' common part: answers a bounds query (the weight rows
 /// the outputs need, each `rowElements` long; each input in `inputs` over

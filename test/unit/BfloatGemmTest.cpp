@@ -10,6 +10,7 @@
 
 #include "runtime/BfloatGemm.h"
 #include "runtime/Half.h"
+#include "test/unit/BufferView.h"
 
 #include <gtest/gtest.h>
 
@@ -19,25 +20,9 @@
 #include <vector>
 
 using namespace tfm::rt;
+using tfm::test::View;
 
 namespace {
-
-/// A halide_buffer_t over `data`: dims (min, extent), dense, in order.
-struct View {
-  halide_dimension_t dims[3] = {};
-  halide_buffer_t buf = {};
-  View(void *data, halide_type_t type, std::vector<std::pair<int, int>> shape) {
-    int stride = 1;
-    for (size_t d = 0; d < shape.size(); ++d) {
-      dims[d] = {shape[d].first, shape[d].second, stride, 0};
-      stride *= shape[d].second;
-    }
-    buf.host = static_cast<uint8_t *>(data);
-    buf.type = type;
-    buf.dimensions = int(shape.size());
-    buf.dim = dims;
-  }
-};
 
 struct Case {
   int k, rows, seq, nMin, nExtent, pairStride, sMin;
@@ -89,8 +74,7 @@ TEST_P(BfloatGemm, MatchesExactProductsOfRoundedOperands) {
   std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
   View vo(out.data(), halide_type_t(halide_type_float, 32),
           {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
-  ASSERT_EQ(tfm_gemm_bf16(&vw.buf, &va.buf, format, c.k, c.pairStride,
-                          &vo.buf),
+  ASSERT_EQ(tfm_gemm_bf16(&vw.buf, &va.buf, format, c.k, c.pairStride, &vo.buf),
             0);
   for (int s = 0; s < sExtent; ++s)
     for (int j = 0; j < js; ++j)
@@ -115,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(
     Shapes, BfloatGemm,
     ::testing::Combine(
         ::testing::Values(Case{32, 16, 16, 0, 16, 0, 0},
-                          Case{64, 40, 37, 0, 40, 0, 0},  // partial tiles
+                          Case{64, 40, 37, 0, 40, 0, 0},   // partial tiles
                           Case{256, 96, 50, 16, 64, 0, 3}, // a window
                           Case{128, 0, 33, 8, 24, 48, 1},  // GLU halves
                           Case{768, 64, 128, 0, 64, 0, 0}),
@@ -123,9 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(GemmIsa::amx, GemmIsa::avx512bf16, GemmIsa::avx2)));
 
 TEST(BfloatGemmBounds, AnswersTheRowsAndActivationsNeeded) {
-  halide_dimension_t wd[2] = {}, ad[2] = {}, od[3] = {{32, 16, 1, 0},
-                                                      {0, 2, 16, 0},
-                                                      {5, 7, 32, 0}};
+  halide_dimension_t wd[2] = {}, ad[2] = {},
+                     od[3] = {{32, 16, 1, 0}, {0, 2, 16, 0}, {5, 7, 32, 0}};
   halide_buffer_t weight = {}, act = {}, out = {};
   weight.dimensions = act.dimensions = 2;
   weight.dim = wd;

@@ -9,6 +9,7 @@
 #include "runtime/Half.h"
 #include "runtime/Quant.h"
 #include "runtime/QuantDot.h"
+#include "test/unit/BufferView.h"
 
 #include <gtest/gtest.h>
 
@@ -17,25 +18,9 @@
 #include <vector>
 
 using namespace tfm::rt;
+using tfm::test::View;
 
 namespace {
-
-/// A 2-D halide_buffer_t over `data` (dense x, rows of `stride`).
-struct View {
-  halide_dimension_t dims[3] = {};
-  halide_buffer_t buf = {};
-  View(void *data, halide_type_t type, std::vector<std::pair<int, int>> shape) {
-    int stride = 1;
-    for (size_t d = 0; d < shape.size(); ++d) {
-      dims[d] = {shape[d].first, shape[d].second, stride, 0};
-      stride *= shape[d].second;
-    }
-    buf.host = static_cast<uint8_t *>(data);
-    buf.type = type;
-    buf.dimensions = int(shape.size());
-    buf.dim = dims;
-  }
-};
 
 struct Case {
   int k, rows, pairStride;

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/halide/ops/Lowering.h"
+#include "runtime/BfloatGemm.h"
 
 using namespace Halide;
 
@@ -247,9 +248,9 @@ Func externBf16Product(Lowering &l, ImageParam image, ir::Storage storage,
   Var c("c"), s("s");
   Func bits("bf16_act_bits");
   bits(c, s) = cast<uint16_t>(reinterpret<uint32_t>(x(c, s)) >> 16);
-  int format = storage == ir::Storage::bf16 ? 0
-               : storage == ir::Storage::f16 ? 1
-                                              : 2;
+  int format = storage == ir::Storage::bf16  ? tfm_gemm_weight_bf16
+               : storage == ir::Storage::f16 ? tfm_gemm_weight_f16
+                                              : tfm_gemm_weight_f32;
   l.stages.product.externGemmOutputs = outputs;
   return externDot(l, "tfm_gemm_bf16",
                    {image, bits, Expr(format), Expr(k), Expr(pairStride)},
