@@ -377,21 +377,21 @@ int tfm::rt::runBenchmark(ModelRunner &runner, const RunOptions &options,
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   };
   double p = median(prefill), d = median(decode);
-  // The paths the micro-kernels took on this CPU (runtime/BfloatGemm.h,
-  // runtime/QuantDot.h).
+  // The paths the micro-kernels took on this CPU (runtime/BfloatGemm.h;
+  // runtime/QuantDot.h and runtime/QuantGemm.h share theirs).
   const char *gemm = gemmIsaName(gemmIsa());
   const char *dot = dotIsa() == DotIsa::avx512vnni ? "avx512-vnni" : "avx2";
   if (options.json)
     std::printf("{\"prompt_tokens\": %zu, \"decode_tokens\": %ld, "
                 "\"repeats\": %d, \"prefill_tokens_per_s\": %.2f, "
                 "\"decode_tokens_per_s\": %.2f, \"bf16_gemm_path\": \"%s\", "
-                "\"decode_dot_path\": \"%s\"}\n",
+                "\"dot_path\": \"%s\"}\n",
                 last.promptIds.size(), long(last.decodeCalls), repeats, p, d,
                 gemm, dot);
   else
     std::printf("prefill: %zu tokens, %.1f tokens/s (median of %d)\n"
                 "decode: %ld tokens, %.1f tokens/s (median of %d)\n"
-                "paths: bf16 products on %s, decode micro-kernels on %s\n",
+                "paths: bf16 products on %s, 8-bit and f16 products on %s\n",
                 last.promptIds.size(), p, repeats, long(last.decodeCalls), d,
                 repeats, gemm, dot);
   return 0;

@@ -10,6 +10,7 @@
 #include "compiler/StorageTypes.h"
 #include "runtime/Quant.h"
 #include "runtime/BfloatGemm.h"
+#include "runtime/QuantGemm.h"
 #include "runtime/QuantDot.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -295,7 +296,8 @@ std::map<std::string, JITExtern> jitExterns() {
           {"tfm_dot_q4_K_q8_K", JITExtern(tfm_dot_q4_K_q8_K)},
           {"tfm_dot_q6_K_q8_K", JITExtern(tfm_dot_q6_K_q8_K)},
           {"tfm_dot_f16_f32", JITExtern(tfm_dot_f16_f32)},
-          {"tfm_gemm_bf16", JITExtern(tfm_gemm_bf16)}};
+          {"tfm_gemm_bf16", JITExtern(tfm_gemm_bf16)},
+          {"tfm_gemm_q8_0", JITExtern(tfm_gemm_q8_0)}};
 }
 
 } // namespace tfm::halide

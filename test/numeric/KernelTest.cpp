@@ -261,13 +261,14 @@ TEST_P(KernelTest, MatchesInterpreter) {
   Halide::Pipeline pipe(pipeline.outputs);
   pipe.set_jit_externs(halide::jitExterns());
   // A product by a micro-kernel runs its fallbacks too, where this CPU
-  // would otherwise take another path: the decode products' AVX2 path, the
-  // bf16 GEMM's AVX512-BF16 and AVX2 paths.
+  // would otherwise take another path: the decode products' and the 8-bit
+  // GEMM's AVX2 path, the bf16 GEMM's AVX512-BF16 and AVX2 paths.
   std::vector<int> fallbacks{0};
   if (pipeline.stages.product.externDot.defined()) {
     if (rt::dotIsa() != rt::DotIsa::avx2)
       fallbacks.push_back(1);
-    if (pipeline.stages.product.externGemmOutputs > 0)
+    if (pipeline.stages.product.externGemmOutputs > 0 &&
+        pipeline.stages.product.actBf16.defined())
       for (rt::GemmIsa isa : {rt::GemmIsa::avx512bf16, rt::GemmIsa::avx2})
         if (isa < rt::gemmIsa())
           fallbacks.push_back(2 + int(isa));
@@ -652,6 +653,34 @@ std::vector<Case> cases() {
              "tensor<1x16xf32>, tensor<1x16xf32>",
              "tensor<1x32xf32>, tensor<1x16xf32>, tensor<1x16xf32>"),
         {tensor({1, 64}), tensor({64, 64}), index(11)});
+    // Prefill over q4_0 and q8_0 is the 8-bit GEMM micro-kernel's: the
+    // GLU's two halves, a QKV product, 37 rows (tiles of 8 and of 4 with
+    // remainders) by 53 outputs (a partial group of 16).
+    add("linear_glu_prefill_q4_0_rounded",
+        func("prefill", {"tensor<?x256xf32>", gt},
+             "  %r = tfm.linear_glu silu %a0, %a1 " + quant +
+                 " : tensor<?x256xf32>, " + gt + " -> tensor<?x48xf32>",
+             "tensor<?x48xf32>"),
+        {tensor({20, 256}), tensor({96, 256})});
+    std::string q8t = "tensor<64x64xf32, #tfm.storage<q8_0>>";
+    add("qkv_rope_prefill_q8_0_rounded",
+        func("prefill", {"tensor<?x64xf32>", q8t, "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+             "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = "
+             "10000.0, v_head_dim = 8, act_quant = #tfm.act_quant<q8_0>} : "
+             "tensor<?x64xf32>, " + q8t + " -> tensor<?x32xf32>, "
+             "tensor<?x16xf32>, tensor<?x16xf32>",
+             "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>"),
+        {tensor({9, 64}), tensor({64, 64}), index(11)});
+    for (std::string storage : {"q4_0", "q8_0"}) {
+      std::string lt = "tensor<53x512xf32, #tfm.storage<" + storage + ">>";
+      add("linear_prefill_" + storage + "_long_rounded",
+          func("prefill", {"tensor<?x512xf32>", lt},
+               "  %r = tfm.linear %a0, %a1 " + quant +
+                   " : tensor<?x512xf32>, " + lt + " -> tensor<?x53xf32>",
+               "tensor<?x53xf32>"),
+          {tensor({37, 512}), tensor({53, 512})});
+    }
     std::string kt = "tensor<96x256xf32, #tfm.storage<q4_K>>";
     add("linear_glu_decode_q4_K_rounded",
         func("decode", {"tensor<1x256xf32>", kt},

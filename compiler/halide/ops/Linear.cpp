@@ -9,6 +9,7 @@
 
 #include "compiler/halide/ops/Lowering.h"
 #include "runtime/BfloatGemm.h"
+#include "runtime/QuantGemm.h"
 
 using namespace Halide;
 
@@ -257,6 +258,38 @@ Func externBf16Product(Lowering &l, ImageParam image, ir::Storage storage,
                    outs, {bits});
 }
 
+/// The prefill product over q4_0 or q8_0 weights and activations rounded
+/// to q8_0 by the micro-kernel tfm_gemm_q8_0 (runtime/QuantGemm.h), as
+/// externBf16Product's: Halide hands it the activations' integers and
+/// their blocks' scales, once per call of the kernel.
+Func externInt8Gemm(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
+                    int outputs, const std::vector<Var> &outs,
+                    int pairStride) {
+  ProductStages &p = l.stages.product;
+  Var c("c"), b("b"), s("s");
+  Func act("act_bytes"), d("act_d");
+  act(c, s) = cast<int8_t>(p.actInts(c, s));
+  d(b, s) = p.actScale(b, s)[0];
+  int format = storage == ir::Storage::q4_0 ? tfm_gemm_weight_q4_0
+                                            : tfm_gemm_weight_q8_0;
+  p.externGemmOutputs = outputs;
+  return externDot(l, "tfm_gemm_q8_0",
+                   {bytes, act, d, Expr(format), Expr(k), Expr(pairStride)},
+                   outs, {act, d});
+}
+
+/// Whether a product over `weight` with rounding `quant` is the 8-bit
+/// prefill micro-kernel's: a prefill product (tiled as a GEMM) over q4_0
+/// or q8_0 weights that are an argument of the kernel and activations
+/// rounded to q8_0.
+bool usesInt8Gemm(Lowering &l, mlir::Value weight,
+                  std::optional<ir::ActQuant> quant) {
+  ir::Storage storage = ir::storageOf(weight.getType());
+  return !l.gemv() && quant == ir::ActQuant::q8_0 &&
+         l.image(weight).defined() &&
+         (storage == ir::Storage::q4_0 || storage == ir::Storage::q8_0);
+}
+
 /// Whether a product over `weight` with rounding `quant` is the bf16
 /// micro-kernel's: a prefill product (tiled as a GEMM) at bf16 precision
 /// over a float weight that is an argument of the kernel, k in whole tile
@@ -309,6 +342,10 @@ Func storedProduct(Lowering &l, Func x, mlir::Value weight,
     int outputs = int(Lowering::size(weight, 0)) / (outs.size() == 3 ? 2 : 1);
     return externBf16Product(l, image, storage, x, k, outputs, outs,
                              pairStride);
+  }
+  if (usesInt8Gemm(l, weight, quant)) {
+    int outputs = int(Lowering::size(weight, 0)) / (outs.size() == 3 ? 2 : 1);
+    return externInt8Gemm(l, image, storage, k, outputs, outs, pairStride);
   }
   if (usesIntegers(l, weight, quant) && usesExtern(weight))
     return externProduct(l, image, storage, k, outs, pairStride);

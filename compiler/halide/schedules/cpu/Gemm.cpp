@@ -25,12 +25,13 @@ using namespace Halide;
 
 namespace tfm::halide::cpu {
 
-/// A product by the bf16 micro-kernel (runtime/BfloatGemm.h): parallel
-/// over panels of 64 outputs (fewer when there are fewer), each one call
-/// over every row that packs its panel's weights once and sweeps the rows
-/// through them. Whole panels only (the last one shifts inwards), so no
-/// call asks for a weight row past the matrix. The activations' bf16 bits
-/// are made once per kernel call.
+/// A product by a prefill micro-kernel (runtime/BfloatGemm.h,
+/// runtime/QuantGemm.h): parallel over panels of 64 outputs (fewer when
+/// there are fewer), each one call over every row that packs its panel's
+/// weights once and sweeps the rows through them. Whole panels only (the
+/// last one shifts inwards), so no call asks for a weight row past the
+/// matrix. The activations as the micro-kernel reads them (bf16 bits, or
+/// 8-bit integers and their blocks' scales) are made once per kernel call.
 void tileExternGemm(KernelPipeline &p, Func out, Var n, Var row) {
   ProductStages &product = p.stages.product;
   int cols = std::min(64, product.externGemmOutputs);
@@ -40,6 +41,9 @@ void tileExternGemm(KernelPipeline &p, Func out, Var n, Var row) {
       .parallel(no);
   if (cols % 8 == 0)
     out.vectorize(ni, 8);
+  // The activations' block scales (an 8-bit product's), once per row.
+  if (product.actScale.defined())
+    product.actScale.compute_root().parallel(product.actScale.args()[1]);
   for (Func f : product.externInputs)
     f.compute_root()
         .vectorize(f.args()[0], 8, TailStrategy::GuardWithIf)

@@ -1,0 +1,303 @@
+//===- QuantGemm.cpp - prefill products in 8-bit integers -------*- C++ -*-===//
+//
+// tfm_gemm_q8_0 (QuantGemm.h). A packed panel holds, for each 16 outputs
+// (a group g) and each block b of 32 k, 576 bytes: 8 steps of 64 bytes,
+// step t holding k 4t..4t+3 of the 16 outputs side by side (output i's
+// four bytes at 4i), then the 16 weight scales as f32. A group's blocks
+// follow each other, so one group's weights (k / 32 · 576 bytes: 14 KiB
+// at k = 768) stay in the first-level cache while every activation row
+// passes through them, a tile of rows at a time.
+//
+// Each block's integer sum starts from -offset·Σa over the block (the
+// offset being what the layout added to the weights), so after its 8
+// steps each lane holds Σ q_w·q exactly: at most 32·128·127 in magnitude.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/QuantGemm.h"
+
+#include "runtime/ExternBuffers.h"
+#include "runtime/Half.h"
+#include "runtime/QuantDot.h"
+
+// GCC 12's AVX-512 intrinsics start some results from an undefined
+// vector, which -Wall reports as uninitialized.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace tfm::rt {
+namespace {
+
+constexpr int kBlock = 32;        // k per block
+constexpr int kGroup = 16;        // outputs per group
+constexpr int kSteps = 8;         // 4-byte steps per block
+constexpr int kStepBytes = 64;    // one step of a group
+constexpr int kPackedBlock = 576; // a group's block: 8 steps, 16 scales
+constexpr int kTileRows = 8;      // activation rows per tile (VNNI)
+constexpr int kTileRowsAvx2 = 4;  // activation rows per tile (AVX2)
+
+#define TFM_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define TFM_VNNI                                                               \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+/// The bytes of one block of `format`.
+int blockBytes(int format) {
+  return format == tfm_gemm_weight_q4_0 ? 2 + kBlock / 2 : 2 + kBlock;
+}
+
+uint32_t load32(const uint8_t *p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+void store32(uint8_t *p, uint32_t v) { std::memcpy(p, &v, 4); }
+
+/// Packs `count` weight rows (`rows[i]`, `blocks` blocks each) into groups
+/// of 16 outputs; outputs past `count` get zero weights and scales.
+void pack(const uint8_t *const *rows, int count, int format, int blocks,
+          uint8_t *dst) {
+  int bytes = blockBytes(format);
+  int groups = (count + kGroup - 1) / kGroup;
+  for (int g = 0; g < groups; ++g)
+    for (int b = 0; b < blocks; ++b) {
+      uint8_t *packed = dst + (int64_t(g) * blocks + b) * kPackedBlock;
+      float scales[kGroup];
+      for (int i = 0; i < kGroup; ++i) {
+        int n = g * kGroup + i;
+        uint8_t *lane = packed + 4 * i;
+        if (n >= count) {
+          for (int t = 0; t < kSteps; ++t)
+            store32(lane + t * kStepBytes, 0);
+          scales[i] = 0.f;
+          continue;
+        }
+        const uint8_t *src = rows[n] + int64_t(b) * bytes;
+        uint16_t d;
+        std::memcpy(&d, src, 2);
+        scales[i] = f16ToFloat(d);
+        if (format == tfm_gemm_weight_q4_0) {
+          // Element e in byte e's low half, e + 16 in its high half.
+          for (int t = 0; t < 4; ++t) {
+            uint32_t v = load32(src + 2 + 4 * t);
+            store32(lane + t * kStepBytes, v & 0x0F0F0F0Fu);
+            store32(lane + (t + 4) * kStepBytes, (v >> 4) & 0x0F0F0F0Fu);
+          }
+        } else {
+          for (int t = 0; t < kSteps; ++t)
+            store32(lane + t * kStepBytes,
+                    load32(src + 2 + 4 * t) ^ 0x80808080u);
+        }
+      }
+      std::memcpy(packed + kSteps * kStepBytes, scales, sizeof scales);
+    }
+}
+
+/// The activation rows of one tile: their integers, the blocks' starting
+/// sums (-offset·Σa) and scales.
+struct Tile {
+  const int8_t *a[kTileRows];
+  const int32_t *start[kTileRows];
+  const float *scale[kTileRows];
+};
+
+/// R activation rows by one group of 16 outputs on 512-bit vectors:
+/// result[r][i] = output i for row r.
+template <int R>
+TFM_VNNI void tileVnni(const uint8_t *group, int blocks, const Tile &x,
+                       float (*result)[kGroup]) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm512_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *packed = group + int64_t(b) * kPackedBlock;
+    __m512i w[kSteps];
+    for (int t = 0; t < kSteps; ++t)
+      w[t] = _mm512_load_si512(packed + t * kStepBytes);
+    __m512 dw = _mm512_load_ps(packed + kSteps * kStepBytes);
+    for (int r = 0; r < R; ++r) {
+      const int32_t *quads =
+          reinterpret_cast<const int32_t *>(x.a[r] + b * kBlock);
+      __m512i sum = _mm512_set1_epi32(x.start[r][b]);
+      for (int t = 0; t < kSteps; ++t) {
+        int32_t q;
+        std::memcpy(&q, quads + t, 4);
+        sum = _mm512_dpbusd_epi32(sum, w[t], _mm512_set1_epi32(q));
+      }
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
+                               _mm512_mul_ps(dw, _mm512_set1_ps(x.scale[r][b])),
+                               acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    _mm512_storeu_ps(result[r], acc[r]);
+}
+
+/// The same on 256-bit vectors, one half of the group (8 outputs) at a
+/// time. q4_0's pairs of products (at most 2·15·127) are summed over the
+/// whole block in 16 bits before pmaddwd widens them; q8_0's weights are
+/// made signed again (`signedWeights`: the layout's +128 undone, so the
+/// sums start from 0) and multiplied by sign, as pmaddubsw wants.
+template <int R>
+TFM_AVX2 void tileAvx2(const uint8_t *group, int blocks, const Tile &x,
+                       bool signedWeights, float (*result)[kGroup]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i flip = _mm256_set1_epi8(char(0x80));
+  for (int half = 0; half < 2; ++half) {
+    __m256 acc[R];
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm256_setzero_ps();
+    for (int b = 0; b < blocks; ++b) {
+      const uint8_t *packed = group + int64_t(b) * kPackedBlock + 32 * half;
+      __m256i w[kSteps];
+      for (int t = 0; t < kSteps; ++t)
+        w[t] = _mm256_load_si256(
+            reinterpret_cast<const __m256i *>(packed + t * kStepBytes));
+      __m256 dw = _mm256_load_ps(reinterpret_cast<const float *>(
+          group + int64_t(b) * kPackedBlock + kSteps * kStepBytes + 32 * half));
+      for (int r = 0; r < R; ++r) {
+        const uint8_t *quads = reinterpret_cast<const uint8_t *>(x.a[r]) +
+                               b * kBlock;
+        __m256i sum = _mm256_set1_epi32(x.start[r][b]);
+        if (!signedWeights) {
+          __m256i pairs = _mm256_setzero_si256();
+          for (int t = 0; t < kSteps; ++t)
+            pairs = _mm256_add_epi16(
+                pairs, _mm256_maddubs_epi16(
+                           w[t], _mm256_set1_epi32(int(load32(quads + 4 * t)))));
+          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
+        } else {
+          for (int t = 0; t < kSteps; ++t) {
+            __m256i ws = _mm256_xor_si256(w[t], flip);
+            __m256i a = _mm256_set1_epi32(int(load32(quads + 4 * t)));
+            __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(ws),
+                                                 _mm256_sign_epi8(a, ws));
+            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
+          }
+        }
+        acc[r] = _mm256_fmadd_ps(
+            _mm256_cvtepi32_ps(sum),
+            _mm256_mul_ps(dw, _mm256_set1_ps(x.scale[r][b])), acc[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      _mm256_storeu_ps(result[r] + 8 * half, acc[r]);
+  }
+}
+
+using TileFn = void (*)(const uint8_t *, int, const Tile &, bool,
+                        float (*)[kGroup]);
+
+template <int R>
+void vnni(const uint8_t *g, int blocks, const Tile &x, bool,
+          float (*result)[kGroup]) {
+  tileVnni<R>(g, blocks, x, result);
+}
+
+template <int R>
+void avx2(const uint8_t *g, int blocks, const Tile &x, bool signedWeights,
+          float (*result)[kGroup]) {
+  tileAvx2<R>(g, blocks, x, signedWeights, result);
+}
+
+/// The tile functions by row count (index R - 1).
+constexpr TileFn kVnniTiles[kTileRows] = {vnni<1>, vnni<2>, vnni<3>, vnni<4>,
+                                          vnni<5>, vnni<6>, vnni<7>, vnni<8>};
+constexpr TileFn kAvx2Tiles[kTileRowsAvx2] = {avx2<1>, avx2<2>, avx2<3>,
+                                              avx2<4>};
+
+} // namespace
+} // namespace tfm::rt
+
+extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                             halide_buffer_t *actScale, int32_t format,
+                             int32_t k, int32_t pairStride,
+                             halide_buffer_t *out) {
+  using namespace tfm::rt;
+  if (format != tfm_gemm_weight_q4_0 && format != tfm_gemm_weight_q8_0)
+    return -1;
+  const halide_dimension_t *o = out->dim;
+  int32_t nMin = o[0].min, nExtent = o[0].extent;
+  int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
+  int32_t sMin = o[2].min, sExtent = o[2].extent;
+  int32_t blocks = k / kBlock, bytes = blockBytes(format);
+  if (weight->is_bounds_query() || act->is_bounds_query() ||
+      actScale->is_bounds_query()) {
+    int32_t first = nMin + jMin * pairStride,
+            last = nMin + nExtent - 1 + jMax * pairStride;
+    request(weight, 0, 0, blocks * bytes);
+    request(weight, 1, first, last - first + 1);
+    request(act, 0, 0, k);
+    request(act, 1, sMin, sExtent);
+    request(actScale, 0, 0, blocks);
+    request(actScale, 1, sMin, sExtent);
+    return 0;
+  }
+  if (k % kBlock != 0 || weight->dim[0].stride != 1 ||
+      act->dim[0].stride != 1 || actScale->dim[0].stride != 1)
+    return -1;
+  bool useVnni = dotIsa() == DotIsa::avx512vnni;
+  // What the layout adds to the weights, taken back from the sums (none
+  // where the AVX2 path makes q8_0's weights signed again).
+  bool signedWeights = !useVnni && format == tfm_gemm_weight_q8_0;
+  int32_t offset = format == tfm_gemm_weight_q4_0 ? 8 : signedWeights ? 0 : 128;
+  thread_local std::vector<int32_t> starts;
+  starts.resize(size_t(sExtent) * size_t(blocks));
+  for (int32_t s = 0; s < sExtent; ++s) {
+    const int8_t *a = rowOf<int8_t>(act, sMin + s);
+    for (int32_t b = 0; b < blocks; ++b) {
+      int32_t sum = 0;
+      for (int i = 0; i < kBlock; ++i)
+        sum += a[b * kBlock + i];
+      starts[size_t(s) * blocks + b] = -offset * sum;
+    }
+  }
+  int groups = (nExtent + kGroup - 1) / kGroup;
+  // The panel, 64-byte aligned for the vector loads.
+  thread_local std::vector<uint8_t> storage;
+  thread_local std::vector<const uint8_t *> rows;
+  storage.resize(size_t(groups) * size_t(blocks) * kPackedBlock + 63);
+  uint8_t *panel = reinterpret_cast<uint8_t *>(
+      (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
+  rows.resize(size_t(nExtent));
+  int tileRows = useVnni ? kTileRows : kTileRowsAvx2;
+  const TileFn *tiles = useVnni ? kVnniTiles : kAvx2Tiles;
+  alignas(64) float result[kTileRows][kGroup];
+  float *base = reinterpret_cast<float *>(out->host);
+  for (int32_t j = jMin; j <= jMax; ++j) {
+    for (int32_t n = 0; n < nExtent; ++n)
+      rows[n] = rowOf<uint8_t>(weight, nMin + n + j * pairStride);
+    pack(rows.data(), nExtent, format, blocks, panel);
+    for (int g = 0; g < groups; ++g) {
+      const uint8_t *group = panel + int64_t(g) * blocks * kPackedBlock;
+      int cols = std::min(kGroup, nExtent - g * kGroup);
+      for (int32_t s0 = 0; s0 < sExtent; s0 += tileRows) {
+        int count = std::min(tileRows, sExtent - s0);
+        Tile x;
+        for (int r = 0; r < count; ++r) {
+          x.a[r] = rowOf<int8_t>(act, sMin + s0 + r);
+          x.start[r] = starts.data() + size_t(s0 + r) * blocks;
+          x.scale[r] = rowOf<float>(actScale, sMin + s0 + r);
+        }
+        tiles[count - 1](group, blocks, x, signedWeights, result);
+        for (int r = 0; r < count; ++r) {
+          float *dst = base + int64_t(g * kGroup) * o[0].stride +
+                       int64_t(j - jMin) * o[1].stride +
+                       int64_t(s0 + r) * o[2].stride;
+          if (o[0].stride == 1)
+            std::memcpy(dst, result[r], size_t(cols) * sizeof(float));
+          else
+            for (int i = 0; i < cols; ++i)
+              dst[i * o[0].stride] = result[r][i];
+        }
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,58 @@
+//===- QuantGemm.h - prefill products in 8-bit integers ---------*- C++ -*-===//
+//
+// The prefill product of q4_0 or q8_0 weights and activations rounded to
+// q8_0, called by the compiled GEMMs through Halide's define_extern, as
+// llama.cpp computes it: each block of 32 is an exact integer sum, scaled
+// by the weight's and the activations' scales and summed in f32. The
+// decode products (QuantDot.h) read each weight row once against one
+// activation row; a prefill reads it against every row of the prompt, so
+// here each call first packs its panel of weight rows into the layout the
+// integer instructions want and then sweeps the activations through it:
+// - AVX512-VNNI: one vpdpbusd multiplies four unsigned weight bytes by
+//   four signed activation bytes in each of 16 lanes. A lane is an output
+//   row: its four bytes are that row's four consecutive k, and the four
+//   activation bytes are the same for every lane (a broadcast). A block of
+//   32 is 8 such steps for 16 rows, against 32 FMAs over dequantized
+//   weights.
+// - AVX2 (the fallback): pmaddubsw and pmaddwd do the same in 8 lanes.
+//
+// Weights are unsigned in the layout: q4_0's nibbles as they are stored
+// (0-15, the format's -8 taken back from the activations' block sums),
+// q8_0's integers plus 128 (taken back likewise; on AVX2, whose pmaddubsw
+// would saturate, they are made signed again and multiplied by sign).
+//
+// The path is QuantDot.h's dotIsa(): TFM_DOT_ISA=avx2 or forceDotFallback
+// makes it take the fallback on any machine.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef TFM_RUNTIME_QUANTGEMM_H
+#define TFM_RUNTIME_QUANTGEMM_H
+
+#include <HalideRuntime.h>
+
+#include <cstdint>
+
+extern "C" {
+
+/// The weight formats tfm_gemm_q8_0 reads (its `format` argument).
+enum tfm_gemm_int8_format {
+  tfm_gemm_weight_q4_0 = 0, // blocks of 32: f16 d, 16 bytes of nibbles
+  tfm_gemm_weight_q8_0 = 1, // blocks of 32: f16 d, 32 signed bytes
+};
+
+/// out(n, j, s) = Σ_b d_w(row, b)·d_a(b, s)·Σ_{k in b} q_w(row, k)·q(k, s),
+/// row = n + j·pairStride (j selects the gate or the up half of a fused
+/// GLU weight; extent 1 otherwise), as an extern stage:
+/// - weight: the rows' bytes in `format`, UInt(8) [k / 32 · bytes, rows];
+/// - act: the activations' integers q, Int(8) [k, s];
+/// - actScale: each block's scale d_a, Float(32) [k / 32, s];
+/// - k: a multiple of 32.
+/// Returns 0, or -1 for buffers whose innermost dimension is not dense or
+/// an unknown format.
+int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                  halide_buffer_t *actScale, int32_t format, int32_t k,
+                  int32_t pairStride, halide_buffer_t *out);
+}
+
+#endif // TFM_RUNTIME_QUANTGEMM_H

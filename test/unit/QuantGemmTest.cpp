@@ -1,0 +1,159 @@
+//===- QuantGemmTest.cpp - the 8-bit prefill micro-kernel -------------===//
+//
+// Each path of tfm_gemm_q8_0 this CPU has (AVX512-VNNI, AVX2) against the
+// f64 sum over blocks of the weight's and the activations' scales times
+// the blocks' integer sums, for q4_0 and q8_0 weights (q8_0's extremes
+// -128 and 127 included), shapes with partial tiles of rows and outputs,
+// a fused GLU's two halves and an output window that starts inside the
+// matrix; and the bounds query.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Half.h"
+#include "runtime/QuantDot.h"
+#include "runtime/QuantGemm.h"
+#include "test/unit/BufferView.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace tfm::rt;
+using tfm::test::View;
+
+namespace {
+
+struct Case {
+  int k, rows, seq, nMin, nExtent, pairStride, sMin;
+};
+
+class QuantGemm
+    : public ::testing::TestWithParam<std::tuple<Case, int, DotIsa>> {
+protected:
+  void TearDown() override { forceDotFallback(false); }
+};
+
+TEST_P(QuantGemm, MatchesScaledIntegerSumsOfEachBlock) {
+  auto [c, format, isa] = GetParam();
+  forceDotFallback(isa == DotIsa::avx2);
+  if (dotIsa() != isa)
+    GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  std::mt19937 rng(c.k * 7 + c.rows + format);
+  std::uniform_int_distribution<int> byte(0, 255), act(-127, 127);
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  int total = c.pairStride ? 2 * c.pairStride : c.rows;
+  int js = c.pairStride ? 2 : 1;
+  int blocks = c.k / 32, bytes = format == tfm_gemm_weight_q4_0 ? 18 : 34;
+  // The stored bytes, and each weight's integer and block scale.
+  std::vector<uint8_t> w(size_t(total) * blocks * bytes);
+  std::vector<int> q(size_t(total) * c.k);
+  std::vector<float> dw(size_t(total) * blocks);
+  for (int row = 0; row < total; ++row)
+    for (int b = 0; b < blocks; ++b) {
+      uint8_t *block = w.data() + (size_t(row) * blocks + b) * bytes;
+      uint16_t d = floatToF16(scale(rng) * (byte(rng) < 128 ? -1.f : 1.f));
+      std::memcpy(block, &d, 2);
+      dw[size_t(row) * blocks + b] = f16ToFloat(d);
+      int *ints = q.data() + size_t(row) * c.k + b * 32;
+      for (int i = 0; i < (format == tfm_gemm_weight_q4_0 ? 16 : 32); ++i) {
+        block[2 + i] = uint8_t(byte(rng));
+        if (format == tfm_gemm_weight_q4_0) {
+          ints[i] = (block[2 + i] & 15) - 8;
+          ints[i + 16] = (block[2 + i] >> 4) - 8;
+        } else {
+          ints[i] = int8_t(block[2 + i]);
+        }
+      }
+    }
+  std::vector<int8_t> a(size_t(c.seq) * c.k);
+  std::vector<float> da(size_t(c.seq) * blocks);
+  for (auto &v : a)
+    v = int8_t(act(rng));
+  for (auto &v : da)
+    v = scale(rng);
+  View vw(w.data(), halide_type_t(halide_type_uint, 8),
+          {{0, blocks * bytes}, {0, total}});
+  View va(a.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, c.seq}});
+  View vd(da.data(), halide_type_t(halide_type_float, 32),
+          {{0, blocks}, {0, c.seq}});
+  int sExtent = c.seq - c.sMin;
+  std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
+  View vo(out.data(), halide_type_t(halide_type_float, 32),
+          {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
+  ASSERT_EQ(tfm_gemm_q8_0(&vw.buf, &va.buf, &vd.buf, format, c.k,
+                          c.pairStride, &vo.buf),
+            0);
+  for (int s = 0; s < sExtent; ++s)
+    for (int j = 0; j < js; ++j)
+      for (int n = 0; n < c.nExtent; ++n) {
+        int row = c.nMin + n + j * c.pairStride, sr = c.sMin + s;
+        double exact = 0, size = 0;
+        for (int b = 0; b < blocks; ++b) {
+          long dot = 0;
+          for (int i = 0; i < 32; ++i)
+            dot += long(q[size_t(row) * c.k + b * 32 + i]) *
+                   a[size_t(sr) * c.k + b * 32 + i];
+          double term = double(dw[size_t(row) * blocks + b]) *
+                        da[size_t(sr) * blocks + b] * double(dot);
+          exact += term;
+          size += std::fabs(term);
+        }
+        float got = out[(size_t(s) * js + j) * c.nExtent + n];
+        // Each block's term is rounded twice (the scales' product, then
+        // times the exact integer sum) and the f32 sum over blocks once per
+        // block: at most blocks + 2 half-ulps of the sum of magnitudes.
+        ASSERT_NEAR(got, exact, (blocks + 2) * 0x1p-24 * size + 1e-30)
+            << "s " << s << " j " << j << " n " << n;
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, QuantGemm,
+    ::testing::Combine(
+        ::testing::Values(Case{32, 16, 8, 0, 16, 0, 0},
+                          Case{64, 40, 37, 0, 40, 0, 0},   // partial tiles
+                          Case{256, 96, 50, 16, 64, 0, 3}, // a window
+                          Case{128, 0, 33, 8, 24, 48, 1},  // GLU halves
+                          Case{768, 64, 128, 0, 64, 0, 0}),
+        ::testing::Values(int(tfm_gemm_weight_q4_0), int(tfm_gemm_weight_q8_0)),
+        ::testing::Values(DotIsa::avx512vnni, DotIsa::avx2)));
+
+TEST(QuantGemmBounds, AnswersTheRowsActivationsAndScalesNeeded) {
+  halide_dimension_t wd[2] = {}, ad[2] = {}, sd[2] = {},
+                     od[3] = {{32, 16, 1, 0}, {0, 2, 16, 0}, {5, 7, 32, 0}};
+  halide_buffer_t weight = {}, act = {}, scales = {}, out = {};
+  weight.dimensions = act.dimensions = scales.dimensions = 2;
+  weight.dim = wd;
+  act.dim = ad;
+  scales.dim = sd;
+  out.dimensions = 3;
+  out.dim = od;
+  ASSERT_EQ(tfm_gemm_q8_0(&weight, &act, &scales, tfm_gemm_weight_q4_0, 64,
+                          100, &out),
+            0);
+  EXPECT_EQ(wd[0].min, 0);
+  EXPECT_EQ(wd[0].extent, 36); // two blocks of 18 bytes
+  EXPECT_EQ(wd[1].min, 32);
+  EXPECT_EQ(wd[1].extent, 116); // rows 32..47 and 132..147
+  EXPECT_EQ(ad[0].extent, 64);
+  EXPECT_EQ(ad[1].min, 5);
+  EXPECT_EQ(ad[1].extent, 7);
+  EXPECT_EQ(sd[0].extent, 2);
+  EXPECT_EQ(sd[1].min, 5);
+  EXPECT_EQ(sd[1].extent, 7);
+}
+
+TEST(QuantGemmBounds, RefusesAnUnknownFormat) {
+  halide_dimension_t dims[3] = {{0, 16, 1, 0}, {0, 1, 16, 0}, {0, 1, 16, 0}};
+  halide_buffer_t weight = {}, act = {}, scales = {}, out = {};
+  weight.dimensions = act.dimensions = scales.dimensions = 2;
+  weight.dim = act.dim = scales.dim = dims;
+  out.dimensions = 3;
+  out.dim = dims;
+  EXPECT_EQ(tfm_gemm_q8_0(&weight, &act, &scales, 7, 32, 0, &out), -1);
+}
+
+} // namespace
