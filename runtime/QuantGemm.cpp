@@ -27,6 +27,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -59,44 +60,77 @@ uint32_t load32(const uint8_t *p) {
 
 void store32(uint8_t *p, uint32_t v) { std::memcpy(p, &v, 4); }
 
-/// Packs `count` weight rows (`rows[i]`, `blocks` blocks each) into groups
-/// of 16 outputs; outputs past `count` get zero weights and scales.
-void pack(const uint8_t *const *rows, int count, int format, int blocks,
-          uint8_t *dst) {
+/// Packs outputs [16g, 16g + 16) of `count` weight rows (row n at
+/// `first` + n·`stride` bytes, `blocks` blocks each) into group g of the
+/// panel at `dst`, one output at a time; outputs past `count` get zero
+/// weights and scales.
+void packGroup(const uint8_t *first, int64_t stride, int count, int format,
+               int blocks, int g, uint8_t *dst) {
   int bytes = blockBytes(format);
-  int groups = (count + kGroup - 1) / kGroup;
-  for (int g = 0; g < groups; ++g)
-    for (int b = 0; b < blocks; ++b) {
-      uint8_t *packed = dst + (int64_t(g) * blocks + b) * kPackedBlock;
-      float scales[kGroup];
-      for (int i = 0; i < kGroup; ++i) {
-        int n = g * kGroup + i;
-        uint8_t *lane = packed + 4 * i;
-        if (n >= count) {
-          for (int t = 0; t < kSteps; ++t)
-            store32(lane + t * kStepBytes, 0);
-          scales[i] = 0.f;
-          continue;
-        }
-        const uint8_t *src = rows[n] + int64_t(b) * bytes;
-        uint16_t d;
-        std::memcpy(&d, src, 2);
-        scales[i] = f16ToFloat(d);
-        if (format == tfm_gemm_weight_q4_0) {
-          // Element e in byte e's low half, e + 16 in its high half.
-          for (int t = 0; t < 4; ++t) {
-            uint32_t v = load32(src + 2 + 4 * t);
-            store32(lane + t * kStepBytes, v & 0x0F0F0F0Fu);
-            store32(lane + (t + 4) * kStepBytes, (v >> 4) & 0x0F0F0F0Fu);
-          }
-        } else {
-          for (int t = 0; t < kSteps; ++t)
-            store32(lane + t * kStepBytes,
-                    load32(src + 2 + 4 * t) ^ 0x80808080u);
-        }
+  for (int b = 0; b < blocks; ++b) {
+    uint8_t *packed = dst + (int64_t(g) * blocks + b) * kPackedBlock;
+    float scales[kGroup];
+    for (int i = 0; i < kGroup; ++i) {
+      int n = g * kGroup + i;
+      uint8_t *lane = packed + 4 * i;
+      if (n >= count) {
+        for (int t = 0; t < kSteps; ++t)
+          store32(lane + t * kStepBytes, 0);
+        scales[i] = 0.f;
+        continue;
       }
-      std::memcpy(packed + kSteps * kStepBytes, scales, sizeof scales);
+      const uint8_t *src = first + n * stride + int64_t(b) * bytes;
+      uint16_t d;
+      std::memcpy(&d, src, 2);
+      scales[i] = f16ToFloat(d);
+      if (format == tfm_gemm_weight_q4_0) {
+        // Element e in byte e's low half, e + 16 in its high half.
+        for (int t = 0; t < 4; ++t) {
+          uint32_t v = load32(src + 2 + 4 * t);
+          store32(lane + t * kStepBytes, v & 0x0F0F0F0Fu);
+          store32(lane + (t + 4) * kStepBytes, (v >> 4) & 0x0F0F0F0Fu);
+        }
+      } else {
+        for (int t = 0; t < kSteps; ++t)
+          store32(lane + t * kStepBytes, load32(src + 2 + 4 * t) ^ 0x80808080u);
+      }
     }
+    std::memcpy(packed + kSteps * kStepBytes, scales, sizeof scales);
+  }
+}
+
+/// The same for a whole group by 512-bit gathers: each step's 16 words
+/// (one per output) in one gather, the scales in another.
+TFM_VNNI void packGroupVnni(const uint8_t *first, int64_t stride, int format,
+                            int blocks, int g, uint8_t *dst) {
+  int bytes = blockBytes(format);
+  const __m512i rows = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(int32_t(stride)));
+  const __m512i low = _mm512_set1_epi8(0x0F), flip = _mm512_set1_epi8(char(0x80));
+  const uint8_t *base = first + int64_t(g) * kGroup * stride;
+  for (int b = 0; b < blocks; ++b) {
+    uint8_t *packed = dst + (int64_t(g) * blocks + b) * kPackedBlock;
+    const uint8_t *block = base + int64_t(b) * bytes;
+    if (format == tfm_gemm_weight_q4_0) {
+      for (int t = 0; t < 4; ++t) {
+        __m512i v = _mm512_i32gather_epi32(rows, block + 2 + 4 * t, 1);
+        _mm512_store_si512(packed + t * kStepBytes, _mm512_and_si512(v, low));
+        _mm512_store_si512(packed + (t + 4) * kStepBytes,
+                           _mm512_and_si512(_mm512_srli_epi32(v, 4), low));
+      }
+    } else {
+      for (int t = 0; t < kSteps; ++t)
+        _mm512_store_si512(
+            packed + t * kStepBytes,
+            _mm512_xor_si512(_mm512_i32gather_epi32(rows, block + 2 + 4 * t, 1),
+                             flip));
+    }
+    // Each word's low half is the block's f16 scale.
+    __m512i d = _mm512_i32gather_epi32(rows, block, 1);
+    _mm512_store_ps(packed + kSteps * kStepBytes,
+                    _mm512_cvtph_ps(_mm512_cvtepi32_epi16(d)));
+  }
 }
 
 /// The activation rows of one tile: their integers, the blocks' starting
@@ -108,33 +142,40 @@ struct Tile {
 };
 
 /// R activation rows by one group of 16 outputs on 512-bit vectors:
-/// result[r][i] = output i for row r.
+/// result[r][i] = output i for row r. The rows' integer sums advance a
+/// step at a time together (R independent vpdpbusd chains), each step's
+/// four activation bytes broadcast from memory.
 template <int R>
 TFM_VNNI void tileVnni(const uint8_t *group, int blocks, const Tile &x,
                        float (*result)[kGroup]) {
   __m512 acc[R];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
     acc[r] = _mm512_setzero_ps();
   for (int b = 0; b < blocks; ++b) {
     const uint8_t *packed = group + int64_t(b) * kPackedBlock;
-    __m512i w[kSteps];
-    for (int t = 0; t < kSteps; ++t)
-      w[t] = _mm512_load_si512(packed + t * kStepBytes);
+    __m512i sum[R];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      sum[r] = _mm512_set1_epi32(x.start[r][b]);
+#pragma GCC unroll 8
+    for (int t = 0; t < kSteps; ++t) {
+      __m512i w = _mm512_load_si512(packed + t * kStepBytes);
+#pragma GCC unroll 8
+      for (int r = 0; r < R; ++r)
+        sum[r] = _mm512_dpbusd_epi32(
+            sum[r], w,
+            _mm512_set1_epi32(int(load32(reinterpret_cast<const uint8_t *>(
+                x.a[r] + b * kBlock + 4 * t)))));
+    }
     __m512 dw = _mm512_load_ps(packed + kSteps * kStepBytes);
-    for (int r = 0; r < R; ++r) {
-      const int32_t *quads =
-          reinterpret_cast<const int32_t *>(x.a[r] + b * kBlock);
-      __m512i sum = _mm512_set1_epi32(x.start[r][b]);
-      for (int t = 0; t < kSteps; ++t) {
-        int32_t q;
-        std::memcpy(&q, quads + t, 4);
-        sum = _mm512_dpbusd_epi32(sum, w[t], _mm512_set1_epi32(q));
-      }
-      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[r]),
                                _mm512_mul_ps(dw, _mm512_set1_ps(x.scale[r][b])),
                                acc[r]);
-    }
   }
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
     _mm512_storeu_ps(result[r], acc[r]);
 }
@@ -144,48 +185,55 @@ TFM_VNNI void tileVnni(const uint8_t *group, int blocks, const Tile &x,
 /// whole block in 16 bits before pmaddwd widens them; q8_0's weights are
 /// made signed again (`signedWeights`: the layout's +128 undone, so the
 /// sums start from 0) and multiplied by sign, as pmaddubsw wants.
-template <int R>
+template <int R, bool signedWeights>
 TFM_AVX2 void tileAvx2(const uint8_t *group, int blocks, const Tile &x,
-                       bool signedWeights, float (*result)[kGroup]) {
+                       float (*result)[kGroup]) {
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i flip = _mm256_set1_epi8(char(0x80));
   for (int half = 0; half < 2; ++half) {
     __m256 acc[R];
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
       acc[r] = _mm256_setzero_ps();
     for (int b = 0; b < blocks; ++b) {
       const uint8_t *packed = group + int64_t(b) * kPackedBlock + 32 * half;
-      __m256i w[kSteps];
-      for (int t = 0; t < kSteps; ++t)
-        w[t] = _mm256_load_si256(
+      __m256i sum[R], pairs[R];
+#pragma GCC unroll 4
+      for (int r = 0; r < R; ++r) {
+        sum[r] = _mm256_set1_epi32(x.start[r][b]);
+        pairs[r] = _mm256_setzero_si256();
+      }
+#pragma GCC unroll 8
+      for (int t = 0; t < kSteps; ++t) {
+        __m256i w = _mm256_load_si256(
             reinterpret_cast<const __m256i *>(packed + t * kStepBytes));
+        __m256i ws = _mm256_xor_si256(w, flip);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+          __m256i a = _mm256_set1_epi32(int(load32(
+              reinterpret_cast<const uint8_t *>(x.a[r] + b * kBlock + 4 * t))));
+          if constexpr (!signedWeights)
+            pairs[r] = _mm256_add_epi16(pairs[r], _mm256_maddubs_epi16(w, a));
+          else
+            sum[r] = _mm256_add_epi32(
+                sum[r], _mm256_madd_epi16(
+                            _mm256_maddubs_epi16(_mm256_abs_epi8(ws),
+                                                 _mm256_sign_epi8(a, ws)),
+                            ones));
+        }
+      }
       __m256 dw = _mm256_load_ps(reinterpret_cast<const float *>(
           group + int64_t(b) * kPackedBlock + kSteps * kStepBytes + 32 * half));
+#pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        const uint8_t *quads = reinterpret_cast<const uint8_t *>(x.a[r]) +
-                               b * kBlock;
-        __m256i sum = _mm256_set1_epi32(x.start[r][b]);
-        if (!signedWeights) {
-          __m256i pairs = _mm256_setzero_si256();
-          for (int t = 0; t < kSteps; ++t)
-            pairs = _mm256_add_epi16(
-                pairs, _mm256_maddubs_epi16(
-                           w[t], _mm256_set1_epi32(int(load32(quads + 4 * t)))));
-          sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
-        } else {
-          for (int t = 0; t < kSteps; ++t) {
-            __m256i ws = _mm256_xor_si256(w[t], flip);
-            __m256i a = _mm256_set1_epi32(int(load32(quads + 4 * t)));
-            __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(ws),
-                                                 _mm256_sign_epi8(a, ws));
-            sum = _mm256_add_epi32(sum, _mm256_madd_epi16(pairs, ones));
-          }
-        }
+        if constexpr (!signedWeights)
+          sum[r] = _mm256_add_epi32(sum[r], _mm256_madd_epi16(pairs[r], ones));
         acc[r] = _mm256_fmadd_ps(
-            _mm256_cvtepi32_ps(sum),
+            _mm256_cvtepi32_ps(sum[r]),
             _mm256_mul_ps(dw, _mm256_set1_ps(x.scale[r][b])), acc[r]);
       }
     }
+#pragma GCC unroll 4
     for (int r = 0; r < R; ++r)
       _mm256_storeu_ps(result[r] + 8 * half, acc[r]);
   }
@@ -203,7 +251,10 @@ void vnni(const uint8_t *g, int blocks, const Tile &x, bool,
 template <int R>
 void avx2(const uint8_t *g, int blocks, const Tile &x, bool signedWeights,
           float (*result)[kGroup]) {
-  tileAvx2<R>(g, blocks, x, signedWeights, result);
+  if (signedWeights)
+    tileAvx2<R, true>(g, blocks, x, result);
+  else
+    tileAvx2<R, false>(g, blocks, x, result);
 }
 
 /// The tile functions by row count (index R - 1).
@@ -261,19 +312,23 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
   int groups = (nExtent + kGroup - 1) / kGroup;
   // The panel, 64-byte aligned for the vector loads.
   thread_local std::vector<uint8_t> storage;
-  thread_local std::vector<const uint8_t *> rows;
   storage.resize(size_t(groups) * size_t(blocks) * kPackedBlock + 63);
   uint8_t *panel = reinterpret_cast<uint8_t *>(
       (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
-  rows.resize(size_t(nExtent));
   int tileRows = useVnni ? kTileRows : kTileRowsAvx2;
   const TileFn *tiles = useVnni ? kVnniTiles : kAvx2Tiles;
   alignas(64) float result[kTileRows][kGroup];
   float *base = reinterpret_cast<float *>(out->host);
   for (int32_t j = jMin; j <= jMax; ++j) {
-    for (int32_t n = 0; n < nExtent; ++n)
-      rows[n] = rowOf<uint8_t>(weight, nMin + n + j * pairStride);
-    pack(rows.data(), nExtent, format, blocks, panel);
+    const uint8_t *first = rowOf<uint8_t>(weight, nMin + j * pairStride);
+    int64_t stride = weight->dim[1].stride;
+    // The gathers' offsets (16 rows' strides) are 32-bit.
+    bool gather = useVnni && stride <= INT32_MAX / kGroup;
+    for (int g = 0; g < groups; ++g)
+      if (gather && (g + 1) * kGroup <= nExtent)
+        packGroupVnni(first, stride, format, blocks, g, panel);
+      else
+        packGroup(first, stride, nExtent, format, blocks, g, panel);
     for (int g = 0; g < groups; ++g) {
       const uint8_t *group = panel + int64_t(g) * blocks * kPackedBlock;
       int cols = std::min(kGroup, nExtent - g * kGroup);
