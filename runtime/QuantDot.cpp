@@ -406,6 +406,23 @@ TFM_VNNI float rowF16Avx512(const uint16_t *w, const float *x, int k) {
 using RowFn = float (*)(const uint8_t *, const int8_t *, const int32_t *,
                         const float *, int);
 
+/// The f16 products of `count` rows `stride` bytes apart, as rowsVnni's.
+TFM_VNNI void rowsF16Avx512(const uint8_t *w, int64_t stride, int32_t count,
+                            const float *x, int k, float *out,
+                            int64_t outStride) {
+  for (int32_t i = 0; i < count; ++i)
+    out[i * outStride] =
+        rowF16Avx512(reinterpret_cast<const uint16_t *>(w + i * stride), x, k);
+}
+
+TFM_AVX2 void rowsF16Avx2(const uint8_t *w, int64_t stride, int32_t count,
+                          const float *x, int k, float *out,
+                          int64_t outStride) {
+  for (int32_t i = 0; i < count; ++i)
+    out[i * outStride] =
+        rowF16Avx2(reinterpret_cast<const uint16_t *>(w + i * stride), x, k);
+}
+
 std::atomic<int> forced{0};
 
 /// Whether this CPU runs the 512-bit VNNI path, unless TFM_DOT_ISA=avx2
@@ -421,28 +438,55 @@ bool hasVnni() {
          __builtin_cpu_supports("avx512vnni");
 }
 
+/// `count` rows of a weight, `stride` bytes apart from `w`, each times
+/// the activations by Fn (inlined: no call per row, the activations'
+/// addresses computed once), into out[i·outStride].
+using RowsFn = void (*)(const uint8_t *w, int64_t stride, int32_t count,
+                        const int8_t *a, const int32_t *sums,
+                        const float *scale, int blocks, float *out,
+                        int64_t outStride);
+
+template <RowFn Fn>
+TFM_VNNI void rowsVnni(const uint8_t *w, int64_t stride, int32_t count,
+                       const int8_t *a, const int32_t *sums, const float *scale,
+                       int blocks, float *out, int64_t outStride) {
+  for (int32_t i = 0; i < count; ++i)
+    out[i * outStride] = Fn(w + i * stride, a, sums, scale, blocks);
+}
+
+template <RowFn Fn>
+TFM_AVX2 void rowsAvx2(const uint8_t *w, int64_t stride, int32_t count,
+                       const int8_t *a, const int32_t *sums, const float *scale,
+                       int blocks, float *out, int64_t outStride) {
+  for (int32_t i = 0; i < count; ++i)
+    out[i * outStride] = Fn(w + i * stride, a, sums, scale, blocks);
+}
+
 /// A weight format's micro-kernel: its block's elements and bytes, the
-/// activation sums it reads per block, and its row product per path.
+/// activation sums it reads per block, and its rows' products per path.
 struct Format {
   int elements, bytes, sumsPerBlock;
-  RowFn vnni, avx2;
+  RowsFn vnni, avx2;
 };
 
-constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowVnni, rowAvx2};
-constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowQ4KVnni,
-                       rowQ4KAvx2};
-constexpr Format kQ6_K{kBlockK, kBytesQ6K, kBlockK / 4, rowQ6KVnni,
-                       rowQ6KAvx2};
+constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowsVnni<rowVnni>,
+                       rowsAvx2<rowAvx2>};
+constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowsVnni<rowQ4KVnni>,
+                       rowsAvx2<rowQ4KAvx2>};
+constexpr Format kQ6_K{kBlockK, kBytesQ6K, kBlockK / 4, rowsVnni<rowQ6KVnni>,
+                       rowsAvx2<rowQ6KAvx2>};
 
 /// The extern stages' common part: answers a bounds query (the weight rows
 /// the outputs need, each `rowElements` long; each input in `inputs` over
-/// its x extent and the outputs' s), or fills `out`, output (n, j, s)
-/// being row(the bytes of weight row n + j·pairStride, s).
-template <typename Row>
+/// its x extent and the outputs' s), or fills `out`: for each s and j,
+/// rows(the bytes of weight row nMin + j·pairStride, the rows' stride in
+/// bytes, the count of outputs n, s, where output (nMin, j, s) goes, the
+/// outputs' stride).
+template <typename Rows>
 int externStage(halide_buffer_t *weight, int32_t rowElements,
                  std::initializer_list<std::pair<halide_buffer_t *, int32_t>>
                      inputs,
-                 int32_t pairStride, halide_buffer_t *out, Row row) {
+                 int32_t pairStride, halide_buffer_t *out, Rows rows) {
   const halide_dimension_t *o = out->dim;
   int32_t nMin = o[0].min, nMax = o[0].min + o[0].extent - 1;
   int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
@@ -466,13 +510,14 @@ int externStage(halide_buffer_t *weight, int32_t rowElements,
     if (b->dim[0].stride != 1)
       return -1;
   float *base = reinterpret_cast<float *>(out->host);
+  int64_t stride = int64_t(weight->dim[1].stride) * weight->type.bytes();
   for (int32_t s = sMin; s < sMin + sExtent; ++s)
     for (int32_t j = jMin; j <= jMax; ++j)
-      for (int32_t n = nMin; n <= nMax; ++n)
-        base[int64_t(n - nMin) * o[0].stride +
-             int64_t(j - jMin) * o[1].stride +
-             int64_t(s - sMin) * o[2].stride] =
-            row(rowOf<uint8_t>(weight, n + j * pairStride), s);
+      rows(rowOf<uint8_t>(weight, nMin + j * pairStride), stride,
+           nMax - nMin + 1, s,
+           base + int64_t(j - jMin) * o[1].stride +
+               int64_t(s - sMin) * o[2].stride,
+           o[0].stride);
   return 0;
 }
 
@@ -482,13 +527,15 @@ int product(const Format &format, halide_buffer_t *weight,
             halide_buffer_t *actScale, int32_t k, int32_t pairStride,
             halide_buffer_t *out) {
   int32_t blocks = k / format.elements;
-  RowFn fn = dotIsa() == DotIsa::avx512vnni ? format.vnni : format.avx2;
+  RowsFn fn = dotIsa() == DotIsa::avx512vnni ? format.vnni : format.avx2;
   return externStage(
       weight, blocks * format.bytes,
       {{act, k}, {actSums, blocks * format.sumsPerBlock}, {actScale, blocks}},
-      pairStride, out, [&](const uint8_t *w, int32_t s) {
-        return fn(w, rowOf<int8_t>(act, s), rowOf<int32_t>(actSums, s),
-                  rowOf<float>(actScale, s), blocks);
+      pairStride, out,
+      [&](const uint8_t *w, int64_t stride, int32_t count, int32_t s,
+          float *dst, int64_t dstStride) {
+        fn(w, stride, count, rowOf<int8_t>(act, s), rowOf<int32_t>(actSums, s),
+           rowOf<float>(actScale, s), blocks, dst, dstStride);
       });
 }
 
@@ -535,10 +582,11 @@ extern "C" int tfm_dot_f16_f32(halide_buffer_t *weight, halide_buffer_t *act,
                                int32_t k, int32_t pairStride,
                                halide_buffer_t *out) {
   using namespace tfm::rt;
-  auto fn = dotIsa() == DotIsa::avx512vnni ? rowF16Avx512 : rowF16Avx2;
+  auto fn = dotIsa() == DotIsa::avx512vnni ? rowsF16Avx512 : rowsF16Avx2;
   return externStage(weight, k, {{act, k}}, pairStride, out,
-                      [&](const uint8_t *w, int32_t s) {
-                        return fn(reinterpret_cast<const uint16_t *>(w),
-                                  rowOf<float>(act, s), k);
-                      });
+                     [&](const uint8_t *w, int64_t stride, int32_t count,
+                         int32_t s, float *dst, int64_t dstStride) {
+                       fn(w, stride, count, rowOf<float>(act, s), k, dst,
+                          dstStride);
+                     });
 }
