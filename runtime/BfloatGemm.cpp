@@ -161,10 +161,10 @@ struct ActBlock {
   const uint16_t *a;
   int64_t stride;
   int rows;
-  /// Rows i0..i0 + 3, the last row again for those past the block (their
-  /// results are not stored).
-  void rowsFrom(int i0, const uint16_t *out[4]) const {
-    for (int i = 0; i < 4; ++i)
+  /// Rows i0..i0 + n - 1, the last row again for those past the block
+  /// (their results are not stored).
+  void rowsFrom(int i0, int n, const uint16_t **out) const {
+    for (int i = 0; i < n; ++i)
       out[i] = a + std::min(i0 + i, rows - 1) * stride;
   }
 };
@@ -261,35 +261,52 @@ TFM_AMX void blockAmx(const ActBlock &x, const uint16_t *b, int64_t bStride,
     amxTiles<false, false>(x, b, bStride, kbs, scratch);
 }
 
-/// vdpbf16ps: 4 rows by a column tile's 16 outputs at a time, each
-/// activation pair broadcast against a B tile row.
+/// AVX512-BF16: 8 rows by T column tiles (16 outputs each) at a time, 8·T
+/// independent accumulators, each B tile row loaded once for the 8 rows
+/// and each row's pair of activations broadcast once for the T tiles.
+template <int T>
+TFM_BF16 void tileAvx512(const ActBlock &x, int i0, const uint16_t *b,
+                         int64_t bStride, int kbs, float *scratch) {
+  const uint16_t *a[8];
+  x.rowsFrom(i0, 8, a);
+  __m512 acc[8][T];
+#pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i)
+#pragma GCC unroll 2
+    for (int t = 0; t < T; ++t)
+      acc[i][t] = _mm512_setzero_ps();
+  for (int kb = 0; kb < kbs; ++kb)
+    for (int r = 0; r < 16; ++r) {
+      __m512bh w[T];
+#pragma GCC unroll 2
+      for (int t = 0; t < T; ++t)
+        w[t] = reinterpret_cast<__m512bh>(_mm512_loadu_si512(
+            b + t * bStride + int64_t(kb) * kTileElems + 32 * r));
+      int64_t k = int64_t(kb) * kTileK + 2 * r;
+#pragma GCC unroll 8
+      for (int i = 0; i < 8; ++i) {
+        uint32_t pairBits;
+        std::memcpy(&pairBits, a[i] + k, 4);
+        __m512bh pair =
+            reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(pairBits)));
+#pragma GCC unroll 2
+        for (int t = 0; t < T; ++t)
+          acc[i][t] = _mm512_dpbf16_ps(acc[i][t], pair, w[t]);
+      }
+    }
+  for (int i = 0; i < 8 && i0 + i < x.rows; ++i)
+#pragma GCC unroll 2
+    for (int t = 0; t < T; ++t)
+      _mm512_storeu_ps(scratch + (i0 + i) * kBlockCols + 16 * t, acc[i][t]);
+}
+
 TFM_BF16 void blockAvx512(const ActBlock &x, const uint16_t *b, int64_t bStride,
                           bool pair, int kbs, float *scratch) {
-  for (int t = 0; t < (pair ? 2 : 1); ++t) {
-    const uint16_t *bt = b + t * bStride;
-    for (int i0 = 0; i0 < x.rows; i0 += 4) {
-      const uint16_t *a[4];
-      x.rowsFrom(i0, a);
-      __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(),
-                       _mm512_setzero_ps(), _mm512_setzero_ps()};
-      for (int kb = 0; kb < kbs; ++kb)
-        for (int r = 0; r < 16; ++r) {
-          __m512bh w = reinterpret_cast<__m512bh>(
-              _mm512_loadu_si512(bt + int64_t(kb) * kTileElems + 32 * r));
-          int64_t k = int64_t(kb) * kTileK + 2 * r;
-          for (int i = 0; i < 4; ++i) {
-            uint32_t pairBits;
-            std::memcpy(&pairBits, a[i] + k, 4);
-            acc[i] = _mm512_dpbf16_ps(
-                acc[i],
-                reinterpret_cast<__m512bh>(_mm512_set1_epi32(int(pairBits))),
-                w);
-          }
-        }
-      for (int i = 0; i < 4 && i0 + i < x.rows; ++i)
-        _mm512_storeu_ps(scratch + (i0 + i) * kBlockCols + 16 * t, acc[i]);
-    }
-  }
+  for (int i0 = 0; i0 < x.rows; i0 += 8)
+    if (pair)
+      tileAvx512<2>(x, i0, b, bStride, kbs, scratch);
+    else
+      tileAvx512<1>(x, i0, b, bStride, kbs, scratch);
 }
 
 /// AVX2: each B tile row's pairs widened to f32 (the low element shifted
@@ -301,7 +318,7 @@ TFM_AVX2 void blockAvx2(const ActBlock &x, const uint16_t *b, int64_t bStride,
     const uint16_t *bt = b + (h / 2) * bStride + 16 * (h % 2);
     for (int i0 = 0; i0 < x.rows; i0 += 4) {
       const uint16_t *a[4];
-      x.rowsFrom(i0, a);
+      x.rowsFrom(i0, 4, a);
       __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(),
                        _mm256_setzero_ps(), _mm256_setzero_ps()};
       for (int kb = 0; kb < kbs; ++kb)
