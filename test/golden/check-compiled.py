@@ -19,7 +19,9 @@ dot product of a few hundred terms with cancellation is good to about 1e-5
 relative, a step is 1e-3), so the logits cannot be held to 1e-4. Each row
 must instead be nearer the interpreter's with the same cache than the
 interpreter's with an f32 cache: the program rounds as its cache says, and
-no other error is as large as that rounding. The ids must be the same.
+no other error is as large as that rounding. The ids must be the same but
+at a near tie, one that the row's distance to the interpreter explains
+(see nearer_rounded).
 
 With --rounded-products (products at bf16 precision, which round every
 activation they read to bf16, a step of 2^-8 relative) the same rule holds
@@ -91,20 +93,45 @@ def cut_depth(config, layers, tfmc, tmp):
     return cut, program
 
 
-def nearer_rounded(name, got, ref, unrounded, failures):
+def nearer_rounded(name, got, ref, unrounded, failures, greedy):
     """--stored-cache, --rounded-products: every row of `got` nearer `ref`
     (the interpreter with the same rounding) than `unrounded` (without it:
-    an f32 cache, f32 products); the same ids."""
+    an f32 cache, f32 products); the same ids, but at a near tie.
+
+    A rounding step moves logits by about the distance between the two
+    interpreters, so where the top two logits are closer than that the
+    program may pick the other one. Such an id is accepted only if it is
+    first in the program's own row and within twice the row's distance to
+    `ref` of `ref`'s top: a tie that distance explains. In a greedy run
+    the rows after the first id that differs among the three runs were fed
+    other tokens and are not compared."""
     (got_json, got_rows), (ref_json, ref_rows) = got, ref
-    _, f32_rows = unrounded
+    unrounded_json, f32_rows = unrounded
     if not (len(got_rows) == len(ref_rows) == len(f32_rows)):
         failures.append(f"{name}: {len(got_rows)} logits rows, the "
                         f"interpreter {len(ref_rows)}")
         return
+    got_ids, ref_ids = got_json["generated_ids"], ref_json["generated_ids"]
+    if len(got_ids) != len(ref_ids):
+        failures.append(f"{name}: {len(got_ids)} ids, the interpreter "
+                        f"{len(ref_ids)}")
+        return
+    # Row first + j gave id j.
+    first = len(got_rows) - len(got_ids) + 1
+    compared = len(got_rows)
+    if greedy:
+        for j, ids in enumerate(zip(got_ids, ref_ids,
+                                    unrounded_json["generated_ids"])):
+            if len(set(ids)) > 1:
+                compared = first + j + 1
+                break
     worst = 0.0
-    for i, (g, r, u) in enumerate(zip(got_rows, ref_rows, f32_rows)):
+    nears = []
+    for i, (g, r, u) in enumerate(zip(got_rows[:compared], ref_rows,
+                                      f32_rows)):
         near = max(abs(a - b) for a, b in zip(g, r))
         far = max(abs(a - b) for a, b in zip(g, u))
+        nears.append(near)
         worst = max(worst, near / far if far > 0 else float("inf"))
         if not near < far:
             failures.append(f"{name}: row {i} is {near:.3g} from the "
@@ -113,9 +140,24 @@ def nearer_rounded(name, got, ref, unrounded, failures):
     print(f"{name}: each row's distance to the interpreter with the same "
           f"rounding is at most {worst:.3g} of its distance to one without "
           f"it")
-    if got_json["generated_ids"] != ref_json["generated_ids"]:
-        failures.append(f"{name}: ids {got_json['generated_ids']} != "
-                        f"interpreter {ref_json['generated_ids']}")
+    for j, (a, b) in enumerate(zip(got_ids, ref_ids)):
+        row = first + j - 1
+        if row >= compared:
+            break
+        if a == b:
+            continue
+        g, r = got_rows[row], ref_rows[row]
+        gap = r[b] - r[a]
+        if g[a] == max(g) and gap <= 2 * nears[row]:
+            print(f"{name}: id {j} is {a}, the interpreter's {b}: a tie "
+                  f"({gap:.3g} apart in the interpreter's row, which is "
+                  f"{nears[row]:.3g} from the program's)")
+        else:
+            failures.append(f"{name}: ids {got_ids} != interpreter {ref_ids} "
+                            f"(id {j}: {gap:.3g} below the interpreter's "
+                            f"top, its row {nears[row]:.3g} from the "
+                            f"program's)")
+            break
 
 
 def main():
@@ -171,7 +213,8 @@ def main():
                 unrounded = golden.run([opts.tfmc, "run", config,
                                         "--disable-fusion=all"] + without +
                                        weights, args, tmp)
-                nearer_rounded(name, got, ref, unrounded, failures)
+                nearer_rounded(name, got, ref, unrounded, failures,
+                               name == "prefill + greedy decode")
             else:
                 golden.compare(name, got, ref, opts.tol, "interpreter",
                                failures)
