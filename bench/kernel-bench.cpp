@@ -23,11 +23,25 @@
 // read. --cold cycles through enough caches (256 MiB) that each call reads
 // its cache from memory, as the layers of a model do.
 //
+//   kernel-bench micro-gemm TYPE S N K [--isa amx|avx512|avx2]
+//   kernel-bench amx-peak
+//
+// micro-gemm times the prefill micro-kernels alone (tfm_gemm_bf16 for
+// TYPE f16, bf16 or f32; tfm_gemm_q8_0 for q4_0 or q8_0) on one thread, as
+// the compiled GEMMs call them: one call per panel of 64 outputs, each
+// over all S rows. --isa keeps them below AMX (avx512) or on AVX2.
+// amx-peak times back-to-back tile products on four accumulators (no
+// memory operands), the tiles' peak for bf16 and int8 on one core.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/Registration.h"
 #include "compiler/StorageTypes.h"
+#include "runtime/BfloatGemm.h"
+#include "runtime/Half.h"
 #include "runtime/Quant.h"
+#include "runtime/QuantDot.h"
+#include "runtime/QuantGemm.h"
 #include "compiler/halide/Codegen.h"
 #include "compiler/halide/Pipeline.h"
 #include "dialects/Tfm/TfmOps.h"
@@ -38,6 +52,7 @@
 #include "mlir/Pass/PassManager.h"
 
 #include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
@@ -251,6 +266,159 @@ int decodeAttention(
   return 0;
 }
 
+/// One thread's calls of a prefill micro-kernel over an S × N × K product,
+/// a panel of 64 outputs per call.
+int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
+  using namespace tfm::rt;
+  if (k % 32 != 0 || s < 1 || n < 1) {
+    std::fprintf(stderr, "kernel-bench: micro-gemm wants S, N >= 1 and K a "
+                         "multiple of 32\n");
+    return 2;
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  constexpr int kPanel = 64;
+  std::vector<float> out(size_t(s * n));
+  auto outBuffer = [&](int64_t n0, int64_t count) {
+    Halide::Runtime::Buffer<float> o(out.data() + n0,
+                                     {{int(n0), int(count), 1},
+                                      {0, 1, int(n)},
+                                      {0, int(s), int(n)}});
+    return o;
+  };
+  std::function<int(int64_t, int64_t)> call;
+  std::string path;
+  Halide::Runtime::Buffer<uint8_t> weight;
+  Halide::Runtime::Buffer<uint16_t> act16;
+  Halide::Runtime::Buffer<int8_t> act8;
+  Halide::Runtime::Buffer<float> actScale;
+  if (type == "q4_0" || type == "q8_0") {
+    int format = type == "q4_0" ? tfm_gemm_weight_q4_0 : tfm_gemm_weight_q8_0;
+    int bytes = type == "q4_0" ? 18 : 34;
+    weight = Halide::Runtime::Buffer<uint8_t>(int(k / 32 * bytes), int(n));
+    weight.for_each_value([&](uint8_t &v) { v = uint8_t(byte(rng)); });
+    // Small f16 scales (their high bytes): no infinities or NaNs.
+    for (int64_t row = 0; row < n; ++row)
+      for (int64_t b = 0; b < k / 32; ++b) {
+        uint16_t d = floatToF16(0.01f);
+        std::memcpy(&weight(int(b * bytes), int(row)), &d, 2);
+      }
+    act8 = Halide::Runtime::Buffer<int8_t>(int(k), int(s));
+    act8.for_each_value([&](int8_t &v) { v = int8_t(byte(rng) - 128); });
+    actScale = Halide::Runtime::Buffer<float>(int(k / 32), int(s));
+    actScale.fill(0.02f);
+    path = int8GemmIsaName(int8GemmIsa());
+    call = [&, format](int64_t n0, int64_t count) {
+      auto o = outBuffer(n0, count);
+      return tfm_gemm_q8_0(weight.raw_buffer(), act8.raw_buffer(),
+                           actScale.raw_buffer(), format, int32_t(k), 0,
+                           o.raw_buffer());
+    };
+  } else if (type == "bf16" || type == "f16" || type == "f32") {
+    int format = type == "bf16"  ? tfm_gemm_weight_bf16
+                 : type == "f16" ? tfm_gemm_weight_f16
+                                 : tfm_gemm_weight_f32;
+    std::vector<float> values = randomVector(size_t(n * k), 5);
+    DType stored = type == "bf16" ? DType::BF16
+                   : type == "f16" ? DType::F16
+                                   : DType::F32;
+    weight = Halide::Runtime::Buffer<uint8_t>(
+        int(storageSize(stored, k)), int(n));
+    storeValues(stored, values.data(), n * k, weight.data());
+    act16 = Halide::Runtime::Buffer<uint16_t>(int(k), int(s));
+    std::vector<float> a = randomVector(size_t(s * k), 6);
+    size_t i = 0;
+    act16.for_each_value([&](uint16_t &v) { v = floatToBf16(a[i++]); });
+    path = gemmIsaName(gemmIsa());
+    call = [&, format](int64_t n0, int64_t count) {
+      auto o = outBuffer(n0, count);
+      return tfm_gemm_bf16(weight.raw_buffer(), act16.raw_buffer(), format,
+                           int32_t(k), 0, o.raw_buffer());
+    };
+  } else {
+    std::fprintf(stderr, "kernel-bench: micro-gemm TYPE is f16, bf16, f32, "
+                         "q4_0 or q8_0, got '%s'\n",
+                 type.c_str());
+    return 2;
+  }
+  bool failed = false;
+  double seconds = median([&] {
+    for (int64_t n0 = 0; n0 < n; n0 += kPanel)
+      failed |= call(n0, std::min<int64_t>(kPanel, n - n0)) != 0;
+  });
+  if (failed) {
+    std::fprintf(stderr, "kernel-bench: the micro-kernel refused the shape\n");
+    return 1;
+  }
+  std::string what = "micro-gemm-" + type + "-" + path;
+  printJson(what.c_str(),
+            std::to_string(s) + "x" + std::to_string(n) + "x" +
+                std::to_string(k),
+            1, seconds, 2.0 * double(s * n * k), double(weight.size_in_bytes()));
+  return 0;
+}
+
+#define TFM_AMX_PEAK                                                           \
+  __attribute__((target("amx-tile,amx-bf16,amx-int8")))
+
+/// Seconds for `iterations` rounds of four tile products (tdpbf16ps, or
+/// tdpbssd where `int8`), each 16 × 16 outputs over 64 bytes of k.
+TFM_AMX_PEAK double amxRounds(bool int8, long iterations) {
+  alignas(64) uint8_t config[64] = {1};
+  for (int t = 0; t < 8; ++t) {
+    config[16 + 2 * t] = 64;
+    config[48 + t] = 16;
+  }
+  alignas(64) static uint8_t zeros[1024] = {};
+  asm volatile("" : : "r"(config) : "memory");
+  _tile_loadconfig(config);
+  _tile_loadd(4, zeros, 64);
+  _tile_loadd(5, zeros, 64);
+  _tile_loadd(6, zeros, 64);
+  _tile_loadd(7, zeros, 64);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  double t0 = now();
+  if (int8)
+    for (long i = 0; i < iterations; ++i) {
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 4, 7);
+      _tile_dpbssd(2, 5, 6);
+      _tile_dpbssd(3, 5, 7);
+    }
+  else
+    for (long i = 0; i < iterations; ++i) {
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+  alignas(64) static float sink[256];
+  _tile_stored(0, sink, 64);
+  double seconds = now() - t0;
+  _tile_release();
+  return seconds;
+}
+
+int amxPeak() {
+  if (tfm::rt::gemmIsa() != tfm::rt::GemmIsa::amx || !tfm::rt::amxInt8()) {
+    std::fprintf(stderr, "kernel-bench: this CPU has no AMX (or Linux does "
+                         "not grant it)\n");
+    return 1;
+  }
+  constexpr long kIterations = 1 << 20;
+  for (bool int8 : {false, true}) {
+    double seconds = median([&] { amxRounds(int8, kIterations); }, 5, 1);
+    // Each product: 16 × 16 outputs, 32 bf16 pairs or 64 bytes of k.
+    double ops = 4.0 * double(kIterations) * 16 * 16 * (int8 ? 64 : 32) * 2;
+    printJson(int8 ? "amx-peak-int8" : "amx-peak-bf16", "16x16x64", 1,
+              seconds, ops, 0);
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -264,9 +432,10 @@ int main(int argc, char **argv) {
   std::vector<std::pair<std::string, int64_t>> overrides;
   int threads = int(std::thread::hardware_concurrency());
   bool cold = false, avx512 = true;
-  std::string kvCache = "f32";
+  std::string kvCache = "f32", isa;
   int64_t heads = 12, kvHeads = 12, headDim = 64;
-  for (int i = 2; i < argc; ++i) {
+  // micro-gemm's TYPE is its first argument.
+  for (int i = mode == "micro-gemm" ? 3 : 2; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--kv-cache" && i + 1 < argc) {
       kvCache = argv[++i];
@@ -276,6 +445,8 @@ int main(int argc, char **argv) {
       kvHeads = std::atoll(argv[++i]);
     } else if (a == "--head-dim" && i + 1 < argc) {
       headDim = std::atoll(argv[++i]);
+    } else if (a == "--isa" && i + 1 < argc) {
+      isa = argv[++i];
     } else if (a == "--cold") {
       cold = true;
     } else if (a == "--no-avx512") {
@@ -316,6 +487,25 @@ int main(int argc, char **argv) {
     printJson("triad", std::to_string(n), threads, s, 2.0 * double(n),
               12.0 * double(n));
     return 0;
+  }
+
+  if (mode == "amx-peak")
+    return amxPeak();
+  if (mode == "micro-gemm") {
+    if (isa == "avx2") {
+      tfm::rt::forceGemmIsa(tfm::rt::GemmIsa::avx2);
+      tfm::rt::forceDotFallback(true);
+    } else if (isa == "avx512") {
+      tfm::rt::forceGemmIsa(tfm::rt::GemmIsa::avx512bf16);
+    } else if (!isa.empty() && isa != "amx") {
+      std::fprintf(stderr, "kernel-bench: --isa is amx, avx512 or avx2\n");
+      return 2;
+    }
+    if (dims.size() != 3 || argc < 3) {
+      std::fprintf(stderr, "kernel-bench: expected micro-gemm TYPE S N K\n");
+      return 2;
+    }
+    return microGemm(argv[2], dims[0], dims[1], dims[2]);
   }
 
   if (mode == "decode-attention") {

@@ -12,6 +12,7 @@
 
 #include "runtime/BfloatGemm.h"
 
+#include "runtime/AmxTiles.h"
 #include "runtime/ExternBuffers.h"
 #include "runtime/Half.h"
 
@@ -175,22 +176,12 @@ struct ActBlock {
 using BlockFn = void (*)(const ActBlock &, const uint16_t *b, int64_t bStride,
                          bool pair, int kbs, float *scratch);
 
-/// Tile configuration (palette 1): tiles 0-3 the accumulators C(a, b) =
-/// tile 2a + b, 4 and 5 the A tiles, 6 and 7 the B tiles.
-struct alignas(64) TileConfig {
-  uint8_t palette = 1, startRow = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-/// Loads the configuration for A tiles of `rows0` and `rows1` rows.
+/// Loads the configuration for A tiles of `rows0` and `rows1` rows: tiles
+/// 0-3 the accumulators C(a, b) = tile 2a + b, 4 and 5 the A tiles, 6 and
+/// 7 the B tiles.
 TFM_AMX void configureTiles(int rows0, int rows1) {
   TileConfig config;
-  auto set = [&](int tile, int rows) {
-    config.colsb[tile] = 64;
-    config.rows[tile] = uint8_t(rows);
-  };
+  auto set = [&](int tile, int rows) { config.set(tile, rows, 64); };
   set(0, rows0);
   set(1, rows0);
   set(4, rows0);
@@ -387,6 +378,14 @@ GemmIsa detect() {
 GemmIsa gemmIsa() {
   static const GemmIsa best = detect();
   return std::min(best, GemmIsa(limit.load(std::memory_order_relaxed)));
+}
+
+bool amxInt8() {
+  static const bool int8 = [] {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & (1u << 25));
+  }();
+  return int8 && gemmIsa() == GemmIsa::amx;
 }
 
 const char *gemmIsaName(GemmIsa isa) {

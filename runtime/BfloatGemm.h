@@ -66,8 +66,13 @@ GemmIsa gemmIsa();
 /// Its name, for --bench output: "amx-bf16", "avx512-bf16" or "avx2".
 const char *gemmIsaName(GemmIsa isa);
 
+/// Whether gemmIsa() is amx and the CPU's tiles multiply 8-bit integers
+/// too (AMX-INT8), for tfm_gemm_q8_0 (QuantGemm.h).
+bool amxInt8();
+
 /// Limits tfm_gemm_bf16 to `isa` and the paths below it (amx: no limit),
-/// for tests of the fallbacks.
+/// for tests of the fallbacks; below amx, tfm_gemm_q8_0 leaves its AMX
+/// path too.
 void forceGemmIsa(GemmIsa isa);
 
 } // namespace tfm::rt

@@ -4,6 +4,7 @@
 
 #include "runtime/BfloatGemm.h"
 #include "runtime/QuantDot.h"
+#include "runtime/QuantGemm.h"
 #include "runtime/Json.h"
 #include "runtime/Npy.h"
 #include "runtime/Tokenizer.h"
@@ -377,23 +378,25 @@ int tfm::rt::runBenchmark(ModelRunner &runner, const RunOptions &options,
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   };
   double p = median(prefill), d = median(decode);
-  // The paths the micro-kernels took on this CPU (runtime/BfloatGemm.h;
-  // runtime/QuantDot.h and runtime/QuantGemm.h share theirs).
+  // The paths the micro-kernels took on this CPU (runtime/BfloatGemm.h,
+  // runtime/QuantGemm.h, runtime/QuantDot.h).
   const char *gemm = gemmIsaName(gemmIsa());
   const char *dot = dotIsa() == DotIsa::avx512vnni ? "avx512-vnni" : "avx2";
+  const char *int8 = int8GemmIsaName(int8GemmIsa());
   if (options.json)
     std::printf("{\"prompt_tokens\": %zu, \"decode_tokens\": %ld, "
                 "\"repeats\": %d, \"prefill_tokens_per_s\": %.2f, "
                 "\"decode_tokens_per_s\": %.2f, \"bf16_gemm_path\": \"%s\", "
-                "\"dot_path\": \"%s\"}\n",
+                "\"int8_gemm_path\": \"%s\", \"dot_path\": \"%s\"}\n",
                 last.promptIds.size(), long(last.decodeCalls), repeats, p, d,
-                gemm, dot);
+                gemm, int8, dot);
   else
     std::printf("prefill: %zu tokens, %.1f tokens/s (median of %d)\n"
                 "decode: %ld tokens, %.1f tokens/s (median of %d)\n"
-                "paths: bf16 products on %s, 8-bit and f16 products on %s\n",
+                "paths: bf16 products on %s, 8-bit prefill products on %s, "
+                "8-bit and f16 decode products on %s\n",
                 last.promptIds.size(), p, repeats, long(last.decodeCalls), d,
-                repeats, gemm, dot);
+                repeats, gemm, int8, dot);
   return 0;
 }
 

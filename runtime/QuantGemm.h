@@ -21,8 +21,14 @@
 // q8_0's integers plus 128 (taken back likewise; on AVX2, whose pmaddubsw
 // would saturate, they are made signed again and multiplied by sign).
 //
-// The path is QuantDot.h's dotIsa(): TFM_DOT_ISA=avx2 or forceDotFallback
-// makes it take the fallback on any machine.
+// - AMX-INT8: one tdpbssd multiplies a tile of 16 activation rows by a
+//   block of 32 k by the packed block of 16 outputs (the VNNI layout is
+//   the B tile's: 8 rows of 16 outputs × 4 bytes), weights signed; the
+//   integer sums of each block are then scaled on 512-bit vectors.
+//
+// The path is int8GemmIsa(): TFM_GEMM_ISA=avx512 (or forceGemmIsa) keeps
+// it off the tiles, TFM_DOT_ISA=avx2 (or forceDotFallback) makes it take
+// AVX2, on any machine.
 //
 //===----------------------------------------------------------------------===//
 
@@ -54,5 +60,20 @@ int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                   halide_buffer_t *actScale, int32_t format, int32_t k,
                   int32_t pairStride, halide_buffer_t *out);
 }
+
+namespace tfm::rt {
+
+/// The instruction sets tfm_gemm_q8_0 chooses among, in order.
+enum class Int8GemmIsa { avx2, avx512vnni, amx };
+
+/// The path tfm_gemm_q8_0 takes on this CPU: AMX where BfloatGemm.h's
+/// amxInt8() says so (not below forceGemmIsa's limit or TFM_GEMM_ISA's),
+/// else QuantDot.h's dotIsa().
+Int8GemmIsa int8GemmIsa();
+
+/// Its name, for --bench output: "amx-int8", "avx512-vnni" or "avx2".
+const char *int8GemmIsaName(Int8GemmIsa isa);
+
+} // namespace tfm::rt
 
 #endif // TFM_RUNTIME_QUANTGEMM_H

@@ -1,14 +1,15 @@
 //===- QuantGemmTest.cpp - the 8-bit prefill micro-kernel -------------===//
 //
-// Each path of tfm_gemm_q8_0 this CPU has (AVX512-VNNI, AVX2) against the
-// f64 sum over blocks of the weight's and the activations' scales times
-// the blocks' integer sums, for q4_0 and q8_0 weights (q8_0's extremes
-// -128 and 127 included), shapes with partial tiles of rows and outputs,
-// a fused GLU's two halves and an output window that starts inside the
-// matrix; and the bounds query.
+// Each path of tfm_gemm_q8_0 this CPU has (AMX-INT8, AVX512-VNNI, AVX2)
+// against the f64 sum over blocks of the weight's and the activations'
+// scales times the blocks' integer sums, for q4_0 and q8_0 weights (q8_0's
+// extremes -128 and 127 included), shapes with partial tiles of rows and
+// outputs, a fused GLU's two halves and an output window that starts
+// inside the matrix; and the bounds query.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/BfloatGemm.h"
 #include "runtime/Half.h"
 #include "runtime/QuantDot.h"
 #include "runtime/QuantGemm.h"
@@ -31,16 +32,20 @@ struct Case {
 };
 
 class QuantGemm
-    : public ::testing::TestWithParam<std::tuple<Case, int, DotIsa>> {
+    : public ::testing::TestWithParam<std::tuple<Case, int, Int8GemmIsa>> {
 protected:
-  void TearDown() override { forceDotFallback(false); }
+  void TearDown() override {
+    forceDotFallback(false);
+    forceGemmIsa(GemmIsa::amx);
+  }
 };
 
 TEST_P(QuantGemm, MatchesScaledIntegerSumsOfEachBlock) {
   auto [c, format, isa] = GetParam();
-  forceDotFallback(isa == DotIsa::avx2);
-  if (dotIsa() != isa)
-    GTEST_SKIP() << "this CPU has no AVX512-VNNI";
+  forceDotFallback(isa == Int8GemmIsa::avx2);
+  forceGemmIsa(isa == Int8GemmIsa::amx ? GemmIsa::amx : GemmIsa::avx512bf16);
+  if (int8GemmIsa() != isa)
+    GTEST_SKIP() << "this CPU has no " << int8GemmIsaName(isa);
   std::mt19937 rng(c.k * 7 + c.rows + format);
   std::uniform_int_distribution<int> byte(0, 255), act(-127, 127);
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
@@ -115,11 +120,13 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(
         ::testing::Values(Case{32, 16, 8, 0, 16, 0, 0},
                           Case{64, 40, 37, 0, 40, 0, 0},   // partial tiles
+                          Case{96, 32, 19, 0, 32, 0, 0},   // odd blocks
                           Case{256, 96, 50, 16, 64, 0, 3}, // a window
                           Case{128, 0, 33, 8, 24, 48, 1},  // GLU halves
                           Case{768, 64, 128, 0, 64, 0, 0}),
         ::testing::Values(int(tfm_gemm_weight_q4_0), int(tfm_gemm_weight_q8_0)),
-        ::testing::Values(DotIsa::avx512vnni, DotIsa::avx2)));
+        ::testing::Values(Int8GemmIsa::amx, Int8GemmIsa::avx512vnni,
+                          Int8GemmIsa::avx2)));
 
 TEST(QuantGemmBounds, AnswersTheRowsActivationsAndScalesNeeded) {
   halide_dimension_t wd[2] = {}, ad[2] = {}, sd[2] = {},
