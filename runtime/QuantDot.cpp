@@ -19,11 +19,13 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
+#include <vector>
 
 namespace tfm::rt {
 namespace {
@@ -454,6 +456,79 @@ TFM_VNNI void rowsVnni(const uint8_t *w, int64_t stride, int32_t count,
     out[i * outStride] = Fn(w + i * stride, a, sums, scale, blocks);
 }
 
+/// q4_0 rows 16 at a time, one row per lane: each block's 16 nibble bytes
+/// of the 16 rows in four 512-bit gathers (4 bytes a lane), their f16
+/// scales in a fifth, then 8 vpdpbusd against the activations' bytes
+/// broadcast (the low nibbles are k 0-15 of the block, the high ones
+/// 16-31). No sums across lanes, and 16 rows read at once: where the
+/// hardware prefetcher does not follow one row's stream fast enough, 16
+/// streams keep more lines in flight. The rows past the last 16, and rows
+/// too far apart for 32-bit offsets, go one at a time.
+TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
+                           const int8_t *a, const int32_t *sums,
+                           const float *scale, int blocks, float *out,
+                           int64_t outStride) {
+  int32_t i = 0;
+  if (count >= 16 && stride <= INT32_MAX / 16) {
+    // Each block's -8·Σa: the 8 lane sums rowVnni starts from.
+    thread_local std::vector<int32_t> starts;
+    starts.resize(size_t(blocks));
+    for (int b = 0; b < blocks; ++b) {
+      int32_t t = 0;
+      for (int l = 0; l < 8; ++l)
+        t += sums[b * 8 + l];
+      starts[size_t(b)] = t;
+    }
+    const __m512i offsets = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(int32_t(stride)));
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    int64_t rowBytes = int64_t(blocks) * kBlockBytes;
+    for (; i + 16 <= count; i += 16) {
+      const uint8_t *rows = w + i * stride;
+      // The next 16 rows' lines, asked for now: they arrive while these
+      // are computed.
+      for (int32_t r = i + 16; r < std::min(i + 32, count); ++r)
+        for (int64_t at = 0; at < rowBytes; at += 64)
+          _mm_prefetch(reinterpret_cast<const char *>(w + r * stride + at),
+                       _MM_HINT_T0);
+      __m512 acc = _mm512_setzero_ps();
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t *block = rows + b * kBlockBytes;
+        const int8_t *ab = a + b * kBlock;
+        __m512i lo = _mm512_set1_epi32(starts[size_t(b)]),
+                hi = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; ++t) {
+          __m512i v = _mm512_i32gather_epi32(offsets, block + 2 + 4 * t, 1);
+          int32_t a0, a1;
+          std::memcpy(&a0, ab + 4 * t, 4);
+          std::memcpy(&a1, ab + 16 + 4 * t, 4);
+          lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, low),
+                                   _mm512_set1_epi32(a0));
+          hi = _mm512_dpbusd_epi32(
+              hi, _mm512_and_si512(_mm512_srli_epi32(v, 4), low),
+              _mm512_set1_epi32(a1));
+        }
+        __m512 d = _mm512_cvtph_ps(
+            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi)),
+                              _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
+      }
+      if (outStride == 1) {
+        _mm512_storeu_ps(out + i, acc);
+      } else {
+        alignas(64) float lanes[16];
+        _mm512_store_ps(lanes, acc);
+        for (int r = 0; r < 16; ++r)
+          out[(i + r) * outStride] = lanes[r];
+      }
+    }
+  }
+  for (; i < count; ++i)
+    out[i * outStride] = rowVnni(w + i * stride, a, sums, scale, blocks);
+}
+
 template <RowFn Fn>
 TFM_AVX2 void rowsAvx2(const uint8_t *w, int64_t stride, int32_t count,
                        const int8_t *a, const int32_t *sums, const float *scale,
@@ -469,7 +544,7 @@ struct Format {
   RowsFn vnni, avx2;
 };
 
-constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowsVnni<rowVnni>,
+constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowsQ4_0Vnni,
                        rowsAvx2<rowAvx2>};
 constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowsVnni<rowQ4KVnni>,
                        rowsAvx2<rowQ4KAvx2>};

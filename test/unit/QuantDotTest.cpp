@@ -108,7 +108,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Combine(::testing::Values(Case{32, 5, 0}, Case{64, 7, 0},
                                          Case{96, 3, 0}, Case{192, 5, 0},
                                          Case{512, 17, 0},
-                                         Case{544, 4, 0}, Case{256, 6, 6}),
+                                         Case{544, 4, 0}, Case{256, 6, 6},
+                                         // q4_0's 16-row groups, a rest
+                                         Case{96, 40, 0}, Case{128, 16, 16},
+                                         Case{64, 33, 40}),
                        ::testing::Bool()),
     caseName);
 
