@@ -24,12 +24,15 @@
 // its cache from memory, as the layers of a model do.
 //
 //   kernel-bench micro-gemm TYPE S N K [--isa amx|avx512|avx2]
+//   kernel-bench micro-gemv N K [TASK] [--cold]
 //   kernel-bench amx-peak
 //
 // micro-gemm times the prefill micro-kernels alone (tfm_gemm_bf16 for
 // TYPE f16, bf16 or f32; tfm_gemm_q8_0 for q4_0 or q8_0) on one thread, as
 // the compiled GEMMs call them: one call per panel of 64 outputs, each
 // over all S rows. --isa keeps them below AMX (avx512) or on AVX2.
+// micro-gemv times the q4_0 decode micro-kernel on one thread, TASK rows
+// per call (all N by default), from cache or (--cold) from memory.
 // amx-peak times back-to-back tile products on four accumulators (no
 // memory operands), the tiles' peak for bf16 and int8 on one core.
 //
@@ -358,6 +361,61 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
   return 0;
 }
 
+/// One thread's decode product of a q4_0 weight (N × K) and one row of
+/// activations, one call over all N rows (split into `task` rows per call,
+/// as the compiled GEMVs split them), from cache or, `cold`, cycling
+/// through copies of W that together exceed the caches.
+int microGemv(int64_t n, int64_t k, int64_t task, bool cold) {
+  using namespace tfm::rt;
+  if (k % 32 != 0 || n < 1 || task < 1) {
+    std::fprintf(stderr, "kernel-bench: micro-gemv wants N >= 1 and K a "
+                         "multiple of 32\n");
+    return 2;
+  }
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> byte(0, 255);
+  int64_t rowBytes = k / 32 * 18;
+  size_t copies =
+      cold ? std::max<size_t>(1, (size_t(256) << 20) / size_t(n * rowBytes))
+           : 1;
+  std::vector<Halide::Runtime::Buffer<uint8_t>> weights;
+  for (size_t c = 0; c < copies; ++c) {
+    Halide::Runtime::Buffer<uint8_t> w(static_cast<int>(rowBytes),
+                                       static_cast<int>(n));
+    w.for_each_value([&](uint8_t &v) { v = uint8_t(byte(rng) & 0x3F); });
+    weights.push_back(w);
+  }
+  Halide::Runtime::Buffer<int8_t> act(int(k), 1);
+  act.for_each_value([&](int8_t &v) { v = int8_t(byte(rng) - 128); });
+  Halide::Runtime::Buffer<int32_t> sums(int(k / 4), 1);
+  sums.fill(0);
+  Halide::Runtime::Buffer<float> scale(int(k / 32), 1);
+  scale.fill(0.02f);
+  std::vector<float> out(static_cast<size_t>(n));
+  size_t turn = 0;
+  bool failed = false;
+  double seconds = median([&] {
+    auto &w = weights[turn++ % copies];
+    for (int64_t n0 = 0; n0 < n; n0 += task) {
+      int64_t count = std::min(task, n - n0);
+      Halide::Runtime::Buffer<float> o(out.data() + n0, {{int(n0), int(count), 1},
+                                                          {0, 1, int(n)},
+                                                          {0, 1, int(n)}});
+      failed |= tfm_dot_q4_0_q8_0(w.raw_buffer(), act.raw_buffer(),
+                                  sums.raw_buffer(), scale.raw_buffer(),
+                                  int32_t(k), 0, o.raw_buffer()) != 0;
+    }
+  });
+  if (failed) {
+    std::fprintf(stderr, "kernel-bench: the micro-kernel refused the shape\n");
+    return 1;
+  }
+  printJson(cold ? "micro-gemv-q4_0-cold" : "micro-gemv-q4_0",
+            std::to_string(n) + "x" + std::to_string(k), 1, seconds,
+            2.0 * double(n * k), double(n * rowBytes));
+  return 0;
+}
+
 #define TFM_AMX_PEAK                                                           \
   __attribute__((target("amx-tile,amx-bf16,amx-int8")))
 
@@ -491,6 +549,14 @@ int main(int argc, char **argv) {
 
   if (mode == "amx-peak")
     return amxPeak();
+  if (mode == "micro-gemv") {
+    if (dims.size() < 2) {
+      std::fprintf(stderr, "kernel-bench: expected micro-gemv N K [TASK]\n");
+      return 2;
+    }
+    return microGemv(dims[0], dims[1], dims.size() > 2 ? dims[2] : dims[0],
+                     cold);
+  }
   if (mode == "micro-gemm") {
     if (isa == "avx2") {
       tfm::rt::forceGemmIsa(tfm::rt::GemmIsa::avx2);
