@@ -405,6 +405,51 @@ TFM_VNNI float rowF16Avx512(const uint16_t *w, const float *x, int k) {
                                             _mm512_add_ps(acc[2], acc[3])));
 }
 
+//===----------------------------------------------------------------------===//
+// q8_0: blocks of 32 (34 bytes): f16 d and 32 signed integers.
+//===----------------------------------------------------------------------===//
+
+constexpr int kBytesQ8 = 34;
+
+/// One row on 256-bit vectors: each block's 32 weights plus 128 (unsigned)
+/// by the 32 activations in 8 lanes (vpdpbusd), from the lanes' -128·Σa.
+TFM_VNNI float rowQ8Vnni(const uint8_t *w, const int8_t *a, const int32_t *sums,
+                         const float *scale, int blocks) {
+  const __m256i flip = _mm256_set1_epi8(char(0x80));
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ8;
+    __m256i q = _mm256_xor_si256(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(block + 2)), flip);
+    __m256i d = _mm256_dpbusd_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums + b * 8)), q,
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a + b * kBlock)));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
+                          _mm256_set1_ps(halfToFloat(block) * scale[b]), acc);
+  }
+  return sum8(acc);
+}
+
+/// One row on AVX2: pmaddubsw of |w| and a with w's sign (the products of
+/// signed bytes, at most 2·128·128 a pair), pmaddwd by ones.
+TFM_AVX2 float rowQ8Avx2(const uint8_t *w, const int8_t *a, const int32_t *,
+                         const float *scale, int blocks) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps();
+  for (int b = 0; b < blocks; ++b) {
+    const uint8_t *block = w + b * kBytesQ8;
+    __m256i q =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(block + 2));
+    __m256i x =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a + b * kBlock));
+    __m256i d = _mm256_madd_epi16(
+        _mm256_maddubs_epi16(_mm256_abs_epi8(q), _mm256_sign_epi8(x, q)), ones);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
+                          _mm256_set1_ps(halfToFloat(block) * scale[b]), acc);
+  }
+  return sum8(acc);
+}
+
 using RowFn = float (*)(const uint8_t *, const int8_t *, const int32_t *,
                         const float *, int);
 
@@ -456,6 +501,29 @@ TFM_VNNI void rowsVnni(const uint8_t *w, int64_t stride, int32_t count,
     out[i * outStride] = Fn(w + i * stride, a, sums, scale, blocks);
 }
 
+/// Asks for the lines of rows [from, to) (`rowBytes` each, `stride`
+/// apart from `w`), for the 16-row kernels: the next 16 rows arrive while
+/// these are computed.
+inline void prefetchRows(const uint8_t *w, int64_t stride, int32_t from,
+                         int32_t to, int64_t rowBytes) {
+  for (int32_t r = from; r < to; ++r)
+    for (int64_t at = 0; at < rowBytes; at += 64)
+      _mm_prefetch(reinterpret_cast<const char *>(w + r * stride + at),
+                   _MM_HINT_T0);
+}
+
+/// The 16 lanes of `acc` to out[r·outStride].
+TFM_VNNI inline void storeLanes(__m512 acc, float *out, int64_t outStride) {
+  if (outStride == 1) {
+    _mm512_storeu_ps(out, acc);
+    return;
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, acc);
+  for (int r = 0; r < 16; ++r)
+    out[r * outStride] = lanes[r];
+}
+
 /// q4_0 rows 16 at a time, one row per lane: each block's 16 nibble bytes
 /// of the 16 rows in four 512-bit gathers (4 bytes a lane), their f16
 /// scales in a fifth, then 8 vpdpbusd against the activations' bytes
@@ -486,12 +554,7 @@ TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
     int64_t rowBytes = int64_t(blocks) * kBlockBytes;
     for (; i + 16 <= count; i += 16) {
       const uint8_t *rows = w + i * stride;
-      // The next 16 rows' lines, asked for now: they arrive while these
-      // are computed.
-      for (int32_t r = i + 16; r < std::min(i + 32, count); ++r)
-        for (int64_t at = 0; at < rowBytes; at += 64)
-          _mm_prefetch(reinterpret_cast<const char *>(w + r * stride + at),
-                       _MM_HINT_T0);
+      prefetchRows(w, stride, i + 16, std::min(i + 32, count), rowBytes);
       __m512 acc = _mm512_setzero_ps();
       for (int b = 0; b < blocks; ++b) {
         const uint8_t *block = rows + b * kBlockBytes;
@@ -515,19 +578,68 @@ TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi)),
                               _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
       }
-      if (outStride == 1) {
-        _mm512_storeu_ps(out + i, acc);
-      } else {
-        alignas(64) float lanes[16];
-        _mm512_store_ps(lanes, acc);
-        for (int r = 0; r < 16; ++r)
-          out[(i + r) * outStride] = lanes[r];
-      }
+      storeLanes(acc, out + i * outStride, outStride);
     }
   }
   for (; i < count; ++i)
     out[i * outStride] = rowVnni(w + i * stride, a, sums, scale, blocks);
 }
+
+/// q8_0 rows 16 at a time, as rowsQ4_0Vnni: each block's 32 bytes of 16
+/// rows in 8 gathers, plus 128 (unsigned) against the activations, from
+/// the blocks' -128·Σa.
+TFM_VNNI void rowsQ8_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
+                           const int8_t *a, const int32_t *sums,
+                           const float *scale, int blocks, float *out,
+                           int64_t outStride) {
+  int32_t i = 0;
+  if (count >= 16 && stride <= INT32_MAX / 16) {
+    thread_local std::vector<int32_t> starts;
+    starts.resize(size_t(blocks));
+    for (int b = 0; b < blocks; ++b) {
+      int32_t t = 0;
+      for (int l = 0; l < 8; ++l)
+        t += sums[b * 8 + l];
+      starts[size_t(b)] = t;
+    }
+    const __m512i offsets = _mm512_mullo_epi32(
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+        _mm512_set1_epi32(int32_t(stride)));
+    const __m512i flip = _mm512_set1_epi8(char(0x80));
+    int64_t rowBytes = int64_t(blocks) * kBytesQ8;
+    for (; i + 16 <= count; i += 16) {
+      const uint8_t *rows = w + i * stride;
+      prefetchRows(w, stride, i + 16, std::min(i + 32, count), rowBytes);
+      __m512 acc = _mm512_setzero_ps();
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t *block = rows + b * kBytesQ8;
+        const int8_t *ab = a + b * kBlock;
+        __m512i even = _mm512_set1_epi32(starts[size_t(b)]),
+                odd = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int t = 0; t < 4; ++t) {
+          __m512i v0 = _mm512_i32gather_epi32(offsets, block + 2 + 8 * t, 1);
+          __m512i v1 = _mm512_i32gather_epi32(offsets, block + 6 + 8 * t, 1);
+          int32_t a0, a1;
+          std::memcpy(&a0, ab + 8 * t, 4);
+          std::memcpy(&a1, ab + 8 * t + 4, 4);
+          even = _mm512_dpbusd_epi32(even, _mm512_xor_si512(v0, flip),
+                                     _mm512_set1_epi32(a0));
+          odd = _mm512_dpbusd_epi32(odd, _mm512_xor_si512(v1, flip),
+                                    _mm512_set1_epi32(a1));
+        }
+        __m512 d = _mm512_cvtph_ps(
+            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even, odd)),
+                              _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
+      }
+      storeLanes(acc, out + i * outStride, outStride);
+    }
+  }
+  for (; i < count; ++i)
+    out[i * outStride] = rowQ8Vnni(w + i * stride, a, sums, scale, blocks);
+}
+
 
 template <RowFn Fn>
 TFM_AVX2 void rowsAvx2(const uint8_t *w, int64_t stride, int32_t count,
@@ -546,6 +658,8 @@ struct Format {
 
 constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowsQ4_0Vnni,
                        rowsAvx2<rowAvx2>};
+constexpr Format kQ8_0{kBlock, kBytesQ8, kBlock / 4, rowsQ8_0Vnni,
+                       rowsAvx2<rowQ8Avx2>};
 constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowsVnni<rowQ4KVnni>,
                        rowsAvx2<rowQ4KAvx2>};
 constexpr Format kQ6_K{kBlockK, kBytesQ6K, kBlockK / 4, rowsVnni<rowQ6KVnni>,
@@ -634,6 +748,13 @@ int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                       halide_buffer_t *actSums, halide_buffer_t *actScale,
                       int32_t k, int32_t pairStride, halide_buffer_t *out) {
   return tfm::rt::product(tfm::rt::kQ4_0, weight, act, actSums, actScale, k,
+                          pairStride, out);
+}
+
+int tfm_dot_q8_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out) {
+  return tfm::rt::product(tfm::rt::kQ8_0, weight, act, actSums, actScale, k,
                           pairStride, out);
 }
 

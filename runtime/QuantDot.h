@@ -3,7 +3,8 @@
 // Micro-kernels that the compiled decode products call through Halide's
 // define_extern, for weight formats whose best instruction sequence Halide
 // 14 cannot emit:
-// - q4_0, q4_K and q6_K (Q4_K_M's two formats) times 8-bit activations want
+// - q4_0, q8_0, q4_K and q6_K (Q4_K_M's two formats) times 8-bit
+//   activations want
 //   unsigned integers multiplied by signed bytes four at a time
 //   (AVX512-VNNI's vpdpbusd, or AVX2's pmaddubsw). Halide 14 emits the
 //   first only for a target whose code this project's CPUs may not run,
@@ -42,6 +43,14 @@ extern "C" {
 /// over blocks taken in 8 or 16 lanes. Returns 0, or -1 for buffers whose
 /// innermost dimension is not dense.
 int tfm_dot_q4_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
+                      halide_buffer_t *actSums, halide_buffer_t *actScale,
+                      int32_t k, int32_t pairStride, halide_buffer_t *out);
+
+/// The same for q8_0 weights (blocks of 32, 34 bytes: f16 d, 32 signed
+/// integers): `actSums` holds -128 times the sums of each 4 integers
+/// [k / 4, s] (the VNNI path adds 128 to the weights, this takes it back;
+/// the AVX2 path multiplies signed integers and reads no sums).
+int tfm_dot_q8_0_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                       halide_buffer_t *actSums, halide_buffer_t *actScale,
                       int32_t k, int32_t pairStride, halide_buffer_t *out);
 

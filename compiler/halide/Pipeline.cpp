@@ -293,6 +293,7 @@ AlgorithmOptions algorithmOptions(ir::KernelOp kernel) {
 
 std::map<std::string, JITExtern> jitExterns() {
   return {{"tfm_dot_q4_0_q8_0", JITExtern(tfm_dot_q4_0_q8_0)},
+          {"tfm_dot_q8_0_q8_0", JITExtern(tfm_dot_q8_0_q8_0)},
           {"tfm_dot_q4_K_q8_K", JITExtern(tfm_dot_q4_K_q8_K)},
           {"tfm_dot_q6_K_q8_K", JITExtern(tfm_dot_q6_K_q8_K)},
           {"tfm_dot_f16_f32", JITExtern(tfm_dot_f16_f32)},

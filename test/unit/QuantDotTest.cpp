@@ -96,6 +96,74 @@ TEST_P(QuantDot, Q4_0MatchesExactSums) {
     }
 }
 
+TEST_P(QuantDot, Q8_0MatchesExactSums) {
+  auto [c, fallback] = GetParam();
+  forceDotFallback(fallback);
+  int blocks = c.k / 32, rowBytes = blocks * 34;
+  std::mt19937 rng(c.k * 37 + c.rows);
+  std::uniform_real_distribution<float> real(-1.f, 1.f);
+  std::uniform_int_distribution<int> q8(-127, 127);
+  int total = c.pairStride ? 2 * c.pairStride : c.rows;
+  std::vector<float> w(size_t(total) * c.k);
+  for (float &x : w)
+    x = real(rng);
+  std::vector<uint8_t> bytes(size_t(total) * rowBytes);
+  quantize(DType::Q8_0, w.data(), int64_t(w.size()), bytes.data());
+  // The extremes of the integers, where the +128 layout and the signed
+  // AVX2 products meet their limits.
+  bytes[2] = 0x80;
+  bytes[3] = 0x7F;
+  std::vector<int8_t> act(c.k);
+  std::vector<int32_t> sums(c.k / 4);
+  std::vector<float> scale(blocks);
+  for (int8_t &a : act)
+    a = int8_t(q8(rng));
+  act[0] = -127;
+  act[1] = 127;
+  for (int q = 0; q < c.k / 4; ++q)
+    sums[q] =
+        -128 * (act[4 * q] + act[4 * q + 1] + act[4 * q + 2] + act[4 * q + 3]);
+  for (float &d : scale)
+    d = std::ldexp(real(rng), -7);
+
+  int js = c.pairStride ? 2 : 1;
+  std::vector<float> out(size_t(c.rows) * js, NAN);
+  View vw(bytes.data(), halide_type_t(halide_type_uint, 8),
+          {{0, rowBytes}, {0, total}});
+  View va(act.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, 1}});
+  View vs(sums.data(), halide_type_t(halide_type_int, 32),
+          {{0, c.k / 4}, {0, 1}});
+  View vd(scale.data(), halide_type_t(halide_type_float, 32),
+          {{0, blocks}, {0, 1}});
+  View vo(out.data(), halide_type_t(halide_type_float, 32),
+          {{0, c.rows}, {0, js}, {0, 1}});
+  ASSERT_EQ(tfm_dot_q8_0_q8_0(&vw.buf, &va.buf, &vs.buf, &vd.buf, c.k,
+                              c.pairStride, &vo.buf),
+            0);
+  for (int j = 0; j < js; ++j)
+    for (int n = 0; n < c.rows; ++n) {
+      const uint8_t *row = bytes.data() + size_t(n + j * c.pairStride) * rowBytes;
+      double exact = 0, magnitude = 0;
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t *block = row + b * 34;
+        long sum = 0, size = 0;
+        for (int e = 0; e < 32; ++e) {
+          sum += int8_t(block[2 + e]) * act[b * 32 + e];
+          size += std::abs(int8_t(block[2 + e]) * act[b * 32 + e]);
+        }
+        double s = double(f16ToFloat(uint16_t(block[0] | block[1] << 8))) *
+                   scale[b];
+        exact += double(sum) * s;
+        magnitude += double(size) * std::abs(s);
+      }
+      // As for q4_0: exact integer sums, each scaled and accumulated in f32
+      // once per block, at most 16 lanes added up.
+      EXPECT_NEAR(out[size_t(j) * c.rows + n], exact,
+                  magnitude * (3 * blocks + 16) * 6e-8)
+          << "row " << n << " half " << j;
+    }
+}
+
 std::string caseName(const ::testing::TestParamInfo<std::tuple<Case, bool>> &info) {
   const Case &c = std::get<0>(info.param);
   return "k" + std::to_string(c.k) + "_rows" + std::to_string(c.rows) +

@@ -194,8 +194,8 @@ Func externDot(Lowering &l, const std::string &symbol,
   return dot;
 }
 
-/// The decode product over q4_0 weights and q8_0 activations, or q4_K or
-/// q6_K weights and q8_K activations, by a micro-kernel
+/// The decode product over q4_0 or q8_0 weights and q8_0 activations, or
+/// q4_K or q6_K weights and q8_K activations, by a micro-kernel
 /// (runtime/QuantDot.h) as an extern stage over (n, j, s); weight row n +
 /// j·`pairStride` gives output (n, j, s). Halide rounds the activations
 /// and sums them as the micro-kernel wants (once per call); the
@@ -212,15 +212,20 @@ Func externProduct(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
     symbol = "tfm_dot_q4_K_q8_K";
     sums(q, s) = p.actSums(q, s);
   } else {
-    // The integers are stored plus 8 (q4_0) or 32 (q6_K): the products
-    // take that back from the sums of each 4 activations.
-    bool q4 = storage == ir::Storage::q4_0;
-    symbol = q4 ? "tfm_dot_q4_0_q8_0" : "tfm_dot_q6_K_q8_K";
+    // The integers are stored plus 8 (q4_0) or 32 (q6_K), or laid out
+    // plus 128 (q8_0): the products take that back from the sums of each
+    // 4 activations.
+    int offset = storage == ir::Storage::q4_0   ? 8
+                 : storage == ir::Storage::q8_0 ? 128
+                                                : 32;
+    symbol = storage == ir::Storage::q4_0   ? "tfm_dot_q4_0_q8_0"
+             : storage == ir::Storage::q8_0 ? "tfm_dot_q8_0_q8_0"
+                                            : "tfm_dot_q6_K_q8_K";
     Expr quad = cast<int32_t>(act(4 * q, s)) +
                 cast<int32_t>(act(4 * q + 1, s)) +
                 cast<int32_t>(act(4 * q + 2, s)) +
                 cast<int32_t>(act(4 * q + 3, s));
-    sums(q, s) = (q4 ? -8 : -32) * quad;
+    sums(q, s) = -offset * quad;
   }
   d(b, s) = p.actScale(b, s)[0];
   return externDot(l, symbol, {bytes, act, sums, d, Expr(k), Expr(pairStride)},
@@ -313,8 +318,8 @@ bool usesF16Extern(Lowering &l, mlir::Value weight,
 /// formed in integers, usesIntegers).
 bool usesExtern(mlir::Value weight) {
   ir::Storage storage = ir::storageOf(weight.getType());
-  return storage == ir::Storage::q4_0 || storage == ir::Storage::q4_K ||
-         storage == ir::Storage::q6_K;
+  return storage == ir::Storage::q4_0 || storage == ir::Storage::q8_0 ||
+         storage == ir::Storage::q4_K || storage == ir::Storage::q6_K;
 }
 
 /// Whether a product over `weight` with rounding `quant` is formed in
