@@ -470,7 +470,7 @@ TFM_AVX2 void rowsF16Avx2(const uint8_t *w, int64_t stride, int32_t count,
         rowF16Avx2(reinterpret_cast<const uint16_t *>(w + i * stride), x, k);
 }
 
-std::atomic<int> forced{0};
+std::atomic<int> forced{0}, oneRow{0};
 
 /// Whether this CPU runs the 512-bit VNNI path, unless TFM_DOT_ISA=avx2
 /// asks for the fallback.
@@ -483,6 +483,15 @@ bool hasVnni() {
          __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl") &&
          __builtin_cpu_supports("avx512vnni");
+}
+
+/// Whether gathers are fast here (an Intel CPU), unless TFM_DOT_ROWS=one.
+bool fastGathers() {
+  if (const char *rows = std::getenv("TFM_DOT_ROWS");
+      rows && std::strcmp(rows, "one") == 0)
+    return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_is("intel");
 }
 
 /// `count` rows of a weight, `stride` bytes apart from `w`, each times
@@ -530,14 +539,15 @@ TFM_VNNI inline void storeLanes(__m512 acc, float *out, int64_t outStride) {
 /// broadcast (the low nibbles are k 0-15 of the block, the high ones
 /// 16-31). No sums across lanes, and 16 rows read at once: where the
 /// hardware prefetcher does not follow one row's stream fast enough, 16
-/// streams keep more lines in flight. The rows past the last 16, and rows
-/// too far apart for 32-bit offsets, go one at a time.
+/// streams keep more lines in flight. The rows past the last 16, rows too
+/// far apart for 32-bit offsets, and every row where gathers are slow
+/// (rowsByGathers), go one at a time.
 TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
                            const int8_t *a, const int32_t *sums,
                            const float *scale, int blocks, float *out,
                            int64_t outStride) {
   int32_t i = 0;
-  if (count >= 16 && stride <= INT32_MAX / 16) {
+  if (rowsByGathers() && count >= 16 && stride <= INT32_MAX / 16) {
     // Each block's -8·Σa: the 8 lane sums rowVnni starts from.
     thread_local std::vector<int32_t> starts;
     starts.resize(size_t(blocks));
@@ -593,7 +603,7 @@ TFM_VNNI void rowsQ8_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
                            const float *scale, int blocks, float *out,
                            int64_t outStride) {
   int32_t i = 0;
-  if (count >= 16 && stride <= INT32_MAX / 16) {
+  if (rowsByGathers() && count >= 16 && stride <= INT32_MAX / 16) {
     thread_local std::vector<int32_t> starts;
     starts.resize(size_t(blocks));
     for (int b = 0; b < blocks; ++b) {
@@ -738,6 +748,15 @@ DotIsa dotIsa() {
 
 void forceDotFallback(bool fallback) {
   forced.store(fallback ? 1 : 0, std::memory_order_relaxed);
+}
+
+bool rowsByGathers() {
+  static const bool fast = fastGathers();
+  return fast && !oneRow.load(std::memory_order_relaxed);
+}
+
+void forceOneRowAtATime(bool one) {
+  oneRow.store(one ? 1 : 0, std::memory_order_relaxed);
 }
 
 } // namespace tfm::rt

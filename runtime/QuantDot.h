@@ -88,6 +88,16 @@ DotIsa dotIsa();
 /// has (false), for tests of the fallback.
 void forceDotFallback(bool fallback);
 
+/// Whether the VNNI paths of q4_0 and q8_0 take 16 rows at a time, their
+/// bytes by gathers (on CPUs whose gathers are fast: Intel's), or one row
+/// at a time (elsewhere: AMD's Zen 4 gathers in microcode). TFM_DOT_ROWS=one
+/// or forceOneRowAtATime(true) makes them take one at a time on any CPU.
+bool rowsByGathers();
+
+/// Makes the q4_0 and q8_0 VNNI paths take one row at a time (true) or
+/// what rowsByGathers chooses for this CPU (false), for tests of both.
+void forceOneRowAtATime(bool one);
+
 } // namespace tfm::rt
 
 #endif // TFM_RUNTIME_QUANTDOT_H

@@ -1,8 +1,9 @@
 //===- QuantDotTest.cpp - the hand-written decode products ------------===//
 //
-// Each path of each micro-kernel (the one this CPU takes, and the AVX2
-// fallback) against the exact integer sums of the same blocks, scaled per
-// block in f64; and the bounds query an extern stage answers.
+// Each path of the q4_0 and q8_0 micro-kernels (the one this CPU takes, the
+// same one row at a time, and the AVX2 fallback) against the exact integer
+// sums of the same blocks, scaled per block in f64; and the bounds query
+// an extern stage answers.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,14 +27,25 @@ struct Case {
   int k, rows, pairStride;
 };
 
-class QuantDot : public ::testing::TestWithParam<std::tuple<Case, bool>> {
+/// The paths: the CPU's best (with 16 rows at a time where it gathers
+/// fast), the same one row at a time, and the AVX2 fallback.
+enum class Path { best, oneRow, avx2 };
+
+class QuantDot : public ::testing::TestWithParam<std::tuple<Case, Path>> {
 protected:
-  void TearDown() override { forceDotFallback(false); }
+  void SetUp() override {
+    Path path = std::get<1>(GetParam());
+    forceDotFallback(path == Path::avx2);
+    forceOneRowAtATime(path == Path::oneRow);
+  }
+  void TearDown() override {
+    forceDotFallback(false);
+    forceOneRowAtATime(false);
+  }
 };
 
 TEST_P(QuantDot, Q4_0MatchesExactSums) {
-  auto [c, fallback] = GetParam();
-  forceDotFallback(fallback);
+  const Case &c = std::get<0>(GetParam());
   int blocks = c.k / 32, rowBytes = blocks * 18;
   std::mt19937 rng(c.k * 31 + c.rows);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
@@ -97,8 +109,7 @@ TEST_P(QuantDot, Q4_0MatchesExactSums) {
 }
 
 TEST_P(QuantDot, Q8_0MatchesExactSums) {
-  auto [c, fallback] = GetParam();
-  forceDotFallback(fallback);
+  const Case &c = std::get<0>(GetParam());
   int blocks = c.k / 32, rowBytes = blocks * 34;
   std::mt19937 rng(c.k * 37 + c.rows);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
@@ -164,11 +175,13 @@ TEST_P(QuantDot, Q8_0MatchesExactSums) {
     }
 }
 
-std::string caseName(const ::testing::TestParamInfo<std::tuple<Case, bool>> &info) {
+std::string caseName(const ::testing::TestParamInfo<std::tuple<Case, Path>> &info) {
   const Case &c = std::get<0>(info.param);
   return "k" + std::to_string(c.k) + "_rows" + std::to_string(c.rows) +
          (c.pairStride ? "_paired" : "") +
-         (std::get<1>(info.param) ? "_avx2" : "_best");
+         (std::get<1>(info.param) == Path::avx2     ? "_avx2"
+          : std::get<1>(info.param) == Path::oneRow ? "_one_row"
+                                                    : "_best");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -180,7 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
                                          // q4_0's 16-row groups, a rest
                                          Case{96, 40, 0}, Case{128, 16, 16},
                                          Case{64, 33, 40}),
-                       ::testing::Bool()),
+                       ::testing::Values(Path::best, Path::oneRow,
+                                         Path::avx2)),
     caseName);
 
 TEST(QuantDotQuery, RequestsTheRowsAndActivationsItReads) {
