@@ -74,8 +74,10 @@ struct ProductStages {
   int block = 1;
   /// A product whose activations are rounded per block (act_quant): each
   /// block's scale and its inverse (`actScale`, by block and row), and the
-  /// input as the product reads it, rounded to q·d (`input`).
+  /// input as the product reads it, rounded to q·d (`input`); for q8_0,
+  /// the blocks of a row (`actBlocks`; 0 otherwise).
   Halide::Func actScale;
+  int actBlocks = 0;
   /// A product at bf16 precision: the input rounded to bf16 (also `input`).
   Halide::Func actBf16;
   /// The integer form of a decode product over 8-bit activations: `actInts`

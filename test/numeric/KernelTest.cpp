@@ -680,6 +680,21 @@ std::vector<Case> cases() {
                    " : tensor<?x512xf32>, " + lt + " -> tensor<?x53xf32>",
                "tensor<?x53xf32>"),
           {tensor({37, 512}), tensor({53, 512})});
+      // 10 blocks a row: the block scales 8 blocks at a time, the last 8
+      // again.
+      std::string t10 = "tensor<23x320xf32, #tfm.storage<" + storage + ">>";
+      for (bool decode : {true, false}) {
+        std::string rows = decode ? "1" : "?";
+        std::string x = "tensor<" + rows + "x320xf32>",
+                    y = "tensor<" + rows + "x23xf32>";
+        add(std::string("linear_") + (decode ? "decode_" : "prefill_") +
+                storage + "_ten_blocks_rounded",
+            func(decode ? "decode" : "prefill", {x, t10},
+                 "  %r = tfm.linear %a0, %a1 " + quant + " : " + x + ", " +
+                     t10 + " -> " + y,
+                 y),
+            {tensor({decode ? 1 : 11, 320}), tensor({23, 320})});
+      }
     }
     std::string kt = "tensor<96x256xf32, #tfm.storage<q4_K>>";
     add("linear_glu_decode_q4_K_rounded",

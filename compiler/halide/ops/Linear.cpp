@@ -86,6 +86,9 @@ Func roundInput(Lowering &l, Func x, int k, std::optional<ir::ActQuant> quant) {
     p.actSums = sums;
   }
   p.actScale = scale;
+  // q8_0's scale is one reduction per block, which a schedule may
+  // vectorize across blocks (q8_K's is a stage of its own, left alone).
+  p.actBlocks = *quant == ir::ActQuant::q8_0 ? k / block : 0;
   Func rounded("act_rounded");
   rounded(c, s) = q * scale(c / block, s)[0];
   return rounded;

@@ -31,6 +31,10 @@ void tileGemm(KernelPipeline &p, Halide::Func out, Halide::Var n,
 /// A norm computed in the prologue of a projection kernel (stage
 /// `prologue`), once per kernel call, before the product.
 void schedulePrologue(KernelPipeline &p, int vector);
+/// The block scales of a micro-kernel's activations (ProductStages::
+/// actScale), once per kernel call, by rows (in parallel where
+/// `parallel`), 8 blocks at a time where a row has 8 or more.
+void scheduleActScale(KernelPipeline &p, bool parallel);
 /// A product's rounded activations (ProductStages::actScale), once per
 /// kernel call, before the product; the integer GEMV places its own.
 void scheduleRounding(KernelPipeline &p, int vector);

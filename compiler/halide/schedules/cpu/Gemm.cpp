@@ -42,8 +42,7 @@ void tileExternGemm(KernelPipeline &p, Func out, Var n, Var row) {
   if (cols % 8 == 0)
     out.vectorize(ni, 8);
   // The activations' block scales (an 8-bit product's), once per row.
-  if (product.actScale.defined())
-    product.actScale.compute_root().parallel(product.actScale.args()[1]);
+  scheduleActScale(p, true);
   for (Func f : product.externInputs)
     f.compute_root()
         .vectorize(f.args()[0], 8, TailStrategy::GuardWithIf)

@@ -31,8 +31,7 @@ void tileExternGemv(KernelPipeline &p, Func out, Var n, int rows) {
   ProductStages &product = p.stages.product;
   Var no("no"), ni("ni");
   out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
-  if (product.actScale.defined())
-    product.actScale.compute_root();
+  scheduleActScale(p, false);
   if (product.actSums.defined())
     product.actSums.compute_root();
   // 8 lanes: the inputs' extents (k, k / 4) are multiples of 8, so no
@@ -58,7 +57,7 @@ void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
   Var no("no"), ni("ni");
   out.split(n, no, ni, rows, TailStrategy::GuardWithIf).parallel(no);
   Var c = product.actInts.args()[0];
-  product.actScale.compute_root();
+  scheduleActScale(p, false);
   product.actInts.compute_root().vectorize(c, 16, TailStrategy::GuardWithIf);
   if (product.actSums.defined())
     product.actSums.compute_root();
@@ -89,6 +88,21 @@ void tileIntegerGemv(KernelPipeline &p, Func out, Var n, int rows) {
 }
 
 } // namespace
+
+void scheduleActScale(KernelPipeline &p, bool parallel) {
+  ProductStages &product = p.stages.product;
+  if (!product.actScale.defined())
+    return;
+  Func scale = product.actScale;
+  scale.compute_root();
+  if (parallel)
+    scale.parallel(scale.args()[1]);
+  // Each lane a block's largest magnitude. ShiftInwards (a row's last 8
+  // blocks again, not a predicated tail, which Halide 14 miscompiles for
+  // AVX-512) needs 8 blocks.
+  if (product.actBlocks >= 8)
+    scale.vectorize(scale.args()[0], 8, TailStrategy::ShiftInwards);
+}
 
 void scheduleRounding(KernelPipeline &p, int vec) {
   ProductStages &product = p.stages.product;
