@@ -24,7 +24,8 @@
 // - AMX-INT8: one tdpbssd multiplies a tile of 16 activation rows by a
 //   block of 32 k by the packed block of 16 outputs (the VNNI layout is
 //   the B tile's: 8 rows of 16 outputs × 4 bytes), weights signed; the
-//   integer sums of each block are then scaled on 512-bit vectors.
+//   integer sums of each block are then scaled on 512-bit vectors. Calls
+//   of fewer than 16 activation rows take VNNI, which is faster there.
 //
 // The path is int8GemmIsa(): TFM_GEMM_ISA=avx512 (or forceGemmIsa) keeps
 // it off the tiles, TFM_DOT_ISA=avx2 (or forceDotFallback) makes it take
