@@ -533,22 +533,26 @@ TFM_VNNI inline void storeLanes(__m512 acc, float *out, int64_t outStride) {
     out[r * outStride] = lanes[r];
 }
 
-/// q4_0 rows 16 at a time, one row per lane: each block's 16 nibble bytes
-/// of the 16 rows in four 512-bit gathers (4 bytes a lane), their f16
-/// scales in a fifth, then 8 vpdpbusd against the activations' bytes
-/// broadcast (the low nibbles are k 0-15 of the block, the high ones
-/// 16-31). No sums across lanes, and 16 rows read at once: where the
-/// hardware prefetcher does not follow one row's stream fast enough, 16
-/// streams keep more lines in flight. The rows past the last 16, rows too
-/// far apart for 32-bit offsets, and every row where gathers are slow
-/// (rowsByGathers), go one at a time.
-TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
-                           const int8_t *a, const int32_t *sums,
-                           const float *scale, int blocks, float *out,
-                           int64_t outStride) {
+/// Rows 16 at a time, one row per lane, for a format of blocks of 32 that
+/// start with their f16 scale: each block's integer sums of the 16 rows
+/// from Format::blockSums (which gathers the 16 rows' bytes at `offsets`
+/// and adds their products with the block's activations to `start`, the
+/// block's -offset·Σa), the scales by one more gather. No sums across
+/// lanes, and 16 rows read at once: where the hardware prefetcher does not
+/// follow one row's stream fast enough, 16 streams keep more lines in
+/// flight, and the next 16 rows' lines are asked for ahead. The rows past
+/// the last 16, rows too far apart for 32-bit offsets, and every row where
+/// gathers are slow (rowsByGathers), go one at a time (`Row`). `Format`
+/// gives the block's bytes (kBytes) and its sums (blockSums).
+template <typename Format, RowFn Row>
+TFM_VNNI void rowsBy16(const uint8_t *w, int64_t stride, int32_t count,
+                       const int8_t *a, const int32_t *sums,
+                       const float *scale, int blocks, float *out,
+                       int64_t outStride) {
+  constexpr int Bytes = Format::kBytes;
   int32_t i = 0;
   if (rowsByGathers() && count >= 16 && stride <= INT32_MAX / 16) {
-    // Each block's -8·Σa: the 8 lane sums rowVnni starts from.
+    // Each block's start: the 8 lane sums the row kernels start from.
     thread_local std::vector<int32_t> starts;
     starts.resize(size_t(blocks));
     for (int b = 0; b < blocks; ++b) {
@@ -560,96 +564,77 @@ TFM_VNNI void rowsQ4_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
     const __m512i offsets = _mm512_mullo_epi32(
         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
         _mm512_set1_epi32(int32_t(stride)));
+    int64_t rowBytes = int64_t(blocks) * Bytes;
+    for (; i + 16 <= count; i += 16) {
+      const uint8_t *rows = w + i * stride;
+      prefetchRows(w, stride, i + 16, std::min(i + 32, count), rowBytes);
+      __m512 acc = _mm512_setzero_ps();
+      for (int b = 0; b < blocks; ++b) {
+        const uint8_t *block = rows + b * Bytes;
+        __m512i sum = Format::blockSums(block, a + b * kBlock, offsets,
+                                        _mm512_set1_epi32(starts[size_t(b)]));
+        __m512 d = _mm512_cvtph_ps(
+            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),
+                              _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
+      }
+      storeLanes(acc, out + i * outStride, outStride);
+    }
+  }
+  for (; i < count; ++i)
+    out[i * outStride] = Row(w + i * stride, a, sums, scale, blocks);
+}
+
+/// q4_0 rows 16 at a time (rowsBy16): a block's 16 nibble bytes of the 16
+/// rows in four gathers (4 bytes a lane), then 8 vpdpbusd against the
+/// activations' bytes broadcast (the low nibbles are k 0-15 of the block,
+/// the high ones 16-31), from the block's -8·Σa.
+struct Q4_0By16 {
+  static constexpr int kBytes = kBlockBytes;
+  TFM_VNNI static __m512i blockSums(const uint8_t *block, const int8_t *ab,
+                                    __m512i offsets, __m512i start) {
     const __m512i low = _mm512_set1_epi8(0x0F);
-    int64_t rowBytes = int64_t(blocks) * kBlockBytes;
-    for (; i + 16 <= count; i += 16) {
-      const uint8_t *rows = w + i * stride;
-      prefetchRows(w, stride, i + 16, std::min(i + 32, count), rowBytes);
-      __m512 acc = _mm512_setzero_ps();
-      for (int b = 0; b < blocks; ++b) {
-        const uint8_t *block = rows + b * kBlockBytes;
-        const int8_t *ab = a + b * kBlock;
-        __m512i lo = _mm512_set1_epi32(starts[size_t(b)]),
-                hi = _mm512_setzero_si512();
+    __m512i lo = start, hi = _mm512_setzero_si512();
 #pragma GCC unroll 4
-        for (int t = 0; t < 4; ++t) {
-          __m512i v = _mm512_i32gather_epi32(offsets, block + 2 + 4 * t, 1);
-          int32_t a0, a1;
-          std::memcpy(&a0, ab + 4 * t, 4);
-          std::memcpy(&a1, ab + 16 + 4 * t, 4);
-          lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, low),
-                                   _mm512_set1_epi32(a0));
-          hi = _mm512_dpbusd_epi32(
-              hi, _mm512_and_si512(_mm512_srli_epi32(v, 4), low),
-              _mm512_set1_epi32(a1));
-        }
-        __m512 d = _mm512_cvtph_ps(
-            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(lo, hi)),
-                              _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
-      }
-      storeLanes(acc, out + i * outStride, outStride);
+    for (int t = 0; t < 4; ++t) {
+      __m512i v = _mm512_i32gather_epi32(offsets, block + 2 + 4 * t, 1);
+      int32_t a0, a1;
+      std::memcpy(&a0, ab + 4 * t, 4);
+      std::memcpy(&a1, ab + 16 + 4 * t, 4);
+      lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v, low),
+                               _mm512_set1_epi32(a0));
+      hi = _mm512_dpbusd_epi32(
+          hi, _mm512_and_si512(_mm512_srli_epi32(v, 4), low),
+          _mm512_set1_epi32(a1));
     }
+    return _mm512_add_epi32(lo, hi);
   }
-  for (; i < count; ++i)
-    out[i * outStride] = rowVnni(w + i * stride, a, sums, scale, blocks);
-}
+};
 
-/// q8_0 rows 16 at a time, as rowsQ4_0Vnni: each block's 32 bytes of 16
-/// rows in 8 gathers, plus 128 (unsigned) against the activations, from
-/// the blocks' -128·Σa.
-TFM_VNNI void rowsQ8_0Vnni(const uint8_t *w, int64_t stride, int32_t count,
-                           const int8_t *a, const int32_t *sums,
-                           const float *scale, int blocks, float *out,
-                           int64_t outStride) {
-  int32_t i = 0;
-  if (rowsByGathers() && count >= 16 && stride <= INT32_MAX / 16) {
-    thread_local std::vector<int32_t> starts;
-    starts.resize(size_t(blocks));
-    for (int b = 0; b < blocks; ++b) {
-      int32_t t = 0;
-      for (int l = 0; l < 8; ++l)
-        t += sums[b * 8 + l];
-      starts[size_t(b)] = t;
-    }
-    const __m512i offsets = _mm512_mullo_epi32(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32(int32_t(stride)));
+/// q8_0 rows 16 at a time (rowsBy16): a block's 32 bytes of the 16 rows
+/// in 8 gathers, plus 128 (unsigned) against the activations, from the
+/// block's -128·Σa.
+struct Q8_0By16 {
+  static constexpr int kBytes = kBytesQ8;
+  TFM_VNNI static __m512i blockSums(const uint8_t *block, const int8_t *ab,
+                                    __m512i offsets, __m512i start) {
     const __m512i flip = _mm512_set1_epi8(char(0x80));
-    int64_t rowBytes = int64_t(blocks) * kBytesQ8;
-    for (; i + 16 <= count; i += 16) {
-      const uint8_t *rows = w + i * stride;
-      prefetchRows(w, stride, i + 16, std::min(i + 32, count), rowBytes);
-      __m512 acc = _mm512_setzero_ps();
-      for (int b = 0; b < blocks; ++b) {
-        const uint8_t *block = rows + b * kBytesQ8;
-        const int8_t *ab = a + b * kBlock;
-        __m512i even = _mm512_set1_epi32(starts[size_t(b)]),
-                odd = _mm512_setzero_si512();
+    __m512i even = start, odd = _mm512_setzero_si512();
 #pragma GCC unroll 4
-        for (int t = 0; t < 4; ++t) {
-          __m512i v0 = _mm512_i32gather_epi32(offsets, block + 2 + 8 * t, 1);
-          __m512i v1 = _mm512_i32gather_epi32(offsets, block + 6 + 8 * t, 1);
-          int32_t a0, a1;
-          std::memcpy(&a0, ab + 8 * t, 4);
-          std::memcpy(&a1, ab + 8 * t + 4, 4);
-          even = _mm512_dpbusd_epi32(even, _mm512_xor_si512(v0, flip),
-                                     _mm512_set1_epi32(a0));
-          odd = _mm512_dpbusd_epi32(odd, _mm512_xor_si512(v1, flip),
-                                    _mm512_set1_epi32(a1));
-        }
-        __m512 d = _mm512_cvtph_ps(
-            _mm512_cvtepi32_epi16(_mm512_i32gather_epi32(offsets, block, 1)));
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(even, odd)),
-                              _mm512_mul_ps(d, _mm512_set1_ps(scale[b])), acc);
-      }
-      storeLanes(acc, out + i * outStride, outStride);
+    for (int t = 0; t < 4; ++t) {
+      __m512i v0 = _mm512_i32gather_epi32(offsets, block + 2 + 8 * t, 1);
+      __m512i v1 = _mm512_i32gather_epi32(offsets, block + 6 + 8 * t, 1);
+      int32_t a0, a1;
+      std::memcpy(&a0, ab + 8 * t, 4);
+      std::memcpy(&a1, ab + 8 * t + 4, 4);
+      even = _mm512_dpbusd_epi32(even, _mm512_xor_si512(v0, flip),
+                                 _mm512_set1_epi32(a0));
+      odd = _mm512_dpbusd_epi32(odd, _mm512_xor_si512(v1, flip),
+                                _mm512_set1_epi32(a1));
     }
+    return _mm512_add_epi32(even, odd);
   }
-  for (; i < count; ++i)
-    out[i * outStride] = rowQ8Vnni(w + i * stride, a, sums, scale, blocks);
-}
-
+};
 
 template <RowFn Fn>
 TFM_AVX2 void rowsAvx2(const uint8_t *w, int64_t stride, int32_t count,
@@ -666,9 +651,11 @@ struct Format {
   RowsFn vnni, avx2;
 };
 
-constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4, rowsQ4_0Vnni,
+constexpr Format kQ4_0{kBlock, kBlockBytes, kBlock / 4,
+                       rowsBy16<Q4_0By16, rowVnni>,
                        rowsAvx2<rowAvx2>};
-constexpr Format kQ8_0{kBlock, kBytesQ8, kBlock / 4, rowsQ8_0Vnni,
+constexpr Format kQ8_0{kBlock, kBytesQ8, kBlock / 4,
+                       rowsBy16<Q8_0By16, rowQ8Vnni>,
                        rowsAvx2<rowQ8Avx2>};
 constexpr Format kQ4_K{kBlockK, kBytesQ4K, kBlockK / 32, rowsVnni<rowQ4KVnni>,
                        rowsAvx2<rowQ4KAvx2>};
