@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <random>
 #include <vector>
 
@@ -44,10 +45,25 @@ protected:
   }
 };
 
-TEST_P(QuantDot, Q4_0MatchesExactSums) {
-  const Case &c = std::get<0>(GetParam());
-  int blocks = c.k / 32, rowBytes = blocks * 18;
-  std::mt19937 rng(c.k * 31 + c.rows);
+/// A q4_0 or q8_0 format as the tests see it: its block's bytes, the
+/// offset its VNNI layout adds (taken back from the activations' sums),
+/// the micro-kernel, and element e of a block as a signed integer.
+struct BlockFormat {
+  DType type;
+  int bytes, offset;
+  int (*dot)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
+             halide_buffer_t *, int32_t, int32_t, halide_buffer_t *);
+  int (*element)(const uint8_t *block, int e);
+};
+
+/// The micro-kernel of `f` over case `c` (random weights quantized to the
+/// format, with `extremes` written into the first block; random 8-bit
+/// activations) against the exact integer sums of each block, scaled per
+/// block in f64.
+void expectExactSums(const Case &c, const BlockFormat &f, unsigned seed,
+                     std::initializer_list<std::pair<int, uint8_t>> extremes) {
+  int blocks = c.k / 32, rowBytes = blocks * f.bytes;
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<float> real(-1.f, 1.f);
   std::uniform_int_distribution<int> q8(-127, 127);
   int total = c.pairStride ? 2 * c.pairStride : c.rows;
@@ -55,75 +71,9 @@ TEST_P(QuantDot, Q4_0MatchesExactSums) {
   for (float &x : w)
     x = real(rng);
   std::vector<uint8_t> bytes(size_t(total) * rowBytes);
-  quantize(DType::Q4_0, w.data(), int64_t(w.size()), bytes.data());
-  std::vector<int8_t> act(c.k);
-  std::vector<int32_t> sums(c.k / 4);
-  std::vector<float> scale(blocks);
-  for (int8_t &a : act)
-    a = int8_t(q8(rng));
-  for (int q = 0; q < c.k / 4; ++q)
-    sums[q] = -8 * (act[4 * q] + act[4 * q + 1] + act[4 * q + 2] + act[4 * q + 3]);
-  for (float &d : scale)
-    d = std::ldexp(real(rng), -7);
-
-  int js = c.pairStride ? 2 : 1;
-  std::vector<float> out(size_t(c.rows) * js, NAN);
-  View vw(bytes.data(), halide_type_t(halide_type_uint, 8),
-          {{0, rowBytes}, {0, total}});
-  View va(act.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, 1}});
-  View vs(sums.data(), halide_type_t(halide_type_int, 32),
-          {{0, c.k / 4}, {0, 1}});
-  View vd(scale.data(), halide_type_t(halide_type_float, 32),
-          {{0, blocks}, {0, 1}});
-  View vo(out.data(), halide_type_t(halide_type_float, 32),
-          {{0, c.rows}, {0, js}, {0, 1}});
-  ASSERT_EQ(tfm_dot_q4_0_q8_0(&vw.buf, &va.buf, &vs.buf, &vd.buf, c.k,
-                              c.pairStride, &vo.buf),
-            0);
-  for (int j = 0; j < js; ++j)
-    for (int n = 0; n < c.rows; ++n) {
-      const uint8_t *row = bytes.data() + size_t(n + j * c.pairStride) * rowBytes;
-      double exact = 0, magnitude = 0;
-      for (int b = 0; b < blocks; ++b) {
-        const uint8_t *block = row + b * 18;
-        int sum = 0, size = 0;
-        for (int e = 0; e < 32; ++e) {
-          int nibble = (block[2 + e % 16] >> (4 * (e / 16))) & 15;
-          sum += (nibble - 8) * act[b * 32 + e];
-          size += std::abs((nibble - 8) * act[b * 32 + e]);
-        }
-        double s = double(f16ToFloat(uint16_t(block[0] | block[1] << 8))) *
-                   scale[b];
-        exact += sum * s;
-        magnitude += size * std::abs(s);
-      }
-      // The integer sums of each lane (4 elements of a block) are exact;
-      // in f32 each lane's sum is scaled (two roundings) and added to the
-      // lane's accumulator once per block, and at most 16 lanes are added
-      // up: each rounding at most half an ulp of a partial sum no larger
-      // than `magnitude`.
-      EXPECT_NEAR(out[size_t(j) * c.rows + n], exact,
-                  magnitude * (3 * blocks + 16) * 6e-8)
-          << "row " << n << " half " << j;
-    }
-}
-
-TEST_P(QuantDot, Q8_0MatchesExactSums) {
-  const Case &c = std::get<0>(GetParam());
-  int blocks = c.k / 32, rowBytes = blocks * 34;
-  std::mt19937 rng(c.k * 37 + c.rows);
-  std::uniform_real_distribution<float> real(-1.f, 1.f);
-  std::uniform_int_distribution<int> q8(-127, 127);
-  int total = c.pairStride ? 2 * c.pairStride : c.rows;
-  std::vector<float> w(size_t(total) * c.k);
-  for (float &x : w)
-    x = real(rng);
-  std::vector<uint8_t> bytes(size_t(total) * rowBytes);
-  quantize(DType::Q8_0, w.data(), int64_t(w.size()), bytes.data());
-  // The extremes of the integers, where the +128 layout and the signed
-  // AVX2 products meet their limits.
-  bytes[2] = 0x80;
-  bytes[3] = 0x7F;
+  quantize(f.type, w.data(), int64_t(w.size()), bytes.data());
+  for (auto [at, value] : extremes)
+    bytes[size_t(at)] = value;
   std::vector<int8_t> act(c.k);
   std::vector<int32_t> sums(c.k / 4);
   std::vector<float> scale(blocks);
@@ -132,8 +82,8 @@ TEST_P(QuantDot, Q8_0MatchesExactSums) {
   act[0] = -127;
   act[1] = 127;
   for (int q = 0; q < c.k / 4; ++q)
-    sums[q] =
-        -128 * (act[4 * q] + act[4 * q + 1] + act[4 * q + 2] + act[4 * q + 3]);
+    sums[q] = -f.offset *
+              (act[4 * q] + act[4 * q + 1] + act[4 * q + 2] + act[4 * q + 3]);
   for (float &d : scale)
     d = std::ldexp(real(rng), -7);
 
@@ -148,31 +98,57 @@ TEST_P(QuantDot, Q8_0MatchesExactSums) {
           {{0, blocks}, {0, 1}});
   View vo(out.data(), halide_type_t(halide_type_float, 32),
           {{0, c.rows}, {0, js}, {0, 1}});
-  ASSERT_EQ(tfm_dot_q8_0_q8_0(&vw.buf, &va.buf, &vs.buf, &vd.buf, c.k,
-                              c.pairStride, &vo.buf),
+  ASSERT_EQ(f.dot(&vw.buf, &va.buf, &vs.buf, &vd.buf, c.k, c.pairStride,
+                  &vo.buf),
             0);
   for (int j = 0; j < js; ++j)
     for (int n = 0; n < c.rows; ++n) {
-      const uint8_t *row = bytes.data() + size_t(n + j * c.pairStride) * rowBytes;
+      const uint8_t *row =
+          bytes.data() + size_t(n + j * c.pairStride) * rowBytes;
       double exact = 0, magnitude = 0;
       for (int b = 0; b < blocks; ++b) {
-        const uint8_t *block = row + b * 34;
+        const uint8_t *block = row + b * f.bytes;
         long sum = 0, size = 0;
         for (int e = 0; e < 32; ++e) {
-          sum += int8_t(block[2 + e]) * act[b * 32 + e];
-          size += std::abs(int8_t(block[2 + e]) * act[b * 32 + e]);
+          long product = long(f.element(block, e)) * act[b * 32 + e];
+          sum += product;
+          size += std::labs(product);
         }
         double s = double(f16ToFloat(uint16_t(block[0] | block[1] << 8))) *
                    scale[b];
         exact += double(sum) * s;
         magnitude += double(size) * std::abs(s);
       }
-      // As for q4_0: exact integer sums, each scaled and accumulated in f32
-      // once per block, at most 16 lanes added up.
+      // The integer sums of each block (or lane of 4 elements) are exact;
+      // in f32 each is scaled (two roundings) and added to an accumulator
+      // once per block, and at most 16 lanes are added up: each rounding
+      // at most half an ulp of a partial sum no larger than `magnitude`.
       EXPECT_NEAR(out[size_t(j) * c.rows + n], exact,
                   magnitude * (3 * blocks + 16) * 6e-8)
           << "row " << n << " half " << j;
     }
+}
+
+TEST_P(QuantDot, Q4_0MatchesExactSums) {
+  const Case &c = std::get<0>(GetParam());
+  BlockFormat q4{DType::Q4_0, 18, 8, tfm_dot_q4_0_q8_0,
+                 [](const uint8_t *block, int e) {
+                   return ((block[2 + e % 16] >> (4 * (e / 16))) & 15) - 8;
+                 }};
+  // Nibbles 0 and 15 (the format's -8 and 7).
+  expectExactSums(c, q4, unsigned(c.k * 31 + c.rows), {{2, 0xF0}});
+}
+
+TEST_P(QuantDot, Q8_0MatchesExactSums) {
+  const Case &c = std::get<0>(GetParam());
+  BlockFormat q8{DType::Q8_0, 34, 128, tfm_dot_q8_0_q8_0,
+                 [](const uint8_t *block, int e) {
+                   return int(int8_t(block[2 + e]));
+                 }};
+  // The integers' extremes, where the +128 layout and the signed AVX2
+  // products meet their limits.
+  expectExactSums(c, q8, unsigned(c.k * 37 + c.rows),
+                  {{2, 0x80}, {3, 0x7F}});
 }
 
 std::string caseName(const ::testing::TestParamInfo<std::tuple<Case, Path>> &info) {
