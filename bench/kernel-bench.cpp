@@ -269,6 +269,17 @@ int decodeAttention(
   return 0;
 }
 
+/// The outputs [n0, n0 + count) of `rows` rows of N outputs in `out`, as
+/// the micro-kernels' extern stages see their output (n, j, s), j of
+/// extent 1.
+Halide::Runtime::Buffer<float> outputWindow(std::vector<float> &out,
+                                            int64_t n0, int64_t count,
+                                            int64_t n, int64_t rows) {
+  return Halide::Runtime::Buffer<float>(
+      out.data() + n0,
+      {{int(n0), int(count), 1}, {0, 1, int(n)}, {0, int(rows), int(n)}});
+}
+
 /// One thread's calls of a prefill micro-kernel over an S × N × K product,
 /// a panel of 64 outputs per call.
 int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
@@ -283,11 +294,7 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
   constexpr int kPanel = 64;
   std::vector<float> out(size_t(s * n));
   auto outBuffer = [&](int64_t n0, int64_t count) {
-    Halide::Runtime::Buffer<float> o(out.data() + n0,
-                                     {{int(n0), int(count), 1},
-                                      {0, 1, int(n)},
-                                      {0, int(s), int(n)}});
-    return o;
+    return outputWindow(out, n0, count, n, s);
   };
   std::function<int(int64_t, int64_t)> call;
   std::string path;
@@ -398,9 +405,7 @@ int microGemv(int64_t n, int64_t k, int64_t task, bool cold) {
     auto &w = weights[turn++ % copies];
     for (int64_t n0 = 0; n0 < n; n0 += task) {
       int64_t count = std::min(task, n - n0);
-      Halide::Runtime::Buffer<float> o(out.data() + n0, {{int(n0), int(count), 1},
-                                                          {0, 1, int(n)},
-                                                          {0, 1, int(n)}});
+      auto o = outputWindow(out, n0, count, n, 1);
       failed |= tfm_dot_q4_0_q8_0(w.raw_buffer(), act.raw_buffer(),
                                   sums.raw_buffer(), scale.raw_buffer(),
                                   int32_t(k), 0, o.raw_buffer()) != 0;

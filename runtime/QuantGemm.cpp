@@ -407,7 +407,6 @@ void panelAmx(const uint8_t *panel, int groups, int blocks, int nExtent,
   }
 }
 
-
 using TileFn = void (*)(const uint8_t *, int, const Tile &, bool,
                         float (*)[kGroup]);
 
