@@ -2,6 +2,7 @@
 
 #include "runtime/CompiledModel.h"
 #include "runtime/Quant.h"
+#include "runtime/ThreadPool.h"
 
 #include "HalideRuntime.h"
 
@@ -50,7 +51,7 @@ uint64_t CompiledModel::concatenatedBytes() const {
 
 void tfm::rt::setNumThreads(int threads) {
   if (threads > 0)
-    halide_set_num_threads(threads);
+    setPoolThreads(threads);
 }
 
 Expected<std::unique_ptr<CompiledModel>>
@@ -58,6 +59,8 @@ CompiledModel::load(const EmbeddedModel &embedded,
                     const std::string &weightsPath, uint64_t seed,
                     std::optional<DType> convertTo) {
   halide_set_error_handler(tfmHalideError);
+  // The kernels' parallel loops on workers that spin between loops.
+  halide_set_custom_do_par_for(poolParallelFor);
   auto plan = parsePlan(embedded.planText);
   if (!plan)
     return Error("internal: " + plan.error().message());
