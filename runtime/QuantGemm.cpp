@@ -458,6 +458,8 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                              int32_t k, int32_t pairStride,
                              halide_buffer_t *out) {
   using namespace tfm::rt;
+  if (format == tfm_gemm_weight_q4_K || format == tfm_gemm_weight_q6_K)
+    return gemmKQuants(weight, act, actScale, format, k, pairStride, out);
   if (format != tfm_gemm_weight_q4_0 && format != tfm_gemm_weight_q8_0)
     return -1;
   const halide_dimension_t *o = out->dim;

@@ -1,7 +1,7 @@
 //===- QuantGemm.h - prefill products in 8-bit integers ---------*- C++ -*-===//
 //
 // The prefill product of q4_0 or q8_0 weights and activations rounded to
-// q8_0, called by the compiled GEMMs through Halide's define_extern, as
+// q8_0 (or of q4_K or q6_K weights and activations rounded to q8_K), called by the compiled GEMMs through Halide's define_extern, as
 // llama.cpp computes it: each block of 32 is an exact integer sum, scaled
 // by the weight's and the activations' scales and summed in f32. The
 // decode products (QuantDot.h) read each weight row once against one
@@ -46,6 +46,8 @@ extern "C" {
 enum tfm_gemm_int8_format {
   tfm_gemm_weight_q4_0 = 0, // blocks of 32: f16 d, 16 bytes of nibbles
   tfm_gemm_weight_q8_0 = 1, // blocks of 32: f16 d, 32 signed bytes
+  tfm_gemm_weight_q4_K = 2, // blocks of 256 (144 bytes), q8_K activations
+  tfm_gemm_weight_q6_K = 3, // blocks of 256 (210 bytes), q8_K activations
 };
 
 /// out(n, j, s) = Σ_b d_w(row, b)·d_a(b, s)·Σ_{k in b} q_w(row, k)·q(k, s),
@@ -55,6 +57,11 @@ enum tfm_gemm_int8_format {
 /// - act: the activations' integers q, Int(8) [k, s];
 /// - actScale: each block's scale d_a, Float(32) [k / 32, s];
 /// - k: a multiple of 32.
+/// For q4_K and q6_K (QuantGemmK.cpp) the activations are rounded to q8_K:
+/// blocks of 256, actScale [k / 256, s], k a multiple of 256; each block's
+/// product is d_w·d_a·Σ_u scale_u·Σ_{k in u} q_w·q (less, for q4_K,
+/// dmin·d_a·Σ_u min_u·Σ_{k in u} q), the units u of 32 (q4_K) or 16 (q6_K)
+/// k that share a scale.
 /// Returns 0, or -1 for buffers whose innermost dimension is not dense or
 /// an unknown format.
 int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
@@ -74,6 +81,12 @@ Int8GemmIsa int8GemmIsa();
 
 /// Its name, for --bench output: "amx-int8", "avx512-vnni" or "avx2".
 const char *int8GemmIsaName(Int8GemmIsa isa);
+
+/// tfm_gemm_q8_0 for the K-quant formats (QuantGemmK.cpp), which take
+/// VNNI (or AVX2) on every CPU: the same arguments and results.
+int gemmKQuants(halide_buffer_t *weight, halide_buffer_t *act,
+                halide_buffer_t *actScale, int32_t format, int32_t k,
+                int32_t pairStride, halide_buffer_t *out);
 
 } // namespace tfm::rt
 

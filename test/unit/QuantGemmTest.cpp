@@ -128,6 +128,144 @@ INSTANTIATE_TEST_SUITE_P(
         ::testing::Values(Int8GemmIsa::amx, Int8GemmIsa::avx512vnni,
                           Int8GemmIsa::avx2)));
 
+/// A K-quant block's contents: its integers as the format stores them
+/// (q4_K 0-15, q6_K 0-63), the units' scales (and q4_K's minimums), d and
+/// dmin, as f16 bits.
+struct KBlock {
+  int v[256];
+  int scale[16], min[8];
+  uint16_t d, dmin;
+};
+
+void encodeQ4K(const KBlock &k, uint8_t *out) {
+  std::memcpy(out, &k.d, 2);
+  std::memcpy(out + 2, &k.dmin, 2);
+  uint8_t *s = out + 4;
+  for (int j = 0; j < 4; ++j) {
+    s[j] = uint8_t(k.scale[j] | ((k.scale[j + 4] >> 4) << 6));
+    s[j + 4] = uint8_t(k.min[j] | ((k.min[j + 4] >> 4) << 6));
+    s[j + 8] = uint8_t((k.scale[j + 4] & 15) | ((k.min[j + 4] & 15) << 4));
+  }
+  for (int c = 0; c < 4; ++c)
+    for (int l = 0; l < 32; ++l)
+      out[16 + 32 * c + l] =
+          uint8_t(k.v[64 * c + l] | (k.v[64 * c + 32 + l] << 4));
+}
+
+void encodeQ6K(const KBlock &k, uint8_t *out) {
+  for (int h = 0; h < 2; ++h)
+    for (int l = 0; l < 32; ++l) {
+      const int *v = k.v + 128 * h + l;
+      out[64 * h + l] = uint8_t((v[0] & 15) | ((v[64] & 15) << 4));
+      out[64 * h + 32 + l] = uint8_t((v[32] & 15) | ((v[96] & 15) << 4));
+      out[128 + 32 * h + l] = uint8_t((v[0] >> 4) | ((v[32] >> 4) << 2) |
+                                      ((v[64] >> 4) << 4) |
+                                      ((v[96] >> 4) << 6));
+    }
+  for (int u = 0; u < 16; ++u)
+    out[192 + u] = uint8_t(int8_t(k.scale[u]));
+  std::memcpy(out + 208, &k.d, 2);
+}
+
+class QuantGemmK : public QuantGemm {};
+
+TEST_P(QuantGemmK, MatchesScaledIntegerSumsOfEachUnit) {
+  auto [c, format, isa] = GetParam();
+  forceDotFallback(isa == Int8GemmIsa::avx2);
+  forceGemmIsa(isa == Int8GemmIsa::amx ? GemmIsa::amx : GemmIsa::avx512bf16);
+  if (int8GemmIsa() != isa)
+    GTEST_SKIP() << "this CPU has no " << int8GemmIsaName(isa);
+  bool q4 = format == tfm_gemm_weight_q4_K;
+  std::mt19937 rng(c.k * 5 + c.rows + format);
+  std::uniform_int_distribution<int> act(-127, 127);
+  std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+  int total = c.pairStride ? 2 * c.pairStride : c.rows;
+  int js = c.pairStride ? 2 : 1;
+  int blocks = c.k / 256, bytes = q4 ? 144 : 210;
+  int units = q4 ? 8 : 16, unit = 256 / units;
+  std::vector<uint8_t> w(size_t(total) * blocks * bytes);
+  std::vector<KBlock> kb(size_t(total) * blocks);
+  for (size_t i = 0; i < kb.size(); ++i) {
+    KBlock &k = kb[i];
+    // Every block holds the formats' extremes somewhere.
+    std::uniform_int_distribution<int> value(0, q4 ? 15 : 63),
+        sc(q4 ? 0 : -128, q4 ? 63 : 127);
+    for (int e = 0; e < 256; ++e)
+      k.v[e] = e == 0 ? 0 : e == 1 ? (q4 ? 15 : 63) : value(rng);
+    for (int u = 0; u < units; ++u)
+      k.scale[u] = u == 0 ? (q4 ? 63 : -128) : sc(rng);
+    for (int u = 0; u < 8; ++u)
+      k.min[u] = q4 ? (u == 0 ? 63 : std::uniform_int_distribution<int>(0, 63)(rng)) : 0;
+    k.d = floatToF16(scale(rng));
+    k.dmin = q4 ? floatToF16(scale(rng)) : 0;
+    if (q4)
+      encodeQ4K(k, w.data() + i * bytes);
+    else
+      encodeQ6K(k, w.data() + i * bytes);
+  }
+  std::vector<int8_t> a(size_t(c.seq) * c.k);
+  std::vector<float> da(size_t(c.seq) * blocks);
+  for (auto &v : a)
+    v = int8_t(act(rng));
+  for (auto &v : da)
+    v = scale(rng);
+  View vw(w.data(), halide_type_t(halide_type_uint, 8),
+          {{0, blocks * bytes}, {0, total}});
+  View va(a.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, c.seq}});
+  View vd(da.data(), halide_type_t(halide_type_float, 32),
+          {{0, blocks}, {0, c.seq}});
+  int sExtent = c.seq - c.sMin;
+  std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
+  View vo(out.data(), halide_type_t(halide_type_float, 32),
+          {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
+  ASSERT_EQ(tfm_gemm_q8_0(&vw.buf, &va.buf, &vd.buf, format, c.k,
+                          c.pairStride, &vo.buf),
+            0);
+  for (int s = 0; s < sExtent; ++s)
+    for (int j = 0; j < js; ++j)
+      for (int n = 0; n < c.nExtent; ++n) {
+        int row = c.nMin + n + j * c.pairStride, sr = c.sMin + s;
+        double exact = 0, size = 0;
+        for (int b = 0; b < blocks; ++b) {
+          const KBlock &k = kb[size_t(row) * blocks + b];
+          const int8_t *ab = a.data() + size_t(sr) * c.k + b * 256;
+          long dot = 0, mins = 0;
+          for (int u = 0; u < units; ++u) {
+            long du = 0, su = 0;
+            for (int i = 0; i < unit; ++i) {
+              du += long(k.v[u * unit + i] - (q4 ? 0 : 32)) * ab[u * unit + i];
+              su += ab[u * unit + i];
+            }
+            dot += k.scale[u] * du;
+            if (q4)
+              mins += k.min[u] * su;
+          }
+          double dA = da[size_t(sr) * blocks + b];
+          double t1 = double(f16ToFloat(k.d)) * dA * double(dot),
+                 t2 = double(f16ToFloat(k.dmin)) * dA * double(mins);
+          exact += t1 - t2;
+          size += std::fabs(t1) + std::fabs(t2);
+        }
+        float got = out[(size_t(s) * js + j) * c.nExtent + n];
+        // Each block's two terms are rounded twice each (the scales'
+        // product, then times the exact integer sum) and added to the f32
+        // sum: at most 3 half-ulps per block, plus 2, of the magnitudes.
+        ASSERT_NEAR(got, exact, (3 * blocks + 2) * 0x1p-24 * size + 1e-30)
+            << "s " << s << " j " << j << " n " << n;
+      }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, QuantGemmK,
+    ::testing::Combine(
+        ::testing::Values(Case{256, 16, 8, 0, 16, 0, 0},
+                          Case{512, 40, 37, 0, 40, 0, 0},   // partial tiles
+                          Case{768, 96, 50, 16, 64, 0, 3},  // a window
+                          Case{256, 0, 33, 8, 24, 48, 1}),  // GLU halves
+        ::testing::Values(int(tfm_gemm_weight_q4_K), int(tfm_gemm_weight_q6_K)),
+        ::testing::Values(Int8GemmIsa::amx, Int8GemmIsa::avx512vnni,
+                          Int8GemmIsa::avx2)));
+
 TEST(QuantGemmBounds, AnswersTheRowsActivationsAndScalesNeeded) {
   halide_dimension_t wd[2] = {}, ad[2] = {}, sd[2] = {},
                      od[3] = {{32, 16, 1, 0}, {0, 2, 16, 0}, {5, 7, 32, 0}};
