@@ -704,6 +704,34 @@ std::vector<Case> cases() {
                  kt + " -> tensor<1x48xf32>",
              "tensor<1x48xf32>"),
         {tensor({1, 256}), tensor({96, 256})});
+    // Prefill over q4_K and q6_K is the same micro-kernel's (q8_K
+    // activations): the GLU's halves, a QKV product, 37 rows by 53 outputs.
+    add("linear_glu_prefill_q4_K_rounded",
+        func("prefill", {"tensor<?x256xf32>", kt},
+             "  %r = tfm.linear_glu silu %a0, %a1 "
+             "{act_quant = #tfm.act_quant<q8_K>} : tensor<?x256xf32>, " +
+                 kt + " -> tensor<?x48xf32>",
+             "tensor<?x48xf32>"),
+        {tensor({20, 256}), tensor({96, 256})});
+    std::string k6t = "tensor<64x256xf32, #tfm.storage<q6_K>>";
+    add("qkv_rope_prefill_q6_K_rounded",
+        func("prefill", {"tensor<?x256xf32>", k6t, "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+             "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = "
+             "10000.0, v_head_dim = 8, act_quant = #tfm.act_quant<q8_K>} : "
+             "tensor<?x256xf32>, " + k6t + " -> tensor<?x32xf32>, "
+             "tensor<?x16xf32>, tensor<?x16xf32>",
+             "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>"),
+        {tensor({9, 256}), tensor({64, 256}), index(11)});
+    for (std::string storage : {"q4_K", "q6_K"}) {
+      std::string lt = "tensor<53x512xf32, #tfm.storage<" + storage + ">>";
+      add("linear_prefill_" + storage + "_long_rounded",
+          func("prefill", {"tensor<?x512xf32>", lt},
+               "  %r = tfm.linear %a0, %a1 {act_quant = #tfm.act_quant<q8_K>}"
+               " : tensor<?x512xf32>, " + lt + " -> tensor<?x53xf32>",
+               "tensor<?x53xf32>"),
+          {tensor({37, 512}), tensor({53, 512})});
+    }
     std::string et = "tensor<301x256xf32, #tfm.storage<q5_0>>";
     add("lm_head_decode_q5_0_rounded",
         func("decode", {"tensor<1x256xf32>", et},

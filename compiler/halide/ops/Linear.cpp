@@ -267,7 +267,8 @@ Func externBf16Product(Lowering &l, ImageParam image, ir::Storage storage,
 }
 
 /// The prefill product over q4_0 or q8_0 weights and activations rounded
-/// to q8_0 by the micro-kernel tfm_gemm_q8_0 (runtime/QuantGemm.h), as
+/// to q8_0, or q4_K or q6_K weights and activations rounded to q8_K, by
+/// the micro-kernel tfm_gemm_q8_0 (runtime/QuantGemm.h), as
 /// externBf16Product's: Halide hands it the activations' integers and
 /// their blocks' scales, once per call of the kernel.
 Func externInt8Gemm(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
@@ -278,8 +279,10 @@ Func externInt8Gemm(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
   Func act("act_bytes"), d("act_d");
   act(c, s) = cast<int8_t>(p.actInts(c, s));
   d(b, s) = p.actScale(b, s)[0];
-  int format = storage == ir::Storage::q4_0 ? tfm_gemm_weight_q4_0
-                                            : tfm_gemm_weight_q8_0;
+  int format = storage == ir::Storage::q4_0   ? tfm_gemm_weight_q4_0
+               : storage == ir::Storage::q8_0 ? tfm_gemm_weight_q8_0
+               : storage == ir::Storage::q4_K ? tfm_gemm_weight_q4_K
+                                              : tfm_gemm_weight_q6_K;
   p.externGemmOutputs = outputs;
   return externDot(l, "tfm_gemm_q8_0",
                    {bytes, act, d, Expr(format), Expr(k), Expr(pairStride)},
@@ -287,15 +290,19 @@ Func externInt8Gemm(Lowering &l, ImageParam bytes, ir::Storage storage, int k,
 }
 
 /// Whether a product over `weight` with rounding `quant` is the 8-bit
-/// prefill micro-kernel's: a prefill product (tiled as a GEMM) over q4_0
-/// or q8_0 weights that are an argument of the kernel and activations
-/// rounded to q8_0.
+/// prefill micro-kernel's: a prefill product (tiled as a GEMM) over
+/// weights that are an argument of the kernel, q4_0 or q8_0 with
+/// activations rounded to q8_0, or q4_K or q6_K with activations rounded to
+/// q8_K.
 bool usesInt8Gemm(Lowering &l, mlir::Value weight,
                   std::optional<ir::ActQuant> quant) {
   ir::Storage storage = ir::storageOf(weight.getType());
-  return !l.gemv() && quant == ir::ActQuant::q8_0 &&
-         l.image(weight).defined() &&
-         (storage == ir::Storage::q4_0 || storage == ir::Storage::q8_0);
+  if (l.gemv() || !l.image(weight).defined())
+    return false;
+  if (quant == ir::ActQuant::q8_0)
+    return storage == ir::Storage::q4_0 || storage == ir::Storage::q8_0;
+  return quant == ir::ActQuant::q8_K &&
+         (storage == ir::Storage::q4_K || storage == ir::Storage::q6_K);
 }
 
 /// Whether a product over `weight` with rounding `quant` is the bf16
