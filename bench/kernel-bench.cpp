@@ -28,7 +28,8 @@
 //   kernel-bench amx-peak
 //
 // micro-gemm times the prefill micro-kernels alone (tfm_gemm_bf16 for
-// TYPE f16, bf16 or f32; tfm_gemm_q8_0 for q4_0 or q8_0) on one thread, as
+// TYPE f16, bf16 or f32; tfm_gemm_q8_0 for q4_0, q8_0, q4_K or q6_K, K a
+// multiple of 256 for the last two) on one thread, as
 // the compiled GEMMs call them: one call per panel of 64 outputs, each
 // over all S rows. --isa keeps them below AMX (avx512) or on AVX2.
 // micro-gemv times the q4_0 decode micro-kernel on one thread, TASK rows
@@ -302,22 +303,44 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
   Halide::Runtime::Buffer<uint16_t> act16;
   Halide::Runtime::Buffer<int8_t> act8;
   Halide::Runtime::Buffer<float> actScale;
-  if (type == "q4_0" || type == "q8_0") {
-    int format = type == "q4_0" ? tfm_gemm_weight_q4_0 : tfm_gemm_weight_q8_0;
-    int bytes = type == "q4_0" ? 18 : 34;
-    weight = Halide::Runtime::Buffer<uint8_t>(int(k / 32 * bytes), int(n));
+  bool kQuant = type == "q4_K" || type == "q6_K";
+  if (kQuant && k % 256 != 0) {
+    std::fprintf(stderr, "kernel-bench: micro-gemm %s wants K a multiple of "
+                         "256\n", type.c_str());
+    return 2;
+  }
+  if (type == "q4_0" || type == "q8_0" || kQuant) {
+    int format = type == "q4_0"   ? tfm_gemm_weight_q4_0
+                 : type == "q8_0" ? tfm_gemm_weight_q8_0
+                 : type == "q4_K" ? tfm_gemm_weight_q4_K
+                                  : tfm_gemm_weight_q6_K;
+    int block = kQuant ? 256 : 32;
+    int bytes = type == "q4_0"   ? 18
+                : type == "q8_0" ? 34
+                : type == "q4_K" ? 144
+                                 : 210;
+    // Where each block's f16 scales are (q4_K: d and dmin).
+    std::vector<int> scaleAt = type == "q4_K"   ? std::vector<int>{0, 2}
+                               : type == "q6_K" ? std::vector<int>{208}
+                                                : std::vector<int>{0};
+    weight = Halide::Runtime::Buffer<uint8_t>(int(k / block * bytes), int(n));
     weight.for_each_value([&](uint8_t &v) { v = uint8_t(byte(rng)); });
     // Small f16 scales (their high bytes): no infinities or NaNs.
     for (int64_t row = 0; row < n; ++row)
-      for (int64_t b = 0; b < k / 32; ++b) {
-        uint16_t d = floatToF16(0.01f);
-        std::memcpy(&weight(int(b * bytes), int(row)), &d, 2);
-      }
+      for (int64_t b = 0; b < k / block; ++b)
+        for (int at : scaleAt) {
+          uint16_t d = floatToF16(0.01f);
+          std::memcpy(&weight(int(b * bytes + at), int(row)), &d, 2);
+        }
     act8 = Halide::Runtime::Buffer<int8_t>(int(k), int(s));
     act8.for_each_value([&](int8_t &v) { v = int8_t(byte(rng) - 128); });
-    actScale = Halide::Runtime::Buffer<float>(int(k / 32), int(s));
+    actScale = Halide::Runtime::Buffer<float>(int(k / block), int(s));
     actScale.fill(0.02f);
-    path = int8GemmIsaName(int8GemmIsa());
+    // The K-quants have no AMX path: they take VNNI there.
+    Int8GemmIsa isa = int8GemmIsa();
+    if (kQuant && isa == Int8GemmIsa::amx)
+      isa = Int8GemmIsa::avx512vnni;
+    path = int8GemmIsaName(isa);
     call = [&, format](int64_t n0, int64_t count) {
       auto o = outBuffer(n0, count);
       return tfm_gemm_q8_0(weight.raw_buffer(), act8.raw_buffer(),
@@ -347,7 +370,7 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
     };
   } else {
     std::fprintf(stderr, "kernel-bench: micro-gemm TYPE is f16, bf16, f32, "
-                         "q4_0 or q8_0, got '%s'\n",
+                         "q4_0, q8_0, q4_K or q6_K, got '%s'\n",
                  type.c_str());
     return 2;
   }

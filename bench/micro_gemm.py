@@ -16,7 +16,7 @@ as long as one over 64 bytes of k, so the 8-bit kernels' ceiling is half
 the int8 peak; the table gives that fraction too.
 
 usage: bench/micro_gemm.py [--build build] [--model llama110m|llama1b]
-           [--types q4_0,q8_0,bf16,f16] [--prompts 128,512] [--rounds 3]
+           [--types q4_0,q8_0,q4_K,q6_K,bf16,f16] [--prompts 128,512] [--rounds 3]
            [--isa avx512] [--out bench/micro-gemm.json]
 """
 

@@ -56,7 +56,16 @@ constexpr int kTileRowsAvx2 = 4;  // activation rows per tile (AVX2)
 
 /// The bytes of one block of `format`.
 int blockBytes(int format) {
-  return format == tfm_gemm_weight_q4_0 ? 2 + kBlock / 2 : 2 + kBlock;
+  switch (format) {
+  case tfm_gemm_weight_q4_0:
+    return 2 + kBlock / 2;
+  case tfm_gemm_weight_q4_K:
+    return 144;
+  case tfm_gemm_weight_q6_K:
+    return 210;
+  default:
+    return 2 + kBlock;
+  }
 }
 
 uint32_t load32(const uint8_t *p) {
@@ -458,15 +467,18 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                              int32_t k, int32_t pairStride,
                              halide_buffer_t *out) {
   using namespace tfm::rt;
-  if (format == tfm_gemm_weight_q4_K || format == tfm_gemm_weight_q6_K)
-    return gemmKQuants(weight, act, actScale, format, k, pairStride, out);
-  if (format != tfm_gemm_weight_q4_0 && format != tfm_gemm_weight_q8_0)
+  bool kQuant =
+      format == tfm_gemm_weight_q4_K || format == tfm_gemm_weight_q6_K;
+  if (!kQuant && format != tfm_gemm_weight_q4_0 &&
+      format != tfm_gemm_weight_q8_0)
     return -1;
   const halide_dimension_t *o = out->dim;
   int32_t nMin = o[0].min, nExtent = o[0].extent;
   int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
   int32_t sMin = o[2].min, sExtent = o[2].extent;
-  int32_t blocks = k / kBlock, bytes = blockBytes(format);
+  // The K-quants' blocks (and their activations') are of 256.
+  int32_t block = kQuant ? 256 : kBlock;
+  int32_t blocks = k / block, bytes = blockBytes(format);
   if (weight->is_bounds_query() || act->is_bounds_query() ||
       actScale->is_bounds_query()) {
     int32_t first = nMin + jMin * pairStride,
@@ -479,9 +491,11 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
     request(actScale, 1, sMin, sExtent);
     return 0;
   }
-  if (k % kBlock != 0 || weight->dim[0].stride != 1 ||
+  if (k % block != 0 || weight->dim[0].stride != 1 ||
       act->dim[0].stride != 1 || actScale->dim[0].stride != 1)
     return -1;
+  if (kQuant)
+    return gemmKQuants(weight, act, actScale, format, k, pairStride, out);
   Int8GemmIsa isa = int8GemmIsa();
   // Below 16 rows the tiles lose to VNNI (measured: 2304 outputs × 768,
   // one thread, q4_0 and q8_0; even at 8 rows, ahead from 16).

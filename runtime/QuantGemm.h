@@ -83,7 +83,8 @@ Int8GemmIsa int8GemmIsa();
 const char *int8GemmIsaName(Int8GemmIsa isa);
 
 /// tfm_gemm_q8_0 for the K-quant formats (QuantGemmK.cpp), which take
-/// VNNI (or AVX2) on every CPU: the same arguments and results.
+/// VNNI (or AVX2) on every CPU: the same arguments, once tfm_gemm_q8_0 has
+/// answered the bounds query and checked k and the buffers.
 int gemmKQuants(halide_buffer_t *weight, halide_buffer_t *act,
                 halide_buffer_t *actScale, int32_t format, int32_t k,
                 int32_t pairStride, halide_buffer_t *out);

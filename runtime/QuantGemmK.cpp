@@ -442,21 +442,6 @@ int gemm(halide_buffer_t *weight, halide_buffer_t *act,
   int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
   int32_t sMin = o[2].min, sExtent = o[2].extent;
   int32_t blocks = k / kBlock;
-  if (weight->is_bounds_query() || act->is_bounds_query() ||
-      actScale->is_bounds_query()) {
-    int32_t first = nMin + jMin * pairStride,
-            last = nMin + nExtent - 1 + jMax * pairStride;
-    request(weight, 0, 0, blocks * F::kBytes);
-    request(weight, 1, first, last - first + 1);
-    request(act, 0, 0, k);
-    request(act, 1, sMin, sExtent);
-    request(actScale, 0, 0, blocks);
-    request(actScale, 1, sMin, sExtent);
-    return 0;
-  }
-  if (k % kBlock != 0 || weight->dim[0].stride != 1 ||
-      act->dim[0].stride != 1 || actScale->dim[0].stride != 1)
-    return -1;
   // The K-quants take VNNI where the 8-bit tiles are (no AMX path yet).
   bool useVnni = int8GemmIsa() != Int8GemmIsa::avx2;
   // Each activation row's sums over each unit.

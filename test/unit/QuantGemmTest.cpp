@@ -40,6 +40,53 @@ protected:
   }
 };
 
+/// One call of tfm_gemm_q8_0 on case `c` over the stored rows `w`
+/// (`rowBytes` each): random activations (integers, and one scale per
+/// block of `block` k), then the call; `check(row, s, got)` sees each
+/// output with its weight row and activation row.
+struct Call {
+  std::vector<int8_t> a;
+  std::vector<float> da;
+  int blocks;
+
+  template <typename Check>
+  void run(const Case &c, int format, std::vector<uint8_t> &w, int rowBytes,
+           int block, std::mt19937 &rng, Check check) {
+    std::uniform_int_distribution<int> act(-127, 127);
+    std::uniform_real_distribution<float> scale(0.001f, 0.1f);
+    int total = c.pairStride ? 2 * c.pairStride : c.rows;
+    int js = c.pairStride ? 2 : 1;
+    blocks = c.k / block;
+    a.resize(size_t(c.seq) * c.k);
+    da.resize(size_t(c.seq) * blocks);
+    for (auto &v : a)
+      v = int8_t(act(rng));
+    for (auto &v : da)
+      v = scale(rng);
+    View vw(w.data(), halide_type_t(halide_type_uint, 8),
+            {{0, rowBytes}, {0, total}});
+    View va(a.data(), halide_type_t(halide_type_int, 8),
+            {{0, c.k}, {0, c.seq}});
+    View vd(da.data(), halide_type_t(halide_type_float, 32),
+            {{0, blocks}, {0, c.seq}});
+    int sExtent = c.seq - c.sMin;
+    std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
+    View vo(out.data(), halide_type_t(halide_type_float, 32),
+            {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
+    ASSERT_EQ(tfm_gemm_q8_0(&vw.buf, &va.buf, &vd.buf, format, c.k,
+                            c.pairStride, &vo.buf),
+              0);
+    for (int s = 0; s < sExtent; ++s)
+      for (int j = 0; j < js; ++j)
+        for (int n = 0; n < c.nExtent; ++n) {
+          check(c.nMin + n + j * c.pairStride, c.sMin + s,
+                out[(size_t(s) * js + j) * c.nExtent + n]);
+          if (::testing::Test::HasFatalFailure())
+            return;
+        }
+  }
+};
+
 TEST_P(QuantGemm, MatchesScaledIntegerSumsOfEachBlock) {
   auto [c, format, isa] = GetParam();
   forceDotFallback(isa == Int8GemmIsa::avx2);
@@ -47,10 +94,9 @@ TEST_P(QuantGemm, MatchesScaledIntegerSumsOfEachBlock) {
   if (int8GemmIsa() != isa)
     GTEST_SKIP() << "this CPU has no " << int8GemmIsaName(isa);
   std::mt19937 rng(c.k * 7 + c.rows + format);
-  std::uniform_int_distribution<int> byte(0, 255), act(-127, 127);
+  std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
   int total = c.pairStride ? 2 * c.pairStride : c.rows;
-  int js = c.pairStride ? 2 : 1;
   int blocks = c.k / 32, bytes = format == tfm_gemm_weight_q4_0 ? 18 : 34;
   // The stored bytes, and each weight's integer and block scale.
   std::vector<uint8_t> w(size_t(total) * blocks * bytes);
@@ -73,46 +119,26 @@ TEST_P(QuantGemm, MatchesScaledIntegerSumsOfEachBlock) {
         }
       }
     }
-  std::vector<int8_t> a(size_t(c.seq) * c.k);
-  std::vector<float> da(size_t(c.seq) * blocks);
-  for (auto &v : a)
-    v = int8_t(act(rng));
-  for (auto &v : da)
-    v = scale(rng);
-  View vw(w.data(), halide_type_t(halide_type_uint, 8),
-          {{0, blocks * bytes}, {0, total}});
-  View va(a.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, c.seq}});
-  View vd(da.data(), halide_type_t(halide_type_float, 32),
-          {{0, blocks}, {0, c.seq}});
-  int sExtent = c.seq - c.sMin;
-  std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
-  View vo(out.data(), halide_type_t(halide_type_float, 32),
-          {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
-  ASSERT_EQ(tfm_gemm_q8_0(&vw.buf, &va.buf, &vd.buf, format, c.k,
-                          c.pairStride, &vo.buf),
-            0);
-  for (int s = 0; s < sExtent; ++s)
-    for (int j = 0; j < js; ++j)
-      for (int n = 0; n < c.nExtent; ++n) {
-        int row = c.nMin + n + j * c.pairStride, sr = c.sMin + s;
-        double exact = 0, size = 0;
-        for (int b = 0; b < blocks; ++b) {
-          long dot = 0;
-          for (int i = 0; i < 32; ++i)
-            dot += long(q[size_t(row) * c.k + b * 32 + i]) *
-                   a[size_t(sr) * c.k + b * 32 + i];
-          double term = double(dw[size_t(row) * blocks + b]) *
-                        da[size_t(sr) * blocks + b] * double(dot);
-          exact += term;
-          size += std::fabs(term);
-        }
-        float got = out[(size_t(s) * js + j) * c.nExtent + n];
-        // Each block's term is rounded twice (the scales' product, then
-        // times the exact integer sum) and the f32 sum over blocks once per
-        // block: at most blocks + 2 half-ulps of the sum of magnitudes.
-        ASSERT_NEAR(got, exact, (blocks + 2) * 0x1p-24 * size + 1e-30)
-            << "s " << s << " j " << j << " n " << n;
-      }
+  Call call;
+  call.run(c, format, w, blocks * bytes, 32, rng, [&](int row, int sr,
+                                                      float got) {
+    double exact = 0, size = 0;
+    for (int b = 0; b < blocks; ++b) {
+      long dot = 0;
+      for (int i = 0; i < 32; ++i)
+        dot += long(q[size_t(row) * c.k + b * 32 + i]) *
+               call.a[size_t(sr) * c.k + b * 32 + i];
+      double term = double(dw[size_t(row) * blocks + b]) *
+                    call.da[size_t(sr) * blocks + b] * double(dot);
+      exact += term;
+      size += std::fabs(term);
+    }
+    // Each block's term is rounded twice (the scales' product, then times
+    // the exact integer sum) and the f32 sum over blocks once per block: at
+    // most blocks + 2 half-ulps of the sum of magnitudes.
+    ASSERT_NEAR(got, exact, (blocks + 2) * 0x1p-24 * size + 1e-30)
+        << "row " << row << " s " << sr;
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -177,10 +203,8 @@ TEST_P(QuantGemmK, MatchesScaledIntegerSumsOfEachUnit) {
     GTEST_SKIP() << "this CPU has no " << int8GemmIsaName(isa);
   bool q4 = format == tfm_gemm_weight_q4_K;
   std::mt19937 rng(c.k * 5 + c.rows + format);
-  std::uniform_int_distribution<int> act(-127, 127);
   std::uniform_real_distribution<float> scale(0.001f, 0.1f);
   int total = c.pairStride ? 2 * c.pairStride : c.rows;
-  int js = c.pairStride ? 2 : 1;
   int blocks = c.k / 256, bytes = q4 ? 144 : 210;
   int units = q4 ? 8 : 16, unit = 256 / units;
   std::vector<uint8_t> w(size_t(total) * blocks * bytes);
@@ -203,56 +227,36 @@ TEST_P(QuantGemmK, MatchesScaledIntegerSumsOfEachUnit) {
     else
       encodeQ6K(k, w.data() + i * bytes);
   }
-  std::vector<int8_t> a(size_t(c.seq) * c.k);
-  std::vector<float> da(size_t(c.seq) * blocks);
-  for (auto &v : a)
-    v = int8_t(act(rng));
-  for (auto &v : da)
-    v = scale(rng);
-  View vw(w.data(), halide_type_t(halide_type_uint, 8),
-          {{0, blocks * bytes}, {0, total}});
-  View va(a.data(), halide_type_t(halide_type_int, 8), {{0, c.k}, {0, c.seq}});
-  View vd(da.data(), halide_type_t(halide_type_float, 32),
-          {{0, blocks}, {0, c.seq}});
-  int sExtent = c.seq - c.sMin;
-  std::vector<float> out(size_t(c.nExtent) * js * sExtent, NAN);
-  View vo(out.data(), halide_type_t(halide_type_float, 32),
-          {{c.nMin, c.nExtent}, {0, js}, {c.sMin, sExtent}});
-  ASSERT_EQ(tfm_gemm_q8_0(&vw.buf, &va.buf, &vd.buf, format, c.k,
-                          c.pairStride, &vo.buf),
-            0);
-  for (int s = 0; s < sExtent; ++s)
-    for (int j = 0; j < js; ++j)
-      for (int n = 0; n < c.nExtent; ++n) {
-        int row = c.nMin + n + j * c.pairStride, sr = c.sMin + s;
-        double exact = 0, size = 0;
-        for (int b = 0; b < blocks; ++b) {
-          const KBlock &k = kb[size_t(row) * blocks + b];
-          const int8_t *ab = a.data() + size_t(sr) * c.k + b * 256;
-          long dot = 0, mins = 0;
-          for (int u = 0; u < units; ++u) {
-            long du = 0, su = 0;
-            for (int i = 0; i < unit; ++i) {
-              du += long(k.v[u * unit + i] - (q4 ? 0 : 32)) * ab[u * unit + i];
-              su += ab[u * unit + i];
-            }
-            dot += k.scale[u] * du;
-            if (q4)
-              mins += k.min[u] * su;
-          }
-          double dA = da[size_t(sr) * blocks + b];
-          double t1 = double(f16ToFloat(k.d)) * dA * double(dot),
-                 t2 = double(f16ToFloat(k.dmin)) * dA * double(mins);
-          exact += t1 - t2;
-          size += std::fabs(t1) + std::fabs(t2);
+  Call call;
+  call.run(c, format, w, blocks * bytes, 256, rng, [&](int row, int sr,
+                                                       float got) {
+    double exact = 0, size = 0;
+    for (int b = 0; b < blocks; ++b) {
+      const KBlock &k = kb[size_t(row) * blocks + b];
+      const int8_t *ab = call.a.data() + size_t(sr) * c.k + b * 256;
+      long dot = 0, mins = 0;
+      for (int u = 0; u < units; ++u) {
+        long du = 0, su = 0;
+        for (int i = 0; i < unit; ++i) {
+          du += long(k.v[u * unit + i] - (q4 ? 0 : 32)) * ab[u * unit + i];
+          su += ab[u * unit + i];
         }
-        float got = out[(size_t(s) * js + j) * c.nExtent + n];
-        // Each block's two terms are rounded twice each (the scales'
-        // product, then times the exact integer sum) and added to the f32
-        // sum: at most 3 half-ulps per block, plus 2, of the magnitudes.
-        ASSERT_NEAR(got, exact, (3 * blocks + 2) * 0x1p-24 * size + 1e-30)
-            << "s " << s << " j " << j << " n " << n;
+        dot += k.scale[u] * du;
+        if (q4)
+          mins += k.min[u] * su;
       }
+      double dA = call.da[size_t(sr) * blocks + b];
+      double t1 = double(f16ToFloat(k.d)) * dA * double(dot),
+             t2 = double(f16ToFloat(k.dmin)) * dA * double(mins);
+      exact += t1 - t2;
+      size += std::fabs(t1) + std::fabs(t2);
+    }
+    // Each block's two terms are rounded twice each (the scales' product,
+    // then times the exact integer sum) and added to the f32 sum: at most
+    // 3 half-ulps per block, plus 2, of the magnitudes.
+    ASSERT_NEAR(got, exact, (3 * blocks + 2) * 0x1p-24 * size + 1e-30)
+        << "row " << row << " s " << sr;
+  });
 }
 
 INSTANTIATE_TEST_SUITE_P(
