@@ -10,6 +10,7 @@
 #include "compiler/StorageTypes.h"
 #include "runtime/Quant.h"
 #include "runtime/BfloatGemm.h"
+#include "runtime/FloatGemm.h"
 #include "runtime/QuantGemm.h"
 #include "runtime/QuantDot.h"
 
@@ -298,6 +299,7 @@ std::map<std::string, JITExtern> jitExterns() {
           {"tfm_dot_q6_K_q8_K", JITExtern(tfm_dot_q6_K_q8_K)},
           {"tfm_dot_f16_f32", JITExtern(tfm_dot_f16_f32)},
           {"tfm_gemm_bf16", JITExtern(tfm_gemm_bf16)},
+          {"tfm_gemm_f32", JITExtern(tfm_gemm_f32)},
           {"tfm_gemm_q8_0", JITExtern(tfm_gemm_q8_0)}};
 }
 

@@ -589,6 +589,35 @@ std::vector<Case> cases() {
         {tensor({37, 512}), tensor({53, 512})});
   }
   {
+    // Prefill over f16 weights at f32 precision is the f32 GEMM
+    // micro-kernel's (k in chunks of 16): 37 rows by 53 outputs (partial
+    // tiles and pairs), k of one block and a chunk, the GLU's halves, a
+    // QKV product.
+    std::string lt = "tensor<53x272xf32, #tfm.storage<f16>>";
+    add("linear_prefill_f16_long",
+        func("prefill", {"tensor<?x272xf32>", lt},
+             "  %r = tfm.linear %a0, %a1 : tensor<?x272xf32>, " + lt +
+                 " -> tensor<?x53xf32>",
+             "tensor<?x53xf32>"),
+        {tensor({37, 272}), tensor({53, 272})});
+    std::string gt = "tensor<192x256xf32, #tfm.storage<f16>>";
+    add("linear_glu_prefill_f16",
+        func("prefill", {"tensor<?x256xf32>", gt},
+             "  %r = tfm.linear_glu silu %a0, %a1 : tensor<?x256xf32>, " + gt +
+                 " -> tensor<?x96xf32>",
+             "tensor<?x96xf32>"),
+        {tensor({20, 256}), tensor({192, 256})});
+    std::string qt = "tensor<64x64xf32, #tfm.storage<f16>>";
+    add("qkv_rope_prefill_f16",
+        func("prefill", {"tensor<?x64xf32>", qt, "index"},
+             "  %r:3 = tfm.qkv_rope half %a0, %a1 at %a2 {head_dim = 8, "
+             "num_heads = 4, num_kv_heads = 2, rotary_dim = 8, theta = "
+             "10000.0, v_head_dim = 8} : tensor<?x64xf32>, " + qt +
+                 " -> tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>",
+             "tensor<?x32xf32>, tensor<?x16xf32>, tensor<?x16xf32>"),
+        {tensor({9, 64}), tensor({64, 64}), index(11)});
+  }
+  {
     std::string quant = "{act_quant = #tfm.act_quant<bf16>}";
     std::string gt = "tensor<192x256xf32, #tfm.storage<bf16>>";
     add("linear_glu_prefill_bf16",

@@ -9,6 +9,7 @@
 
 #include "compiler/halide/ops/Lowering.h"
 #include "runtime/BfloatGemm.h"
+#include "runtime/FloatGemm.h"
 #include "runtime/QuantGemm.h"
 
 using namespace Halide;
@@ -266,6 +267,31 @@ Func externBf16Product(Lowering &l, ImageParam image, ir::Storage storage,
                    outs, {bits});
 }
 
+/// The prefill product of f32 activations `x` and f16 weights in f32 by
+/// the micro-kernel tfm_gemm_f32 (runtime/FloatGemm.h), as
+/// externBf16Product's.
+Func externF32Gemm(Lowering &l, ImageParam image, Func x, int k, int outputs,
+                   const std::vector<Var> &outs, int pairStride) {
+  Var c("c"), s("s");
+  Func in("f32_gemm_input");
+  in(c, s) = x(c, s);
+  l.stages.product.externGemmOutputs = outputs;
+  return externDot(l, "tfm_gemm_f32",
+                   {image, in, Expr(int(tfm_gemm_weight_f16)), Expr(k),
+                    Expr(pairStride)},
+                   outs, {in});
+}
+
+/// Whether a product over `weight` with rounding `quant` is the f32
+/// prefill micro-kernel's: a prefill product (tiled as a GEMM) over f16
+/// weights that are an argument of the kernel, f32 activations, k in
+/// whole chunks of 16.
+bool usesF32Gemm(Lowering &l, mlir::Value weight,
+                 std::optional<ir::ActQuant> quant, int k) {
+  return !l.gemv() && !quant && l.image(weight).defined() && k % 16 == 0 &&
+         ir::storageOf(weight.getType()) == ir::Storage::f16;
+}
+
 /// The prefill product over q4_0 or q8_0 weights and activations rounded
 /// to q8_0, or q4_K or q6_K weights and activations rounded to q8_K, by
 /// the micro-kernel tfm_gemm_q8_0 (runtime/QuantGemm.h), as
@@ -361,6 +387,10 @@ Func storedProduct(Lowering &l, Func x, mlir::Value weight,
   if (usesInt8Gemm(l, weight, quant)) {
     int outputs = int(Lowering::size(weight, 0)) / (outs.size() == 3 ? 2 : 1);
     return externInt8Gemm(l, image, storage, k, outputs, outs, pairStride);
+  }
+  if (usesF32Gemm(l, weight, quant, k)) {
+    int outputs = int(Lowering::size(weight, 0)) / (outs.size() == 3 ? 2 : 1);
+    return externF32Gemm(l, image, x, k, outputs, outs, pairStride);
   }
   if (usesIntegers(l, weight, quant) && usesExtern(weight))
     return externProduct(l, image, storage, k, outs, pairStride);
