@@ -382,17 +382,11 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
                              int32_t format, int32_t k, int32_t pairStride,
                              halide_buffer_t *out) {
   using namespace tfm::rt;
-  const halide_dimension_t *o = out->dim;
-  int32_t nMin = o[0].min, nExtent = o[0].extent;
-  int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
-  int32_t sMin = o[2].min, sExtent = o[2].extent;
+  const GemmWindow w(out);
+  int32_t nMin = w.nMin, nExtent = w.nExtent, sMin = w.sMin,
+          sExtent = w.sExtent;
   if (weight->is_bounds_query() || act->is_bounds_query()) {
-    int32_t first = nMin + jMin * pairStride,
-            last = nMin + nExtent - 1 + jMax * pairStride;
-    request(weight, 0, 0, k);
-    request(weight, 1, first, last - first + 1);
-    request(act, 0, 0, k);
-    request(act, 1, sMin, sExtent);
+    w.request(weight, k, act, k, pairStride);
     return 0;
   }
   if (k % kTileK != 0 || weight->dim[0].stride != 1 ||
@@ -410,9 +404,8 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
   panel.resize(size_t(tiles) * size_t(tileStride));
   rows.resize(size_t(nExtent));
   alignas(64) float scratch[kBlockRows * kBlockCols];
-  float *base = reinterpret_cast<float *>(out->host);
   int lastRows0 = -1, lastRows1 = -1;
-  for (int32_t j = jMin; j <= jMax; ++j) {
+  for (int32_t j = w.jMin; j <= w.jMax; ++j) {
     for (int32_t n = 0; n < nExtent; ++n)
       rows[n] = rowOf<uint8_t>(weight, nMin + n + j * pairStride);
     if (isa == GemmIsa::avx2)
@@ -434,17 +427,8 @@ extern "C" int tfm_gemm_bf16(halide_buffer_t *weight, halide_buffer_t *act,
         bool pair = c + 1 < tiles;
         block(x, panel.data() + c * tileStride, tileStride, pair, kbs, scratch);
         int cols = std::min(kBlockCols, nExtent - c * kTileN);
-        for (int i = 0; i < x.rows; ++i) {
-          float *dst = base + int64_t(c * kTileN) * o[0].stride +
-                       int64_t(j - jMin) * o[1].stride +
-                       int64_t(s0 + i) * o[2].stride;
-          const float *src = scratch + i * kBlockCols;
-          if (o[0].stride == 1)
-            std::memcpy(dst, src, size_t(cols) * sizeof(float));
-          else
-            for (int col = 0; col < cols; ++col)
-              dst[col * o[0].stride] = src[col];
-        }
+        for (int i = 0; i < x.rows; ++i)
+          w.store(out, c * kTileN, j, s0 + i, scratch + i * kBlockCols, cols);
       }
     }
   }

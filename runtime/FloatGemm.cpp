@@ -155,17 +155,11 @@ extern "C" int tfm_gemm_f32(halide_buffer_t *weight, halide_buffer_t *act,
                             int32_t format, int32_t k, int32_t pairStride,
                             halide_buffer_t *out) {
   using namespace tfm::rt;
-  const halide_dimension_t *o = out->dim;
-  int32_t nMin = o[0].min, nExtent = o[0].extent;
-  int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
-  int32_t sMin = o[2].min, sExtent = o[2].extent;
+  const GemmWindow w(out);
+  int32_t nMin = w.nMin, nExtent = w.nExtent, sMin = w.sMin,
+          sExtent = w.sExtent;
   if (weight->is_bounds_query() || act->is_bounds_query()) {
-    int32_t first = nMin + jMin * pairStride,
-            last = nMin + nExtent - 1 + jMax * pairStride;
-    request(weight, 0, 0, k);
-    request(weight, 1, first, last - first + 1);
-    request(act, 0, 0, k);
-    request(act, 1, sMin, sExtent);
+    w.request(weight, k, act, k, pairStride);
     return 0;
   }
   if (k % kChunk != 0 || weight->dim[0].stride != 1 ||
@@ -185,8 +179,7 @@ extern "C" int tfm_gemm_f32(halide_buffer_t *weight, halide_buffer_t *act,
   storage.resize(size_t(pairs) * kBlock * kPair + 16);
   float *panel = reinterpret_cast<float *>(
       (reinterpret_cast<uintptr_t>(storage.data()) + 63) & ~uintptr_t(63));
-  float *base = reinterpret_cast<float *>(out->host);
-  for (int32_t j = jMin; j <= jMax; ++j) {
+  for (int32_t j = w.jMin; j <= w.jMax; ++j) {
     for (int32_t n = 0; n < nExtent; ++n)
       rows[n] = rowOf<uint8_t>(weight, nMin + n + j * pairStride);
     std::fill(totals.begin(), totals.end(), 0.f);
@@ -211,13 +204,8 @@ extern "C" int tfm_gemm_f32(halide_buffer_t *weight, halide_buffer_t *act,
         }
       }
     }
-    for (int32_t s = 0; s < sExtent; ++s) {
-      float *dst = base + int64_t(j - jMin) * o[1].stride +
-                   int64_t(s) * o[2].stride;
-      const float *src = totals.data() + s * ld;
-      for (int32_t n = 0; n < nExtent; ++n)
-        dst[n * o[0].stride] = src[n];
-    }
+    for (int32_t s = 0; s < sExtent; ++s)
+      w.store(out, 0, j, s, totals.data() + s * ld, nExtent);
   }
   return 0;
 }

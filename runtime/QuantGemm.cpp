@@ -472,21 +472,15 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
   if (!kQuant && format != tfm_gemm_weight_q4_0 &&
       format != tfm_gemm_weight_q8_0)
     return -1;
-  const halide_dimension_t *o = out->dim;
-  int32_t nMin = o[0].min, nExtent = o[0].extent;
-  int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
-  int32_t sMin = o[2].min, sExtent = o[2].extent;
+  const GemmWindow w(out);
+  int32_t nMin = w.nMin, nExtent = w.nExtent, sMin = w.sMin,
+          sExtent = w.sExtent;
   // The K-quants' blocks (and their activations') are of 256.
   int32_t block = kQuant ? 256 : kBlock;
   int32_t blocks = k / block, bytes = blockBytes(format);
   if (weight->is_bounds_query() || act->is_bounds_query() ||
       actScale->is_bounds_query()) {
-    int32_t first = nMin + jMin * pairStride,
-            last = nMin + nExtent - 1 + jMax * pairStride;
-    request(weight, 0, 0, blocks * bytes);
-    request(weight, 1, first, last - first + 1);
-    request(act, 0, 0, k);
-    request(act, 1, sMin, sExtent);
+    w.request(weight, blocks * bytes, act, k, pairStride);
     request(actScale, 0, 0, blocks);
     request(actScale, 1, sMin, sExtent);
     return 0;
@@ -533,9 +527,8 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
   int tileRows = useVnni ? kTileRows : kTileRowsAvx2;
   const TileFn *tiles = useVnni ? kVnniTiles : kAvx2Tiles;
   alignas(64) float result[kTileRows][kGroup];
-  float *base = reinterpret_cast<float *>(out->host);
   int configured = 0; // the AMX tiles' configuration (panelAmx)
-  for (int32_t j = jMin; j <= jMax; ++j) {
+  for (int32_t j = w.jMin; j <= w.jMax; ++j) {
     const uint8_t *first = rowOf<uint8_t>(weight, nMin + j * pairStride);
     int64_t stride = weight->dim[1].stride;
     // The gathers' offsets (16 rows' strides) are 32-bit.
@@ -548,13 +541,7 @@ extern "C" int tfm_gemm_q8_0(halide_buffer_t *weight, halide_buffer_t *act,
                   panel);
     // Outputs n0.. of activation row s (from sMin).
     auto store = [&](int n0, int32_t s, const float *values, int count) {
-      float *dst = base + int64_t(n0) * o[0].stride +
-                   int64_t(j - jMin) * o[1].stride + int64_t(s) * o[2].stride;
-      if (o[0].stride == 1)
-        std::memcpy(dst, values, size_t(count) * sizeof(float));
-      else
-        for (int i = 0; i < count; ++i)
-          dst[i * o[0].stride] = values[i];
+      w.store(out, n0, j, s, values, count);
     };
     if (useAmx) {
       panelAmx(panel, groups, blocks, nExtent, act, actScale, sMin, sExtent,

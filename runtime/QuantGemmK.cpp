@@ -437,10 +437,9 @@ int gemm(halide_buffer_t *weight, halide_buffer_t *act,
          halide_buffer_t *actScale, int32_t k, int32_t pairStride,
          halide_buffer_t *out) {
   using P = Packed<F>;
-  const halide_dimension_t *o = out->dim;
-  int32_t nMin = o[0].min, nExtent = o[0].extent;
-  int32_t jMin = o[1].min, jMax = o[1].min + o[1].extent - 1;
-  int32_t sMin = o[2].min, sExtent = o[2].extent;
+  const GemmWindow w(out);
+  int32_t nMin = w.nMin, nExtent = w.nExtent, sMin = w.sMin,
+          sExtent = w.sExtent;
   int32_t blocks = k / kBlock;
   // The K-quants take VNNI where the 8-bit tiles are (no AMX path yet).
   bool useVnni = int8GemmIsa() != Int8GemmIsa::avx2;
@@ -466,8 +465,7 @@ int gemm(halide_buffer_t *weight, halide_buffer_t *act,
   int tileRows = useVnni ? kTileRows : kTileRowsAvx2;
   const TileFn *tiles = useVnni ? Tiles<F>::kVnni : Tiles<F>::kAvx2;
   alignas(64) float result[kTileRows][kGroup];
-  float *base = reinterpret_cast<float *>(out->host);
-  for (int32_t j = jMin; j <= jMax; ++j) {
+  for (int32_t j = w.jMin; j <= w.jMax; ++j) {
     const uint8_t *first = rowOf<uint8_t>(weight, nMin + j * pairStride);
     int64_t stride = weight->dim[1].stride;
     // The gathers' offsets (16 rows' strides) are 32-bit.
@@ -489,13 +487,8 @@ int gemm(halide_buffer_t *weight, halide_buffer_t *act,
           x.scale[r] = rowOf<float>(actScale, sMin + s0 + r);
         }
         tiles[count - 1](group, blocks, x, result);
-        for (int r = 0; r < count; ++r) {
-          float *dst = base + int64_t(g * kGroup) * o[0].stride +
-                       int64_t(j - jMin) * o[1].stride +
-                       int64_t(s0 + r) * o[2].stride;
-          for (int i = 0; i < cols; ++i)
-            dst[i * o[0].stride] = result[r][i];
-        }
+        for (int r = 0; r < count; ++r)
+          w.store(out, g * kGroup, j, s0 + r, result[r], cols);
       }
     }
   }
