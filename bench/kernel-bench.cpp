@@ -24,7 +24,7 @@
 // its cache from memory, as the layers of a model do.
 //
 //   kernel-bench micro-gemm TYPE S N K [--isa amx|avx512|avx2]
-//   kernel-bench micro-gemv N K [TASK] [--cold]
+//   kernel-bench micro-gemv TYPE N K [TASK] [--cold] [--isa avx2]
 //   kernel-bench amx-peak
 //
 // micro-gemm times the prefill micro-kernels alone (tfm_gemm_bf16 for
@@ -32,8 +32,9 @@
 // multiple of 256 for the last two) on one thread, as
 // the compiled GEMMs call them: one call per panel of 64 outputs, each
 // over all S rows. --isa keeps them below AMX (avx512) or on AVX2.
-// micro-gemv times the q4_0 decode micro-kernel on one thread, TASK rows
-// per call (all N by default), from cache or (--cold) from memory.
+// micro-gemv times a decode micro-kernel (TYPE q4_0, q8_0, q4_K, q6_K or
+// f16) on one thread, TASK rows per call (all N by default), from cache or
+// (--cold) from memory, and a plain loop reading the same bytes.
 // amx-peak times back-to-back tile products on four accumulators (no
 // memory operands), the tiles' peak for bf16 and int8 on one core.
 //
@@ -391,36 +392,81 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
   return 0;
 }
 
-/// One thread's decode product of a q4_0 weight (N × K) and one row of
-/// activations, one call over all N rows (split into `task` rows per call,
-/// as the compiled GEMVs split them), from cache or, `cold`, cycling
-/// through copies of W that together exceed the caches.
-int microGemv(int64_t n, int64_t k, int64_t task, bool cold) {
+/// Sums `bytes` bytes (a multiple of 64 read, the rest left) 64 bytes a
+/// step, so that the reads cannot be dropped.
+__attribute__((target("avx2"))) uint64_t readAll(const uint8_t *data,
+                                                 size_t bytes) {
+  const __m256i *p = reinterpret_cast<const __m256i *>(data);
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0;
+  for (size_t i = 0; i < bytes / 64; ++i) {
+    acc0 = _mm256_add_epi64(acc0, _mm256_loadu_si256(p + 2 * i));
+    acc1 = _mm256_add_epi64(acc1, _mm256_loadu_si256(p + 2 * i + 1));
+  }
+  alignas(32) uint64_t lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes),
+                     _mm256_add_epi64(acc0, acc1));
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
+/// One thread's decode product of an N × K weight stored as `type` (q4_0,
+/// q8_0, q4_K, q6_K or f16) and one row of activations, one call over all
+/// N rows (split into `task` rows per call, as the compiled GEMVs split
+/// them), from cache or, `cold`, cycling through copies of W that together
+/// exceed the caches. Also prints the rate at which a plain loop reads the
+/// same copies (the one-thread read bound the kernel is held to).
+int microGemv(const std::string &type, int64_t n, int64_t k, int64_t task,
+              bool cold) {
   using namespace tfm::rt;
-  if (k % 32 != 0 || n < 1 || task < 1) {
+  DType stored = type == "q4_0"   ? DType::Q4_0
+                 : type == "q8_0" ? DType::Q8_0
+                 : type == "q4_K" ? DType::Q4_K
+                 : type == "q6_K" ? DType::Q6_K
+                 : type == "f16"  ? DType::F16
+                                  : DType::F32;
+  if (stored == DType::F32) {
+    std::fprintf(stderr, "kernel-bench: micro-gemv TYPE is q4_0, q8_0, q4_K, "
+                         "q6_K or f16, got '%s'\n", type.c_str());
+    return 2;
+  }
+  int64_t block = blockElements(stored);
+  if (k % std::max<int64_t>(block, 32) != 0 || n < 1 || task < 1) {
     std::fprintf(stderr, "kernel-bench: micro-gemv wants N >= 1 and K a "
-                         "multiple of 32\n");
+                         "multiple of %lld\n",
+                 (long long)std::max<int64_t>(block, 32));
     return 2;
   }
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> byte(0, 255);
-  int64_t rowBytes = k / 32 * 18;
+  int64_t rowBytes = storageSize(stored, k);
   size_t copies =
       cold ? std::max<size_t>(1, (size_t(256) << 20) / size_t(n * rowBytes))
            : 1;
+  // Quantized from random values: valid scales, no infinities or NaNs.
+  std::vector<float> values = randomVector(size_t(n * k), 5);
   std::vector<Halide::Runtime::Buffer<uint8_t>> weights;
   for (size_t c = 0; c < copies; ++c) {
     Halide::Runtime::Buffer<uint8_t> w(static_cast<int>(rowBytes),
                                        static_cast<int>(n));
-    w.for_each_value([&](uint8_t &v) { v = uint8_t(byte(rng) & 0x3F); });
+    if (isBlockFormat(stored))
+      quantize(stored, values.data(), n * k, w.data());
+    else
+      storeValues(stored, values.data(), n * k, w.data());
     weights.push_back(w);
   }
+  bool kQuant = block == 256;
   Halide::Runtime::Buffer<int8_t> act(int(k), 1);
   act.for_each_value([&](int8_t &v) { v = int8_t(byte(rng) - 128); });
-  Halide::Runtime::Buffer<int32_t> sums(int(k / 4), 1);
+  int64_t sumsPerRow = stored == DType::Q4_K ? k / 32 : k / 4;
+  Halide::Runtime::Buffer<int32_t> sums(int(sumsPerRow), 1);
   sums.fill(0);
-  Halide::Runtime::Buffer<float> scale(int(k / 32), 1);
+  Halide::Runtime::Buffer<float> scale(int(k / (kQuant ? 256 : 32)), 1);
   scale.fill(0.02f);
+  Halide::Runtime::Buffer<float> actF32(int(k), 1);
+  actF32.fill(0.5f);
+  auto dot = stored == DType::Q4_0   ? tfm_dot_q4_0_q8_0
+             : stored == DType::Q8_0 ? tfm_dot_q8_0_q8_0
+             : stored == DType::Q4_K ? tfm_dot_q4_K_q8_K
+                                     : tfm_dot_q6_K_q8_K;
   std::vector<float> out(static_cast<size_t>(n));
   size_t turn = 0;
   bool failed = false;
@@ -429,18 +475,31 @@ int microGemv(int64_t n, int64_t k, int64_t task, bool cold) {
     for (int64_t n0 = 0; n0 < n; n0 += task) {
       int64_t count = std::min(task, n - n0);
       auto o = outputWindow(out, n0, count, n, 1);
-      failed |= tfm_dot_q4_0_q8_0(w.raw_buffer(), act.raw_buffer(),
-                                  sums.raw_buffer(), scale.raw_buffer(),
-                                  int32_t(k), 0, o.raw_buffer()) != 0;
+      failed |= (stored == DType::F16
+                     ? tfm_dot_f16_f32(w.raw_buffer(), actF32.raw_buffer(),
+                                       int32_t(k), 0, o.raw_buffer())
+                     : dot(w.raw_buffer(), act.raw_buffer(), sums.raw_buffer(),
+                           scale.raw_buffer(), int32_t(k), 0,
+                           o.raw_buffer())) != 0;
     }
   });
   if (failed) {
     std::fprintf(stderr, "kernel-bench: the micro-kernel refused the shape\n");
     return 1;
   }
-  printJson(cold ? "micro-gemv-q4_0-cold" : "micro-gemv-q4_0",
-            std::to_string(n) + "x" + std::to_string(k), 1, seconds,
-            2.0 * double(n * k), double(n * rowBytes));
+  std::string shape = std::to_string(n) + "x" + std::to_string(k);
+  std::string what = "micro-gemv-" + type + (cold ? "-cold" : "");
+  printJson(what.c_str(), shape, 1, seconds, 2.0 * double(n * k),
+            double(n * rowBytes));
+  // The same bytes read by a plain loop.
+  uint64_t sink = 0;
+  double read = median([&] {
+    const auto &w = weights[turn++ % copies];
+    sink += readAll(w.data(), size_t(n * rowBytes));
+  });
+  asm volatile("" : : "r"(sink));
+  printJson(cold ? "read-cold" : "read", shape, 1, read, 0,
+            double(n * rowBytes));
   return 0;
 }
 
@@ -520,8 +579,9 @@ int main(int argc, char **argv) {
   bool cold = false, avx512 = true;
   std::string kvCache = "f32", isa;
   int64_t heads = 12, kvHeads = 12, headDim = 64;
-  // micro-gemm's TYPE is its first argument.
-  for (int i = mode == "micro-gemm" ? 3 : 2; i < argc; ++i) {
+  // micro-gemm's and micro-gemv's TYPE is their first argument.
+  for (int i = mode == "micro-gemm" || mode == "micro-gemv" ? 3 : 2; i < argc;
+       ++i) {
     std::string a = argv[i];
     if (a == "--kv-cache" && i + 1 < argc) {
       kvCache = argv[++i];
@@ -578,12 +638,15 @@ int main(int argc, char **argv) {
   if (mode == "amx-peak")
     return amxPeak();
   if (mode == "micro-gemv") {
-    if (dims.size() < 2) {
-      std::fprintf(stderr, "kernel-bench: expected micro-gemv N K [TASK]\n");
+    if (dims.size() < 2 || argc < 3) {
+      std::fprintf(stderr,
+                   "kernel-bench: expected micro-gemv TYPE N K [TASK]\n");
       return 2;
     }
-    return microGemv(dims[0], dims[1], dims.size() > 2 ? dims[2] : dims[0],
-                     cold);
+    if (isa == "avx2")
+      tfm::rt::forceDotFallback(true);
+    return microGemv(argv[2], dims[0], dims[1],
+                     dims.size() > 2 ? dims[2] : dims[0], cold);
   }
   if (mode == "micro-gemm") {
     if (isa == "avx2") {

@@ -96,13 +96,13 @@ TFM_VNNI inline __m512i pairVnni(const uint8_t *block, const int8_t *a,
                              _mm512_loadu_si512(a));
 }
 
-/// The f16 scales of 4 blocks, widened.
+/// The f16 scales of 4 blocks, widened: the 16-bit words 0, 9, 18 and 27
+/// of their first 64 bytes, picked by one permutation.
 TFM_VNNI inline __m128 scales4(const uint8_t *block) {
-  uint16_t h[4];
-  for (int i = 0; i < 4; ++i)
-    std::memcpy(&h[i], block + i * kBlockBytes, 2);
-  return _mm_cvtph_ps(_mm_setr_epi16(short(h[0]), short(h[1]), short(h[2]),
-                                     short(h[3]), 0, 0, 0, 0));
+  const __m512i pick =
+      _mm512_castsi128_si512(_mm_setr_epi16(0, 9, 18, 27, 0, 0, 0, 0));
+  return _mm_cvtph_ps(_mm512_castsi512_si128(
+      _mm512_permutexvar_epi16(pick, _mm512_loadu_si512(block))));
 }
 
 /// Four blocks per step (two pairs, two accumulators), then a pair, then
@@ -173,6 +173,24 @@ inline void scalesMinsQ4K(const uint8_t *packed, uint32_t out[4]) {
   out[3] = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4);
 }
 
+/// scalesMinsQ4K in one 128-bit register (the 12 packed bytes loaded with
+/// the 4 after them, which are ignored): kept in registers, where the
+/// scalar form's four stores read back as one vector would stall the load
+/// behind them.
+TFM_AVX2 inline __m128i scalesMinsQ4KVector(const uint8_t *packed) {
+  __m128i w = _mm_loadu_si128(reinterpret_cast<const __m128i *>(packed));
+  // Lanes [w0, w2, w1, w2 >> 4] and [w0, w0, w1, w1].
+  __m128i a = _mm_srlv_epi32(_mm_shuffle_epi32(w, _MM_SHUFFLE(2, 1, 2, 0)),
+                             _mm_setr_epi32(0, 0, 0, 4));
+  __m128i b = _mm_shuffle_epi32(w, _MM_SHUFFLE(1, 1, 0, 0));
+  __m128i even = _mm_and_si128(a, _mm_set1_epi8(0x3f));
+  __m128i odd = _mm_or_si128(
+      _mm_and_si128(a, _mm_set1_epi8(0x0f)),
+      _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(b, 6), _mm_set1_epi8(3)),
+                     4));
+  return _mm_blend_epi32(even, odd, 0b1010);
+}
+
 TFM_AVX2 float rowQ4KAvx2(const uint8_t *w, const int8_t *a,
                           const int32_t *sums, const float *scale,
                           int blocks) {
@@ -213,43 +231,51 @@ TFM_AVX2 float rowQ4KAvx2(const uint8_t *w, const int8_t *a,
 }
 
 /// Two sub-blocks per 512-bit vector (a 32-byte run of nibbles, low then
-/// high), each lane's four products scaled by its sub-block's scale.
+/// high): vpmaddubsw multiplies the nibbles by the activations in pairs
+/// (at most 2·15·128 in magnitude: never saturates), and vpdpwssd
+/// multiplies each pair by its sub-block's scale as it adds it to the
+/// block's sum. The scales reach their words by one byte shuffle per pair
+/// within 128-bit lanes that each hold all 8 of them.
 TFM_VNNI float rowQ4KVnni(const uint8_t *w, const int8_t *a,
                           const int32_t *sums, const float *scale,
                           int blocks) {
   const __m512i low = _mm512_set1_epi8(0x0F);
-  // Pair p's lanes 0-7 take scale 2p, 8-15 scale 2p + 1.
+  // Pair p: 16-bit words 0-15 take scale 2p, 16-31 scale 2p + 1 (bytes
+  // 4p, 4p + 1 and 4p + 2, 4p + 3 of each lane's 8 words).
   __m512i spread[4];
-  for (int p = 0; p < 4; ++p)
-    spread[p] = _mm512_set_epi32(2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                                 2 * p + 1, 2 * p + 1, 2 * p + 1, 2 * p + 1,
-                                 2 * p, 2 * p, 2 * p, 2 * p, 2 * p, 2 * p,
-                                 2 * p, 2 * p);
+  for (int p = 0; p < 4; ++p) {
+    __m128i first = _mm_set1_epi16(short((4 * p) | (4 * p + 1) << 8));
+    __m128i second = _mm_set1_epi16(short((4 * p + 2) | (4 * p + 3) << 8));
+    spread[p] = _mm512_inserti64x4(
+        _mm512_castsi256_si512(_mm256_broadcastsi128_si256(first)),
+        _mm256_broadcastsi128_si256(second), 1);
+  }
   __m512 acc = _mm512_setzero_ps();
   __m256 accMin = _mm256_setzero_ps();
   for (int b = 0; b < blocks; ++b) {
     const uint8_t *block = w + b * kBytesQ4K;
     const int8_t *ab = a + b * kBlockK;
-    uint32_t sm[4];
-    scalesMinsQ4K(block + 4, sm);
-    // Lanes 0-7 the scales, 8-15 the minimums.
-    __m512i scalesMins =
-        _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i *>(sm)));
-    __m512i isum = _mm512_setzero_si512();
+    // Bytes 0-7 the scales, 8-15 the minimums.
+    __m128i scalesMins = scalesMinsQ4KVector(block + 4);
+    __m512i scales16 =
+        _mm512_broadcast_i32x4(_mm_cvtepu8_epi16(scalesMins));
+    __m512i isum0 = _mm512_setzero_si512(), isum1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
     for (int p = 0; p < 4; ++p) {
       __m512i q = _mm512_broadcast_i64x4(_mm256_loadu_si256(
           reinterpret_cast<const __m256i *>(block + 16 + 32 * p)));
       q = _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xFFFF0000u, q, 4), low);
-      __m512i d = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q,
-                                      _mm512_loadu_si512(ab + 64 * p));
-      isum = _mm512_add_epi32(
-          isum, _mm512_mullo_epi32(
-                    d, _mm512_permutexvar_epi32(spread[p], scalesMins)));
+      __m512i pairs = _mm512_maddubs_epi16(q, _mm512_loadu_si512(ab + 64 * p));
+      __m512i sc = _mm512_shuffle_epi8(scales16, spread[p]);
+      if (p % 2)
+        isum1 = _mm512_dpwssd_epi32(isum1, pairs, sc);
+      else
+        isum0 = _mm512_dpwssd_epi32(isum0, pairs, sc);
     }
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum),
+    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(isum0, isum1)),
                           _mm512_set1_ps(halfToFloat(block) * scale[b]), acc);
     __m256i mins = _mm256_mullo_epi32(
-        _mm512_extracti64x4_epi64(scalesMins, 1),
+        _mm256_cvtepu8_epi32(_mm_srli_si128(scalesMins, 8)),
         _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums + b * 8)));
     accMin = _mm256_fmadd_ps(
         _mm256_cvtepi32_ps(mins),
@@ -411,23 +437,72 @@ TFM_VNNI float rowF16Avx512(const uint16_t *w, const float *x, int k) {
 
 constexpr int kBytesQ8 = 34;
 
-/// One row on 256-bit vectors: each block's 32 weights plus 128 (unsigned)
-/// by the 32 activations in 8 lanes (vpdpbusd), from the lanes' -128·Σa.
+/// Blocks b and b + 1 of a q8_0 row on 512-bit vectors (lanes 0-7 block
+/// b, 8-15 block b + 1, as the activations lie): the weights plus 128
+/// (unsigned) by the activations (vpdpbusd), from the lanes' -128·Σa.
+TFM_VNNI inline __m512i pairQ8Vnni(const uint8_t *block, const int8_t *a,
+                                   const int32_t *sums) {
+  __m512i q = _mm512_inserti64x4(
+      _mm512_castsi256_si512(
+          _mm256_loadu_si256(reinterpret_cast<const __m256i *>(block + 2))),
+      _mm256_loadu_si256(
+          reinterpret_cast<const __m256i *>(block + kBytesQ8 + 2)),
+      1);
+  return _mm512_dpbusd_epi32(_mm512_loadu_si512(sums),
+                             _mm512_xor_si512(q, _mm512_set1_epi8(char(0x80))),
+                             _mm512_loadu_si512(a));
+}
+
+/// One block on 256-bit vectors, added to `acc`.
+TFM_VNNI inline __m256 blockQ8Vnni(const uint8_t *block, const int8_t *a,
+                                   const int32_t *sums, float scale,
+                                   __m256 acc) {
+  __m256i q = _mm256_xor_si256(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(block + 2)),
+      _mm256_set1_epi8(char(0x80)));
+  __m256i d = _mm256_dpbusd_epi32(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums)), q,
+      _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a)));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
+                         _mm256_set1_ps(halfToFloat(block) * scale), acc);
+}
+
+/// Four blocks per step (two pairs, two accumulators: one chain of
+/// multiply-adds per block would bound the row at the adds' latency, about
+/// 40 GB/s from cache, little above what memory delivers), their four f16
+/// scales picked out of two loads by one permutation; then the last 0-3
+/// blocks on 256-bit vectors. One row at a time, as rowVnni.
 TFM_VNNI float rowQ8Vnni(const uint8_t *w, const int8_t *a, const int32_t *sums,
                          const float *scale, int blocks) {
-  const __m256i flip = _mm256_set1_epi8(char(0x80));
-  __m256 acc = _mm256_setzero_ps();
-  for (int b = 0; b < blocks; ++b) {
+  const __m512i first =
+      _mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m512i second = _mm512_add_epi32(first, _mm512_set1_epi32(2));
+  // The scales' 16-bit words in bytes [0, 128) of four blocks: 0, 17, 34
+  // and 51 (the last two in the second load, from index 32).
+  const __m512i pick =
+      _mm512_castsi128_si512(_mm_setr_epi16(0, 17, 32 + 2, 32 + 19, 0, 0, 0, 0));
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int b = 0;
+  for (; b + 4 <= blocks; b += 4) {
     const uint8_t *block = w + b * kBytesQ8;
-    __m256i q = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(block + 2)), flip);
-    __m256i d = _mm256_dpbusd_epi32(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(sums + b * 8)), q,
-        _mm256_loadu_si256(reinterpret_cast<const __m256i *>(a + b * kBlock)));
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d),
-                          _mm256_set1_ps(halfToFloat(block) * scale[b]), acc);
+    __m512i words = _mm512_permutex2var_epi16(_mm512_loadu_si512(block), pick,
+                                              _mm512_loadu_si512(block + 64));
+    __m512 s = _mm512_castps128_ps512(
+        _mm_mul_ps(_mm_cvtph_ps(_mm512_castsi512_si128(words)),
+                   _mm_loadu_ps(scale + b)));
+    __m512i d0 = pairQ8Vnni(block, a + b * kBlock, sums + b * 8);
+    __m512i d1 = pairQ8Vnni(block + 2 * kBytesQ8, a + (b + 2) * kBlock,
+                            sums + (b + 2) * 8);
+    acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d0),
+                           _mm512_permutexvar_ps(first, s), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d1),
+                           _mm512_permutexvar_ps(second, s), acc1);
   }
-  return sum8(acc);
+  __m256 tail = _mm256_setzero_ps();
+  for (; b < blocks; ++b)
+    tail = blockQ8Vnni(w + b * kBytesQ8, a + b * kBlock, sums + b * 8,
+                       scale[b], tail);
+  return _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) + sum8(tail);
 }
 
 /// One row on AVX2: pmaddubsw of |w| and a with w's sign (the products of
