@@ -52,6 +52,20 @@ inline void pause() {
 #endif
 }
 
+/// One step of a spinning wait: a pause, and every 64th time the core
+/// offered to other threads. Where the machine runs more threads than it
+/// has cores (two programs, or a test suite running two at once), the
+/// thread waited for may be queued on this very core: without the yield
+/// it would run only when the spinner's time slice ends, milliseconds
+/// later, and one late task holds up the whole loop. Alone on its core the
+/// yield returns at once.
+inline void spinStep(unsigned spins) {
+  if (spins % 64 == 0)
+    std::this_thread::yield();
+  else
+    pause();
+}
+
 /// True on the pool's workers, and on a caller while its loop runs: a loop
 /// started there runs on that thread alone.
 thread_local bool insideLoop = false;
@@ -128,8 +142,9 @@ private:
     insideLoop = true;
     work(generation, 0);
     insideLoop = false;
-    while (completed_.load(std::memory_order_acquire) < size)
-      pause();
+    for (unsigned spins = 1;
+         completed_.load(std::memory_order_acquire) < size; ++spins)
+      spinStep(spins);
     return error_.load(std::memory_order_relaxed);
   }
 
@@ -179,7 +194,7 @@ private:
       uint32_t g = generationPublished_.load(std::memory_order_acquire);
       if (g != seen || stop_.load(std::memory_order_relaxed))
         return g;
-      pause();
+      spinStep(spins);
       if (spins % 256 == 0 &&
           std::chrono::steady_clock::now() - start > kSpinTime)
         break;
