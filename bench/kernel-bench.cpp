@@ -315,11 +315,11 @@ int microGemm(const std::string &type, int64_t s, int64_t n, int64_t k) {
                  : type == "q8_0" ? tfm_gemm_weight_q8_0
                  : type == "q4_K" ? tfm_gemm_weight_q4_K
                                   : tfm_gemm_weight_q6_K;
-    int block = kQuant ? 256 : 32;
-    int bytes = type == "q4_0"   ? 18
-                : type == "q8_0" ? 34
-                : type == "q4_K" ? 144
-                                 : 210;
+    DType stored = type == "q4_0"   ? DType::Q4_0
+                   : type == "q8_0" ? DType::Q8_0
+                   : type == "q4_K" ? DType::Q4_K
+                                    : DType::Q6_K;
+    int block = int(blockElements(stored)), bytes = int(blockBytes(stored));
     // Where each block's f16 scales are (q4_K: d and dmin).
     std::vector<int> scaleAt = type == "q4_K"   ? std::vector<int>{0, 2}
                                : type == "q6_K" ? std::vector<int>{208}
